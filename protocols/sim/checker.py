@@ -1,0 +1,150 @@
+"""The outside checker: invariants evaluated from the event log alone.
+
+The checker never looks inside the engine. It rebuilds each node's view
+(role, up, paused, volatile state, durable log) from ``state``, ``persist``,
+``crash``, ``recover``, ``pause`` and ``resume`` events, and evaluates the
+protocol's invariants against those views. The engine feeds it the events it
+emits; :func:`check_trace` feeds it a saved trace, so a trace edited by hand
+to show an impossible history is caught exactly as a live run would be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from protocols.spec import Finding, Invariant, NodeView, ProtocolSpec
+
+Event = dict[str, Any]
+
+# How each life-cycle event changes a node's (up, paused). A crash keeps the
+# last volatile state in the view on purpose: what a node did before dying
+# (say, commit) still counts for the invariants.
+def _life(kind: str, view: NodeView) -> tuple[bool, bool]:
+    """Return (up, paused) after a life-cycle event."""
+    if kind == "crash":
+        return False, False
+    if kind == "recover":
+        return True, False
+    return view.up, kind == "pause"
+
+
+_LIFE = ("crash", "recover", "pause", "resume")
+
+
+class Checker:
+    """Keeps node views up to date from events and reports new violations."""
+
+    def __init__(self, spec: ProtocolSpec, roles: Mapping[str, str]) -> None:
+        self.spec = spec
+        self.views: dict[str, NodeView] = {
+            node: NodeView(role=role, up=True, paused=False, state={}, durable=())
+            for node, role in roles.items()
+        }
+        self._state_checks = [i for i in spec.invariants if i.kind == "state"]
+        self._transition_checks = [i for i in spec.invariants if i.kind == "transition"]
+        self._liveness_checks = [i for i in spec.invariants if i.kind == "liveness"]
+        self._active: set[tuple[str, tuple[str, ...]]] = set()
+        self.failed: set[str] = set()
+
+    def copy(self) -> Checker:
+        """Return an independent copy (views are immutable and shared)."""
+        twin = Checker.__new__(Checker)
+        twin.__dict__.update(self.__dict__)
+        twin.views = dict(self.views)
+        twin._active = set(self._active)
+        twin.failed = set(self.failed)
+        return twin
+
+    def observe(self, event: Event) -> list[Event]:
+        """Update the views with one event; return transition violations it causes."""
+        kind = event["kind"]
+        node = event.get("node")
+        if node not in self.views:
+            return []
+        view = self.views[node]
+        if kind == "state":
+            before = view.state
+            self.views[node] = NodeView(role=view.role, up=view.up, paused=view.paused,
+                                        state=event["state"], durable=view.durable)
+            return self._check_transition(node, before, event["state"], event.get("cause", ""))
+        if kind == "persist":
+            self.views[node] = NodeView(role=view.role, up=view.up, paused=view.paused,
+                                        state=view.state, durable=(*view.durable, event["record"]))
+        elif kind in _LIFE:
+            up, paused = _life(kind, view)
+            self.views[node] = NodeView(role=view.role, up=up, paused=paused,
+                                        state=view.state, durable=view.durable)
+        return []
+
+    def _check_transition(self, node: str, before: Any, after: Any, cause: str) -> list[Event]:
+        if not before:
+            return []  # A node's first state is not a transition.
+        found = []
+        for inv in self._transition_checks:
+            finding = inv.check(node, before, after, cause)
+            if finding is not None:
+                found.append(self._violation(inv, finding))
+        return found
+
+    def after_step(self) -> list[Event]:
+        """Evaluate the safety invariants; return each violation the first time it appears."""
+        found = []
+        for inv in self._state_checks:
+            for finding in inv.check(self.views):
+                key = (inv.name, finding.nodes)
+                if key not in self._active:
+                    self._active.add(key)
+                    found.append(self._violation(inv, finding))
+        return found
+
+    def at_quiescence(self) -> list[Event]:
+        """Evaluate the liveness expectations, once nothing more can happen."""
+        return [self._violation(inv, f) for inv in self._liveness_checks for f in inv.check(self.views)]
+
+    def _violation(self, inv: Invariant, finding: Finding) -> Event:
+        self.failed.add(inv.name)
+        return {
+            "kind": "violation",
+            "invariant": inv.name,
+            "invariant_kind": inv.kind,
+            "nodes": list(finding.nodes),
+            "text": finding.text,
+        }
+
+    def verdicts(self) -> dict[str, str]:
+        """Return each invariant's verdict so far: ``holds`` or ``violated``."""
+        return {i.name: ("violated" if i.name in self.failed else "holds") for i in self.spec.invariants}
+
+
+def check_trace(spec: ProtocolSpec, trace: Mapping[str, Any]) -> list[Event]:
+    """Re-check a saved trace from its events alone; return every violation found."""
+    roles = {node: info["role"] for node, info in trace["final"].items()}
+    checker = Checker(spec, roles)
+    found: list[Event] = []
+    step = None
+    for event in trace["events"]:
+        if event.get("step") != step and step is not None:
+            found += checker.after_step()
+        step = event.get("step")
+        if event["kind"] not in ("violation", "caption"):
+            found += checker.observe(event)
+    found += checker.after_step()
+    if trace.get("quiescent"):
+        found += checker.at_quiescence()
+    return found
+
+
+def views_at(spec: ProtocolSpec, roles: Mapping[str, str], events: Iterable[Event], seq: int) -> dict[str, NodeView]:
+    """Return every node's view as it was right after event ``seq`` (time travel)."""
+    checker = Checker(spec, roles)
+    for event in events:
+        if event["seq"] > seq:
+            break
+        checker.observe(event)
+    return checker.views
+
+
+def finding_nodes(nodes: Sequence[str]) -> tuple[str, ...]:
+    """Return nodes in a stable order, for findings that name several."""
+    return tuple(sorted(nodes))

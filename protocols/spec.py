@@ -1,0 +1,249 @@
+"""What a protocol declares about itself: parameters, scenarios, invariants.
+
+A :class:`ProtocolSpec` is everything the engine, the command line and the
+web UI need to know about a protocol without reading its code: its roles and
+how many nodes play each, the parameters a user may set (with bounds), the
+named scenarios (data: parameter overrides, a fault plan, captions), and the
+invariants the checker evaluates from the outside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from protocols.base import Context, ParameterError, Record, State, TransitionTable
+
+# ------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Param:
+    """One user-settable parameter with its type, default and bounds."""
+
+    name: str
+    kind: str  # "int", "float", "bool", "choice" or "str"
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    check: Callable[[Any], str | None] | None = None
+    """Extra validation: return what is wrong, or None."""
+
+    def parse(self, raw: Any) -> Any:
+        """Turn a user's value (a string from the CLI, or JSON) into a checked value."""
+        try:
+            value = self._convert(raw)
+        except (TypeError, ValueError):
+            raise ParameterError(f"parameter {self.name}: {raw!r} is not {self.allowed()}") from None
+        self._check_bounds(value)
+        return value
+
+    def _convert(self, raw: Any) -> Any:
+        if self.kind == "int":
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError(raw)
+            return int(raw)
+        if self.kind == "float":
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return float(raw)
+        if self.kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if not isinstance(raw, str):
+            raise TypeError(raw)
+        return raw
+
+    def _check_bounds(self, value: Any) -> None:
+        if self.min is not None and value < self.min:
+            raise ParameterError(f"parameter {self.name}: {value} is out of range; allowed: {self.allowed()}")
+        if self.max is not None and value > self.max:
+            raise ParameterError(f"parameter {self.name}: {value} is out of range; allowed: {self.allowed()}")
+        if self.choices and value not in self.choices:
+            raise ParameterError(f"parameter {self.name}: {value!r} is not {self.allowed()}")
+        problem = self.check(value) if self.check else None
+        if problem:
+            raise ParameterError(f"parameter {self.name}: {problem}")
+
+    def allowed(self) -> str:
+        """Say in words which values are allowed."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.kind in ("int", "float") and self.min is not None and self.max is not None:
+            lo, hi = _fmt(self.min, self.kind), _fmt(self.max, self.kind)
+            return f"an {'integer' if self.kind == 'int' else 'number'} from {lo} to {hi}"
+        return {"bool": "true or false", "str": "a string"}.get(self.kind, "a " + self.kind)
+
+    def describe(self) -> dict[str, Any]:
+        """Return a JSON-ready description for catalogues."""
+        data: dict[str, Any] = {"name": self.name, "kind": self.kind, "default": self.default}
+        data["help"] = self.help
+        if self.min is not None:
+            data["min"] = self.min
+        if self.max is not None:
+            data["max"] = self.max
+        if self.choices:
+            data["choices"] = list(self.choices)
+        return data
+
+
+def _fmt(number: float, kind: str) -> str:
+    return str(int(number)) if kind == "int" else repr(number)
+
+
+# ------------------------------------------------------------- invariants
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeView:
+    """What the checker knows of one node, rebuilt purely from the event log."""
+
+    role: str
+    up: bool
+    paused: bool
+    state: State
+    durable: tuple[Record, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """A violated invariant: the nodes concerned and, in plain words, what went wrong."""
+
+    nodes: tuple[str, ...]
+    text: str
+
+
+StateCheck = Callable[[Mapping[str, NodeView]], Iterable[Finding]]
+TransitionCheck = Callable[[str, State, State, str], Finding | None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invariant:
+    """A claim the checker evaluates on every step (safety) or at quiescence (liveness).
+
+    ``kind`` is ``"state"`` (a predicate over all nodes' views, checked after
+    every step), ``"transition"`` (a predicate over one node's change of
+    state and the input key that caused it) or ``"liveness"`` (a predicate
+    over all views, checked only when nothing more can happen).
+    """
+
+    name: str
+    kind: str
+    description: str
+    check: Callable[..., Any]
+
+    def describe(self) -> dict[str, str]:
+        """Return a JSON-ready description for catalogues."""
+        return {"name": self.name, "kind": self.kind, "description": self.description}
+
+
+# -------------------------------------------------------------- scenarios
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Caption:
+    """Narration shown when the run first reaches an event matching ``match``."""
+
+    match: Mapping[str, Any]
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scenario:
+    """A named, reproducible situation: parameter overrides, faults, narration."""
+
+    name: str
+    description: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    faults: Sequence[Mapping[str, Any]] = ()
+    captions: Sequence[Caption] = ()
+
+    def describe(self) -> dict[str, Any]:
+        """Return a JSON-ready description for catalogues."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "params": dict(self.params),
+            "faults": [dict(f) for f in self.faults],
+            "captions": [{"match": dict(c.match), "text": c.text} for c in self.captions],
+        }
+
+
+# --------------------------------------------------------------- protocol
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProtocolSpec:
+    """Everything known about a protocol; the engine needs nothing else."""
+
+    name: str
+    title: str
+    summary: str
+    theory: str
+    roles: tuple[str, ...]
+    params: tuple[Param, ...]
+    table: TransitionTable
+    topology: Callable[[Mapping[str, Any]], dict[str, str]]
+    """Given checked parameters, return every node name and its role, in placement order."""
+    initial_state: Callable[[Context], State]
+    invariants: tuple[Invariant, ...]
+    scenarios: tuple[Scenario, ...]
+    summarize: Callable[[Mapping[str, Any]], dict[str, Any]]
+    """Given the trace so far (events, final), return protocol-specific figures."""
+
+    def param(self, name: str) -> Param:
+        """Return a parameter by name, or raise a ParameterError listing the known ones."""
+        for p in self.all_params():
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.all_params())
+        raise ParameterError(f"{self.name} has no parameter {name!r}; known: {known}")
+
+    def all_params(self) -> tuple[Param, ...]:
+        """Return the protocol's own parameters followed by the network's."""
+        from protocols.sim.network import NETWORK_PARAMS
+
+        return self.params + NETWORK_PARAMS
+
+    def scenario(self, name: str) -> Scenario:
+        """Return a scenario by name, or raise a ParameterError listing the known ones."""
+        for s in self.scenarios:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.scenarios)
+        raise ParameterError(f"{self.name} has no scenario {name!r}; known: {known}")
+
+    def resolve_params(
+        self, given: Mapping[str, Any], scenario: str | None = None
+    ) -> dict[str, Any]:
+        """Merge defaults, the scenario's overrides and the user's values; check each."""
+        values = {p.name: p.default for p in self.all_params()}
+        if scenario is not None:
+            for name, raw in self.scenario(scenario).params.items():
+                values[name] = self.param(name).parse(raw)
+        for name, raw in given.items():
+            values[name] = self.param(name).parse(raw)
+        return values
+
+    def describe(self) -> dict[str, Any]:
+        """Return the JSON-ready catalogue entry for this protocol."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "summary": self.summary,
+            "theory": self.theory,
+            "roles": list(self.roles),
+            "params": [p.describe() for p in self.all_params()],
+            "scenarios": [s.describe() for s in self.scenarios],
+            "invariants": [i.describe() for i in self.invariants],
+            "transitions": self.table.diagram(),
+        }
