@@ -1,4 +1,12 @@
-"""Settings for the protocol lab. Everything configurable comes from the environment."""
+"""Settings for the protocol lab. Everything configurable comes from the environment.
+
+REDIS_URL            Redis for the broker, the channel layer and hot state (default redis://127.0.0.1:6379/0)
+PROTOLAB_PREFIX      prefix of every Redis key and channel-layer name this lab uses (default "protolab")
+DATABASE_URL         a database URL; default SQLite (WAL mode) in PROTOLAB_VAR_DIR
+PROTOLAB_VAR_DIR     where the SQLite file, logs and counterexamples go (default ./var)
+PROTOLAB_WORKERS     how many Celery worker queues host nodes (default 2)
+DJANGO_SECRET_KEY, DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS   as usual
+"""
 
 from __future__ import annotations
 
@@ -9,40 +17,88 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PROTOLAB_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 
 INSTALLED_APPS = [
+    "daphne",
     "django.contrib.contenttypes",
     "django.contrib.staticfiles",
-    "dashboard",
+    "channels",
+    "dashboard.apps.DashboardConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
+ASGI_APPLICATION = "dashboard.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+            ]
+        },
     }
 ]
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'protolab.sqlite3'}", conn_max_age=60
+        default=f"sqlite:///{VAR_DIR / 'protolab.sqlite3'}", conn_max_age=0
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Workers and the web server write concurrently: wait for the lock instead of failing.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+PROTOLAB_PREFIX = os.environ.get("PROTOLAB_PREFIX", "protolab")
+PROTOLAB_WORKERS = int(os.environ.get("PROTOLAB_WORKERS", "2"))
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [REDIS_URL],
+            "prefix": f"{PROTOLAB_PREFIX}:asgi",
+            # Loss still happens past this (at-most-once): clients detect gaps by seq and resync.
+            "capacity": 1000,
+            "expiry": 30,
+        },
+    }
+}
+
+# Celery: see dashboard/celery.py and FIELD-NOTES (acks_late + reject on worker lost, prefetch 1).
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 30,  # A step takes milliseconds; a lost worker's step returns in seconds.
+    "global_keyprefix": f"{PROTOLAB_PREFIX}:celery:",
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -50,3 +106,13 @@ TIME_ZONE = "UTC"
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("PROTOLAB_LOG_LEVEL", "WARNING")},
+}
+
+PROTOLAB_RUNNER = os.environ.get("PROTOLAB_RUNNER", "celery")
+"""Where steps run: "celery" (workers host the nodes) or "inprocess" (the web process itself)."""

@@ -162,6 +162,10 @@ class Engine:
             self.commands.pop()
         return self.log[mark:] if self.record else self._scratch_since(mark)
 
+    def drain(self) -> list[Event]:
+        """Without a kept log: return and forget the events not yet handed out (the boot's)."""
+        return self._scratch_since(0) if not self.record else list(self.log)
+
     def pending_list(self) -> list[dict[str, Any]]:
         """List what may happen next, in due order, each with its stable id."""
         entries = sorted(self.pending.values(), key=lambda p: (p.due, p.order))

@@ -23,8 +23,9 @@ from protocols.spec import ProtocolSpec
 TRACE_VERSION = 1
 
 
-def build_trace(engine: Engine) -> dict[str, Any]:
-    """Return the JSON-ready trace of a run so far."""
+def build_trace(engine: Engine, events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Return the JSON-ready trace of a run so far (``events`` where the engine keeps no log)."""
+    log = engine.log if events is None else events
     trace: dict[str, Any] = {
         "version": TRACE_VERSION,
         "protocol": engine.spec.name,
@@ -35,7 +36,7 @@ def build_trace(engine: Engine) -> dict[str, Any]:
         "chaos": engine.chaos,
         "max_events": engine.max_events,
         "commands": list(engine.commands),
-        "events": engine.log,
+        "events": log,
         "final": {
             node: {
                 "role": rt.ctx.role,
@@ -46,7 +47,7 @@ def build_trace(engine: Engine) -> dict[str, Any]:
             }
             for node, rt in engine.nodes.items()
         },
-        "violations": [e for e in engine.log if e["kind"] == "violation"],
+        "violations": [e for e in log if e["kind"] == "violation"],
         "verdicts": engine.checker.verdicts(),
         "quiescent": engine.quiescent,
         "truncated": engine.truncated,

@@ -1,0 +1,194 @@
+"""The session websocket: a thin relay between browsers and the controller.
+
+Watchers receive every event of the session in seq order; the controller
+(a connection that presented the control token in its hello) may also step,
+play, pause, change speed, reset and send engine commands. Gaps left by the
+channel layer's silent drops are filled from the database before forwarding,
+and a client may always ask for a resync. See docs/websocket-protocol.md.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from dashboard import broadcast, controller, hotstate, sessions
+from dashboard.models import Session
+from dashboard.runners import CeleryRunner, InProcessRunner
+from dashboard.wsproto import CONTROL_TYPES, TokenBucket, parse
+from protocols.sim.commands import CommandError
+
+MAX_RESYNC_EVENTS = 5000
+"""Events sent for one hello or resync; a client further behind asks again from where it got to."""
+
+CLOSE_NO_SESSION = 4404
+
+
+def runner() -> controller.Runner:
+    """Return the runner configured for this deployment."""
+    return InProcessRunner() if settings.PROTOLAB_RUNNER == "inprocess" else CeleryRunner()
+
+
+class SessionConsumer(AsyncWebsocketConsumer):
+    """One browser tab watching (and perhaps controlling) one session."""
+
+    session_id: str
+    generation: int = 0
+    sent_seq: int = -1
+    role: str = "watcher"
+    greeted: bool = False
+
+    async def connect(self) -> None:
+        self.session_id = self.scope["url_route"]["kwargs"]["session_id"]
+        self.bucket = TokenBucket()
+        session = await _get_session(self.session_id)
+        if session is None:
+            await self.close(code=CLOSE_NO_SESSION)
+            return
+        self.generation = session.generation
+        await self.channel_layer.group_add(broadcast.group_name(self.session_id), self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "session_id", None):
+            await self.channel_layer.group_discard(broadcast.group_name(self.session_id), self.channel_name)
+
+    # ------------------------------------------------------- from the client
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.bucket.allow(time.monotonic()):
+            await self._error("rate_limited", "too many messages; slow down")
+            return
+        try:
+            message = parse(text_data, bytes_data)
+            if message["type"] in CONTROL_TYPES and self.role != "controller":
+                raise CommandError("forbidden", "you are watching this session; only its controller may change it")
+            if message["type"] != "hello" and not self.greeted:
+                raise CommandError("hello_first", "say hello (with the last seq you saw) first")
+            await getattr(self, "on_" + message["type"])(message)
+        except CommandError as exc:
+            await self._error(exc.code, exc.text)
+
+    async def on_hello(self, message: dict[str, Any]) -> None:
+        session = await _get_session(self.session_id)
+        if session is None:
+            await self.close(code=CLOSE_NO_SESSION)
+            return
+        if "token" in message:
+            if not sessions.may_control(session, message["token"]):
+                raise CommandError("bad_token", "that control token is not this session's")
+            self.role = "controller"
+        self.greeted = True
+        self.generation = session.generation
+        last = message.get("last_seq", -1) if message.get("generation", self.generation) == self.generation else -1
+        info = await database_sync_to_async(sessions.describe)(session)
+        self.sent_seq = max(-1, last)
+        await self._send({"type": "welcome", "role": self.role, "session": info, "generation": self.generation,
+                          "seq": info["seq"]})
+        await self._catch_up(session, self.sent_seq)
+
+    async def on_resync(self, message: dict[str, Any]) -> None:
+        session = await _get_session(self.session_id)
+        if session is not None:
+            self.sent_seq = max(-1, message["from_seq"])
+            await self._catch_up(session, self.sent_seq)
+
+    async def on_ping(self, message: dict[str, Any]) -> None:
+        hot = await database_sync_to_async(hotstate.load)(self.session_id)
+        await self._send({"type": "pong", "seq": hot["seq"] if hot else self.sent_seq, "generation": self.generation})
+
+    async def on_step(self, message: dict[str, Any]) -> None:
+        await self._submit({"cmd": "step"})
+
+    async def on_command(self, message: dict[str, Any]) -> None:
+        await self._submit(message["command"])
+
+    async def on_play(self, message: dict[str, Any]) -> None:
+        await self._set_play(playing=True)
+
+    async def on_pause(self, message: dict[str, Any]) -> None:
+        await self._set_play(playing=False)
+
+    async def on_speed(self, message: dict[str, Any]) -> None:
+        await self._set_play(speed=float(message["value"]))
+
+    async def on_reset(self, message: dict[str, Any]) -> None:
+        session = await _get_session(self.session_id)
+        if session is not None:
+            await database_sync_to_async(hotstate.set_play)(self.session_id, playing=False)
+            await database_sync_to_async(sessions.reset)(session)
+
+    async def _submit(self, command: dict[str, Any]) -> None:
+        accepted = await database_sync_to_async(controller.submit)(self.session_id, command, runner())
+        if not accepted:
+            raise CommandError("busy", "too many commands are waiting; try again shortly")
+
+    async def _set_play(self, playing: bool | None = None, speed: float | None = None) -> None:
+        state = await database_sync_to_async(hotstate.set_play)(self.session_id, playing, speed)
+        await database_sync_to_async(broadcast.status)(self.session_id, {"play": state})
+        if state["playing"]:
+            await database_sync_to_async(controller.kick)(self.session_id, runner())
+
+    # --------------------------------------------------- from the group
+
+    async def lab_events(self, message: dict[str, Any]) -> None:
+        if not self.greeted or message["generation"] != self.generation:
+            return
+        events = [e for e in message["events"] if e["seq"] > self.sent_seq]
+        if not events:
+            return
+        if events[0]["seq"] > self.sent_seq + 1:  # The layer dropped something: fill the gap first.
+            session = await _get_session(self.session_id)
+            if session is not None:
+                await self._catch_up(session, self.sent_seq, upto=events[0]["seq"] - 1)
+        await self._send_events(events)
+
+    async def lab_hot(self, message: dict[str, Any]) -> None:
+        hot = message["hot"]
+        if self.greeted and hot["generation"] == self.generation:
+            await self._send({"type": "hot", "generation": self.generation, "seq": self.sent_seq, "hot": hot})
+
+    async def lab_status(self, message: dict[str, Any]) -> None:
+        fields = {k: v for k, v in message.items() if k != "type"}
+        if fields.get("reset"):
+            self.generation, self.sent_seq = fields["generation"], -1
+        if self.greeted:
+            await self._send({"type": "status", "generation": self.generation, "seq": self.sent_seq, **fields})
+
+    async def lab_error(self, message: dict[str, Any]) -> None:
+        if self.role == "controller":
+            await self._error(message["code"], message["message"], command=message.get("command"))
+
+    # ------------------------------------------------------------ helpers
+
+    async def _catch_up(self, session: Session, after: int, upto: int | None = None) -> None:
+        events = await database_sync_to_async(sessions.events_after)(session, after, MAX_RESYNC_EVENTS)
+        if upto is not None:
+            events = [e for e in events if e["seq"] <= upto]
+        for start in range(0, len(events), broadcast.MAX_EVENTS_PER_FRAME):
+            await self._send_events(events[start:start + broadcast.MAX_EVENTS_PER_FRAME])
+
+    async def _send_events(self, events: list[dict[str, Any]]) -> None:
+        if not events:
+            return
+        await self._send({"type": "events", "generation": self.generation, "from_seq": events[0]["seq"],
+                          "seq": events[-1]["seq"], "events": events})
+        self.sent_seq = events[-1]["seq"]
+
+    async def _error(self, code: str, text: str, **extra: Any) -> None:
+        await self._send({"type": "error", "code": code, "message": text, "seq": self.sent_seq, **extra})
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(message, ensure_ascii=False))
+
+
+@database_sync_to_async
+def _get_session(session_id: str) -> Session | None:
+    return Session.objects.filter(id=session_id).first()
+
+

@@ -1,0 +1,161 @@
+"""Who steps next: one step in flight per session, commands in arrival order, play paced by the engine.
+
+Users' commands join the session's queue in Redis; :func:`kick` takes the
+session's in-flight lock, picks the next command (a queued one first, else an
+auto step while playing), routes it to the worker queue of the node it
+concerns and hands it to a runner. The step's task releases the lock and
+kicks again. Play is paced by the engine's own schedule: the wait before an
+auto step is the virtual time until the next due entry divided by the speed
+(short countdowns only, never long ETAs, which collide with the broker's
+visibility timeout); idle gaps are compressed to at most MAX_PACE_S.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from dashboard import broadcast, hotstate, stepper
+from dashboard.models import Session
+
+MAX_PACE_S = 2.0
+"""Longest wait between two auto steps, whatever the virtual gap."""
+
+MAX_DELIVERIES = 3
+"""A step delivered more often than this (its worker keeps dying) fails the session instead of looping."""
+
+MAX_QUEUED_COMMANDS = 1000
+"""Commands waiting per session; beyond this a controller is flooding and is refused."""
+
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One step to run: which session, which step, what command, on which worker queue, when."""
+
+    session_id: str
+    generation: int
+    step: int
+    command: dict[str, Any]
+    batch: int
+    queue: int
+    countdown: float
+    token: str
+
+
+class Runner(Protocol):
+    """Carries a plan to wherever steps run (this process, or a Celery worker)."""
+
+    def dispatch(self, plan: Plan) -> None: ...
+
+
+def submit(session_id: str, command: dict[str, Any], runner: Runner) -> bool:
+    """Queue a validated command behind any others; False if the queue is full."""
+    r = hotstate.client()
+    if r.llen(hotstate.key(session_id, "queue")) >= MAX_QUEUED_COMMANDS:
+        return False
+    r.rpush(hotstate.key(session_id, "queue"), json.dumps(command, sort_keys=True))
+    kick(session_id, runner)
+    return True
+
+
+def kick(session_id: str, runner: Runner) -> None:
+    """Dispatch the session's next step unless one is already in flight."""
+    r = hotstate.client()
+    inflight = hotstate.key(session_id, "inflight")
+    while True:
+        token = secrets.token_hex(8)
+        if not r.set(inflight, token, nx=True, ex=hotstate.INFLIGHT_TTL_S):
+            return  # A step is in flight; its task will kick again.
+        plan = _next_plan(session_id, token)
+        if plan is not None:
+            runner.dispatch(plan)
+            return
+        release(session_id, token)
+        if not r.llen(hotstate.key(session_id, "queue")):
+            return  # Nothing arrived while we held the lock.
+
+
+def release(session_id: str, token: str) -> None:
+    """Release the in-flight lock if this plan still holds it."""
+    r = hotstate.client()
+    r.eval(_RELEASE, 1, hotstate.key(session_id, "inflight"), token)
+
+
+def _next_plan(session_id: str, token: str) -> Plan | None:
+    session = Session.objects.filter(id=session_id).first()
+    if session is None or session.status == "failed":
+        hotstate.client().delete(hotstate.key(session_id, "queue"))
+        return None
+    hot = stepper.hot_or_rebuild(session)
+    raw = hotstate.client().lpop(hotstate.key(session_id, "queue"))
+    batch, countdown = 1, 0.0
+    if raw is not None:
+        command = json.loads(raw)
+    else:
+        play = hotstate.play_state(session_id)
+        if not play["playing"] or hot["done"]:
+            return None
+        command = {"cmd": "step"}
+        if play["speed"] == hotstate.MAX_SPEED:
+            batch = stepper.MAX_BATCH_STEPS
+        elif hot["next_due"] is not None:
+            gap_ms = max(0, hot["next_due"] - hot["now"])
+            countdown = min(MAX_PACE_S, gap_ms / play["speed"] / 1000.0)
+    node = _node_concerned(command, hot)
+    queue = hot["placement"].get(node, 0) if node else 0
+    return Plan(session_id=session_id, generation=session.generation, step=hot["step"] + 1, command=command,
+                batch=batch, queue=queue, countdown=countdown, token=token)
+
+
+def _node_concerned(command: dict[str, Any], hot: dict[str, Any]) -> str | None:
+    """Return the node whose worker should run this step."""
+    if "node" in command:
+        return str(command["node"])
+    if "id" in command:
+        for entry in hot["pending"]:
+            if entry["id"] == command["id"]:
+                return str(entry["node"])
+        return None
+    if command["cmd"] == "step":
+        return hot.get("next_node") or None
+    return None
+
+
+def execute(plan: Plan, runner: Runner) -> dict[str, Any]:
+    """Run a dispatched plan (in whichever process got it), then release and kick the next."""
+    r = hotstate.client()
+    tries_key = hotstate.key(plan.session_id, f"tries:{plan.generation}:{plan.step}")
+    tries = int(r.incr(tries_key))
+    r.expire(tries_key, 3600)
+    try:
+        if tries > MAX_DELIVERIES:
+            session = Session.objects.filter(id=plan.session_id).first()
+            if session is not None:
+                stepper.fail(session, f"step {plan.step} was delivered {tries} times; its worker keeps dying")
+            return {"result": "failed"}
+        if plan.command["cmd"] == "step" and plan.batch == 1 and plan.countdown and not _still_playing(plan):
+            return {"result": "skipped"}  # Paused while this auto step waited.
+        result = stepper.apply_step(plan.session_id, plan.generation, plan.step, plan.command, batch=plan.batch)
+        if result["result"] == "refused":
+            broadcast.send(plan.session_id, {"type": "lab.error", "code": result["code"],
+                                             "message": result["message"], "command": plan.command})
+        return result
+    finally:
+        release(plan.session_id, plan.token)
+        kick(plan.session_id, runner)
+
+
+def _still_playing(plan: Plan) -> bool:
+    return bool(hotstate.play_state(plan.session_id)["playing"])
+
+
+def plan_to_args(plan: Plan) -> dict[str, Any]:
+    """Return a plan as plain JSON values, for a Celery task's arguments."""
+    return asdict(plan)

@@ -1,0 +1,55 @@
+"""``make run``: start the whole lab on this machine; Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+from dashboard.stack import Stack, redis_answers, start_embedded_redis
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def main() -> None:
+    """Find or start Redis, then start Celery workers and Daphne, and wait for Ctrl-C."""
+    url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    embedded = None
+    if not redis_answers(url):
+        print(f"No Redis answers at {url}; starting an embedded Valkey.", flush=True)
+        embedded = start_embedded_redis()
+        url = f"redis://127.0.0.1:{embedded.port}/0"
+    port = int(os.environ.get("PORT", "8000"))
+    stack = Stack(redis_url=url, port=port, workers=int(os.environ.get("PROTOLAB_WORKERS", "2")))
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        print("\nStopping the lab...", flush=True)
+        stack.stop()
+        if embedded is not None:
+            embedded.stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        stack.start()
+    except Exception as exc:
+        print(f"The lab could not start: {exc} (logs in var/log/)", file=sys.stderr, flush=True)
+        stop()
+    print(f"The lab is running at http://127.0.0.1:{port}/  (Redis {url}, {stack.workers} workers). "
+          "Press Ctrl-C to stop.", flush=True)
+    while True:
+        time.sleep(1)
+        for proc in [stack.daphne, *stack.celery]:
+            if proc is not None and proc.poll() is not None:
+                print(f"A lab process exited ({proc.args[0]}); see var/log/.", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""Sessions and their logs: the durable copy of everything that happened.
+
+A session's *commands* are what users (or auto-play) asked for, one per
+engine step; its *events* are what the engine produced. Both are
+append-only and keyed by (session, generation, step|seq), so a redelivered
+Celery task cannot write a step twice. ``reset`` starts a new generation
+instead of deleting history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.db import models
+
+
+def new_session_id() -> str:
+    """Return a short, unguessable, URL-safe session id."""
+    return secrets.token_urlsafe(9)
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of a control token (the token itself is never stored)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Session(models.Model):
+    """One running simulation: protocol, parameters, seed, scenario, mode and speed."""
+
+    STATUS_CHOICES = [("live", "live"), ("done", "done"), ("failed", "failed")]
+
+    id = models.CharField(primary_key=True, max_length=24, default=new_session_id, editable=False)
+    protocol = models.CharField(max_length=64)
+    params = models.JSONField(default=dict)
+    seed = models.BigIntegerField(default=0)
+    scenario = models.CharField(max_length=64, blank=True, default="")
+    faults = models.JSONField(default=list)
+    chaos = models.FloatField(default=0.0)
+    max_events = models.IntegerField(default=100_000)
+    generation = models.IntegerField(default=1)
+    owner = models.CharField(max_length=80, blank=True, default="")
+    control_token_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=STATUS_CHOICES, default="live")
+    failure = models.TextField(blank=True, default="")
+    forked_from = models.CharField(max_length=24, blank=True, default="")
+    created = models.DateTimeField(auto_now_add=True)
+
+    def engine_inputs(self) -> dict[str, Any]:
+        """Return what the engine is built from (everything but the commands)."""
+        return {
+            "protocol": self.protocol,
+            "params": self.params,
+            "seed": self.seed,
+            "scenario": self.scenario or None,
+            "faults": self.faults,
+            "chaos": self.chaos,
+            "max_events": self.max_events,
+        }
+
+
+class SessionCommand(models.Model):
+    """The command that produced one engine step."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="commands")
+    generation = models.IntegerField()
+    step = models.IntegerField()
+    command = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "generation", "step"], name="one_command_per_step")
+        ]
+
+
+class SessionEvent(models.Model):
+    """One event of the log, exactly as the engine emitted it (plus where it ran)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
+    generation = models.IntegerField()
+    seq = models.IntegerField()
+    step = models.IntegerField()
+    payload = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "generation", "seq"], name="one_event_per_seq")
+        ]

@@ -1,0 +1,123 @@
+"""Creating, resetting, forking and reading sessions: the service behind the API and the websocket."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+
+from dashboard import broadcast, hotstate, stepper
+from dashboard.models import Session, SessionCommand, SessionEvent, hash_token
+from protocols import get_protocol
+from protocols.base import ParameterError
+from protocols.sim.engine import Engine
+from protocols.sim.runtime import MAX_EVENTS_PER_RUN
+from protocols.sim.trace import build_trace
+
+SESSION_MAX_EVENTS = 200_000
+"""Events one live session may reach: hours of classroom play, and still a loadable trace."""
+
+MAX_OWNER_LENGTH = 80
+
+
+def create(spec_name: str, params: Mapping[str, Any] | None = None, *, seed: int = 0,
+           scenario: str | None = None, faults: list[dict[str, Any]] | None = None, chaos: float = 0.0,
+           owner: str = "", max_events: int = SESSION_MAX_EVENTS, plan_complete: bool = False,
+           ) -> tuple[Session, str]:
+    """Check the inputs by building the engine, store the session and its boot; return it and its control token."""
+    spec = get_protocol(spec_name)
+    if not isinstance(params, Mapping | None):
+        raise ParameterError("params must be an object of NAME: VALUE")
+    if not isinstance(owner, str) or len(owner) > MAX_OWNER_LENGTH:
+        raise ParameterError(f"owner must be a name of at most {MAX_OWNER_LENGTH} characters")
+    if not isinstance(faults, list | None):
+        raise ParameterError("faults must be a list of fault objects")
+    if not isinstance(chaos, int | float) or isinstance(chaos, bool):
+        raise ParameterError("chaos must be a number from 0 to 1")
+    max_events = min(max_events, MAX_EVENTS_PER_RUN)
+    engine = Engine(spec, params or {}, seed=seed, scenario=scenario or None, faults=faults or [],
+                    chaos=float(chaos), max_events=max_events, record=False, scenario_faults=not plan_complete)
+    token = secrets.token_urlsafe(24)
+    session = Session.objects.create(
+        protocol=spec.name, params=engine.params, seed=seed, scenario=scenario or "", faults=engine.faults,
+        chaos=float(chaos), max_events=max_events, owner=owner, control_token_hash=hash_token(token))
+    stepper.boot(session)
+    return session, token
+
+
+def may_control(session: Session, token: Any) -> bool:
+    """Say whether a presented control token is this session's (constant-time)."""
+    return isinstance(token, str) and hmac.compare_digest(hash_token(token), session.control_token_hash)
+
+
+def reset(session: Session) -> int:
+    """Start the session over as a new generation; history stays in the database."""
+    with transaction.atomic():
+        Session.objects.filter(id=session.id).update(generation=session.generation + 1, status="live", failure="")
+    session.refresh_from_db()
+    hotstate.forget(session.id)
+    stepper.boot(session)
+    broadcast.status(session.id, {"status": "live", "reset": True, "generation": session.generation})
+    return session.generation
+
+
+def fork(session: Session, upto_seq: int, owner: str = "") -> tuple[Session, str]:
+    """Start a new session whose log is this one's up to the step holding ``upto_seq``."""
+    step = (SessionEvent.objects.filter(session=session, generation=session.generation, seq__lte=upto_seq)
+            .order_by("-seq").values_list("step", flat=True).first()) or 0
+    commands = list(SessionCommand.objects.filter(session=session, generation=session.generation, step__lte=step)
+                    .order_by("step").values_list("command", flat=True))
+    child, token = create(session.protocol, session.params, seed=session.seed, faults=session.faults,
+                          chaos=session.chaos, owner=owner or session.owner, max_events=session.max_events,
+                          scenario=session.scenario or None, plan_complete=True)
+    Session.objects.filter(id=child.id).update(forked_from=session.id)
+    child.refresh_from_db()
+    engine = stepper.load_engine(child)
+    replayed: list[dict[str, Any]] = []
+    for command in commands:
+        before = engine.step_no
+        events = engine.apply(command)
+        if events:
+            SessionCommand.objects.create(session=child, generation=child.generation, step=before + 1,
+                                          command=command)
+            replayed += events
+    SessionEvent.objects.bulk_create(
+        SessionEvent(session=child, generation=child.generation, seq=e["seq"], step=e["step"],
+                     payload={**e, "ran_on": stepper.where()}) for e in replayed)
+    hotstate.store(child.id, hotstate.snapshot(engine, child.generation,
+                                               stepper.placement(engine, stepper._workers())))
+    return child, token
+
+
+def events_after(session: Session, after_seq: int, limit: int) -> list[dict[str, Any]]:
+    """Return up to ``limit`` stored events of the current generation with seq > after_seq."""
+    rows = (SessionEvent.objects.filter(session=session, generation=session.generation, seq__gt=after_seq)
+            .order_by("seq").values_list("payload", flat=True)[:limit])
+    return list(rows)
+
+
+def trace(session: Session) -> dict[str, Any]:
+    """Return the session's trace in the same format as ``manage.py simulate``."""
+    engine = stepper.load_engine(session)
+    events = events_after(session, 0, SESSION_MAX_EVENTS + 1)
+    data = build_trace(engine, events)
+    data["session"] = {"id": session.id, "generation": session.generation, "owner": session.owner,
+                       "forked_from": session.forked_from or None}
+    return data
+
+
+def describe(session: Session) -> dict[str, Any]:
+    """Return the public status of a session (no token)."""
+    hot = stepper.hot_or_rebuild(session)
+    play = hotstate.play_state(session.id)
+    return {
+        "id": session.id, "protocol": session.protocol, "params": session.params, "seed": session.seed,
+        "scenario": session.scenario or None, "owner": session.owner, "status": session.status,
+        "failure": session.failure or None, "generation": session.generation, "created": session.created.isoformat(),
+        "forked_from": session.forked_from or None, "seq": hot["seq"], "step": hot["step"], "now": hot["now"],
+        "done": hot["done"], "playing": play["playing"], "speed": play["speed"], "verdicts": hot["verdicts"],
+        "nodes": hot["nodes"], "placement": hot["placement"],
+    }

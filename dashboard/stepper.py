@@ -1,0 +1,167 @@
+"""The one adapter between the engine and the outside: load, step, persist, publish.
+
+Both runners (in-process and Celery) call :func:`apply_step`; nothing here
+knows any protocol. A step is idempotent per (session, generation, step):
+a redelivered task finds its step already in the database and does nothing.
+Order of writes, so that a kill at any point loses nothing: the database
+first (command and events in one transaction), then Redis hot state, then
+the broadcast (which may be lost: clients detect the gap and resync).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections import OrderedDict
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from dashboard import broadcast, hotstate
+from dashboard.models import Session, SessionCommand, SessionEvent
+from protocols import get_protocol
+from protocols.base import ProtocolError
+from protocols.sim.commands import CommandError
+from protocols.sim.engine import Engine
+
+log = logging.getLogger(__name__)
+
+ENGINE_CACHE_SIZE = 32
+"""Engines a process keeps warm; others are rebuilt from the database on demand."""
+
+MAX_BATCH_STEPS = 200
+"""Auto steps one task may run at maximum speed before yielding to queued commands."""
+
+_cache: OrderedDict[tuple[str, int], Engine] = OrderedDict()
+
+
+def where() -> str:
+    """Return where this step runs: host and process, as shown to the user."""
+    return f"{os.environ.get('PROTOLAB_WORKER_NAME', 'web')}@{socket.gethostname()}:{os.getpid()}"
+
+
+def placement(engine: Engine, workers: int) -> dict[str, int]:
+    """Place each node on a worker queue, round robin in placement order."""
+    return {node: index % max(1, workers) for index, node in enumerate(engine.roles)}
+
+
+def fresh_engine(session: Session) -> tuple[Engine, list[dict[str, Any]]]:
+    """Build a session's engine at step 0; return it and its boot events."""
+    inputs = session.engine_inputs()
+    spec = get_protocol(inputs.pop("protocol"))
+    engine = Engine(spec, inputs.pop("params"), record=False, scenario_faults=False, **inputs)
+    return engine, engine.drain()
+
+
+def load_engine(session: Session) -> Engine:
+    """Return the session's engine at its latest stored step (cached, caught up from the database)."""
+    cache_key = (session.id, session.generation)
+    engine = _cache.pop(cache_key, None)
+    stored = SessionCommand.objects.filter(session=session, generation=session.generation)
+    last = stored.order_by("-step").values_list("step", flat=True).first() or 0
+    if engine is None or engine.step_no > last:
+        engine, _ = fresh_engine(session)
+    for command in stored.filter(step__gt=engine.step_no).order_by("step").values_list("command", flat=True):
+        engine.apply(command)
+    _cache[cache_key] = engine
+    while len(_cache) > ENGINE_CACHE_SIZE:
+        _cache.popitem(last=False)
+    return engine
+
+
+def forget_engine(session_id: str, generation: int) -> None:
+    """Drop a cached engine (after a failed write, so the next step reloads from the database)."""
+    _cache.pop((session_id, generation), None)
+
+
+def apply_step(session_id: str, generation: int, step: int, command: dict[str, Any],
+               batch: int = 1, ran_on: str | None = None) -> dict[str, Any]:
+    """Apply one command (or up to ``batch`` auto steps) as steps ``step``...; persist and publish."""
+    session = Session.objects.filter(id=session_id).first()
+    if session is None or session.generation != generation or session.status == "failed":
+        return {"result": "stale"}
+    engine = load_engine(session)
+    if engine.step_no >= step:
+        return {"result": "duplicate"}  # A redelivered task: this step is already stored.
+    commands: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    try:
+        for _ in range(max(1, min(batch, MAX_BATCH_STEPS))):
+            if engine.done and command["cmd"] == "step":
+                break
+            produced = engine.apply(command)
+            if produced:
+                commands.append({"step": engine.step_no, "command": command})
+                events += produced
+            if command["cmd"] != "step":
+                break
+    except CommandError as exc:
+        forget_engine(session_id, generation)  # The engine refused before changing anything; be sure.
+        return {"result": "refused", "code": exc.code, "message": exc.text}
+    except ProtocolError as exc:
+        fail(session, f"protocol error at step {step}: {exc}")
+        return {"result": "failed", "message": str(exc)}
+    stamp = ran_on or where()
+    for event in events:
+        event["ran_on"] = stamp
+    if not _persist(session, commands, events):
+        forget_engine(session_id, generation)
+        return {"result": "duplicate"}
+    hot = hotstate.snapshot(engine, generation, placement(engine, _workers()))
+    hotstate.store(session_id, hot)
+    if engine.done and session.status == "live":
+        Session.objects.filter(id=session_id, status="live").update(status="done")
+    broadcast.events(session_id, generation, events, hot)
+    return {"result": "applied", "events": len(events), "seq": engine.seq}
+
+
+def _persist(session: Session, commands: list[dict[str, Any]], events: list[dict[str, Any]]) -> bool:
+    """Write a step's commands and events in one transaction; False if already written."""
+    try:
+        with transaction.atomic():
+            SessionCommand.objects.bulk_create(
+                SessionCommand(session=session, generation=session.generation, step=c["step"],
+                               command=c["command"]) for c in commands)
+            SessionEvent.objects.bulk_create(
+                SessionEvent(session=session, generation=session.generation, seq=e["seq"], step=e["step"],
+                             payload=e) for e in events)
+    except IntegrityError:
+        return False
+    return True
+
+
+def boot(session: Session) -> dict[str, Any]:
+    """Store a new session's boot events (step 0) and its first hot state."""
+    engine, events = fresh_engine(session)
+    stamp = where()
+    for event in events:
+        event["ran_on"] = stamp
+    _persist(session, [], events)
+    _cache[(session.id, session.generation)] = engine
+    hot = hotstate.snapshot(engine, session.generation, placement(engine, _workers()))
+    hotstate.store(session.id, hot)
+    return hot
+
+
+def hot_or_rebuild(session: Session) -> dict[str, Any]:
+    """Return hot state, rebuilding it from the database if Redis lost it."""
+    hot = hotstate.load(session.id)
+    if hot is None or hot.get("generation") != session.generation:
+        engine = load_engine(session)
+        hot = hotstate.snapshot(engine, session.generation, placement(engine, _workers()))
+        hotstate.store(session.id, hot)
+    return hot
+
+
+def fail(session: Session, why: str) -> None:
+    """Mark a session failed and tell its watchers."""
+    log.error("session %s failed: %s", session.id, why)
+    Session.objects.filter(id=session.id).update(status="failed", failure=why)
+    broadcast.status(session.id, {"status": "failed", "failure": why})
+
+
+def _workers() -> int:
+    from django.conf import settings
+
+    return int(settings.PROTOLAB_WORKERS)
