@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from protocols.spec import Param
 
@@ -56,6 +56,42 @@ class LinkOptions:
         )
 
 
+class _LazyRandom:
+    """Stand-in for a copied generator: thaws a real one from the snapshot on first use.
+
+    It answers every attribute of :class:`random.Random` by delegation, so the
+    network cannot tell it from the generator it replaces: same state, same
+    draws. Until then its snapshot is the state, free for further copies.
+    """
+
+    __slots__ = ("_rng", "snapshot")
+
+    def __init__(self, snapshot: tuple[Any, ...]) -> None:
+        self.snapshot = snapshot
+        self._rng: random.Random | None = None
+
+    @property
+    def unused(self) -> bool:
+        """True while no draw has been made, so the snapshot is still the state."""
+        return self._rng is None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)  # Copying or pickling asks for these; it must not thaw.
+        rng = self._rng
+        if rng is None:
+            rng = self._rng = _thawed(self.snapshot)
+            self.snapshot = ()  # 625 numbers: let them go with the last copy that shares them.
+        return getattr(rng, name)
+
+
+def _thawed(snapshot: tuple[Any, ...]) -> random.Random:
+    """Return a generator in the state ``snapshot`` (from getstate), without seeding it first."""
+    rng = random.Random.__new__(random.Random)
+    rng.setstate(snapshot)
+    return rng
+
+
 class Network:
     """Delays, loss, duplication and partitions, all decided by one seeded PRNG."""
 
@@ -71,8 +107,15 @@ class Network:
         """Return an independent copy whose generator continues from the same point."""
         twin = Network.__new__(Network)
         twin.__dict__.update(self.__dict__)
-        twin.rng = random.Random()
-        twin.rng.setstate(self.rng.getstate())
+        # Reading a generator's state costs more than the rest of an engine's
+        # copy, and the explorer copies one world once per choice. So read it
+        # once and share the (immutable) snapshot: both sides get a stand-in
+        # that thaws a real generator only if it draws again, and copies of a
+        # side that has not drawn reuse the snapshot. Many copies never draw.
+        rng: Any = self.rng
+        snapshot = rng.snapshot if isinstance(rng, _LazyRandom) and rng.unused else rng.getstate()
+        self.rng = cast(random.Random, _LazyRandom(snapshot))
+        twin.rng = cast(random.Random, _LazyRandom(snapshot))
         twin.links = dict(self.links)
         twin.partition = dict(self.partition) if self.partition is not None else None
         twin._last_due = dict(self._last_due)

@@ -1,0 +1,345 @@
+"""Exhaustive breadth-first search over every delivery order of a small configuration.
+
+Theory of operation
+-------------------
+From the initial world of a protocol (its parameters and seed, no fault
+plan) the explorer tries every choice the network and a bounded adversary
+could make, one command at a time: deliver any message in flight, fire any
+pending timer, and, within a budget, drop a message, crash an up node or
+recover a crashed one. Time is abstracted away: any pending timer may fire
+at any point, whatever its due time. That over-approximates what real
+timing allows, which is sound for safety under asynchrony (a run the real
+timing allows is among the runs tried), though it may show runs that only an
+arbitrarily slow network could produce.
+
+Each world is identified by a 16-byte blake2b digest of
+:meth:`Engine.fingerprint` (which leaves out time and ids) together with the
+fault budget spent, so two orders that reach the same world are explored
+once, and of several identical messages in flight (resends, duplicates) only
+one is tried. Leaving time out is right for protocols whose handlers ignore
+``now``, as 2PC's do; one that reads it (a lease) would be merged too eagerly.
+Per world only its parent's digest and the command that led there are kept;
+the worlds still to be expanded (one BFS level, roughly) are the only live
+engines. Breadth first means the first time a violation is seen, the command
+list that reaches it is a shortest one.
+
+Findings are every distinct safety violation (by invariant), every distinct
+protocol exception (a :class:`ProtocolError`, such as an unlisted
+(state, input) pair) and, at worlds where nothing is pending and every node
+is up, every liveness expectation that fails. Each comes with its shortest
+command list; :func:`counterexample_trace` turns that into a trace that
+``manage.py simulate --replay`` re-runs step by step.
+
+Faults and what they add: a dropped message is, for safety, no different from
+a message never chosen (every order is tried, and a violation is reached
+before the message would have arrived), so drops only matter for liveness
+and default to none. A crash loses volatile state and timers, which no
+delivery order can imitate; one crash, with recovery at any later point,
+already covers 2PC's textbook failures (coordinator down after its decision,
+participant down while prepared) and keeps the search small, so that is the
+default.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from protocols.base import ParameterError, ProtocolError
+from protocols.sim.commands import CommandError
+from protocols.sim.engine import Engine, Event
+from protocols.sim.runtime import MAX_EVENTS_PER_RUN
+from protocols.sim.trace import build_trace
+from protocols.spec import ProtocolSpec
+
+DEFAULT_MAX_STATES = 50_000
+"""Distinct worlds one search visits unless told otherwise: 3-participant 2PC takes about
+9 s and 350 MiB (docs/performance.md), and finds the broken variant's bug at depth 4."""
+
+MAX_STATES_CEILING = 500_000
+"""Hard ceiling. Memory grows about 7 KiB per world seen (mostly the live engines of the
+BFS level being built), so this is some 3.5 GiB: the most one search should take."""
+
+DEFAULT_MAX_DROPS = 0
+"""Drops reveal no safety violation that a never-chosen message does not (see above)."""
+
+DEFAULT_MAX_CRASHES = 1
+"""One crash (and any recovery) covers the classic failures at a fraction of the cost of two."""
+
+MAX_FAULTS_CEILING = 4
+"""Budget ceiling for drops and for crashes: each one multiplies the state space."""
+
+DIGEST_BYTES = 16
+"""128-bit digests: a collision among even 10^9 worlds has odds near 10^-21."""
+
+EXPLORER_MAX_EVENTS = MAX_EVENTS_PER_RUN
+"""Event limit of every explored world; paths are short, so it is never reached in practice."""
+
+Command = tuple[str, str]
+"""A command kept compactly: its name and its one argument (an id or a node, or "")."""
+
+_ARGUMENT = {"deliver": "id", "fire": "id", "drop": "id", "crash": "node", "recover": "node"}
+_UNSUPPORTED = {"loss_probability": 0.0, "duplicate_probability": 0.0, "fifo": False}
+"""Network randomness the explorer replaces with its own choices, and FIFO links it would violate."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Counterexample:
+    """One finding and the shortest command list that reaches it."""
+
+    kind: str
+    """``violation`` (an invariant broke) or ``exception`` (the protocol raised)."""
+    name: str
+    """The invariant's name, or the exception's class."""
+    text: str
+    nodes: tuple[str, ...]
+    commands: tuple[dict[str, Any], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the finding as a JSON-ready dict."""
+        return {"kind": self.kind, "name": self.name, "text": self.text, "nodes": list(self.nodes),
+                "depth": len(self.commands), "commands": [dict(c) for c in self.commands]}
+
+
+@dataclass(kw_only=True)
+class Report:
+    """What a search covered, how fast, and what it found."""
+
+    protocol: str
+    params: dict[str, Any]
+    seed: int
+    max_states: int
+    max_drops: int
+    max_crashes: int
+    states: int = 0
+    """Distinct worlds seen."""
+    expanded: int = 0
+    """Worlds whose every choice was tried (the rest were still waiting when the search stopped)."""
+    transitions: int = 0
+    max_depth: int = 0
+    elapsed_s: float = 0.0
+    complete: bool = False
+    counterexamples: list[Counterexample] = field(default_factory=list)
+
+    @property
+    def states_per_s(self) -> float:
+        """Return distinct worlds visited per second of search."""
+        return self.states / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the report as a JSON-ready dict."""
+        return {
+            "protocol": self.protocol, "params": dict(self.params), "seed": self.seed,
+            "max_states": self.max_states, "max_drops": self.max_drops, "max_crashes": self.max_crashes,
+            "states": self.states, "expanded": self.expanded, "transitions": self.transitions,
+            "max_depth": self.max_depth,
+            "elapsed_s": round(self.elapsed_s, 3), "states_per_s": round(self.states_per_s, 1),
+            "complete": self.complete, "stopped": "complete" if self.complete else "max-states",
+            "counterexamples": [c.to_json() for c in self.counterexamples],
+        }
+
+
+def explore(
+    spec: ProtocolSpec,
+    params: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    max_states: int = DEFAULT_MAX_STATES,
+    max_drops: int = DEFAULT_MAX_DROPS,
+    max_crashes: int = DEFAULT_MAX_CRASHES,
+    clock: Callable[[], float] | None = None,
+) -> Report:
+    """Search every order from the initial world; ``clock`` (seconds) times it, if given."""
+    _check_limits(max_states, max_drops, max_crashes)
+    boot = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS)  # Checks params; keeps its log.
+    _check_network(boot.params)
+    report = Report(protocol=spec.name, params=dict(boot.params), seed=seed, max_states=max_states,
+                    max_drops=max_drops, max_crashes=max_crashes)
+    search = _Search(report)
+    search.note_violations(boot.log, None)
+    root = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS, record=False).clone()
+    started = clock() if clock else 0.0
+    with _without_cyclic_gc():
+        search.run(root)
+    report.elapsed_s = clock() - started if clock else 0.0
+    return report
+
+
+def counterexample_trace(spec: ProtocolSpec, report: Report, found: Counterexample) -> dict[str, Any]:
+    """Re-run a finding's commands on a fresh recording engine; return its trace."""
+    engine = Engine(spec, report.params, seed=report.seed, max_events=EXPLORER_MAX_EVENTS)
+    for index, command in enumerate(found.commands):
+        try:
+            engine.apply(command)
+        except (ProtocolError, CommandError):
+            if found.kind == "exception" and index == len(found.commands) - 1:
+                break  # The trace ends in the failing command, so a replay fails the same way.
+            raise
+    trace = build_trace(engine)
+    if found.kind == "violation" and not any(v["invariant"] == found.name for v in trace["violations"]):
+        raise RuntimeError(f"explorer: the counterexample for {found.name} did not reproduce")
+    return trace
+
+
+# ------------------------------------------------------------------ search
+
+
+class _Search:
+    """One breadth-first search: the worlds seen, the frontier, the findings."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.parents: dict[bytes, tuple[bytes, str, str] | None] = {}
+        self.found: dict[tuple[str, str], Counterexample] = {}
+
+    def run(self, root: Engine) -> None:
+        """Expand worlds level by level until none is left or max_states are seen."""
+        report = self.report
+        key = _digest(root, 0, 0)
+        self.parents[key] = None
+        frontier: deque[tuple[Engine, bytes, int, int, int]] = deque([(root, key, 0, 0, 0)])
+        while frontier and len(self.parents) < report.max_states:
+            engine, key, depth, drops, crashes = frontier.popleft()
+            if not engine.pending and all(rt.up for rt in engine.nodes.values()):
+                self._check_liveness(engine, key)
+            choices = self._choices(engine, drops, crashes)
+            last = len(choices) - 1
+            for index, (name, arg, spent_drops, spent_crashes) in enumerate(choices):
+                # The parent is not needed after its last choice: apply that one in place.
+                child = engine if index == last else engine.clone()
+                if not self._apply(child, key, name, arg):
+                    continue
+                child_key = _digest(child, spent_drops, spent_crashes)
+                if child_key in self.parents:
+                    continue
+                self.parents[child_key] = (key, name, arg)
+                report.max_depth = max(report.max_depth, depth + 1)
+                if len(self.parents) >= report.max_states:
+                    break
+                frontier.append((child, child_key, depth + 1, spent_drops, spent_crashes))
+            else:
+                report.expanded += 1
+        report.states = len(self.parents)
+        report.complete = not frontier and len(self.parents) < report.max_states
+        report.counterexamples = list(self.found.values())
+
+    def _choices(self, engine: Engine, drops: int, crashes: int) -> list[tuple[str, str, int, int]]:
+        """List every command possible in a world, with the fault budget spent after it."""
+        report = self.report
+        choices: list[tuple[str, str, int, int]] = []
+        contents: set[tuple[str, str, str, str]] = set()
+        for entry in engine.pending.values():
+            if entry.kind == "timer":
+                choices.append(("fire", entry.id, drops, crashes))
+            elif entry.message is not None:
+                message = entry.message
+                content = (message.src, message.dest, message.type, _body_key(message.body))
+                if content in contents:
+                    continue  # An identical message (a resend, a duplicate) leads to the same world.
+                contents.add(content)
+                choices.append(("deliver", entry.id, drops, crashes))
+                if drops < report.max_drops:
+                    choices.append(("drop", entry.id, drops + 1, crashes))
+        for node, rt in engine.nodes.items():
+            if not rt.up:
+                choices.append(("recover", node, drops, crashes))
+            elif crashes < report.max_crashes:
+                choices.append(("crash", node, drops, crashes + 1))
+        return choices
+
+    def _apply(self, engine: Engine, parent: bytes, name: str, arg: str) -> bool:
+        """Apply one command; note what it broke; say whether the world lives on."""
+        try:
+            events = engine.apply(_command(name, arg))
+        except (ProtocolError, CommandError) as exc:
+            if isinstance(exc, CommandError) and exc.code != "protocol":
+                raise  # The explorer asked for something impossible: a bug here, not a finding.
+            text = str(exc)
+            key = ("exception", type(exc).__name__ + ": " + text.split(";")[0])  # Less the state dump.
+            if key not in self.found:
+                self.found[key] = Counterexample(kind="exception", name=type(exc).__name__, text=text, nodes=(),
+                                                 commands=self._path(parent, (name, arg)))
+            return False
+        self.report.transitions += 1
+        self.note_violations(events, (parent, (name, arg)))
+        return True
+
+    def _check_liveness(self, engine: Engine, key: bytes) -> None:
+        """At a world where nothing can happen by itself, ask the liveness expectations."""
+        probe = engine.clone()
+        self.note_violations(probe.apply({"cmd": "step"}), (key, ("step", "")))
+
+    def note_violations(self, events: list[Event], via: tuple[bytes, Command] | None) -> None:
+        """Keep the first (so shortest) counterexample of each invariant broken in ``events``."""
+        for event in events:
+            key = ("violation", event.get("invariant", ""))
+            if event["kind"] == "violation" and key not in self.found:
+                self.found[key] = Counterexample(kind="violation", name=event["invariant"], text=event["text"],
+                                                 nodes=tuple(event["nodes"]),
+                                                 commands=self._path(*via) if via else ())
+
+    def _path(self, parent: bytes, last: Command) -> tuple[dict[str, Any], ...]:
+        """Return the commands from the initial world through ``parent``, then ``last``."""
+        steps = [last]
+        link = self.parents[parent]
+        while link is not None:
+            parent, name, arg = link
+            steps.append((name, arg))
+            link = self.parents[parent]
+        return tuple(_command(name, arg) for name, arg in reversed(steps))
+
+
+# ----------------------------------------------------------------- helpers
+
+
+def _command(name: str, arg: str) -> dict[str, Any]:
+    field_name = _ARGUMENT.get(name)
+    return {"cmd": name, field_name: arg} if field_name else {"cmd": name}
+
+
+def _digest(engine: Engine, drops: int, crashes: int) -> bytes:
+    text = f"{drops},{crashes}|" + engine.fingerprint()
+    return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).digest()
+
+
+def _body_key(body: Mapping[str, Any]) -> str:
+    # The text the fingerprint gives a body, so "identical" means what it means there.
+    return json.dumps(body, sort_keys=True) if body else "{}"
+
+
+def _check_limits(max_states: int, max_drops: int, max_crashes: int) -> None:
+    if not 1 <= max_states <= MAX_STATES_CEILING:
+        raise ParameterError(f"max-states: {max_states} is not from 1 to {MAX_STATES_CEILING}")
+    for label, value in (("max-drops", max_drops), ("max-crashes", max_crashes)):
+        if not 0 <= value <= MAX_FAULTS_CEILING:
+            raise ParameterError(f"{label}: {value} is not from 0 to {MAX_FAULTS_CEILING}")
+
+
+def _check_network(params: Mapping[str, Any]) -> None:
+    for name, wanted in _UNSUPPORTED.items():
+        if params[name] != wanted:
+            raise ParameterError(f"parameter {name}: the explorer tries every order and fault itself; "
+                                 f"leave it at {str(wanted).lower()}")
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Pause the cycle collector for the search, then restore it as it was.
+
+    The search makes millions of short-lived, acyclic objects while it holds
+    a large heap (the worlds seen, a BFS level of engines); the collector
+    would rescan that heap over and over and has nothing to find there.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
