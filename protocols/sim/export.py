@@ -1,20 +1,33 @@
-"""Ways to print a trace: JSON, a readable transcript, ShiViz, Mermaid."""
+"""Ways to print a trace: JSON, a readable transcript, ShiViz, Mermaid.
+
+Every format is a pure function of the trace, so a saved trace file renders
+exactly as the run that produced it. JSON is the canonical form (the one
+``--replay`` reads back); the others are for people and for other tools.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from protocols.sim.export_mermaid import render_mermaid
+from protocols.sim.export_shiviz import render_shiviz
+from protocols.sim.export_text import render_text
 from protocols.sim.trace import dumps
 
-FORMATS = ("json", "text", "shiviz", "mermaid")
+RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "json": dumps,
+    "text": render_text,
+    "shiviz": render_shiviz,
+    "mermaid": render_mermaid,
+}
+
+FORMATS = tuple(RENDERERS)
 
 
 def render(trace: Mapping[str, Any], fmt: str) -> str:
     """Return the trace in one of FORMATS."""
-    if fmt == "json":
-        return dumps(trace)
-    if fmt == "text":
-        return "\n".join(f"{e['seq']:>5} {e['time']:>6}ms {e['kind']:<10} {e.get('node', '')}"
-                         for e in trace["events"]) + "\n"
-    raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    renderer = RENDERERS.get(fmt)
+    if renderer is None:
+        raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    return renderer(trace)

@@ -1,0 +1,131 @@
+"""A trace as a ShiViz log (https://bestchai.bitbucket.io/shiviz/).
+
+ShiViz reads a file whose first line is the parsing regular expression, the
+second the (here empty) delimiter between executions, and the rest the log:
+each event is a line of text followed by ``host {vector clock}``. It draws
+the happens-before graph from the clocks alone, so the clocks must be exact:
+a local event ticks the host's own entry; a send ticks and stamps the
+message with the sender's clock; a delivery merges (pointwise maximum) the
+message's stamp and then ticks. ShiViz insists that each host's own entry
+counts 1, 2, 3... with no gaps, so a host ticks only for a line it prints.
+
+A duplicate carries the stamp of the send it copies: it is the same send,
+delivered twice. A lost message is shown where its fate is decided: at the
+sender when the network loses it on sending, at the receiver otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from protocols.sim.export_text import DROP_WORDS, log_words, message_label, pairs
+
+SHIVIZ_REGEX = r"(?<event>.*)\n(?<host>\S*) (?<clock>{.*})"
+"""ShiViz's default parser: event text on one line, ``host {clock}`` on the next."""
+
+SENDER_SIDE_DROPS = ("loss", "overflow")
+"""Drop reasons decided as the message is sent, so shown on the sender's line."""
+
+Clock = dict[str, int]
+
+
+class VectorClocks:
+    """Each host's vector clock, and the stamp every message carries."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, Clock] = {}
+        self.stamps: dict[str, Clock] = {}
+
+    def local(self, host: str) -> Clock:
+        """Tick ``host`` for a local event; return its new clock."""
+        clock = self.hosts.setdefault(host, {})
+        clock[host] = clock.get(host, 0) + 1
+        return dict(clock)
+
+    def send(self, host: str, msg_id: str) -> Clock:
+        """Tick ``host`` for a send and stamp the message with the result."""
+        self.stamps[msg_id] = self.local(host)
+        return dict(self.stamps[msg_id])
+
+    def copy(self, msg_id: str, of: str) -> None:
+        """Give a duplicate the stamp of the message it copies."""
+        if of in self.stamps:
+            self.stamps[msg_id] = self.stamps[of]
+
+    def receive(self, host: str, msg_id: str) -> Clock:
+        """Merge the message's stamp into ``host``'s clock, then tick."""
+        clock = self.hosts.setdefault(host, {})
+        for other, count in self.stamps.get(msg_id, {}).items():
+            clock[other] = max(clock.get(other, 0), count)
+        return self.local(host)
+
+
+def _one_line(text: str) -> str:
+    # Braces would let an event line pass for a clock line; newlines would split it.
+    return " ".join(text.split()).replace("{", "(").replace("}", ")")
+
+
+def _host(name: str) -> str:
+    return "_".join(name.split()) or "_"  # ShiViz hosts are \S*.
+
+
+def _entries(events: list[Mapping[str, Any]], clocks: VectorClocks) -> Iterator[tuple[int, str, str, Clock]]:
+    """Yield (time, host, text, clock) for each event ShiViz should show, ticking clocks as it goes."""
+    phases: dict[str, Any] = {}
+    for e in events:
+        kind, node = e["kind"], e.get("node", "")
+        if kind == "state":
+            before, phases[node] = phases.get(node), e["state"].get("phase")
+            if e["cause"] != "init" and before != phases[node]:
+                yield e["time"], node, f"phase {before} -> {phases[node]}", clocks.local(node)
+            continue
+        for host, text, clock in _shown(e, clocks):
+            yield e["time"], host, text, clock
+
+
+def _shown(e: Mapping[str, Any], clocks: VectorClocks) -> Iterator[tuple[str, str, Clock]]:
+    kind, node = e["kind"], e.get("node", "")
+    if kind == "send":
+        msg = e["message"]
+        yield node, f"send {message_label(msg)} {msg['msg_id']} to {e['dst']}", clocks.send(node, msg["msg_id"])
+    elif kind == "duplicate":
+        clocks.copy(e["message"]["msg_id"], e["of"])
+    elif kind == "deliver":
+        msg = e["message"]
+        yield node, f"receive {message_label(msg)} {msg['msg_id']} from {e['src']}", clocks.receive(node, msg["msg_id"])
+    elif kind == "drop":
+        msg, where = e["message"], e["src"] if e["reason"] in SENDER_SIDE_DROPS else e["dst"]
+        text = (f"{message_label(msg)} {msg['msg_id']} {e['src']} -> {e['dst']} never arrives: "
+                f"{DROP_WORDS.get(e['reason'], e['reason'])}")
+        yield where, text, clocks.local(where)
+    elif kind == "violation":
+        for culprit in e["nodes"]:
+            yield culprit, f"VIOLATION {e['invariant']}: {e['text']}", clocks.local(culprit)
+    elif kind in LOCAL_TEXT:
+        yield node, LOCAL_TEXT[kind](e), clocks.local(node)
+
+
+LOCAL_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "start": lambda e: f"start as {e['role']}",
+    "timer": lambda e: f"timer {e['timer']} fires",
+    "crash": lambda e: "CRASH",
+    "recover": lambda e: f"RECOVER, log: {log_words(e['durable'])}",
+    "pause": lambda e: "PAUSE",
+    "resume": lambda e: "RESUME",
+    "clock": lambda e: f"clock rate {e['rate']:g}x offset {e['offset_ms']:+d}ms",
+    "client": lambda e: f"client request {e['request']} {pairs(e['body'])}",
+    "persist": lambda e: f"log {pairs(e['record'])}",
+    "note": lambda e: f"note: {e['text']}",
+}
+"""Text for events that happen at one node and involve no message."""
+
+
+def render_shiviz(trace: Mapping[str, Any]) -> str:
+    """Return the trace as a ShiViz input file: regex, empty delimiter line, then the log."""
+    lines = [SHIVIZ_REGEX, ""]
+    for time, host, text, clock in _entries(trace["events"], VectorClocks()):
+        stamp = json.dumps({_host(h): n for h, n in sorted(clock.items())}, ensure_ascii=False)
+        lines += [_one_line(f"{time}ms {text}"), f"{_host(host)} {stamp}"]
+    return "\n".join(lines) + "\n"
