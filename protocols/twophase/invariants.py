@@ -5,6 +5,14 @@ another aborted. TwoPhase adds: commit only if every participant voted yes
 (forced PREPARED to its log), and a prepared participant never aborts on its
 own. Decisions, once taken, are final. Liveness (judged only when the run
 ends with every node up and the network whole): everyone has decided.
+
+A crash loses volatile state, and a crash can strike midway through a
+handler: after the node's new phase is shown but before the record that makes
+it durable is forced. Such a phase never happened as far as the protocol is
+concerned, so the transition checks do not judge a recovery against the
+volatile state the node died with; instead ``phase-matches-log`` checks after
+every step that each running node is in the phase its durable log implies
+(which is what a recovery must rebuild) and that no log records two outcomes.
 """
 
 from __future__ import annotations
@@ -16,6 +24,11 @@ from protocols.spec import Finding, Invariant, NodeView
 
 LEARN_CAUSES = ("msg:abort", "msg:commit", "msg:status_reply")
 """The inputs through which a prepared participant may learn the outcome."""
+
+RECOVERY = "recover"
+"""A recovery rebuilds the phase from the log; ``phase-matches-log`` judges it, not the transition checks."""
+
+OUTCOME_PHASE = {"commit": "committed", "abort": "aborted"}
 
 
 def _participants(views: Mapping[str, NodeView]) -> list[tuple[str, NodeView]]:
@@ -43,15 +56,42 @@ def commit_needs_all_yes(views: Mapping[str, NodeView]) -> Iterator[Finding]:
                           text=f"{committed[0]} committed although {node} never voted yes")
 
 
+def logged_phases(view: NodeView) -> list[str]:
+    """Return the phases a node's durable log records, oldest first."""
+    if view.role == "coordinator":
+        return [OUTCOME_PHASE.get(str(r.get("decision")), f"decided {r.get('decision')!r}")
+                for r in view.durable if r.get("type") == "decision"]
+    return [r["type"] for r in view.durable if r.get("type") in ("prepared", "committed", "aborted")]
+
+
+def phase_matches_log(views: Mapping[str, NodeView]) -> Iterator[Finding]:
+    """Every running node is in the phase its log implies; no log records two outcomes."""
+    for node, view in views.items():
+        logged = logged_phases(view)
+        outcomes = sorted({p for p in logged if p in ("committed", "aborted")})
+        if len(outcomes) > 1:
+            yield Finding(nodes=(node,), text=f"{node} logged both {outcomes[0]} and {outcomes[1]}")
+        phase = view.state.get("phase")
+        if not view.up or phase is None:
+            continue  # A crashed node's view keeps its last volatile phase; its recovery is judged.
+        want = logged[-1] if logged else ("init" if view.role == "coordinator" else "working")
+        if phase != want:
+            yield Finding(nodes=(node,), text=f"{node} is {phase} but its log says {want}")
+
+
 def prepared_never_aborts_alone(node: str, before: State, after: State, cause: str) -> Finding | None:
     """A prepared participant leaves PREPARED only by learning the outcome."""
+    if cause == RECOVERY:
+        return None
     if before.get("phase") == "prepared" and after.get("phase") == "aborted" and cause not in LEARN_CAUSES:
         return Finding(nodes=(node,), text=f"{node} was prepared and aborted on its own (on {cause})")
     return None
 
 
 def decisions_final(node: str, before: State, after: State, cause: str) -> Finding | None:
-    """Once committed or aborted, a node stays so (a crash included)."""
+    """Once committed or aborted, a node stays so (across a crash, phase-matches-log checks it)."""
+    if cause == RECOVERY:
+        return None
     was, now = before.get("phase"), after.get("phase")
     if was in ("committed", "aborted") and now != was:
         return Finding(nodes=(node,), text=f"{node} had {was} and then became {now} (on {cause})")
@@ -60,6 +100,8 @@ def decisions_final(node: str, before: State, after: State, cause: str) -> Findi
 
 def everyone_decides(views: Mapping[str, NodeView]) -> Iterator[Finding]:
     """With every node up and connected, nobody is left undecided at the end."""
+    if any(not v.up or v.paused for v in views.values()):
+        return  # A node is down or paused: 2PC may block, and is allowed to.
     undecided = [n for n, v in views.items() if v.state.get("phase") not in ("committed", "aborted")]
     if undecided:
         yield Finding(nodes=tuple(undecided),
@@ -75,6 +117,8 @@ INVARIANTS = (
               description="A prepared participant never aborts on its own; it waits to be told."),
     Invariant(name="decisions-final", kind="transition", check=decisions_final,
               description="A decision, once taken, is never changed."),
+    Invariant(name="phase-matches-log", kind="state", check=phase_matches_log,
+              description="A running node is in the phase its durable log implies; no log holds two outcomes."),
     Invariant(name="termination", kind="liveness", check=everyone_decides,
               description="With all nodes up and the network whole, everyone decides."),
 )

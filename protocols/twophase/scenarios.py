@@ -20,7 +20,7 @@ SCENARIOS = (
     Scenario(
         name="vote-no-abort",
         description="One participant votes no, so the coordinator must abort.",
-        params={"votes": "yes,no,yes"},
+        params={"votes": "yes,no"},
         captions=(
             Caption(match={"kind": "send", "message.body.vote": "no"},
                     text="A participant votes no: one no is enough to abort the whole transaction."),
