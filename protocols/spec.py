@@ -226,6 +226,8 @@ class ProtocolSpec:
         self, given: Mapping[str, Any], scenario: str | None = None
     ) -> dict[str, Any]:
         """Merge defaults, the scenario's overrides and the user's values; check each."""
+        if not isinstance(given, Mapping):
+            raise ParameterError("params must be an object of NAME: VALUE")
         values = {p.name: p.default for p in self.all_params()}
         if scenario is not None:
             for name, raw in self.scenario(scenario).params.items():

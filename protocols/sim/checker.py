@@ -46,6 +46,7 @@ class Checker:
         self._liveness_checks = [i for i in spec.invariants if i.kind == "liveness"]
         self._active: set[tuple[str, tuple[str, ...]]] = set()
         self.failed: set[str] = set()
+        self.partitioned = False
 
     def copy(self) -> Checker:
         """Return an independent copy (views are immutable and shared)."""
@@ -59,6 +60,8 @@ class Checker:
     def observe(self, event: Event) -> list[Event]:
         """Update the views with one event; return transition violations it causes."""
         kind = event["kind"]
+        if kind in ("partition", "heal"):
+            self.partitioned = kind == "partition"
         node = event.get("node")
         if node not in self.views:
             return []
@@ -99,7 +102,15 @@ class Checker:
         return found
 
     def at_quiescence(self) -> list[Event]:
-        """Evaluate the liveness expectations, once nothing more can happen."""
+        """Evaluate the liveness expectations, once nothing more can happen.
+
+        Liveness is promised only for a healthy ending: every node up and
+        running, the network whole. A run that ends with a node down or a
+        partition in place is judged on safety alone.
+        """
+        healthy = not self.partitioned and all(v.up and not v.paused for v in self.views.values())
+        if not healthy:
+            return []
         return [self._violation(inv, f) for inv in self._liveness_checks for f in inv.check(self.views)]
 
     def _violation(self, inv: Invariant, finding: Finding) -> Event:

@@ -65,6 +65,11 @@ from protocols.spec import ProtocolSpec
 
 Event = dict[str, Any]
 
+# The encoders json.dumps(..., sort_keys=True) and json.dumps(..., sort_keys=True,
+# default=str) build afresh on every call; the fingerprint reuses these.
+_CANONICAL = json.JSONEncoder(sort_keys=True)
+_CANONICAL_LENIENT = json.JSONEncoder(sort_keys=True, default=str)
+
 
 class Engine:
     """One simulation run: a world, its event log and the checker watching it."""
@@ -86,7 +91,7 @@ class Engine:
             raise ParameterError(f"chaos: {chaos} is not a rate from 0 to 1")
         if not 1 <= max_events <= MAX_EVENTS_PER_RUN:
             raise ParameterError(f"max-events: {max_events} is not from 1 to {MAX_EVENTS_PER_RUN}")
-        if not isinstance(seed, int) or not 0 <= seed < 2**63:
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
             raise ParameterError(f"seed: {seed!r} is not a whole number from 0 to 2**63-1")
         self.spec = spec
         self.seed = seed
@@ -116,6 +121,7 @@ class Engine:
         self.quiescent = False
         self._liveness_reported: set[tuple[str, tuple[str, ...]]] = set()
         self._scratch: list[Event] = []  # This step's events when the log is not kept.
+        self._touched = False  # Did the current command change anything?
         self._boot()
 
     # ------------------------------------------------------------ public
@@ -152,13 +158,16 @@ class Engine:
         handler_args = {k: v for k, v in command.items() if k != "cmd"}
         self._check_target(command)
         mark = len(self.log)
-        seq_mark = self.seq
         self.step_no += 1
         self.commands.append(command)
+        self._touched = False
+        if command["cmd"] != "step":
+            self.quiescent = False  # A command may bring work back (a resume, a recovery).
         handler(**handler_args)
         self._emit_all(self.checker.after_step())
-        if self.seq == seq_mark:
-            self.step_no -= 1  # Nothing happened (a step with nothing pending): no step.
+        if not self._touched:
+            # Nothing changed (a step at quiescence): not a step, and replay must not see it.
+            self.step_no -= 1
             self.commands.pop()
         return self.log[mark:] if self.record else self._scratch_since(mark)
 
@@ -170,7 +179,15 @@ class Engine:
         """List what may happen next, in due order, each with its stable id."""
         entries = sorted(self.pending.values(), key=lambda p: (p.due, p.order))
         held = {pid for rt in self.nodes.values() for pid in rt.held}
-        return [p.describe(p.id in held) for p in entries if p.kind != "fault"]
+        paused = {name for name, rt in self.nodes.items() if rt.paused}
+        listed = []
+        for entry in entries:
+            if entry.kind != "fault":
+                item = entry.describe(entry.id in held)
+                if entry.node in paused:
+                    item["paused"] = True  # Cannot be delivered or fired until its node resumes.
+                listed.append(item)
+        return listed
 
     def clone(self) -> Engine:
         """Return an independent copy of the world, for the explorer (log not kept).
@@ -200,13 +217,27 @@ class Engine:
             (name, rt.up, rt.paused, rt.state, rt.durable, sorted(rt.timers), len(rt.held))
             for name, rt in self.nodes.items()
         ]
-        flights = sorted(
-            (p.message.src, p.message.dest, p.message.type, json.dumps(p.message.body, sort_keys=True))
-            for p in self.pending.values() if p.message is not None
-        )
-        faults = sorted(json.dumps(p.fault, sort_keys=True) for p in self.pending.values() if p.fault)
+        # The explorer calls this once per transition, so each message body is
+        # encoded once per call (resends share an empty body, duplicates share
+        # the original's) with a ready-made encoder; the text is the same as
+        # json.dumps(body, sort_keys=True) would give.
+        bodies: dict[int, str] = {}
+        flights = []
+        faults = []
+        for p in self.pending.values():
+            message = p.message
+            if message is not None:
+                body = message.body
+                text = bodies.get(id(body))
+                if text is None:
+                    text = bodies[id(body)] = _CANONICAL.encode(body) if body else "{}"
+                flights.append((message.src, message.dest, message.type, text))
+            if p.fault:
+                faults.append(_CANONICAL.encode(p.fault))
+        flights.sort()
+        faults.sort()
         partition = sorted(self.network.partition.items()) if self.network.partition else None
-        return json.dumps([nodes, flights, faults, partition, len(self._watches)], sort_keys=True, default=str)
+        return _CANONICAL_LENIENT.encode([nodes, flights, faults, partition, len(self._watches)])
 
     # --------------------------------------------------------- commands
 
@@ -220,14 +251,25 @@ class Engine:
             want = "timer" if command["cmd"] == "fire" else "message"
             if entry is None or entry.kind != want:
                 raise CommandError("unknown_id", f"no pending {want} {pid!r}")
-            if command["cmd"] in ("deliver", "fire") and any(pid in rt.held for rt in self.nodes.values()):
-                raise CommandError("held", f"{pid} waits for a paused node; resume it first")
+            if command["cmd"] in ("deliver", "fire") and self.nodes[entry.node].paused:
+                raise CommandError("held", f"{pid} waits for {entry.node}, which is paused; resume it first")
+        if command["cmd"] == "client":
+            self._check_client(command)
         if command["cmd"] == "partition":
             try:
                 validate_plan([{"action": "partition", "groups": command["groups"], "at_ms": 0}],
                               list(self.nodes))
             except ParameterError as exc:
                 raise CommandError("bad_groups", str(exc).replace("fault 1: ", "")) from None
+
+    def _check_client(self, command: Mapping[str, Any]) -> None:
+        rt = self.nodes[command["node"]]
+        if not rt.up or rt.paused:
+            raise CommandError("node_down", f"{rt.ctx.node} is {'down' if not rt.up else 'paused'}; "
+                                            "it cannot take a client request")
+        if self.spec.table.lookup(rt.ctx.role, rt.state["phase"], "client:" + command["kind"]) is None:
+            raise CommandError("unsupported", f"{rt.ctx.node} ({rt.ctx.role}) does not take a "
+                                              f"{command['kind']!r} request in phase {rt.state['phase']!r}")
 
     def _cmd_step(self) -> None:
         if self.chaos and self.pending and self.network.draw() < self.chaos:
@@ -269,15 +311,16 @@ class Engine:
 
     def _cmd_client(self, node: str, kind: str, body: Mapping[str, Any] | None = None) -> None:
         rt = self.nodes[node]
-        if not rt.up:
-            raise CommandError("node_down", f"{node} is down and cannot take a client request")
         self._emit("client", node=node, request=kind, body=dict(body or {}))
         self._run(rt, ClientRequest(kind=kind, body=body or {}))
 
     def _cmd_clock(self, node: str, rate: float = 1.0, offset_ms: int = 0) -> None:
+        self._set_clock(node, rate, offset_ms, by="command")
+
+    def _set_clock(self, node: str, rate: float, offset_ms: int, by: str) -> None:
         rt = self.nodes[node]
         rt.clock_rate, rt.clock_offset_ms = float(rate), offset_ms
-        self._emit("clock", node=node, rate=float(rate), offset_ms=offset_ms)
+        self._emit("clock", node=node, rate=float(rate), offset_ms=offset_ms, by=by)
 
     # ------------------------------------------------------ the world
 
@@ -311,6 +354,7 @@ class Engine:
 
     def _handle(self, entry: Pending, by: str) -> None:
         del self.pending[entry.id]
+        self._touched = True
         self.now = max(self.now, entry.due)
         self.quiescent = False
         if entry.kind == "fault":
@@ -337,6 +381,9 @@ class Engine:
 
     def _run(self, rt: NodeRuntime, event: Input) -> None:
         """Run a node's handler through the table and carry out its effects in order."""
+        if not rt.up:
+            return  # Crashed by a fault earlier in this step (say, during boot): it handles nothing.
+        incarnation = rt.incarnation
         before = rt.state
         new_state, effects = self.spec.table.fire(rt.ctx, before, event, rt.local_time(self.now))
         rt.state = new_state
@@ -344,8 +391,8 @@ class Engine:
             # After a recovery the view still shows the state before the crash.
             self._emit_state(rt, event.key)
         for effect in effects:
-            if not rt.up:
-                return  # A fault crashed the node mid-step: the rest never happens.
+            if rt.incarnation != incarnation:
+                return  # A fault crashed the node mid-step (and maybe revived it): the rest never happens.
             self._effect(rt, effect)
 
     def _effect(self, rt: NodeRuntime, effect: object) -> None:
@@ -443,7 +490,7 @@ class Engine:
         elif action == "heal":
             self._heal(by=by)
         elif action == "clock":
-            self._cmd_clock(fault["node"], fault.get("rate", 1.0), fault.get("offset_ms", 0))
+            self._set_clock(fault["node"], fault.get("rate", 1.0), fault.get("offset_ms", 0), by=by)
         else:
             getattr(self, "_" + action)(fault["node"], by=by)
 
@@ -456,6 +503,7 @@ class Engine:
         if not rt.up:
             return
         rt.up, rt.paused = False, False
+        rt.incarnation += 1
         for pid in rt.timers.values():
             self.pending.pop(pid, None)
         rt.timers.clear()
@@ -489,13 +537,12 @@ class Engine:
             return
         rt.paused = False
         self._emit("resume", node=node, by=by)
-        for pid in rt.held:  # Late, but in the order they came due.
-            entry = self.pending.get(pid)
-            if entry is not None:
-                heapq.heappush(self._agenda, (self.now, entry.order, pid))
-                self.pending[pid] = Pending(id=pid, kind=entry.kind, due=self.now, order=entry.order,
-                                            node=entry.node, message=entry.message, timer=entry.timer)
+        held = sorted((e for e in map(self.pending.get, rt.held) if e is not None), key=lambda e: (e.due, e.order))
         rt.held = []
+        for entry in held:  # Late (never early), in the order they came due.
+            late = Pending(id=entry.id, kind=entry.kind, due=max(self.now, entry.due), order=self._next_order(),
+                           node=entry.node, message=entry.message, timer=entry.timer)
+            self._add_pending(late)
 
     def _partition(self, groups: Sequence[Sequence[str]], by: str) -> None:
         self.network.split(groups)
@@ -533,6 +580,7 @@ class Engine:
     # ------------------------------------------------------------ log
 
     def _emit(self, kind: str, **fields: Any) -> Event:
+        self._touched = True
         self.seq += 1
         event: Event = {"seq": self.seq, "time": self.now, "step": self.step_no, "kind": kind}
         event.update(fields)
@@ -576,6 +624,7 @@ class Engine:
         if self.quiescent:
             return
         self.quiescent = True
+        self._touched = True
         fresh = []
         for violation in self.checker.at_quiescence():
             key = (violation["invariant"], tuple(violation["nodes"]))

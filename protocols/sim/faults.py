@@ -70,8 +70,10 @@ def validate_plan(plan: Sequence[Mapping[str, Any]], nodes: Sequence[str]) -> li
             raise ParameterError(f"{where}: give exactly one of at_ms or after")
         if action in MESSAGE_ACTIONS and "after" not in fault:
             raise ParameterError(f"{where}: {action} needs an 'after' pattern matching a send")
+        if action in MESSAGE_ACTIONS and "delay_ms" in fault:
+            raise ParameterError(f"{where}: {action} acts on the matching send at once; it takes no delay_ms")
         for key in ("at_ms", "delay_ms"):
-            if key in fault and (not isinstance(fault[key], int) or fault[key] < 0):
+            if key in fault and (isinstance(fault[key], bool) or not isinstance(fault[key], int) or fault[key] < 0):
                 raise ParameterError(f"{where}: {key} must be a whole number of milliseconds >= 0")
         if "after" in fault and not isinstance(fault["after"], Mapping):
             raise ParameterError(f"{where}: after must be an object of event fields")

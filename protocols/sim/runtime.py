@@ -43,14 +43,14 @@ class NodeRuntime:
     """Pending ids that came due while the node was paused, in arrival order."""
     clock_rate: float = 1.0
     clock_offset_ms: int = 0
+    incarnation: int = 0
+    """Bumped by every crash, so effects of a handler that died with the node are never carried out."""
 
     def copy(self) -> NodeRuntime:
         """Return an independent copy (states and records are immutable and shared)."""
-        return NodeRuntime(
-            ctx=self.ctx, state=self.state, durable=self.durable, up=self.up,
-            paused=self.paused, timers=dict(self.timers), held=list(self.held),
-            clock_rate=self.clock_rate, clock_offset_ms=self.clock_offset_ms,
-        )
+        # Positional, in field order: twice as fast as keywords, and the explorer copies every node per choice.
+        return NodeRuntime(self.ctx, self.state, self.durable, self.up, self.paused, self.timers.copy(),
+                           self.held.copy(), self.clock_rate, self.clock_offset_ms, self.incarnation)
 
     def local_time(self, now: int) -> int:
         """Return what this node's (possibly skewed) clock reads at virtual time ``now``."""

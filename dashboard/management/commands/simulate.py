@@ -51,6 +51,8 @@ class Command(LabCommand):
             data = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise ParameterError(f"cannot read {path}: {exc.strerror}") from None
+        except RecursionError:
+            raise ParameterError(f"malformed trace {path}: nested too deeply to be a trace") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ParameterError(f"malformed trace {path}: not JSON ({exc})") from None
         if not isinstance(data, dict) or not isinstance(data.get("protocol"), str):
