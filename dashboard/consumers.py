@@ -16,6 +16,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from dashboard import broadcast, controller, hotstate, sessions
 from dashboard.models import Session
@@ -73,6 +74,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await getattr(self, "on_" + message["type"])(message)
         except CommandError as exc:
             await self._error(exc.code, exc.text)
+        except (RedisError, OSError) as exc:  # Redis restarting: nothing changed, the client may retry.
+            await self._error("unavailable", f"the lab's Redis is unavailable ({exc.__class__.__name__}); retry")
 
     async def on_hello(self, message: dict[str, Any]) -> None:
         session = await _get_session(self.session_id)
@@ -99,6 +102,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self._catch_up(session, self.sent_seq)
 
     async def on_ping(self, message: dict[str, Any]) -> None:
+        # Re-join the group: a restarted Redis has forgotten every membership.
+        await self.channel_layer.group_add(broadcast.group_name(self.session_id), self.channel_name)
+        # A ping is also a nudge: a step whose broker message was lost is sent again.
+        await database_sync_to_async(controller.kick)(self.session_id, runner())
         hot = await database_sync_to_async(hotstate.load)(self.session_id)
         await self._send({"type": "pong", "seq": hot["seq"] if hot else self.sent_seq, "generation": self.generation})
 
@@ -124,6 +131,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await database_sync_to_async(sessions.reset)(session)
 
     async def _submit(self, command: dict[str, Any]) -> None:
+        for node in _nodes_named(command):
+            hot = await database_sync_to_async(hotstate.load)(self.session_id)
+            if hot is not None and node not in hot["nodes"]:
+                raise CommandError("unknown_node", f"no node {node!r}; nodes: {', '.join(hot['nodes'])}")
         accepted = await database_sync_to_async(controller.submit)(self.session_id, command, runner())
         if not accepted:
             raise CommandError("busy", "too many commands are waiting; try again shortly")
@@ -185,6 +196,14 @@ class SessionConsumer(AsyncWebsocketConsumer):
 
     async def _send(self, message: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(message, ensure_ascii=False))
+
+
+def _nodes_named(command: dict[str, Any]) -> list[str]:
+    """Return the node names a command mentions (checked at the edge against the session's nodes)."""
+    names = [command["node"]] if "node" in command else []
+    for group in command.get("groups", []):
+        names += group if isinstance(group, list) else [group]
+    return [str(n) for n in names]
 
 
 @database_sync_to_async

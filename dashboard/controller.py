@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -25,6 +26,9 @@ MAX_PACE_S = 2.0
 
 MAX_DELIVERIES = 3
 """A step delivered more often than this (its worker keeps dying) fails the session instead of looping."""
+
+STALL_S = 5.0
+"""A dispatched step that has not finished after this long is sent again (see _redispatch_if_stalled)."""
 
 MAX_QUEUED_COMMANDS = 1000
 """Commands waiting per session; beyond this a controller is flooding and is refused."""
@@ -72,14 +76,43 @@ def kick(session_id: str, runner: Runner) -> None:
     while True:
         token = secrets.token_hex(8)
         if not r.set(inflight, token, nx=True, ex=hotstate.INFLIGHT_TTL_S):
+            _redispatch_if_stalled(session_id, runner)
             return  # A step is in flight; its task will kick again.
         plan = _next_plan(session_id, token)
         if plan is not None:
+            _remember(plan)
             runner.dispatch(plan)
             return
         release(session_id, token)
         if not r.llen(hotstate.key(session_id, "queue")):
             return  # Nothing arrived while we held the lock.
+
+
+def _remember(plan: Plan) -> None:
+    """Note the dispatched plan and when, so that a lost task message can be sent again."""
+    record = {"plan": plan_to_args(plan), "at": time.time()}
+    hotstate.client().set(hotstate.key(plan.session_id, "plan"), json.dumps(record), ex=hotstate.INFLIGHT_TTL_S)
+
+
+def _redispatch_if_stalled(session_id: str, runner: Runner) -> None:
+    """Send a dispatched step again if it has not run after STALL_S (its broker message was lost).
+
+    Measured here: when Redis restarts, a task published before the workers
+    re-declare their queues is silently dropped. Steps are idempotent, so a
+    second copy of one that did run changes nothing.
+    """
+    r = hotstate.client()
+    raw = r.get(hotstate.key(session_id, "plan"))
+    if raw is None:
+        return
+    record = json.loads(raw)
+    if time.time() - record["at"] < STALL_S:
+        return
+    plan = Plan(**record["plan"])
+    if r.get(hotstate.key(session_id, "inflight")) != plan.token.encode():
+        return
+    _remember(plan)
+    runner.dispatch(plan)
 
 
 def release(session_id: str, token: str) -> None:

@@ -21,7 +21,8 @@ def main() -> None:
         embedded = start_embedded_redis()
         url = f"redis://127.0.0.1:{embedded.port}/0"
     port = int(os.environ.get("PORT", "8000"))
-    stack = Stack(redis_url=url, port=port, workers=int(os.environ.get("PROTOLAB_WORKERS", "2")))
+    stack = Stack(redis_url=url, port=port, workers=int(os.environ.get("PROTOLAB_WORKERS", "2")),
+                  supervise_daphne=True)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -44,11 +45,13 @@ def main() -> None:
         stop()
     print(f"The lab is running at http://127.0.0.1:{port}/  (Redis {url}, {stack.workers} workers). "
           "Press Ctrl-C to stop.", flush=True)
+    seen = 0
     while True:
         time.sleep(1)
-        for proc in [stack.daphne, *stack.celery]:
-            if proc is not None and proc.poll() is not None:
-                print(f"A lab process exited ({proc.args[0]}); see var/log/.", file=sys.stderr, flush=True)
+        if stack.restarts > seen:  # The stack restarts what dies; say so.
+            seen = stack.restarts
+            print(f"Restarted a lab process that had died ({seen} so far); see var/log/.", file=sys.stderr,
+                  flush=True)
 
 
 if __name__ == "__main__":

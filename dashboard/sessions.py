@@ -80,7 +80,7 @@ def fork(session: Session, upto_seq: int, owner: str = "") -> tuple[Session, str
     for command in commands:
         before = engine.step_no
         events = engine.apply(command)
-        if events:
+        if engine.step_no > before:
             SessionCommand.objects.create(session=child, generation=child.generation, step=before + 1,
                                           command=command)
             replayed += events

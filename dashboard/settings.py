@@ -56,7 +56,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'protolab.sqlite3'}", conn_max_age=0
+        default=f"sqlite:///{VAR_DIR / 'protolab.sqlite3'}", conn_max_age=0, env="DATABASE_URL"
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -71,7 +71,9 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # redis-py 8 reads with a 5 s socket timeout by default, exactly the layer's BZPOPMIN
+            # wait: an idle consumer then dies with "Timeout reading". Give the read more room.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
             "prefix": f"{PROTOLAB_PREFIX}:asgi",
             # Loss still happens past this (at-most-once): clients detect gaps by seq and resync.
             "capacity": 1000,
@@ -95,6 +97,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# On losing Redis, give running late-ack tasks back instead of acking on a dead connection
+# (acking there crashed kombu and left the worker hung). Steps are idempotent, so a re-run is harmless.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]

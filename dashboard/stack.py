@@ -6,11 +6,13 @@ so that what the tests start is exactly what a teacher starts.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,9 @@ import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+SUPERVISE_INTERVAL_S = 0.5
+"""How often the stack looks for dead children to restart."""
 
 READY_TIMEOUT_S = 30.0
 """How long a child may take to start answering before the start counts as failed."""
@@ -60,6 +65,10 @@ class Stack:
     log_dir: Path = Path(os.environ.get("PROTOLAB_VAR_DIR", ROOT / "var")) / "log"
     daphne: subprocess.Popen[bytes] | None = None
     celery: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    supervise_daphne: bool = False
+    """Restart Daphne too when it dies (the launcher does; fault tests restart it themselves)."""
+    restarts: int = 0
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     def child_env(self) -> dict[str, str]:
         """Return the environment every child runs with."""
@@ -71,11 +80,11 @@ class Stack:
 
     def _spawn(self, name: str, argv: list[str], extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (the child owns it)
         env = self.child_env()
         env.update(extra or {})
-        return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        with open(self.log_dir / f"{name}.log", "ab") as log:  # The child keeps its own copy of the fd.
+            return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
 
     def migrate(self) -> None:
         """Bring the database schema up to date."""
@@ -102,15 +111,29 @@ class Stack:
         return proc
 
     def start(self) -> None:
-        """Migrate, then start the workers and Daphne."""
+        """Migrate, then start the workers and Daphne, and watch over them."""
         self.migrate()
         for index in range(self.workers):
             self.start_worker(index)
         self.start_daphne()
         wait_for_workers(self.redis_url, self.child_env().get("PROTOLAB_PREFIX", "protolab"), self.workers)
+        threading.Thread(target=self._supervise, name="stack-supervisor", daemon=True).start()
+
+    def _supervise(self) -> None:
+        """Restart a worker (or Daphne) that died: a Celery worker exits when its Redis goes away."""
+        while not self._stopping.wait(SUPERVISE_INTERVAL_S):
+            for index, proc in enumerate(list(self.celery)):
+                if proc.poll() is not None and not self._stopping.is_set():
+                    self.restarts += 1
+                    self.start_worker(index)
+            if self.supervise_daphne and self.daphne is not None and self.daphne.poll() is not None:
+                self.restarts += 1
+                with contextlib.suppress(RuntimeError):
+                    self.start_daphne()
 
     def stop(self) -> None:
         """Stop every child this stack started (TERM, then KILL after a grace period)."""
+        self._stopping.set()
         procs = [p for p in [self.daphne, *self.celery] if p is not None]
         for proc in procs:
             _signal_group(proc, signal.SIGTERM)
@@ -151,7 +174,5 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass

@@ -90,10 +90,10 @@ def apply_step(session_id: str, generation: int, step: int, command: dict[str, A
         for _ in range(max(1, min(batch, MAX_BATCH_STEPS))):
             if engine.done and command["cmd"] == "step":
                 break
-            produced = engine.apply(command)
-            if produced:
+            before = engine.step_no
+            events += engine.apply(command)
+            if engine.step_no > before:  # Recorded by the engine: it changed the world.
                 commands.append({"step": engine.step_no, "command": command})
-                events += produced
             if command["cmd"] != "step":
                 break
     except CommandError as exc:

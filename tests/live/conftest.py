@@ -1,0 +1,78 @@
+"""Fixtures that start the real lab: Celery workers and Daphne on this run's own Redis prefix."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dashboard.stack import Stack, free_port, start_embedded_redis
+
+
+def make_stack(var: Path, redis_url: str, suffix: str, workers: int = 2) -> Stack:
+    """Return (not started) a stack with its own prefix, SQLite file and logs under ``var``."""
+    env = {
+        "PROTOLAB_PREFIX": f"{os.environ['PROTOLAB_PREFIX']}-{suffix}",
+        "PROTOLAB_VAR_DIR": str(var),
+        "PROTOLAB_RUNNER": "celery",
+        "DATABASE_URL": f"sqlite:///{var / 'lab.sqlite3'}",
+    }
+    return Stack(redis_url=redis_url, port=free_port(), workers=workers, env=env, log_dir=var / "log")
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The whole lab, shared by the live tests that do not break it."""
+    stack = make_stack(tmp_path_factory.mktemp("lab"), os.environ["REDIS_URL"], "live")
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[Any]:
+    """An embedded Valkey that this test may restart (never the machine's Redis)."""
+    server = start_embedded_redis()
+    yield server
+    if server.is_running():
+        server.stop()
+
+
+class Http:
+    """JSON over HTTP to a stack."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.base = f"http://127.0.0.1:{stack.port}"
+        self.origin = self.base
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def create(self, **body: Any) -> dict[str, Any]:
+        status, data = self.call("POST", "/api/sessions", body)
+        assert status == 201, data
+        data["ws"] = data["ws"].replace("localhost", "127.0.0.1")
+        return data
+
+    def trace(self, session_id: str) -> dict[str, Any]:
+        status, data = self.call("GET", f"/api/sessions/{session_id}/trace")
+        assert status == 200, data
+        return data
+
+
+@pytest.fixture
+def http(lab: Stack) -> Http:
+    return Http(lab)

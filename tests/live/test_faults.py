@@ -1,0 +1,155 @@
+"""Kill things while a session plays; the log must come out whole, once, and equal to the headless run.
+
+Each test starts its own stack (and, for Redis, its own server): the
+machine's Redis is never restarted or flushed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from dashboard.stack import start_embedded_redis
+from protocols import get_protocol
+from protocols.sim.engine import Engine
+from protocols.sim.trace import build_trace
+from tests.live.client import LabClient
+from tests.live.conftest import Http, make_stack
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]
+
+SESSION = {"protocol": "two-phase-commit", "params": {"participants": 6}, "seed": 21,
+           "scenario": "coordinator-crash-after-prepare"}
+PLAY_SPEED = 0.5
+"""Virtual ms per wall ms: slow enough that a run spans seconds, so faults land mid-play."""
+
+
+def headless_events():
+    engine = Engine(get_protocol(SESSION["protocol"]), SESSION["params"], seed=SESSION["seed"],
+                    scenario=SESSION["scenario"])
+    engine.run()
+    return build_trace(engine)["events"]
+
+
+def without_where(events):
+    return [{k: v for k, v in e.items() if k != "ran_on"} for e in events]
+
+
+def pool_children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+async def start_playing(http: Http) -> tuple[dict, LabClient]:
+    created = http.create(**SESSION)
+    client = LabClient(created["ws"], http.origin, token=created["control_token"])
+    await client.connect()
+    await client.wait_for(lambda c: c.role == "controller")
+    await client.send({"type": "speed", "value": PLAY_SPEED})
+    await client.send({"type": "play"})
+    return created, client
+
+
+async def finish(client: LabClient, timeout: float = 120) -> None:
+    await client.wait_for(lambda c: c.hot.get("done") and c.last_seq >= c.hot["seq"], timeout=timeout)
+
+
+def assert_whole(http: Http, created: dict, *clients: LabClient) -> None:
+    expected = without_where(headless_events())
+    stored = http.trace(created["id"])["events"]
+    assert [e["seq"] for e in stored] == list(range(1, len(stored) + 1))
+    assert without_where(stored) == expected
+    for client in clients:
+        assert without_where(client.log()) == expected
+
+
+def test_sigkill_of_a_worker_pool_process_mid_play(tmp_path):
+    stack = make_stack(tmp_path, os.environ["REDIS_URL"], "kill")
+    stack.env["PROTOLAB_FAULT_INJECTION_DELAY_S"] = "0.15"
+    stack.start()
+    try:
+        http = Http(stack)
+
+        async def scenario():
+            created, client = await start_playing(http)
+            await client.wait_for(lambda c: c.last_seq > 40, timeout=60)
+            victims = [child for worker in stack.celery for child in pool_children(worker.pid)]
+            assert victims, "no pool processes found"
+            for victim in victims:
+                os.kill(victim, signal.SIGKILL)
+            await finish(client)
+            await client.close()
+            return created, client
+
+        created, client = asyncio.run(scenario())
+        assert_whole(http, created, client)
+    finally:
+        stack.stop()
+
+
+def test_redis_restarted_while_playing(tmp_path, own_redis):
+    port = own_redis.port
+    stack = make_stack(tmp_path, f"redis://127.0.0.1:{port}/0", "redis")
+    stack.env["PROTOLAB_FAULT_INJECTION_DELAY_S"] = "0.05"
+    stack.start()
+    replacement = None
+    try:
+        http = Http(stack)
+
+        async def scenario():
+            nonlocal replacement
+            created, client = await start_playing(http)
+            await client.wait_for(lambda c: c.last_seq > 40, timeout=60)
+            own_redis.stop()
+            replacement = start_embedded_redis(port=port)  # Empty: Redis kept nothing on disk.
+            seen = client.last_seq
+            for _ in range(30):  # The teacher presses Play again until the lab answers.
+                await client.send({"type": "play"})
+                try:
+                    await client.wait_for(lambda c: c.last_seq > seen or c.hot.get("done"), timeout=2)
+                    break
+                except TimeoutError:
+                    continue
+            await finish(client)
+            await client.close()
+            return created, client
+
+        created, client = asyncio.run(scenario())
+        assert_whole(http, created, client)
+    finally:
+        stack.stop()
+        if replacement is not None:
+            replacement.stop()
+
+
+def test_daphne_restarted_while_two_clients_watch(tmp_path):
+    stack = make_stack(tmp_path, os.environ["REDIS_URL"], "daphne")
+    stack.env["PROTOLAB_FAULT_INJECTION_DELAY_S"] = "0.05"
+    stack.start()
+    try:
+        http = Http(stack)
+
+        async def scenario():
+            created, owner = await start_playing(http)
+            watcher = LabClient(created["ws"], http.origin)
+            await watcher.connect()
+            await watcher.wait_for(lambda c: c.last_seq > 30, timeout=60)
+            assert stack.daphne is not None
+            os.killpg(stack.daphne.pid, signal.SIGKILL)
+            stack.daphne.wait()
+            stack.start_daphne()
+            await finish(owner)
+            await finish(watcher)
+            assert owner.reconnects >= 1 and watcher.reconnects >= 1
+            await owner.close()
+            await watcher.close()
+            return created, owner, watcher
+
+        created, owner, watcher = asyncio.run(scenario())
+        assert_whole(http, created, owner, watcher)
+    finally:
+        stack.stop()
