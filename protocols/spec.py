@@ -199,6 +199,9 @@ class ProtocolSpec:
     scenarios: tuple[Scenario, ...]
     summarize: Callable[[Mapping[str, Any]], dict[str, Any]]
     """Given the trace so far (events, final), return protocol-specific figures."""
+    explore_params: Mapping[str, Any] = field(default_factory=dict)
+    """The explorer's small model: parameters it uses unless the user sets them (as TLA+
+    models use small constants), chosen so an exhaustive search of a small configuration ends."""
 
     def param(self, name: str) -> Param:
         """Return a parameter by name, or raise a ParameterError listing the known ones."""
@@ -248,4 +251,5 @@ class ProtocolSpec:
             "scenarios": [s.describe() for s in self.scenarios],
             "invariants": [i.describe() for i in self.invariants],
             "transitions": self.table.diagram(),
+            "explore_params": dict(self.explore_params),
         }

@@ -30,6 +30,8 @@ def _life(kind: str, view: NodeView) -> tuple[bool, bool]:
 
 
 _LIFE = ("crash", "recover", "pause", "resume")
+_VIEW_KINDS = frozenset(("state", "persist", *_LIFE))
+"""Events that change a node view, and so may change a state invariant's verdict."""
 
 
 class Checker:
@@ -47,6 +49,7 @@ class Checker:
         self._active: set[tuple[str, tuple[str, ...]]] = set()
         self.failed: set[str] = set()
         self.partitioned = False
+        self._dirty = True
 
     def copy(self) -> Checker:
         """Return an independent copy (views are immutable and shared)."""
@@ -60,6 +63,8 @@ class Checker:
     def observe(self, event: Event) -> list[Event]:
         """Update the views with one event; return transition violations it causes."""
         kind = event["kind"]
+        if kind in _VIEW_KINDS:
+            self._dirty = True
         if kind in ("partition", "heal"):
             self.partitioned = kind == "partition"
         node = event.get("node")
@@ -92,6 +97,9 @@ class Checker:
 
     def after_step(self) -> list[Event]:
         """Evaluate the safety invariants; return each violation the first time it appears."""
+        if not self._dirty:
+            return []  # No view changed since the last check: the verdicts cannot have either.
+        self._dirty = False
         found = []
         for inv in self._state_checks:
             for finding in inv.check(self.views):

@@ -69,8 +69,10 @@ BFS level being built), so this is some 3.5 GiB: the most one search should take
 DEFAULT_MAX_DROPS = 0
 """Drops reveal no safety violation that a never-chosen message does not (see above)."""
 
-DEFAULT_MAX_CRASHES = 1
-"""One crash (and any recovery) covers the classic failures at a fraction of the cost of two."""
+DEFAULT_MAX_CRASHES = 0
+"""No crash unless asked: with the protocol's small model the default search then completes
+(3-participant 2PC: about 21,000 worlds in seconds). One crash (``--max-crashes 1``, and any
+recovery) covers the classic failures but multiplies the worlds by some thirty."""
 
 MAX_FAULTS_CEILING = 4
 """Budget ceiling for drops and for crashes: each one multiplies the state space."""
@@ -157,6 +159,8 @@ def explore(
 ) -> Report:
     """Search every order from the initial world; ``clock`` (seconds) times it, if given."""
     _check_limits(max_states, max_drops, max_crashes)
+    # The small model unless the user says otherwise; delays mean nothing once time is abstracted.
+    params = {**spec.explore_params, **(params or {}), "delay_ms_min": 0, "delay_ms_max": 0}
     boot = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS)  # Checks params; keeps its log.
     _check_network(boot.params)
     report = Report(protocol=spec.name, params=dict(boot.params), seed=seed, max_states=max_states,
@@ -256,7 +260,7 @@ class _Search:
     def _apply(self, engine: Engine, parent: bytes, name: str, arg: str) -> bool:
         """Apply one command; note what it broke; say whether the world lives on."""
         try:
-            events = engine.apply(_command(name, arg))
+            events = engine.apply(_command(name, arg), trusted=True)
         except (ProtocolError, CommandError) as exc:
             if isinstance(exc, CommandError) and exc.code != "protocol":
                 raise  # The explorer asked for something impossible: a bug here, not a finding.

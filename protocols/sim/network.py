@@ -136,7 +136,9 @@ class Network:
         return [self._due(src, dst, now, link) for _ in range(copies)]
 
     def _due(self, src: str, dst: str, now: int, link: LinkOptions) -> int:
-        due = now + self.rng.randint(link.delay_ms_min, link.delay_ms_max)
+        # A fixed delay draws nothing: the explorer's copies then never touch the generator.
+        spread = link.delay_ms_max - link.delay_ms_min
+        due = now + link.delay_ms_min + (self.rng.randint(0, spread) if spread else 0)
         if self.fifo:
             due = max(due, self._last_due.get((src, dst), 0))
             self._last_due[(src, dst)] = due

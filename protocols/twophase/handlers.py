@@ -27,12 +27,6 @@ from protocols.base import (
     State,
 )
 
-MAX_DECISION_RESENDS = 5
-"""The coordinator re-sends its decision this many times to a silent participant."""
-
-MAX_STATUS_QUERIES = 4
-"""An in-doubt participant asks this many times, then waits to be told."""
-
 OUTCOME_PHASE = {"commit": "committed", "abort": "aborted"}
 
 
@@ -96,7 +90,8 @@ def decide(ctx: Context, state: State, decision: str, why: str) -> Outcome:
         CancelTimer(name="vote_timeout"),
     ]
     effects += [Send(dest=p, type=decision) for p in participants(ctx)]
-    effects.append(SetTimer(name="resend", delay_ms=ctx.params["resend_ms"]))
+    if ctx.params["max_resends"]:
+        effects.append(SetTimer(name="resend", delay_ms=ctx.params["resend_ms"]))
     return state, effects
 
 
@@ -119,7 +114,7 @@ def coordinator_resend(ctx: Context, state: State, event: Any, now: int) -> Outc
     silent = [p for p in participants(ctx) if p not in state["acks"]]
     resends = state["resends"] + 1
     effects: list[Effect] = [Send(dest=p, type=state["decision"]) for p in silent]
-    if silent and resends < MAX_DECISION_RESENDS:
+    if silent and resends < ctx.params["max_resends"]:
         effects.append(SetTimer(name="resend", delay_ms=ctx.params["resend_ms"]))
     return {**state, "resends": resends}, effects
 
@@ -142,7 +137,8 @@ def coordinator_recover(ctx: Context, state: State, event: Recover, now: int) ->
     state = {**state, "phase": OUTCOME_PHASE[decision], "decision": decision, "acks": []}
     effects: list[Effect] = [Note(text=f"recovered decision {decision} from the log; sending it again")]
     effects += [Send(dest=p, type=decision) for p in participants(ctx)]
-    effects.append(SetTimer(name="resend", delay_ms=ctx.params["resend_ms"]))
+    if ctx.params["max_resends"]:
+        effects.append(SetTimer(name="resend", delay_ms=ctx.params["resend_ms"]))
     return state, effects
 
 
@@ -168,7 +164,7 @@ def participant_prepare(ctx: Context, state: State, event: Receive, now: int) ->
         Persist(record={"type": "prepared"}),
         CancelTimer(name="prepare_timeout"),
         Send(dest=coordinator, type="vote", body={"vote": "yes"}),
-        SetTimer(name="status_timeout", delay_ms=ctx.params["resend_ms"] * 2),
+        *_status_timer(ctx),
     ]
 
 
@@ -215,9 +211,16 @@ def participant_ask(ctx: Context, state: State, event: Any, now: int) -> Outcome
     if ctx.params["cooperative_termination"]:
         targets += [p for p in participants(ctx) if p != ctx.node]
     effects: list[Effect] = [Send(dest=t, type="status_request") for t in targets]
-    if asked < MAX_STATUS_QUERIES:
-        effects.append(SetTimer(name="status_timeout", delay_ms=ctx.params["resend_ms"] * 2))
+    if asked < ctx.params["max_status_queries"]:
+        effects += _status_timer(ctx)
     return {**state, "asked": asked}, effects
+
+
+def _status_timer(ctx: Context) -> list[Effect]:
+    """Arm the in-doubt participant's next question, unless it is told never to ask."""
+    if not ctx.params["max_status_queries"]:
+        return []
+    return [SetTimer(name="status_timeout", delay_ms=ctx.params["resend_ms"] * 2)]
 
 
 def participant_tell(ctx: Context, state: State, event: Receive, now: int) -> Outcome:

@@ -41,6 +41,8 @@ from protocols.twophase import SPEC
 from protocols.twophase import handlers as h
 from protocols.twophase.table import TABLE
 
+SPEC_DEFAULTS = SPEC.resolve_params({})
+
 C, P = "coordinator", "participant"
 NOW = 1_234
 """Any virtual time: two-phase commit handlers must not depend on it."""
@@ -264,9 +266,9 @@ def test_the_decision_is_resent_to_the_silent_a_bounded_number_of_times(phase: s
     assert (new["phase"], new["resends"]) == (phase, 1)
     assert effects == [Send(dest="p1", type=decision), Send(dest="p3", type=decision),
                        SetTimer(name="resend", delay_ms=55)]
-    last = coordinator(phase, decision=decision, acks=["p2"], resends=h.MAX_DECISION_RESENDS - 1)
+    last = coordinator(phase, decision=decision, acks=["p2"], resends=SPEC_DEFAULTS['max_resends'] - 1)
     new, effects = fire(ctx, last, TimerFired(name="resend"))
-    assert new["resends"] == h.MAX_DECISION_RESENDS
+    assert new["resends"] == SPEC_DEFAULTS['max_resends']
     assert effects == [Send(dest="p1", type=decision), Send(dest="p3", type=decision)], "no more re-arming"
     everyone = coordinator(phase, decision=decision, acks=["p1", "p2", "p3"], resends=0)
     assert fire(ctx, everyone, TimerFired(name="resend"))[1] == []
@@ -407,9 +409,9 @@ def test_an_in_doubt_participant_asks_the_coordinator() -> None:
 @covers((P, "prepared", "timer:status_timeout"))
 def test_with_cooperative_termination_it_asks_its_peers_too_and_stops_after_the_last_query() -> None:
     ctx = context("p2", cooperative_termination=True)
-    state = participant("prepared", asked=h.MAX_STATUS_QUERIES - 1)
+    state = participant("prepared", asked=SPEC_DEFAULTS['max_status_queries'] - 1)
     new, effects = fire(ctx, state, TimerFired(name="status_timeout"))
-    assert new["asked"] == h.MAX_STATUS_QUERIES
+    assert new["asked"] == SPEC_DEFAULTS['max_status_queries']
     assert effects == [Send(dest=C, type="status_request"), Send(dest="p1", type="status_request"),
                        Send(dest="p3", type="status_request")], "no timer after the last query"
 
@@ -556,11 +558,11 @@ def situations(draw: st.DrawFn) -> tuple[Context, dict[str, Any], Input]:
                                        max_size=len(names) - 1)),
             decision={"committed": "commit", "aborted": "abort"}.get(phase),
             acks=sorted(draw(st.sets(st.sampled_from(names)))),
-            resends=draw(st.integers(0, h.MAX_DECISION_RESENDS)),
+            resends=draw(st.integers(0, SPEC_DEFAULTS['max_resends'])),
         )
     else:
         state = participant(phase, vote=draw(st.sampled_from(["yes", "no"])),
-                            asked=draw(st.integers(0, h.MAX_STATUS_QUERIES)))
+                            asked=draw(st.integers(0, SPEC_DEFAULTS['max_status_queries'])))
     kind = draw(st.sampled_from(["start", "recover", "message", "timer"]))
     event: Input
     if kind == "start":
