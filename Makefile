@@ -20,8 +20,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m dashboard.launcher
 
-## Install what is missing, then run every test (the command CI runs).
+## Install what is missing (Python packages, Debian's chromium and nodejs), then run every test.
 test: $(STAMP)
+	bin/system-deps
 	$(PY) -m tests.run_all
 
 lint: $(STAMP)
@@ -31,6 +32,7 @@ lint: $(STAMP)
 ## Benchmarks: each figure beside a raw baseline measured in the same run.
 bench: $(STAMP)
 	$(PY) bench/engine.py
+	$(PY) bench/live.py
 
 clean:
 	rm -rf $(VENV) var artifacts

@@ -55,8 +55,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'protolab.sqlite3'}", conn_max_age=0, env="DATABASE_URL"
+    # An empty DATABASE_URL means the default too (the test runner uses that to force SQLite).
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'protolab.sqlite3'}", conn_max_age=0
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

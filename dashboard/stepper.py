@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 ENGINE_CACHE_SIZE = 32
 """Engines a process keeps warm; others are rebuilt from the database on demand."""
 
-MAX_BATCH_STEPS = 200
-"""Auto steps one task may run at maximum speed before yielding to queued commands."""
+MAX_BATCH_STEPS = int(os.environ.get("PROTOLAB_MAX_BATCH", "200"))
+"""Auto steps one task may run at maximum speed before yielding to queued commands
+(PROTOLAB_MAX_BATCH=1 gives one step per task, as the live benchmark measures)."""
 
 _cache: OrderedDict[tuple[str, int], Engine] = OrderedDict()
 

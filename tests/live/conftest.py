@@ -15,13 +15,40 @@ import pytest
 from dashboard.stack import Stack, free_port, start_embedded_redis
 
 
+def live_database(var: Path, suffix: str) -> str:
+    """Return the database URL for a live stack: its own SQLite file, or its own PostgreSQL database.
+
+    On PostgreSQL (DATABASE_URL names one) a fresh database is created for the stack and
+    dropped when the test run ends; the stack's processes migrate it themselves.
+    """
+    given = os.environ.get("DATABASE_URL", "")
+    if not given.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{var / 'lab.sqlite3'}"
+    import atexit
+
+    import psycopg
+
+    base, _, _ = given.rpartition("/")
+    name = f"protolab_live_{suffix}_{os.getpid()}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    atexit.register(drop)
+    return f"{base}/{name}"
+
+
 def make_stack(var: Path, redis_url: str, suffix: str, workers: int = 2) -> Stack:
-    """Return (not started) a stack with its own prefix, SQLite file and logs under ``var``."""
+    """Return (not started) a stack with its own prefix, database and logs under ``var``."""
     env = {
         "PROTOLAB_PREFIX": f"{os.environ['PROTOLAB_PREFIX']}-{suffix}",
         "PROTOLAB_VAR_DIR": str(var),
         "PROTOLAB_RUNNER": "celery",
-        "DATABASE_URL": f"sqlite:///{var / 'lab.sqlite3'}",
+        "DATABASE_URL": live_database(var, suffix),
     }
     return Stack(redis_url=redis_url, port=free_port(), workers=workers, env=env, log_dir=var / "log")
 
