@@ -79,9 +79,15 @@ def test_watchers_see_everything_and_may_change_nothing(http):
         await watcher.connect()
         await watcher.wait_for(lambda c: c.role == "watcher" and c.last_seq > 0)
         before = watcher.last_seq
+        every_command = [{"cmd": "step"}, {"cmd": "deliver", "id": "m1"}, {"cmd": "drop", "id": "m1"},
+                         {"cmd": "duplicate", "id": "m1"}, {"cmd": "fire", "id": "t2"},
+                         {"cmd": "crash", "node": "p1"}, {"cmd": "recover", "node": "p1"},
+                         {"cmd": "pause", "node": "p1"}, {"cmd": "resume", "node": "p1"},
+                         {"cmd": "partition", "groups": [["p1"], ["p2", "p3", "coordinator"]]}, {"cmd": "heal"},
+                         {"cmd": "client", "node": "p1", "kind": "begin"},
+                         {"cmd": "clock", "node": "p1", "rate": 2.0}]
         attempts = [{"type": "step"}, {"type": "play"}, {"type": "pause"}, {"type": "speed", "value": 1},
-                    {"type": "reset"}, {"type": "command", "command": {"cmd": "crash", "node": "p1"}},
-                    {"type": "command", "command": {"cmd": "heal"}}]
+                    {"type": "reset"}] + [{"type": "command", "command": c} for c in every_command]
         for attempt in attempts:
             await watcher.send(attempt)
         await watcher.wait_for(lambda c: len(c.errors) >= len(attempts))
