@@ -65,6 +65,9 @@ from protocols.spec import ProtocolSpec
 
 Event = dict[str, Any]
 
+AGENDA_SLACK = 1024
+"""Stale heap entries tolerated before the agenda is rebuilt from what is really pending."""
+
 # The encoders json.dumps(..., sort_keys=True) and json.dumps(..., sort_keys=True,
 # default=str) build afresh on every call; the fingerprint reuses these.
 _CANONICAL = json.JSONEncoder(sort_keys=True)
@@ -424,7 +427,9 @@ class Engine:
         message = Message(msg_id=self._new_id("m"), src=src, dest=effect.dest, type=effect.type,
                           body=effect.body, in_reply_to=effect.in_reply_to)
         dues = self.network.transmit(src, effect.dest, self.now)
-        in_flight = sum(1 for p in self.pending.values() if p.kind == "message") if dues else 0
+        # Counting is O(pending), so only when the limit could possibly be reached.
+        crowded = dues and len(self.pending) >= MAX_IN_FLIGHT
+        in_flight = sum(1 for p in self.pending.values() if p.kind == "message") if crowded else 0
         if dues and in_flight >= MAX_IN_FLIGHT:
             dues = []
         if dues:
@@ -469,6 +474,12 @@ class Engine:
     def _add_pending(self, entry: Pending) -> None:
         self.pending[entry.id] = entry
         heapq.heappush(self._agenda, (entry.due, entry.order, entry.id))
+        if len(self._agenda) > 2 * len(self.pending) + AGENDA_SLACK:
+            # Entries handled by hand, dropped or cancelled stay in the heap until popped;
+            # rebuild it now and then so a long manual session does not grow without bound.
+            held = {pid for rt in self.nodes.values() for pid in rt.held}  # Not in the heap: they wait.
+            self._agenda = [(p.due, p.order, p.id) for p in self.pending.values() if p.id not in held]
+            heapq.heapify(self._agenda)
 
     def _drop(self, entry: Pending, reason: str) -> None:
         del self.pending[entry.id]

@@ -86,8 +86,10 @@ def replay(spec: ProtocolSpec, trace: Mapping[str, Any], check: bool = True) -> 
     for index, command in enumerate(trace["commands"]):
         try:
             engine.apply(command)
-        except (CommandError, ProtocolError) as exc:
-            raise ParameterError(f"malformed trace: command {index + 1} ({command!r}) fails: {exc}") from None
+        except CommandError as exc:
+            raise ParameterError(f"malformed trace: command {index + 1} ({command!r}) is refused: {exc}") from None
+        except ProtocolError as exc:
+            raise ParameterError(f"the protocol fails at command {index + 1} ({command!r}): {exc}") from None
     if check and "events" in trace:
         _compare(engine.log, trace["events"])
     return engine
