@@ -27,7 +27,6 @@ meanwhile is held and handled, late, on resume; a skewed clock changes the
 from __future__ import annotations
 
 import heapq
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -48,9 +47,10 @@ from protocols.base import (
     TimerFired,
 )
 from protocols.sim import commands as command_schema
+from protocols.sim import snapshot
 from protocols.sim.checker import Checker
 from protocols.sim.commands import CommandError
-from protocols.sim.faults import matches, validate_plan
+from protocols.sim.faults import chaos_choice, matches, validate_plan
 from protocols.sim.network import Network
 from protocols.sim.runtime import (
     DEFAULT_MAX_EVENTS,
@@ -68,10 +68,6 @@ Event = dict[str, Any]
 AGENDA_SLACK = 1024
 """Stale heap entries tolerated before the agenda is rebuilt from what is really pending."""
 
-# The encoders json.dumps(..., sort_keys=True) and json.dumps(..., sort_keys=True,
-# default=str) build afresh on every call; the fingerprint reuses these.
-_CANONICAL = json.JSONEncoder(sort_keys=True)
-_CANONICAL_LENIENT = json.JSONEncoder(sort_keys=True, default=str)
 
 
 class Engine:
@@ -220,31 +216,7 @@ class Engine:
 
     def fingerprint(self) -> str:
         """Return a canonical description of the world, without time or ids, for state hashing."""
-        nodes = [
-            (name, rt.up, rt.paused, rt.state, rt.durable, sorted(rt.timers), len(rt.held))
-            for name, rt in self.nodes.items()
-        ]
-        # The explorer calls this once per transition, so each message body is
-        # encoded once per call (resends share an empty body, duplicates share
-        # the original's) with a ready-made encoder; the text is the same as
-        # json.dumps(body, sort_keys=True) would give.
-        bodies: dict[int, str] = {}
-        flights = []
-        faults = []
-        for p in self.pending.values():
-            message = p.message
-            if message is not None:
-                body = message.body
-                text = bodies.get(id(body))
-                if text is None:
-                    text = bodies[id(body)] = _CANONICAL.encode(body) if body else "{}"
-                flights.append((message.src, message.dest, message.type, text))
-            if p.fault:
-                faults.append(_CANONICAL.encode(p.fault))
-        flights.sort()
-        faults.sort()
-        partition = sorted(self.network.partition.items()) if self.network.partition else None
-        return _CANONICAL_LENIENT.encode([nodes, flights, faults, partition, len(self._watches)])
+        return snapshot.fingerprint(self)
 
     # --------------------------------------------------------- commands
 
@@ -570,27 +542,16 @@ class Engine:
 
     def _chaos_fault(self) -> None:
         """Inject one random fault, chosen by the network's generator."""
-        up = [n for n, rt in self.nodes.items() if rt.up]
-        down = [n for n, rt in self.nodes.items() if not rt.up]
-        messages = sorted((p for p in self.pending.values() if p.kind == "message"), key=lambda p: p.order)
-        options = ["partition"] if len(self.nodes) > 1 else []
-        options += ["crash"] * bool(len(up) > 1) + ["recover"] * bool(down) * 2
-        options += ["drop", "duplicate"] * bool(messages) + ["heal"] * (self.network.partition is not None) * 2
-        if not options:
+        choice = chaos_choice(self.nodes, self.pending, self.network)
+        if choice is None:
             return
-        action = self.network.choose(options)
-        if action in ("crash", "recover"):
-            self._fault({"action": action, "node": self.network.choose(up if action == "crash" else down)}, "chaos")
-        elif action in ("drop", "duplicate"):
-            self._fault({"action": action}, "chaos", target=self.network.choose(messages))
-        elif action == "partition":
-            names = list(self.nodes)
-            side = [n for n in names if self.network.draw() < 0.5] or names[:1]
-            rest = [n for n in names if n not in side]
-            if rest:
-                self._partition([side, rest], by="chaos")
-        else:
+        action = choice["action"]
+        if action == "partition":
+            self._partition(choice["groups"], by="chaos")
+        elif action == "heal":
             self._heal(by="chaos")
+        else:
+            self._fault(choice, "chaos", target=choice.get("target"))
 
     # ------------------------------------------------------------ log
 

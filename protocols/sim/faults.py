@@ -19,9 +19,13 @@ matching send event. A fault fires at most once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from protocols.base import ParameterError
+
+if TYPE_CHECKING:
+    from protocols.sim.network import Network
+    from protocols.sim.runtime import NodeRuntime, Pending
 
 NODE_ACTIONS = ("crash", "recover", "pause", "resume")
 MESSAGE_ACTIONS = ("drop", "duplicate")
@@ -94,3 +98,31 @@ def _check_groups(groups: Any, nodes: Sequence[str], where: str) -> None:
             if node in seen:
                 raise ParameterError(f"{where}: node {node!r} is in two groups")
             seen.add(node)
+
+
+def chaos_choice(nodes: Mapping[str, NodeRuntime], pending: Mapping[str, Pending],
+                 network: Network) -> dict[str, Any] | None:
+    """Choose one random fault for ``--chaos``, by the network's generator; None if none applies.
+
+    Recoveries and heals are weighted double so that a chaotic run keeps
+    coming back to life instead of ending with everyone down.
+    """
+    up = [n for n, rt in nodes.items() if rt.up]
+    down = [n for n, rt in nodes.items() if not rt.up]
+    messages = sorted((p for p in pending.values() if p.kind == "message"), key=lambda p: p.order)
+    options = ["partition"] if len(nodes) > 1 else []
+    options += ["crash"] * bool(len(up) > 1) + ["recover"] * bool(down) * 2
+    options += ["drop", "duplicate"] * bool(messages) + ["heal"] * (network.partition is not None) * 2
+    if not options:
+        return None
+    action = network.choose(options)
+    if action in ("crash", "recover"):
+        return {"action": action, "node": network.choose(up if action == "crash" else down)}
+    if action in ("drop", "duplicate"):
+        return {"action": action, "target": network.choose(messages)}
+    if action == "partition":
+        names = list(nodes)
+        side = [n for n in names if network.draw() < 0.5] or names[:1]
+        rest = [n for n in names if n not in side]
+        return {"action": "partition", "groups": [side, rest]} if rest else None
+    return {"action": "heal"}
