@@ -11,12 +11,30 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import websockets
 
+T = TypeVar("T")
+
 RECONNECT_DELAYS_S = (0.05, 0.1, 0.2, 0.4, 0.8, 1.0)
+
+_OPEN: set[LabClient] = set()
+"""Clients not yet closed: run_live closes them even when a test fails midway."""
+
+
+def run_live(scenario: Coroutine[Any, Any, T]) -> T:
+    """Run a test's async scenario; close every client it opened, pass or fail, inside the loop."""
+
+    async def guarded() -> T:
+        try:
+            return await scenario
+        finally:
+            for client in list(_OPEN):
+                await client.close()
+
+    return asyncio.run(guarded())
 
 
 class LabClient:
@@ -37,6 +55,7 @@ class LabClient:
         self._reader: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self.closed = False
+        _OPEN.add(self)
 
     @property
     def last_seq(self) -> int:
@@ -150,6 +169,7 @@ class LabClient:
 
     async def close(self) -> None:
         """Close the connection for good."""
+        _OPEN.discard(self)
         self.closed = True
         if self._ws is not None:
             await self._ws.close()

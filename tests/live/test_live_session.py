@@ -10,7 +10,7 @@ import websockets
 
 from dashboard import controller, hotstate, sessions
 from dashboard.runners import InProcessRunner
-from tests.live.client import LabClient
+from tests.live.client import LabClient, run_live
 
 pytestmark = [pytest.mark.live]
 
@@ -61,7 +61,7 @@ def test_celery_and_in_process_runners_give_the_same_trace(http):
     reference = run_in_process(SCRIPT, **create)
     api = {"protocol": "two-phase-commit", "params": {"participants": 4}, "seed": 11,
            "scenario": "coordinator-crash-after-prepare"}
-    created, client = asyncio.run(run_over_websocket(http, SCRIPT, **api))
+    created, client = run_live(run_over_websocket(http, SCRIPT, **api))
     live = http.trace(created["id"])
     assert without_where(live["events"]) == without_where(reference["events"])
     assert live["final"] == reference["final"]
@@ -99,7 +99,7 @@ def test_watchers_see_everything_and_may_change_nothing(http):
         await owner.close()
         await watcher.close()
 
-    asyncio.run(scenario())
+    run_live(scenario())
 
 
 def test_a_foreign_origin_is_refused(http):
@@ -138,7 +138,7 @@ def test_bad_frames_get_typed_errors_and_change_nothing(http):
                     codes.append(message["code"])
             return codes
 
-    codes = asyncio.run(scenario())
+    codes = run_live(scenario())
     # A pending id can only be judged when the step runs, so that error may come after later ones.
     assert sorted(codes) == sorted(["bad_json", "bad_message", "unknown_type", "bad_message", "bad_message",
                                     "out_of_range", "unknown_command", "unknown_node", "unknown_id", "too_large",
