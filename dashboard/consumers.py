@@ -18,7 +18,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from dashboard import broadcast, controller, hotstate, sessions
+from dashboard import broadcast, controller, hotstate, sessions, stepper
 from dashboard.models import Session
 from dashboard.runners import CeleryRunner, InProcessRunner
 from dashboard.wsproto import CONTROL_TYPES, TokenBucket, parse
@@ -94,6 +94,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "welcome", "role": self.role, "session": info, "generation": self.generation,
                           "seq": info["seq"]})
         await self._catch_up(session, self.sent_seq)
+        hot = await database_sync_to_async(stepper.hot_or_rebuild)(session)
+        await self._send({"type": "hot", "generation": self.generation, "seq": self.sent_seq, "hot": hot})
 
     async def on_resync(self, message: dict[str, Any]) -> None:
         session = await _get_session(self.session_id)
@@ -170,6 +172,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
             self.generation, self.sent_seq = fields["generation"], -1
         if self.greeted:
             await self._send({"type": "status", "generation": self.generation, "seq": self.sent_seq, **fields})
+            if fields.get("reset"):  # The new generation's boot events were stored before this status.
+                session = await _get_session(self.session_id)
+                if session is not None:
+                    await self._catch_up(session, 0)
 
     async def lab_error(self, message: dict[str, Any]) -> None:
         if self.role == "controller":

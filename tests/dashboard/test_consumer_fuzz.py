@@ -89,8 +89,11 @@ def test_a_controller_survives_anything_and_every_change_is_a_valid_log(batch):
     replies = async_to_sync(exchange)(f"/ws/sessions/{session.id}/", batch, token=token)
     assert replies[0]["type"] == "welcome" and replies[0]["role"] == "controller"
     assert replies[-1]["type"] == "pong"
-    seqs = list(SessionEvent.objects.filter(session=session).order_by("seq").values_list("seq", flat=True))
-    assert seqs == list(range(1, len(seqs) + 1))  # Whatever changed, the log stayed whole.
+    session.refresh_from_db()
+    for generation in range(1, session.generation + 1):  # A reset starts a new generation.
+        seqs = list(SessionEvent.objects.filter(session=session, generation=generation)
+                    .order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, len(seqs) + 1))  # Whatever changed, each log stayed whole.
 
 
 def test_an_unknown_session_is_closed_with_4404():
