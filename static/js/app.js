@@ -1,0 +1,247 @@
+// The lab page: wires the store, the socket, the player and every view from #lab's data attributes.
+//
+// How the modules fit:
+//   socket.js  --events/hot/status-->  store.js (timeline.js + shared page state)
+//   store.js   --playhead-->           player.js --frames (state at seq, time tau)--> views/*
+//   views/*    --hover/seek/actions--> store.js, actions.js --frames--> socket.js
+// The template provides <div id="lab" data-session-id data-ws-url data-role-hint data-protocol
+// data-owner data-lang>, #lab-i18n (strings) and #lab-catalogue (the protocol's catalogue entry).
+// The control token arrives in the URL fragment (#token=...), is kept in sessionStorage per
+// session, and is removed from the address bar at once.
+
+import { Timeline, fromTrace } from './timeline.js';
+import { LabStore } from './store.js';
+import { LabSocket } from './socket.js';
+import { Player } from './player.js';
+import { makeActions } from './actions.js';
+import { bindKeys } from './keyboard.js';
+import { loadTranslator } from './i18n.js';
+import { encodingFor } from './protocols/index.js';
+import { h } from './dom.js';
+import { createTopology } from './views/topology.js';
+import { createSpacetime } from './views/spacetime.js';
+import { createNodePanels } from './views/node-panels.js';
+import { createStateDiagram } from './views/state-diagram.js';
+import { createInvariants } from './views/invariants.js';
+import { createInvariantStrip } from './views/invariant-strip.js';
+import { createNarration } from './views/narration.js';
+import { createCaptionsList } from './views/captions-list.js';
+import { createPending } from './views/pending.js';
+import { createControls } from './views/controls.js';
+import { createNodeMenu } from './views/node-menu.js';
+import { createPartitionTool } from './views/partition-tool.js';
+import { createExportMenu } from './views/export-menu.js';
+import { createImportButton } from './views/import-button.js';
+import { createDetails } from './views/details.js';
+import { createStatus } from './views/status.js';
+import { createBanner } from './views/banner.js';
+import { createToasts } from './views/toasts.js';
+import { createTabs } from './views/tabs.js';
+
+const TOKEN_KEY = (id) => `protolab.token.${id}`;
+
+/** Take the control token from the URL fragment into sessionStorage; return the stored token. */
+export function takeToken(sessionId, loc = window.location, storage = window.sessionStorage, hist = window.history) {
+  if (!sessionId) return null;
+  const match = loc.hash.match(/(?:^#|&)token=([^&]+)/);
+  if (match) {
+    storage.setItem(TOKEN_KEY(sessionId), decodeURIComponent(match[1]));
+    hist.replaceState(hist.state, '', loc.pathname + loc.search);
+  }
+  return storage.getItem(TOKEN_KEY(sessionId));
+}
+
+function readJson(id) {
+  const node = document.getElementById(id);
+  if (!node) return null;
+  try { return JSON.parse(node.textContent || 'null'); } catch (err) { return null; }
+}
+
+/** Find the catalogue entry of a protocol (the page's, else the server's list). */
+async function catalogueFor(protocol, pageCatalogue) {
+  if (pageCatalogue && pageCatalogue.name === protocol) return pageCatalogue;
+  try {
+    const response = await fetch('/api/protocols');
+    if (response.ok) return (await response.json()).protocols.find((p) => p.name === protocol) || null;
+  } catch (err) { /* offline: draw without a catalogue */ }
+  return null;
+}
+
+/** Build the page inside `root`. `imported`: {trace, name} to replay a trace file instead of a session. */
+export async function boot(root, imported = null) {
+  const data = root.dataset;
+  const t = await loadTranslator();
+  const pageCatalogue = readJson('lab-catalogue');
+  const protocol = imported ? imported.trace.protocol : data.protocol;
+  const catalogue = await catalogueFor(protocol, pageCatalogue);
+  const sessionId = imported ? null : (data.sessionId || null);
+  const token = takeToken(sessionId);
+  const invariants = (catalogue && catalogue.invariants) || [];
+  const timeline = imported
+    ? fromTrace(imported.trace, { invariants: invariants.length ? invariants : Object.keys(imported.trace.verdicts || {}) })
+    : new Timeline({ invariants });
+  const store = new LabStore({
+    timeline, sessionId, owner: imported ? ((imported.trace.session || {}).owner || '') : (data.owner || ''), protocol,
+    mode: imported || !sessionId ? 'import' : 'live',
+    role: imported || !sessionId ? 'reader' : (token ? 'controller' : 'watcher'),
+  });
+  if (imported) { store.trace = imported.trace; store.importName = imported.name; }
+  const encoding = encodingFor(protocol, catalogue ? catalogue.roles : [], t);
+  const dom = skeleton(root, t);
+  let socket = null;
+  const ctx = { store, encoding, catalogue, t, scrubHost: dom.scrub };
+  ctx.toast = (text) => toasts.show(text);
+  ctx.actions = makeActions(store, {
+    send: (frame) => Boolean(socket && socket.send(frame)), toast: ctx.toast, t,
+    fork: (seq) => forkAt(store, seq, t, ctx.toast),
+    importTrace: (trace, name) => { teardown(); boot(root, { trace, name }); },
+  });
+  const toasts = createToasts(dom.toasts, ctx);
+  const menu = createNodeMenu(dom.menu, ctx);
+  ctx.openNodeMenu = (name, ev) => menu.open(name, ev);
+  const views = [];
+  const player = new Player(store, { onFrame: (frame) => { for (const v of views) v.update(frame); } });
+  ctx.player = player;
+  createStatus(dom.status, ctx);
+  createBanner(dom.banner, ctx);
+  views.push(createControls(dom.controls, ctx));
+  createExportMenu(dom.tools, ctx);
+  createImportButton(dom.tools, ctx);
+  views.push(createNarration(dom.narration, ctx));
+  views.push(createInvariantStrip(dom.strip, ctx));
+  views.push(createTopology(dom.topology, ctx));
+  const spacetime = createSpacetime(dom.spacetime, ctx);
+  ctx.spacetimeSettings = spacetime.settings;
+  views.push(spacetime);
+  createDetails(dom.details, ctx);
+  const tabs = createTabs(dom.panels, [
+    { id: 'nodes', label: t('tabs.nodes') }, { id: 'states', label: t('tabs.states') },
+    { id: 'invariants', label: t('tabs.invariants') }, { id: 'pending', label: t('tabs.pending') },
+    { id: 'partition', label: t('tabs.partition') }, { id: 'captions', label: t('tabs.captions') },
+  ]);
+  views.push(createNodePanels(tabs.panel('nodes'), ctx));
+  views.push(createStateDiagram(tabs.panel('states'), ctx));
+  views.push(createInvariants(tabs.panel('invariants'), ctx));
+  views.push(createPending(tabs.panel('pending'), ctx));
+  views.push(createPartitionTool(tabs.panel('partition'), ctx));
+  views.push(createCaptionsList(tabs.panel('captions'), ctx));
+  ctx.showTab = (id) => tabs.show(id);
+  const roleChanged = () => {
+    root.dataset.role = store.role;
+    tabs.setVisible('pending', store.controller);
+    tabs.setVisible('partition', store.controller);
+  };
+  store.on('role', roleChanged);
+  roleChanged();
+  const unbindKeys = bindKeys(document, ctx.actions, store);
+  setScenario(ctx, catalogue, imported ? imported.trace.scenario : null);
+
+  if (store.mode === 'live') {
+    socket = new LabSocket({ url: absoluteWs(data.wsUrl), token, handlers: socketHandlers(store, ctx, catalogue, () => socket, sessionId) });
+    socket.start();
+  } else {
+    store.seek(timeline.nextStepEnd(0));
+  }
+  player.start();
+  root.lab = { store, player, views }; // for the browser tests and the console: read, never required
+
+  function teardown() {
+    if (socket) socket.stop();
+    player.stop();
+    unbindKeys();
+    root.replaceChildren();
+  }
+  return { store, player, teardown };
+}
+
+function socketHandlers(store, ctx, catalogue, getSocket, sessionId) {
+  return {
+    state: (state) => store.setConn(state),
+    reset: () => store.resetTimeline(),
+    events: (events) => store.appendEvents(events),
+    hot: (hot) => store.setHot(hot),
+    welcome: (frame) => {
+      store.setRole(frame.role);
+      const s = frame.session || {};
+      store.setPlay({ playing: Boolean(s.playing), speed: s.speed ?? store.play.speed });
+      if (s.owner !== undefined) { store.owner = s.owner; store.emit('role', store.role); }
+      setScenario(ctx, catalogue, s.scenario);
+      if (s.status === 'failed') ctx.toast(`${ctx.t('session.failed')}: ${s.failure || ''}`);
+    },
+    status: (frame) => {
+      if (frame.play) store.setPlay(frame.play);
+      if (frame.status === 'failed') ctx.toast(`${ctx.t('session.failed')}: ${frame.failure || ''}`);
+    },
+    error: (frame) => {
+      if (frame.code === 'bad_token') {
+        window.sessionStorage.removeItem(TOKEN_KEY(sessionId));
+        getSocket().dropToken();
+        store.setRole('watcher');
+      }
+      store.emit('error', frame);
+    },
+  };
+}
+
+function setScenario(ctx, catalogue, name) {
+  const scenario = catalogue && name ? (catalogue.scenarios || []).find((s) => s.name === name) : null;
+  ctx.scenario = scenario;
+  ctx.scenarioText = scenario ? scenario.description : (catalogue ? catalogue.summary : '');
+  ctx.captionCount = scenario ? scenario.captions.length : 0;
+  ctx.player && ctx.player.invalidate();
+}
+
+function absoluteWs(url) {
+  if (!url) return `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/ws/`;
+  if (/^wss?:\/\//.test(url)) return url;
+  return `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}${url}`;
+}
+
+/** Fork the session at `seq` and open the child (controller token in its fragment) in a new tab. */
+async function forkAt(store, seq, t, toast) {
+  const win = window.open('', '_blank');
+  try {
+    const response = await fetch(`/api/sessions/${encodeURIComponent(store.sessionId)}/fork`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ seq, owner: store.owner || '' }),
+    });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.message || response.statusText);
+    const url = `${body.url}#token=${encodeURIComponent(body.control_token)}`;
+    if (win) win.location.href = url; else window.location.href = url;
+  } catch (err) {
+    if (win) win.close();
+    toast(`${t('controls.forkFailed')}: ${err.message}`);
+  }
+}
+
+function skeleton(root, t) {
+  const el = (cls, tag = 'div', attrs = {}) => h(tag, { class: cls, ...attrs });
+  const dom = {
+    status: el('bar-status'), banner: el('banner', 'div'), controls: el('controls', 'div', { role: 'toolbar', 'aria-label': t('controls.title') }),
+    tools: el('bar-tools'), scrub: el('lab-scrub'), narration: el('lab-narration'), strip: el('invariant-strip', 'div', { 'aria-label': t('invariants.title') }),
+    topology: el('topology-host'), spacetime: el('spacetime-host'), details: el('details', 'aside', { 'aria-live': 'polite', 'aria-label': t('details.title') }),
+    panels: el('panels-host'), menu: el('node-menu'), toasts: el('toasts'),
+  };
+  root.classList.add('lab');
+  root.replaceChildren(
+    h('header', { class: 'lab-bar' }, dom.status, dom.controls, dom.tools),
+    h('div', { class: 'lab-scrub-row' }, dom.banner, dom.scrub),
+    h('div', { class: 'lab-story' }, dom.narration, dom.strip),
+    h('main', { class: 'lab-main' },
+      h('section', { class: 'pane topology-pane', 'aria-label': t('topology.title') }, h('h2', { class: 'pane-title' }, t('topology.title')), dom.topology),
+      h('section', { class: 'pane spacetime-pane', 'aria-label': t('spacetime.title') }, h('h2', { class: 'pane-title' }, t('spacetime.title')), dom.spacetime, dom.details),
+      h('section', { class: 'pane panels-pane' }, dom.panels)),
+    dom.menu, dom.toasts);
+  return dom;
+}
+
+const root = document.getElementById('lab');
+if (root) {
+  boot(root);
+  // A control link opened in a tab already showing the session changes only the fragment: take the
+  // token and start again as its controller.
+  window.addEventListener('hashchange', () => {
+    if (/(?:^#|&)token=/.test(window.location.hash) && takeToken(root.dataset.sessionId)) window.location.reload();
+  });
+}

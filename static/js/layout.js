@@ -1,0 +1,344 @@
+// Pure layout: where things go. No DOM, no d3, no clock: numbers in, numbers out.
+//
+// Topology: nodes are placed by role (the catalogue lists roles leader-first:
+// the first role sits on top, the rest in a row below, or on a ring when there
+// are many). A message's position interpolates its virtual send and arrival
+// times against the playhead time `tau`: that is what makes a 5 ms message and a
+// 20 ms one cross the screen at different speeds.
+//
+// Space-time diagram: one vertical lane per node, y grows with seq (one row per
+// event) or with virtual time; `visibleSeqRange` turns a scroll window into the
+// slice of the log worth drawing, and `zoomAt` keeps the point under the pointer
+// fixed while the scale changes.
+
+export const NODE_RADIUS = 34;
+export const ROW_MAX_NODES = 6;
+export const MIN_SPACING = 64;
+/** Closest two nodes of a row may be: room for a 26 px radius and a gap. */
+/** Up to this many non-leader nodes sit in one row; more go on a ring. */
+
+/** Place nodes for the topology view: {name -> {x, y}} inside width x height. */
+export function placeNodes(nodes, { width, height, roleOrder = [], margin = NODE_RADIUS + 24 }) {
+  const rank = (role) => {
+    const i = roleOrder.indexOf(role);
+    return i < 0 ? roleOrder.length : i;
+  };
+  const leaders = roleOrder.length > 1 ? nodes.filter((n) => rank(n.role) === 0) : [];
+  const others = nodes.filter((n) => !leaders.includes(n));
+  const places = new Map();
+  const innerW = Math.max(1, width - 2 * margin);
+  const innerH = Math.max(1, height - 2 * margin);
+  if (leaders.length && others.length > ROW_MAX_NODES && innerW >= innerH) {
+    // A wide pane: leaders on top, the others in as many rows as they need, at least MIN_SPACING apart.
+    const perRow = Math.max(ROW_MAX_NODES, Math.floor(innerW / MIN_SPACING));
+    const rows = Math.ceil(others.length / perRow);
+    spreadRow(leaders, margin, innerW, margin, places);
+    for (let r = 0; r < rows; r += 1) {
+      const y = margin + (innerH * (r + 1)) / rows;
+      const row = others.slice(r * perRow, (r + 1) * perRow);
+      const shift = rows > 1 && r % 2 ? innerW / perRow / 2 : 0; // stagger, so links pass between nodes
+      spreadRow(row, margin + shift - (shift ? innerW / perRow / 4 : 0), innerW, y, places);
+    }
+    return places;
+  }
+  if (others.length > ROW_MAX_NODES || !leaders.length) {
+    // An ellipse filling the box, leaders at its centre.
+    const cx = width / 2;
+    const cy = height / 2;
+    const rx = Math.max(10, innerW / 2);
+    const ry = Math.max(10, innerH / 2);
+    leaders.forEach((n, i) => places.set(n.name, { x: cx + (i - (leaders.length - 1) / 2) * 2.4 * NODE_RADIUS, y: cy }));
+    others.forEach((n, i) => {
+      const angle = -Math.PI / 2 + (2 * Math.PI * i) / others.length + (leaders.length ? Math.PI / others.length : 0);
+      places.set(n.name, { x: cx + rx * Math.cos(angle), y: cy + ry * Math.sin(angle) });
+    });
+    return places;
+  }
+  spreadRow(leaders, margin, innerW, margin, places);
+  spreadRow(others, margin, innerW, height - margin, places);
+  return places;
+}
+
+function spreadRow(row, x0, w, y, places) {
+  row.forEach((n, i) => places.set(n.name, { x: x0 + (w * (i + 0.5)) / row.length, y }));
+}
+
+/** Return the radius that lets `count` placed nodes keep clear of each other (at most NODE_RADIUS). */
+export function nodeRadius(places, { min = 16, max = NODE_RADIUS } = {}) {
+  const pts = [...places.values()];
+  let closest = Infinity;
+  for (let i = 0; i < pts.length; i += 1) {
+    for (let j = i + 1; j < pts.length; j += 1) closest = Math.min(closest, Math.hypot(pts[i].x - pts[j].x, pts[i].y - pts[j].y));
+  }
+  return Math.max(min, Math.min(max, Math.floor(closest * 0.42)));
+}
+
+/** Return how far along its link a message is at time `tau`: 0 at send, 1 at arrival, null if not yet sent. */
+export function messageProgress(msg, tau) {
+  if (tau < msg.sendTime) return null;
+  const arrival = arrivalTime(msg);
+  if (arrival <= msg.sendTime) return msg.endKind === 'dropped' && msg.due === null ? LOST_AT : 1;
+  return Math.max(0, Math.min(1, (tau - msg.sendTime) / (arrival - msg.sendTime)));
+}
+
+export const LOST_AT = 0.15;
+/** A message the network lost at once falls away this far from its sender. */
+
+/** Return the virtual time at which a message's flight ends (arrival, drop, or its due time). */
+export function arrivalTime(msg) {
+  if (msg.endKind === 'dropped') {
+    if (msg.due === null) return msg.sendTime;
+    return Math.min(msg.endTime, msg.due);
+  }
+  if (msg.endKind === 'delivered') return Math.min(msg.endTime, Math.max(msg.due ?? msg.endTime, msg.sendTime));
+  return msg.due ?? msg.sendTime;
+}
+
+/**
+ * Return the messages to draw at seq `seq` and playhead time `tau`, each with its progress.
+ * `inFlight` are the messages in flight at `seq`; `ended` are those that ended since the tween
+ * began (they keep flying until `tau` reaches their end).
+ */
+export function flyingMessages(inFlight, ended, tau) {
+  const out = [];
+  for (const msg of inFlight) {
+    const p = messageProgress(msg, tau);
+    if (p === null) continue;
+    out.push({ msg, progress: p, held: p >= 1 && tau > arrivalTime(msg) });
+  }
+  for (const msg of ended) {
+    if (!msg) continue;
+    const end = msg.endTime;
+    const p = messageProgress(msg, tau);
+    if (p === null || tau >= end) continue;
+    out.push({ msg, progress: p, held: false });
+  }
+  return out;
+}
+
+/** Return the point at fraction `p` along a gently bent link from a to b (bend > 0: to the left). */
+export function pointAlong(a, b, p, bend = 0) {
+  const mx = (a.x + b.x) / 2;
+  const my = (a.y + b.y) / 2;
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const len = Math.hypot(dx, dy) || 1;
+  const cx = mx - (dy / len) * bend;
+  const cy = my + (dx / len) * bend;
+  const q = 1 - p;
+  const x = q * q * a.x + 2 * q * p * cx + p * p * b.x;
+  const y = q * q * a.y + 2 * q * p * cy + p * p * b.y;
+  const tx = 2 * q * (cx - a.x) + 2 * p * (b.x - cx);
+  const ty = 2 * q * (cy - a.y) + 2 * p * (b.y - cy);
+  return { x, y, angle: (Math.atan2(ty, tx) * 180) / Math.PI };
+}
+
+/** Return the SVG path of the same bent link. */
+export function linkPath(a, b, bend = 0) {
+  const c = pointAlong(a, b, 0.5, bend);
+  // The quadratic's control point, recovered from its midpoint.
+  const cx = 2 * c.x - (a.x + b.x) / 2;
+  const cy = 2 * c.y - (a.y + b.y) / 2;
+  return `M${a.x},${a.y} Q${cx},${cy} ${b.x},${b.y}`;
+}
+
+/**
+ * Return how far to bend the link a-b so that it clears every other node (0 if the straight line
+ * already does): links between nodes of one row would otherwise run through the nodes between them.
+ */
+export function linkBend(a, b, others, clearance) {
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const len2 = dx * dx + dy * dy || 1;
+  for (const o of others) {
+    const k = ((o.x - a.x) * dx + (o.y - a.y) * dy) / len2;
+    if (k <= 0 || k >= 1) continue;
+    const d = Math.hypot(a.x + k * dx - o.x, a.y + k * dy - o.y);
+    if (d < clearance) return 2 * clearance + 6;
+  }
+  return 0;
+}
+
+/** Return the point where a link leaves a node's circle of radius r (so arrows stop at the rim). */
+export function trimmed(a, b, r) {
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const len = Math.hypot(dx, dy) || 1;
+  return { x: a.x + (dx / len) * r, y: a.y + (dy / len) * r };
+}
+
+/** Return the point where the ray from a box's centre towards `to` leaves the box (w x h), plus `gap`. */
+export function boxRim(centre, to, w, h, gap = 0) {
+  const dx = to.x - centre.x;
+  const dy = to.y - centre.y;
+  const len = Math.hypot(dx, dy) || 1;
+  const k = Math.min(dx ? (w / 2) / Math.abs(dx) : Infinity, dy ? (h / 2) / Math.abs(dy) : Infinity);
+  return { x: centre.x + dx * k + (dx / len) * gap, y: centre.y + dy * k + (dy / len) * gap };
+}
+
+/** Return true when a and b are in different groups of a partition (a cut link). */
+export function isCut(groups, a, b) {
+  if (!groups) return false;
+  const ga = groups.findIndex((g) => g.includes(a));
+  const gb = groups.findIndex((g) => g.includes(b));
+  return ga !== gb;
+}
+
+// --------------------------------------------------------- space-time
+
+export const AXIS_SEQ = 'seq';
+export const AXIS_TIME = 'time';
+
+/** Return lane centres {name -> x}: equal lanes after a left margin, at least minWidth each. */
+export function lanes(names, { left = 0, width, minWidth = 72 }) {
+  const laneWidth = Math.max(minWidth, (width - left) / Math.max(1, names.length));
+  const xs = new Map();
+  names.forEach((n, i) => xs.set(n, left + laneWidth * (i + 0.5)));
+  return { xs, laneWidth, width: left + laneWidth * names.length };
+}
+
+/**
+ * Return the y mapping of the space-time diagram.
+ * mode 'seq': one row of `rowPx` per event; mode 'time': `msPx` per virtual millisecond.
+ */
+export function makeAxis({ mode = AXIS_SEQ, rowPx = 18, msPx = 0.5, top = 0, times = [] }) {
+  if (mode === AXIS_TIME) {
+    return {
+      mode, top, scale: msPx,
+      y: (seq) => top + (seq <= 0 ? 0 : times[Math.min(seq, times.length) - 1]) * msPx,
+      yTime: (t) => top + t * msPx,
+      height: top + (times.length ? times[times.length - 1] : 0) * msPx,
+    };
+  }
+  return {
+    mode, top, scale: rowPx,
+    y: (seq) => top + (seq - 0.5) * rowPx,
+    yTime: null,
+    height: top + times.length * rowPx,
+  };
+}
+
+/** Return the seqs [lo, hi] whose rows meet the window [scrollTop, scrollTop + viewHeight]. */
+export function visibleSeqRange(axis, scrollTop, viewHeight, times, pad = 40) {
+  const y0 = scrollTop - pad - axis.top;
+  const y1 = scrollTop + viewHeight + pad - axis.top;
+  const n = times.length;
+  if (!n) return { lo: 1, hi: 0 };
+  if (axis.mode === AXIS_TIME) {
+    const lo = firstAtLeast(times, y0 / axis.scale) + 1;
+    const hi = firstAbove(times, y1 / axis.scale);
+    return { lo: Math.max(1, lo), hi: Math.min(n, Math.max(hi, lo)) };
+  }
+  const lo = Math.max(1, Math.floor(y0 / axis.scale));
+  const hi = Math.min(n, Math.ceil(y1 / axis.scale) + 1);
+  return { lo, hi };
+}
+
+function firstAtLeast(list, v) {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) { const m = (lo + hi) >> 1; if (list[m] < v) lo = m + 1; else hi = m; }
+  return lo;
+}
+
+function firstAbove(list, v) {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) { const m = (lo + hi) >> 1; if (list[m] <= v) lo = m + 1; else hi = m; }
+  return lo;
+}
+
+/** Zoom the axis scale by `factor` keeping content under `anchorY` (view px) still: {scale, scrollTop}. */
+export function zoomAt({ scale, scrollTop, anchorY, factor, top = 0, min = 2, max = 64 }) {
+  const next = Math.max(min, Math.min(max, scale * factor));
+  const contentY = (scrollTop + anchorY - top) / scale;
+  return { scale: next, scrollTop: Math.max(0, contentY * next + top - anchorY) };
+}
+
+/** Return the scrollTop that keeps y visible, `margin` px above the bottom (for following the newest). */
+export function followScrollTop(y, viewHeight, margin = 48) {
+  return Math.max(0, y - viewHeight + margin);
+}
+
+/** Return where a dropped message's arrow ends on the space-time diagram: a fraction of the way. */
+export function dropFraction(msg) {
+  if (msg.due === null) return LOST_AT;
+  const span = msg.due - msg.sendTime;
+  if (span <= 0) return 0.8;
+  return Math.max(0.15, Math.min(0.8, (msg.endTime - msg.sendTime) / span));
+}
+
+// ------------------------------------------------------------- tweening
+
+/** Return the wall-clock duration (ms) of animating `dt` virtual ms at `speed` (virtual ms per wall ms). */
+export function tweenDuration(dt, speed, { min = 180, max = 1200 } = {}) {
+  if (dt <= 0) return min;
+  if (!speed) return min;
+  return Math.max(min, Math.min(max, dt / speed));
+}
+
+/** Ease in and out (cubic). */
+export function ease(t) {
+  const u = Math.max(0, Math.min(1, t));
+  return u < 0.5 ? 4 * u * u * u : 1 - ((-2 * u + 2) ** 3) / 2;
+}
+
+// ------------------------------------------------------ state diagrams
+
+export const ANY_PHASE = '*';
+
+/**
+ * Lay out one role's state diagram from the catalogue's transition rows.
+ * Returns {phases: [{phase, rank, row, x, y}], edges: [{from, to, inputs: [{on, ignore, why}]}],
+ * loops: {phase -> [{on, ignore, why}]}, any: [{to, on}], width, height}. Columns are the longest
+ * path from the first phase (in `order`, then as met in the table); a column's phases stack.
+ */
+export function stateDiagramLayout(rows, role, order = [], { boxW = 150, boxH = 46, gapX = 90, gapY = 40, pad = 20 } = {}) {
+  const mine = rows.filter((r) => r.role === role);
+  const names = [...order];
+  for (const r of mine) for (const p of [r.from, ...r.to]) if (p !== ANY_PHASE && !names.includes(p)) names.push(p);
+  const used = names.filter((p) => mine.some((r) => r.from === p || r.to.includes(p)));
+  const edges = new Map();
+  const loops = {};
+  const any = [];
+  for (const r of mine) {
+    const input = { on: r.on, ignore: r.ignore, why: r.why };
+    for (const to of r.to) {
+      if (r.from === ANY_PHASE) any.push({ to, on: r.on });
+      else if (to === r.from) (loops[to] = loops[to] || []).push(input);
+      else {
+        const key = `${r.from}>${to}`;
+        if (!edges.has(key)) edges.set(key, { from: r.from, to, inputs: [] });
+        edges.get(key).inputs.push(input);
+      }
+    }
+  }
+  const rank = {};
+  for (const p of used) {
+    let best = 0;
+    for (const e of edges.values()) {
+      if (e.to === p && e.from in rank && used.indexOf(e.from) < used.indexOf(p)) best = Math.max(best, rank[e.from] + 1);
+    }
+    rank[p] = best;
+  }
+  const rowsInRank = {};
+  const phases = used.map((phase) => {
+    const r = rank[phase];
+    const row = rowsInRank[r] = (rowsInRank[r] ?? -1) + 1;
+    return { phase, rank: r, row };
+  });
+  const maxRank = Math.max(0, ...phases.map((p) => p.rank));
+  const maxRow = Math.max(0, ...phases.map((p) => p.row));
+  const edgeList = [...edges.values()];
+  for (const e of edgeList) e.skip = Math.abs(rank[e.to] - rank[e.from]) > 1;
+  const top = pad + (edgeList.some((e) => e.skip) ? boxH * 1.4 : 0);
+  for (const p of phases) {
+    p.x = pad + p.rank * (boxW + gapX) + boxW / 2;
+    p.y = top + p.row * (boxH + gapY) + boxH / 2;
+  }
+  return {
+    phases, edges: edgeList, loops, any, boxW, boxH,
+    width: 2 * pad + (maxRank + 1) * boxW + maxRank * gapX,
+    height: top + pad + (maxRow + 1) * boxH + maxRow * gapY,
+  };
+}

@@ -1,0 +1,52 @@
+// Encoding tables by protocol name, and the functions every view asks them through.
+//
+// A table (see two-phase-commit.js) may leave anything out: unknown roles,
+// phases and message types fall back to a colour chosen from their name, so a
+// new protocol renders before anyone writes its table.
+
+import twoPhaseCommit from './two-phase-commit.js';
+import generic from './generic.js';
+import { CYCLE } from './palette.js';
+
+const TABLES = { [twoPhaseCommit.name]: twoPhaseCommit };
+
+/** Return a stable index for a name (a small string hash). */
+export function nameIndex(name, modulo) {
+  let h = 0;
+  for (const ch of String(name)) h = (h * 31 + ch.codePointAt(0)) >>> 0;
+  return h % modulo;
+}
+
+/** Return the encoding for a protocol; `roles` (from the catalogue) order the topology when the table has none. */
+export function encodingFor(protocol, roles = [], translate = null) {
+  const table = TABLES[protocol] || generic;
+  // Role and phase names may be translated (keys role.<name>, phase.<name>); message types are protocol vocabulary.
+  const tr = (key, fallback) => {
+    if (!translate) return fallback;
+    const text = translate(key);
+    return text === key ? fallback : text;
+  };
+  const roleOrder = table.roleOrder.length ? table.roleOrder : roles;
+  return {
+    name: table.name,
+    known: table !== generic,
+    roleOrder,
+    role(role) {
+      const entry = table.roles[role] || {};
+      return { label: tr(`role.${role}`, entry.label || role || '?'), shape: entry.shape || 'circle', short: entry.short || (role || '?')[0].toUpperCase() };
+    },
+    phase(phase) {
+      const entry = table.phases[phase] || {};
+      return { colour: entry.colour || CYCLE[nameIndex(phase, CYCLE.length)], label: tr(`phase.${phase}`, entry.label || String(phase ?? '—')) };
+    },
+    message(type) {
+      const entry = table.messages[type] || {};
+      return { colour: entry.colour || CYCLE[nameIndex(type, CYCLE.length)], label: entry.label || String(type).toUpperCase(), dash: entry.dash || null };
+    },
+    messageLabel(message) {
+      if (table.messageLabel) return table.messageLabel(message);
+      return (table.messages[message.type] || {}).label || String(message.type).toUpperCase();
+    },
+    phaseOrder(role) { return (table.phaseOrder && table.phaseOrder[role]) || []; },
+  };
+}

@@ -1,0 +1,208 @@
+// Pure layout: placement by role, message interpolation, lanes, axes, zoom.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+import {
+  placeNodes, messageProgress, arrivalTime, flyingMessages, pointAlong, linkPath, isCut,
+  lanes, makeAxis, visibleSeqRange, zoomAt, followScrollTop, dropFraction, tweenDuration, ease, LOST_AT,
+} from '../layout.js';
+import { fromTrace } from '../timeline.js';
+
+const crash = JSON.parse(readFileSync(new URL('./fixtures/2pc-coordinator-crash.json', import.meta.url)));
+const near = (a, b, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} != ${b}`);
+
+const msg = (fields) => ({ sendTime: 10, due: 30, endTime: null, endKind: null, ...fields });
+
+test('the first role sits on top, the others in a row below', () => {
+  const nodes = [{ name: 'coordinator', role: 'coordinator' },
+    ...[1, 2, 3].map((i) => ({ name: `p${i}`, role: 'participant' }))];
+  const places = placeNodes(nodes, { width: 600, height: 400, roleOrder: ['coordinator', 'participant'] });
+  const c = places.get('coordinator');
+  const ps = ['p1', 'p2', 'p3'].map((n) => places.get(n));
+  assert.ok(ps.every((p) => p.y > c.y + 100), 'participants below the coordinator');
+  assert.ok(ps[0].x < ps[1].x && ps[1].x < ps[2].x, 'participants left to right in order');
+  near(c.x, 300);
+  near(ps[1].x, 300);
+  for (const p of places.values()) assert.ok(p.x >= 0 && p.x <= 600 && p.y >= 0 && p.y <= 400);
+});
+
+test('many nodes in a wide pane: leader on top, the rest in rows, none closer than the spacing', async () => {
+  const { MIN_SPACING } = await import('../layout.js');
+  const many = [{ name: 'c', role: 'coordinator' },
+    ...Array.from({ length: 16 }, (_, i) => ({ name: `p${i + 1}`, role: 'participant' }))];
+  const grid = placeNodes(many, { width: 580, height: 250, roleOrder: ['coordinator', 'participant'], margin: 30 });
+  const ys = new Set(many.slice(1).map((n) => Math.round(grid.get(n.name).y)));
+  assert.ok(ys.size >= 2, 'more than one row');
+  assert.ok([...ys].every((y) => y > grid.get('c').y), 'all below the leader');
+  const pts = [...grid.values()];
+  for (let i = 0; i < pts.length; i += 1) {
+    for (let j = i + 1; j < pts.length; j += 1) {
+      assert.ok(Math.hypot(pts[i].x - pts[j].x, pts[i].y - pts[j].y) >= MIN_SPACING * 0.9);
+    }
+  }
+});
+
+test('many nodes in a tall pane, or a single role, go on an ellipse inside the box', () => {
+  const many = [{ name: 'c', role: 'coordinator' },
+    ...Array.from({ length: 16 }, (_, i) => ({ name: `p${i + 1}`, role: 'participant' }))];
+  const ring = placeNodes(many, { width: 600, height: 800, roleOrder: ['coordinator', 'participant'] });
+  const centre = ring.get('c');
+  near(centre.x, 300);
+  near(centre.y, 400);
+  const [rx, ry] = [(600 - 2 * 58) / 2, (800 - 2 * 58) / 2];
+  for (const n of many.slice(1)) {
+    const p = ring.get(n.name);
+    near(((p.x - 300) / rx) ** 2 + ((p.y - 400) / ry) ** 2, 1, 1e-9);
+  }
+  const peers = placeNodes([{ name: 'a', role: 'node' }, { name: 'b', role: 'node' }, { name: 'c', role: 'node' }],
+    { width: 400, height: 400, roleOrder: ['node'] });
+  assert.equal(peers.size, 3);
+  const keys = [...peers.values()].map((p) => `${Math.round(p.x)},${Math.round(p.y)}`);
+  assert.equal(new Set(keys).size, 3, 'no two nodes on the same spot');
+});
+
+test('a message interpolates its send and arrival times against the playhead', () => {
+  const m = msg({});
+  assert.equal(messageProgress(m, 5), null, 'not yet sent');
+  assert.equal(messageProgress(m, 10), 0);
+  assert.equal(messageProgress(m, 15), 0.25);
+  assert.equal(messageProgress(m, 20), 0.5);
+  assert.equal(messageProgress(m, 30), 1);
+  assert.equal(messageProgress(m, 99), 1, 'held at the door when overdue');
+  const delivered = msg({ endTime: 30, endKind: 'delivered' });
+  assert.equal(messageProgress(delivered, 25), 0.75);
+  const lateDelivered = msg({ endTime: 80, endKind: 'delivered' }); // held by a paused node
+  assert.equal(arrivalTime(lateDelivered), 30);
+  const lost = msg({ due: null, endTime: 10, endKind: 'dropped' });
+  assert.equal(messageProgress(lost, 10), LOST_AT);
+  const cutShort = msg({ endTime: 20, endKind: 'dropped' });
+  assert.equal(arrivalTime(cutShort), 20);
+  assert.equal(messageProgress(cutShort, 20), 1);
+});
+
+test('flying messages: in flight ones by progress; ended ones only until their end', () => {
+  const a = msg({ id: 'a' });
+  const b = msg({ id: 'b', sendTime: 20, due: 40 });
+  const done = msg({ id: 'd', endTime: 30, endKind: 'delivered' });
+  const fly = (tau) => flyingMessages([a, b], [done], tau).map((f) => [f.msg.id, f.progress, f.held]);
+  assert.deepEqual(fly(15), [['a', 0.25, false], ['d', 0.25, false]]);
+  assert.deepEqual(fly(30), [['a', 1, false], ['b', 0.5, false]]);
+  assert.deepEqual(fly(35), [['a', 1, true], ['b', 0.75, false]]);
+});
+
+test('points along a link: ends, middle, bend to one side, the path passes through them', () => {
+  const a = { x: 0, y: 0 };
+  const b = { x: 100, y: 0 };
+  assert.deepEqual(pointAlong(a, b, 0), { x: 0, y: 0, angle: 0 });
+  const end = pointAlong(a, b, 1);
+  near(end.x, 100);
+  near(end.y, 0);
+  const mid = pointAlong(a, b, 0.5, 20);
+  near(mid.x, 50);
+  assert.ok(mid.y > 0, 'a positive bend goes to the left of the direction of travel (screen y down)');
+  const back = pointAlong(b, a, 0.5, 20);
+  assert.ok(back.y < 0, 'the return trip bends the other way: two directions never overlap');
+  assert.match(linkPath(a, b, 20), /^M0,0 Q50,20 100,0$/);
+});
+
+test('a partition cuts exactly the links between groups', () => {
+  const groups = [['c', 'p1'], ['p2']];
+  assert.equal(isCut(groups, 'c', 'p1'), false);
+  assert.equal(isCut(groups, 'c', 'p2'), true);
+  assert.equal(isCut(null, 'c', 'p2'), false);
+});
+
+test('lanes: equal widths after the margin, never narrower than the minimum', () => {
+  const { xs, laneWidth } = lanes(['a', 'b', 'c', 'd'], { left: 80, width: 880 });
+  assert.equal(laneWidth, 200);
+  assert.deepEqual([...xs.values()], [180, 380, 580, 780]);
+  const narrow = lanes(Array.from({ length: 17 }, (_, i) => `n${i}`), { left: 80, width: 700, minWidth: 60 });
+  assert.equal(narrow.laneWidth, 60);
+  assert.equal(narrow.width, 80 + 17 * 60);
+});
+
+test('axes: one row per seq, or pixels per virtual ms; the visible window in seqs', () => {
+  const t = fromTrace(crash);
+  const bySeq = makeAxis({ mode: 'seq', rowPx: 10, top: 40, times: t.times });
+  assert.equal(bySeq.y(1), 45);
+  assert.equal(bySeq.y(11), 145);
+  assert.equal(bySeq.height, 40 + 131 * 10);
+  assert.deepEqual(visibleSeqRange(bySeq, 400, 300, t.times, 0), { lo: 36, hi: 67 });
+  const byTime = makeAxis({ mode: 'time', msPx: 2, top: 40, times: t.times });
+  assert.equal(byTime.y(45), 40 + 23 * 2);
+  assert.equal(byTime.height, 40 + 1553 * 2);
+  const { lo, hi } = visibleSeqRange(byTime, 0, 100, t.times, 0); // times 0..30 ms
+  assert.equal(lo, 1);
+  assert.equal(t.event(hi).time <= 30, true);
+  assert.ok(t.event(hi + 1).time > 30);
+  const empty = visibleSeqRange(bySeq, 0, 100, [], 0);
+  assert.ok(empty.hi < empty.lo);
+});
+
+test('zoom keeps the point under the pointer still; follow keeps the newest in view', () => {
+  const z = zoomAt({ scale: 10, scrollTop: 500, anchorY: 100, factor: 2, top: 0 });
+  assert.equal(z.scale, 20);
+  assert.equal(z.scrollTop, 1100); // content y 60 rows stays at view y 100
+  const clamped = zoomAt({ scale: 60, scrollTop: 0, anchorY: 0, factor: 4, max: 64 });
+  assert.equal(clamped.scale, 64);
+  assert.equal(followScrollTop(1000, 400, 50), 650);
+  assert.equal(followScrollTop(100, 400, 50), 0);
+});
+
+test('drops end part way; tweens last in proportion to virtual time, within bounds', () => {
+  assert.equal(dropFraction(msg({ due: null, endTime: 10 })), LOST_AT);
+  assert.equal(dropFraction(msg({ endTime: 20 })), 0.5);
+  assert.equal(dropFraction(msg({ endTime: 30 })), 0.8);
+  assert.equal(tweenDuration(20, 0.05), 400);
+  assert.equal(tweenDuration(2000, 0.05), 1200);
+  assert.equal(tweenDuration(1, 0.05), 180);
+  assert.equal(tweenDuration(5, 0), 180);
+  assert.equal(ease(0), 0);
+  assert.equal(ease(1), 1);
+  near(ease(0.5), 0.5);
+});
+
+test('state diagram: columns by longest path, self-loops and any-phase rows apart', async () => {
+  const { stateDiagramLayout } = await import('../layout.js');
+  const rows = [
+    { role: 'participant', from: 'working', on: 'msg:prepare', to: ['prepared', 'aborted'], ignore: false, why: '' },
+    { role: 'participant', from: 'working', on: 'msg:commit', to: ['committed'], ignore: false, why: '' },
+    { role: 'participant', from: 'prepared', on: 'msg:commit', to: ['committed'], ignore: false, why: '' },
+    { role: 'participant', from: 'prepared', on: 'msg:abort', to: ['aborted'], ignore: false, why: '' },
+    { role: 'participant', from: 'prepared', on: 'timer:status_timeout', to: ['prepared'], ignore: false, why: '' },
+    { role: 'participant', from: 'committed', on: 'msg:prepare', to: ['committed'], ignore: true, why: 'stale' },
+    { role: 'participant', from: '*', on: 'recover', to: ['prepared', 'committed'], ignore: false, why: '' },
+    { role: 'coordinator', from: 'init', on: 'msg:vote', to: ['committed'], ignore: false, why: '' },
+  ];
+  const d = stateDiagramLayout(rows, 'participant', ['working', 'prepared', 'committed', 'aborted']);
+  const rank = Object.fromEntries(d.phases.map((p) => [p.phase, p.rank]));
+  assert.deepEqual(rank, { working: 0, prepared: 1, committed: 2, aborted: 2 });
+  const at = Object.fromEntries(d.phases.map((p) => [p.phase, p]));
+  assert.ok(at.committed.x === at.aborted.x && at.committed.y !== at.aborted.y, 'one column, stacked');
+  assert.deepEqual(d.edges.find((e) => e.from === 'working' && e.to === 'prepared').inputs.map((i) => i.on), ['msg:prepare']);
+  assert.equal(d.edges.some((e) => e.from === e.to), false);
+  assert.deepEqual(d.loops.prepared.map((i) => i.on), ['timer:status_timeout']);
+  assert.equal(d.loops.committed[0].ignore, true);
+  assert.deepEqual(d.any.map((a) => a.to), ['prepared', 'committed']);
+  for (const p of d.phases) assert.ok(p.x + d.boxW / 2 <= d.width && p.y + d.boxH / 2 <= d.height);
+});
+
+test('a link bends around a node that sits on its straight line, and only then', async () => {
+  const { linkBend } = await import('../layout.js');
+  const a = { x: 0, y: 0 };
+  const b = { x: 200, y: 0 };
+  assert.equal(linkBend(a, b, [{ x: 100, y: 80 }], 40), 0);
+  assert.ok(linkBend(a, b, [{ x: 100, y: 10 }], 40) > 40);
+  assert.equal(linkBend(a, b, [{ x: 260, y: 0 }], 40), 0, 'beyond the end is not in the way');
+});
+
+test('node radius shrinks when nodes crowd, never below the minimum', async () => {
+  const { nodeRadius, NODE_RADIUS } = await import('../layout.js');
+  const far = new Map([['a', { x: 0, y: 0 }], ['b', { x: 300, y: 0 }]]);
+  assert.equal(nodeRadius(far), NODE_RADIUS);
+  const near = new Map([['a', { x: 0, y: 0 }], ['b', { x: 50, y: 0 }]]);
+  assert.equal(nodeRadius(near), 21);
+  const packed = new Map([['a', { x: 0, y: 0 }], ['b', { x: 5, y: 0 }]]);
+  assert.equal(nodeRadius(packed), 16);
+});

@@ -1,0 +1,28 @@
+// The list of captions reached so far, oldest first (click: seek to the event each is about).
+
+import { h, fill } from '../dom.js';
+import { captionText } from '../captions.js';
+
+export function createCaptionsList(el, ctx) {
+  const { store, t } = ctx;
+  const list = h('ol', { class: 'captions' });
+  el.append(list);
+  let shown = '';
+
+  function update(frame) {
+    const key = `${frame.seq}|${ctx.scenario ? ctx.scenario.name : ''}|${ctx.scenarioText || ''}`;
+    if (key === shown) return;
+    shown = key;
+    const captions = frame.snapshot.captions;
+    fill(list, captions.length ? captions.map((c) => h('li', { dataset: { seq: c.seq } },
+      h('button', {
+        type: 'button', dataset: { action: 'seek', seq: c.at },
+        onclick: () => store.seek(c.at),
+        onmouseenter: () => store.setHover({ kind: 'event', seq: c.at }),
+        onmouseleave: () => store.setHover(null),
+      }, `${c.time} ms`),
+      h('span', {}, captionText(c, frame.timeline, ctx.scenario)))) : h('li', { class: 'empty' }, t('narration.none')));
+  }
+
+  return { update };
+}

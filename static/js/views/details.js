@@ -1,0 +1,90 @@
+// The details box: what the pointer is on (or what was clicked): an event, a message with its
+// whole life, a node, or a transition-table row, in plain words and the raw fields.
+
+import { h, fill, brief, compact } from '../dom.js';
+import { inputLabel } from './state-diagram.js';
+
+export function createDetails(el, ctx) {
+  const { store, t, encoding } = ctx;
+  const body = h('div', { class: 'details-body' });
+  const close = h('button', { type: 'button', class: 'details-close', dataset: { action: 'close-details' },
+    'aria-label': t('details.close'), onclick: () => store.select(null) }, '×');
+  el.append(close, body);
+  el.hidden = true;
+
+  function render() {
+    const item = store.focus;
+    el.hidden = !item;
+    if (!item) return;
+    const tl = store.timeline;
+    if (item.kind === 'event') fill(body, eventDetails(tl.event(item.seq)));
+    else if (item.kind === 'message') fill(body, messageDetails(tl.messages.get(item.id) || { id: item.id }));
+    else if (item.kind === 'node') fill(body, nodeDetails(tl.seek(store.playhead).nodeMap[item.name], item.name));
+    else if (item.kind === 'transition') fill(body, transitionDetails(item));
+  }
+
+  function eventDetails(e) {
+    if (!e) return [];
+    const msg = e.message ? store.timeline.messages.get(e.message.msg_id) : null;
+    return [
+      h('h3', {}, `${t('common.seq')} ${e.seq} · ${e.kind}${e.node ? ` @ ${e.node}` : ''}`),
+      h('p', { class: 'meta' }, `${e.time} ms · ${t('details.step')} ${e.step}${e.by ? ` · ${t('details.by')} ${e.by}` : ''}`),
+      e.text ? h('p', {}, e.text) : null,
+      msg ? lifeLine(msg) : null,
+      fields(e, ['seq', 'time', 'step', 'kind', 'node', 'text', 'ran_on']),
+    ];
+  }
+
+  function messageDetails(m) {
+    if (!m.message) return [h('h3', {}, m.id)];
+    return [
+      h('h3', {}, `${encoding.messageLabel(m.message)} · ${m.id}`),
+      h('p', { class: 'meta' }, `${m.src} → ${m.dst}`),
+      lifeLine(m),
+      fields(m.message, []),
+    ];
+  }
+
+  function lifeLine(m) {
+    const parts = [`${t('details.sent')} ${m.sendTime} ms (${t('common.seq')} ${m.sendSeq})`];
+    if (m.due !== null && m.due !== undefined) parts.push(`${t('details.due')} ${m.due} ms`);
+    if (m.endKind === 'delivered') parts.push(`${t('details.delivered')} ${m.endTime} ms (${t('common.seq')} ${m.endSeq})`);
+    else if (m.endKind === 'dropped') parts.push(`${t('details.dropped')} ${m.endTime} ms: ${m.reason}`);
+    else parts.push(t('details.inFlight'));
+    if (m.of) parts.push(`${t('details.copyOf')} ${m.of}`);
+    return h('p', { class: 'life' }, parts.join(' · '));
+  }
+
+  function nodeDetails(node, name) {
+    if (!node) return [h('h3', {}, name)];
+    return [
+      h('h3', {}, `${node.name} · ${encoding.role(node.role).label}`),
+      h('p', { class: 'meta' }, [node.up ? encoding.phase(node.phase).label : t('node.crashed'), node.paused ? t('node.paused') : null].filter(Boolean).join(' · ')),
+      h('dl', { class: 'kv' }, Object.entries(node.state || {}).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, compact(v))])),
+      h('p', {}, `${t('node.durable')}: ${node.durable.length ? node.durable.map(compact).join(' · ') : t('node.durableEmpty')}`),
+    ];
+  }
+
+  function transitionDetails(item) {
+    if (item.loops) {
+      return [h('h3', {}, `${encoding.role(item.role).label}: ${encoding.phase(item.phase).label} ↻`),
+        h('ul', {}, item.loops.map((i) => h('li', { class: i.ignore ? 'ignore' : '' },
+          `${inputLabel(i.on)}${i.ignore ? ` — ${t('states.ignored')}` : ''}${i.why ? `: ${i.why}` : ''}`)))];
+    }
+    const e = item.edge;
+    return [h('h3', {}, `${encoding.role(item.role).label}: ${encoding.phase(e.from).label} → ${encoding.phase(e.to).label}`),
+      h('ul', {}, e.inputs.map((i) => h('li', { class: i.ignore ? 'ignore' : '' },
+        `${inputLabel(i.on)}${i.ignore ? ` — ${t('states.ignored')}` : ''}${i.why ? `: ${i.why}` : ''}`)))];
+  }
+
+  function fields(obj, skip) {
+    const entries = Object.entries(obj).filter(([k]) => !skip.includes(k));
+    return h('dl', { class: 'kv' }, entries.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, brief(v))]));
+  }
+
+  store.on('hover', render);
+  store.on('select', render);
+  store.on('playhead', () => { if (store.focus && store.focus.kind === 'node') render(); });
+  store.on('reset', render);
+  return { update() {} };
+}

@@ -1,0 +1,39 @@
+// The invariant summary beside the narration, always in view: one green chip while every
+// invariant holds at the playhead, else one red chip per violated invariant (click: seek to its
+// first violation) and a green one counting the rest (click: the Invariants tab).
+
+import { h, fill } from '../dom.js';
+
+export function createInvariantStrip(el, ctx) {
+  const { store, catalogue, t } = ctx;
+  const known = (catalogue && catalogue.invariants) || [];
+  let shown = -1;
+
+  function update(frame) {
+    if (frame.seq === shown) return;
+    shown = frame.seq;
+    const { verdicts, violations } = frame.snapshot;
+    const names = [...new Set([...known.map((i) => i.name), ...Object.keys(verdicts)])];
+    const bad = names.filter((n) => verdicts[n] === 'violated');
+    const chips = bad.map((name) => {
+      const first = violations.find((v) => v.invariant === name);
+      const info = known.find((i) => i.name === name);
+      return h('button', {
+        type: 'button', class: 'chip violated', dataset: { invariant: name, seq: first ? first.seq : null, action: 'seek' },
+        title: info ? info.description : name, 'aria-label': `${name}: ${t('invariants.violated')}`,
+        onclick: () => { if (first) { store.seek(first.seq); store.select({ kind: 'event', seq: first.seq }); } },
+      }, `✗ ${name}`);
+    });
+    const good = names.length - bad.length;
+    if (good) {
+      chips.push(h('button', {
+        type: 'button', class: 'chip holds', dataset: { action: 'invariants' },
+        title: names.filter((n) => !bad.includes(n)).join(', '),
+        onclick: () => ctx.showTab && ctx.showTab('invariants'),
+      }, bad.length ? `✓ ${t('invariants.restHold', { n: good })}` : `✓ ${t('invariants.allHold', { n: good })}`));
+    }
+    fill(el, chips);
+  }
+
+  return { update };
+}

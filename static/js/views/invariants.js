@@ -1,0 +1,38 @@
+// Invariants: every invariant of the protocol with its verdict at the playhead, and the violations
+// found so far. Clicking a violation seeks to it.
+
+import { h, fill } from '../dom.js';
+
+export function createInvariants(el, ctx) {
+  const { store, catalogue, t } = ctx;
+  const known = (catalogue && catalogue.invariants) || [];
+  const list = h('ul', { class: 'invariants' });
+  const found = h('ol', { class: 'violations', 'aria-live': 'polite' });
+  el.append(list, h('h3', {}, t('invariants.found')), found);
+  let shown = -1;
+
+  function update(frame) {
+    if (frame.seq === shown) return;
+    shown = frame.seq;
+    const { verdicts, violations } = frame.snapshot;
+    const names = [...new Set([...known.map((i) => i.name), ...Object.keys(verdicts)])];
+    fill(list, names.map((name) => {
+      const info = known.find((i) => i.name === name) || {};
+      const bad = verdicts[name] === 'violated';
+      return h('li', { class: bad ? 'violated' : 'holds', dataset: { invariant: name } },
+        h('span', { class: 'verdict' }, bad ? `✗ ${t('invariants.violated')}` : `✓ ${t('invariants.holds')}`),
+        h('strong', {}, name),
+        info.kind ? h('span', { class: 'kind' }, t(`invariants.kind.${info.kind}`)) : null,
+        info.description ? h('span', { class: 'desc' }, info.description) : null);
+    }));
+    fill(found, violations.length ? violations.map((v) => h('li', {},
+      h('button', {
+        type: 'button', class: 'violation', dataset: { seq: v.seq, action: 'seek' },
+        onclick: () => { store.seek(v.seq); store.select({ kind: 'event', seq: v.seq }); },
+        onmouseenter: () => store.setHover({ kind: 'event', seq: v.seq }),
+        onmouseleave: () => store.setHover(null),
+      }, `⚠ ${v.invariant} — ${v.text} (${t('common.seq')} ${v.seq}, ${v.time} ms)`))) : h('li', { class: 'empty' }, t('invariants.none')));
+  }
+
+  return { update };
+}

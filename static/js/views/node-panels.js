@@ -1,0 +1,73 @@
+// Node panels: one card per node with its volatile state, durable log and timers at the playhead,
+// the card's edge coloured by phase. Crashed nodes show the state they had when they crashed.
+
+import { h, fill, brief, compact } from '../dom.js';
+import { inkFor, CRASHED } from '../protocols/palette.js';
+
+export function createNodePanels(el, ctx) {
+  const { store, encoding, t } = ctx;
+  const list = h('div', { class: 'node-cards' });
+  el.append(list);
+  let cards = new Map(); // name -> {node, el}: node views are immutable, so an unchanged one keeps its card
+
+  function update(frame) {
+    const next = new Map();
+    let changed = frame.snapshot.nodes.length !== cards.size;
+    for (const node of frame.snapshot.nodes) {
+      const old = cards.get(node.name);
+      if (old && old.node === node) next.set(node.name, old);
+      else { next.set(node.name, { node, el: card(node) }); changed = true; }
+    }
+    cards = next;
+    if (!changed) return;
+    fill(list, [...next.values()].map((c) => c.el));
+    highlight(store.hover);
+  }
+
+  function card(node) {
+    const phase = encoding.phase(node.phase);
+    const colour = node.up ? phase.colour : CRASHED;
+    const state = node.state ? Object.entries(node.state).filter(([k]) => k !== 'phase') : [];
+    return h('article', {
+      class: `node-card${node.up ? '' : ' down'}${node.paused ? ' paused' : ''}`,
+      dataset: { node: node.name }, style: `border-color:${colour}`,
+      onmouseenter: () => store.setHover({ kind: 'node', name: node.name }),
+      onmouseleave: () => store.setHover(null),
+    },
+    h('header', {},
+      h('strong', { class: 'node-name' }, node.name),
+      h('span', { class: 'role' }, encoding.role(node.role).label),
+      h('span', { class: 'phase-pill', style: `background:${colour};color:${inkFor(colour)}` },
+        node.up ? phase.label : `✕ ${t('node.crashed')}`),
+      node.paused ? h('span', { class: 'pill paused-pill' }, `❚❚ ${t('node.paused')}`) : null),
+    h('p', { class: 'state-line' }, state.map(([k, v]) => h('span', { class: 'kv-item' }, h('b', {}, k), ' ', compact(v)))),
+    h('div', { class: 'durable' },
+      h('span', { class: 'sub' }, t('node.durable')),
+      node.durable.length
+        ? node.durable.map((r, i) => h('span', { class: 'pill record' }, `${i + 1}. ${recordLabel(r)}`))
+        : h('span', { class: 'empty' }, t('node.durableEmpty'))),
+    node.timers.length
+      ? h('div', { class: 'timers' }, h('span', { class: 'sub' }, t('node.timers')),
+        node.timers.map((tm) => h('span', { class: 'pill timer-pill' }, `◷ ${tm.timer} @ ${tm.due} ms`)))
+      : null);
+  }
+
+  function highlight(item) {
+    const name = item && item.kind === 'node' ? item.name : null;
+    const ev = item && item.kind === 'event' ? store.timeline.event(item.seq) : null;
+    for (const c of list.children) c.classList.toggle('hl', c.dataset.node === name || Boolean(ev && ev.node === c.dataset.node));
+  }
+
+  store.on('hover', highlight);
+  store.on('reset', () => { cards = new Map(); });
+  return { update, highlight };
+}
+
+/** Return a durable record in a few words: {type: 'decision', decision: 'commit'} -> "decision: commit". */
+export function recordLabel(record) {
+  if (!record || typeof record !== 'object') return brief(record);
+  const { type, ...rest } = record;
+  const values = Object.values(rest).map(brief);
+  if (type === undefined) return brief(record);
+  return values.length ? `${type}: ${values.join(', ')}` : String(type);
+}

@@ -1,0 +1,50 @@
+// Tabs for the panels under the topology: one button per panel, one panel shown at a time.
+// Tabs may be hidden (a watcher has no pending list or partition tool).
+
+import { h } from '../dom.js';
+
+/** Build tabs in `el` from [{id, label, build(panelEl)}]; return {show(id), setVisible(id, on)}. */
+export function createTabs(el, tabs, { initial } = {}) {
+  const bar = h('div', { class: 'tabbar', role: 'tablist' });
+  const body = h('div', { class: 'tabbody' });
+  el.append(bar, body);
+  const entries = tabs.map((tab) => {
+    const button = h('button', {
+      type: 'button', role: 'tab', id: `tab-${tab.id}`, dataset: { action: 'tab', tab: tab.id },
+      'aria-controls': `panel-${tab.id}`, onclick: () => show(tab.id),
+    }, tab.label);
+    const panel = h('div', { class: `tabpanel panel-${tab.id}`, role: 'tabpanel', id: `panel-${tab.id}`, 'aria-labelledby': `tab-${tab.id}` });
+    bar.append(button);
+    body.append(panel);
+    return { ...tab, button, panel };
+  });
+
+  function show(id) {
+    for (const e of entries) {
+      const on = e.id === id;
+      e.button.setAttribute('aria-selected', String(on));
+      e.button.tabIndex = on ? 0 : -1;
+      e.panel.hidden = !on;
+    }
+  }
+
+  function setVisible(id, on) {
+    const e = entries.find((x) => x.id === id);
+    if (!e) return;
+    e.button.hidden = !on;
+    if (!on && e.button.getAttribute('aria-selected') === 'true') show(entries.find((x) => !x.button.hidden).id);
+  }
+
+  bar.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'ArrowRight' && ev.key !== 'ArrowLeft') return;
+    ev.stopPropagation();
+    const visible = entries.filter((x) => !x.button.hidden);
+    const i = visible.findIndex((x) => x.button === document.activeElement);
+    if (i < 0) return;
+    const next = visible[(i + (ev.key === 'ArrowRight' ? 1 : visible.length - 1)) % visible.length];
+    show(next.id);
+    next.button.focus();
+  });
+  show(initial || tabs[0].id);
+  return { show, setVisible, panel: (id) => entries.find((x) => x.id === id).panel };
+}
