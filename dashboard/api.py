@@ -1,4 +1,4 @@
-"""The JSON HTTP API: create sessions, read their status and traces, list protocols.
+"""The JSON HTTP API: create and fork sessions, read their status and traces, list protocols.
 
 Bad input gets a 400 whose ``message`` says what is wrong and what is allowed.
 """
@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard import sessions
-from dashboard.models import Session
+from dashboard.models import Session, SessionEvent
 from protocols import REGISTRY
 from protocols.base import ParameterError
 
@@ -21,6 +22,7 @@ MAX_BODY_BYTES = 64 * 1024
 """A session request is a few hundred bytes; anything this large is a mistake or an attack."""
 
 CREATE_FIELDS = {"protocol", "params", "seed", "scenario", "faults", "chaos", "owner"}
+FORK_FIELDS = {"seq", "owner"}
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
@@ -34,19 +36,9 @@ def sessions_view(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         recent = Session.objects.order_by("-created")[:20]
         return JsonResponse({"sessions": [_brief(s) for s in recent]})
-    if request.content_type != "application/json":
-        return _error(415, "bad_content_type", "send the session as application/json")
-    if len(request.body) > MAX_BODY_BYTES:
-        return _error(413, "too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes")
-    try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "bad_json", "the body is not valid JSON")
-    if not isinstance(body, dict):
-        return _error(400, "bad_request", "the body must be a JSON object")
-    unknown = set(body) - CREATE_FIELDS
-    if unknown:
-        return _error(400, "bad_request", f"unknown fields {sorted(unknown)}; allowed {sorted(CREATE_FIELDS)}")
+    body = _json_object(request, CREATE_FIELDS)
+    if isinstance(body, JsonResponse):
+        return body
     if not isinstance(body.get("protocol"), str):
         return _error(400, "bad_request", f"'protocol' is required; known: {', '.join(REGISTRY)}")
     seed = body.get("seed", 0)
@@ -58,10 +50,64 @@ def sessions_view(request: HttpRequest) -> HttpResponse:
             faults=body.get("faults"), chaos=body.get("chaos", 0.0), owner=body.get("owner", ""))
     except ParameterError as exc:
         return _error(400, "bad_parameter", str(exc))
-    url = request.build_absolute_uri(f"/sessions/{session.id}/")
+    return _created(request, session, token)
+
+
+@csrf_exempt  # JSON only, like sessions_view; forking changes nothing in the parent, so anyone may.
+@require_POST
+def fork_view(request: HttpRequest, session_id: str) -> HttpResponse:
+    """Start a new session from this one's log up to the step holding ``seq``; answer like a create."""
+    body = _json_object(request, FORK_FIELDS)
+    if isinstance(body, JsonResponse):
+        return body
+    session = Session.objects.filter(id=session_id).first()
+    if session is None:
+        return _error(404, "no_session", f"no session {session_id!r}")
+    seq = body.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        return _error(400, "bad_request", "'seq' is required: the event seq to fork at, a whole number from 0")
+    latest = (SessionEvent.objects.filter(session=session, generation=session.generation)
+              .aggregate(latest=Max("seq"))["latest"]) or 0
+    if seq > latest:
+        return _error(400, "bad_request", f"seq {seq} is past the end of the session's log (latest {latest})")
+    owner = body.get("owner", "")
+    if not isinstance(owner, str):
+        return _error(400, "bad_request", "'owner' must be a string")
+    try:
+        child, token = sessions.fork(session, seq, owner=owner)
+    except ParameterError as exc:
+        return _error(400, "bad_parameter", str(exc))
+    return _created(request, child, token)
+
+
+def ws_url(request: HttpRequest, session_id: str) -> str:
+    """Return the websocket URL of a session as this request reached the server (ws or wss)."""
     scheme = "wss" if request.is_secure() else "ws"
+    return f"{scheme}://{request.get_host()}/ws/sessions/{session_id}/"
+
+
+def _created(request: HttpRequest, session: Session, token: str) -> JsonResponse:
+    url = request.build_absolute_uri(f"/sessions/{session.id}/")
     return JsonResponse({"id": session.id, "control_token": token, "url": url,
-                         "ws": f"{scheme}://{request.get_host()}/ws/sessions/{session.id}/"}, status=201)
+                         "ws": ws_url(request, session.id)}, status=201)
+
+
+def _json_object(request: HttpRequest, allowed: set[str]) -> dict[str, Any] | JsonResponse:
+    """Return the request's JSON object body, or the error response saying what is wrong with it."""
+    if request.content_type != "application/json":
+        return _error(415, "bad_content_type", "send the request as application/json")
+    if len(request.body) > MAX_BODY_BYTES:
+        return _error(413, "too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes")
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "bad_json", "the body is not valid JSON")
+    if not isinstance(body, dict):
+        return _error(400, "bad_request", "the body must be a JSON object")
+    unknown = set(body) - allowed
+    if unknown:
+        return _error(400, "bad_request", f"unknown fields {sorted(unknown)}; allowed {sorted(allowed)}")
+    return body
 
 
 @require_GET

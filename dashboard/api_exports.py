@@ -1,0 +1,40 @@
+"""Download a session's trace in a format for people or other tools: text, ShiViz, Mermaid (or JSON).
+
+Each format is ``protocols.sim.export.render`` applied to the same trace that
+``GET /api/sessions/<id>/trace`` serves, so a download matches what
+``manage.py simulate --format FMT`` prints for the same run.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from dashboard import sessions
+from dashboard.models import Session
+from protocols.sim.export import render
+
+DOWNLOADS: dict[str, tuple[str, str]] = {
+    "text": ("txt", "text/plain; charset=utf-8"),
+    "shiviz": ("shiviz.log", "text/plain; charset=utf-8"),  # ShiViz reads plain-text logs.
+    "mermaid": ("mmd", "text/plain; charset=utf-8"),  # The extension mermaid-cli and editors expect.
+    "json": ("json", "application/json"),
+}
+"""Format name -> (file name extension, content type)."""
+
+
+@require_GET
+def export_view(request: HttpRequest, session_id: str, fmt: str) -> HttpResponse:
+    """Return the session's trace rendered as ``fmt``, as a file to save."""
+    if fmt not in DOWNLOADS:
+        return JsonResponse({"error": "bad_format",
+                             "message": f"format {fmt!r} is not one of {', '.join(DOWNLOADS)}"}, status=400)
+    session = Session.objects.filter(id=session_id).first()
+    if session is None:
+        return JsonResponse({"error": "no_session", "message": f"no session {session_id!r}"}, status=404)
+    extension, content_type = DOWNLOADS[fmt]
+    body = render(sessions.trace(session), fmt)
+    response = HttpResponse(body, content_type=content_type)
+    filename = f"{session.protocol}-{session.id}-g{session.generation}.{extension}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,95 @@
+"""The two pages: the landing page (catalogue, start form, recent sessions) and a session's lab page.
+
+Protocol texts arrive in English from protocols/ (which knows nothing of
+Django) and are translated here, at the edge, by looking each English string
+up with gettext in the page's language (see dashboard/protocol_texts.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import get_language, pgettext
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from dashboard import sessions
+from dashboard.api import ws_url
+from dashboard.models import Session
+from dashboard.protocol_texts import ui_keys
+from protocols import REGISTRY
+from protocols.spec import ProtocolSpec
+
+
+def catalogue_entry(spec: ProtocolSpec) -> dict[str, Any]:
+    """Return ``spec.describe()`` with its texts in the active language, and ``caption_translations``.
+
+    Captions reach the browser inside events, in English: ``caption_translations``
+    maps each English caption of every scenario to its translation, so the page
+    can show an event's caption in its own language.
+    """
+    entry = spec.describe()
+    entry["title"], entry["summary"] = _(entry["title"]), _(entry["summary"])
+    for param in entry["params"]:
+        param["help"] = _(param["help"])
+    captions: dict[str, str] = {}
+    for scenario in entry["scenarios"]:
+        scenario["description"] = _(scenario["description"])
+        for caption in scenario["captions"]:
+            captions[caption["text"]] = caption["text"] = _(caption["text"])
+    for invariant in entry["invariants"]:
+        invariant["description"] = _(invariant["description"])
+    entry["caption_translations"] = captions
+    return entry
+
+
+def lab_strings() -> dict[str, str]:
+    """Return the browser's UI strings (static/js/i18n-keys.json) in the active language."""
+    return {key: _(english) for key, english in ui_keys().items()}
+
+
+def landing_strings() -> dict[str, str]:
+    """Return the few strings landing.js shows, in the active language."""
+    return {
+        "starting": _("Starting…"),
+        "start_failed": _("The session could not start: {message}"),
+        "network_error": _("The lab did not answer. Is it still running?"),
+        "no_sessions": _("No sessions yet. Start the first one!"),
+        "watch": _("Watch"),
+        "by_owner": _("by {owner}"),
+        "status_live": pgettext("session status", "live"),
+        "status_done": pgettext("session status", "done"),
+        "status_failed": pgettext("session status", "failed"),
+    }
+
+
+@require_GET
+def landing(request: HttpRequest) -> HttpResponse:
+    """Show what the lab is, the protocol catalogue, the start form and the recent sessions."""
+    catalogue = [catalogue_entry(spec) for spec in REGISTRY.values()]
+    form_catalogue = [{k: entry[k] for k in ("name", "title", "params", "scenarios")} for entry in catalogue]
+    return render(request, "landing.html", {
+        "catalogue": catalogue, "form_catalogue": form_catalogue, "landing_strings": landing_strings(),
+        "max_owner_length": sessions.MAX_OWNER_LENGTH,
+    })
+
+
+@require_GET
+def session_page(request: HttpRequest, session_id: str) -> HttpResponse:
+    """Show a session's lab page: the shell that static/js/app.js fills, or a 404 page."""
+    session = Session.objects.filter(id=session_id).first()
+    spec = REGISTRY.get(session.protocol) if session is not None else None
+    if session is None or spec is None:
+        return render(request, "404.html", {"session_id": session_id}, status=404)
+    entry = catalogue_entry(spec)
+    return render(request, "session.html", {
+        "session": session, "entry": entry, "ws_url": ws_url(request, session.id),
+        # The control token travels in the URL fragment, which never reaches the server:
+        # app.js upgrades this hint when it finds #token=..., and the server decides on hello.
+        "role_hint": "watcher",
+        "lang": "zh-hans" if (get_language() or "").lower().startswith("zh") else "en",
+        "lab_strings": lab_strings(),
+        "scenario": next((s for s in entry["scenarios"] if s["name"] == session.scenario), None),
+    })
