@@ -16,9 +16,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 PROJECTOR = {"width": 1280, "height": 720}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the run."""
+    """One headless Chromium per module (Playwright's sync API holds an event loop while it runs)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: make test installs Debian's chromium (bin/system-deps)")
     from playwright.sync_api import sync_playwright

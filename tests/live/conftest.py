@@ -1,4 +1,9 @@
-"""Fixtures that start the real lab: Celery workers and Daphne on this run's own Redis prefix."""
+"""Helpers that start the real lab (Celery workers and Daphne on this run's own Redis prefix).
+
+The fixtures built on them live in tests/conftest.py, defined once: a fixture defined in
+two conftest files is two fixtures, and two session-scoped stacks on one prefix would
+steal each other's tasks.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,10 @@ import json
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from dashboard.stack import Stack, free_port, start_embedded_redis
+from dashboard.stack import Stack, free_port
 
 
 def live_database(var: Path, suffix: str) -> str:
@@ -53,24 +55,6 @@ def make_stack(var: Path, redis_url: str, suffix: str, workers: int = 2) -> Stac
     return Stack(redis_url=redis_url, port=free_port(), workers=workers, env=env, log_dir=var / "log")
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The whole lab, shared by the live tests that do not break it."""
-    stack = make_stack(tmp_path_factory.mktemp("lab"), os.environ["REDIS_URL"], "live")
-    stack.start()
-    yield stack
-    stack.stop()
-
-
-@pytest.fixture
-def own_redis() -> Iterator[Any]:
-    """An embedded Valkey that this test may restart (never the machine's Redis)."""
-    server = start_embedded_redis()
-    yield server
-    if server.is_running():
-        server.stop()
-
-
 class Http:
     """JSON over HTTP to a stack."""
 
@@ -98,8 +82,3 @@ class Http:
         status, data = self.call("GET", f"/api/sessions/{session_id}/trace")
         assert status == 200, data
         return data
-
-
-@pytest.fixture
-def http(lab: Stack) -> Http:
-    return Http(lab)
