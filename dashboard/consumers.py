@@ -150,20 +150,17 @@ class SessionConsumer(AsyncWebsocketConsumer):
     # --------------------------------------------------- from the group
 
     async def lab_events(self, message: dict[str, Any]) -> None:
+        """Forward a step's events (filling any gap first), then the hot state that came with them."""
         if not self.greeted or message["generation"] != self.generation:
             return
         events = [e for e in message["events"] if e["seq"] > self.sent_seq]
-        if not events:
-            return
-        if events[0]["seq"] > self.sent_seq + 1:  # The layer dropped something: fill the gap first.
+        if events and events[0]["seq"] > self.sent_seq + 1:  # The layer dropped something: fill the gap.
             session = await _get_session(self.session_id)
             if session is not None:
                 await self._catch_up(session, self.sent_seq, upto=events[0]["seq"] - 1)
         await self._send_events(events)
-
-    async def lab_hot(self, message: dict[str, Any]) -> None:
-        hot = message["hot"]
-        if self.greeted and hot["generation"] == self.generation:
+        hot = message.get("hot")
+        if hot is not None:
             await self._send({"type": "hot", "generation": self.generation, "seq": self.sent_seq, "hot": hot})
 
     async def lab_status(self, message: dict[str, Any]) -> None:

@@ -74,9 +74,10 @@ def kick(session_id: str, runner: Runner) -> None:
     r = hotstate.client()
     inflight = hotstate.key(session_id, "inflight")
     while True:
-        token = secrets.token_hex(8)
+        token = f"{secrets.token_hex(8)}@{time.time():.3f}"  # When the lock was taken travels with it.
         if not r.set(inflight, token, nx=True, ex=hotstate.INFLIGHT_TTL_S):
-            _redispatch_if_stalled(session_id, runner)
+            if _redispatch_if_stalled(session_id, runner):
+                continue  # An orphaned lock was cleared: take it now.
             return  # A step is in flight; its task will kick again.
         plan = _next_plan(session_id, token)
         if plan is not None:
@@ -94,25 +95,34 @@ def _remember(plan: Plan) -> None:
     hotstate.client().set(hotstate.key(plan.session_id, "plan"), json.dumps(record), ex=hotstate.INFLIGHT_TTL_S)
 
 
-def _redispatch_if_stalled(session_id: str, runner: Runner) -> None:
-    """Send a dispatched step again if it has not run after STALL_S (its broker message was lost).
+def _redispatch_if_stalled(session_id: str, runner: Runner) -> bool:
+    """Unstick a session whose step has not finished after STALL_S; say whether its lock was cleared.
 
-    Measured here: when Redis restarts, a task published before the workers
-    re-declare their queues is silently dropped. Steps are idempotent, so a
-    second copy of one that did run changes nothing.
+    Two ways a step gets stuck, both measured here: its broker message is
+    lost (a task published while Redis restarts, before the workers
+    re-declare their queues), so the step is sent again (steps are
+    idempotent, a second copy of one that ran changes nothing); or the
+    process that took the lock died before it dispatched anything (a worker
+    SIGKILLed inside the previous step's kick), so the orphaned lock is
+    cleared and the caller takes it afresh.
     """
     r = hotstate.client()
+    held = r.get(hotstate.key(session_id, "inflight"))
+    if held is None:
+        return False
+    token = held.decode()
+    taken_at = float(token.rpartition("@")[2] or 0)
     raw = r.get(hotstate.key(session_id, "plan"))
-    if raw is None:
-        return
-    record = json.loads(raw)
-    if time.time() - record["at"] < STALL_S:
-        return
-    plan = Plan(**record["plan"])
-    if r.get(hotstate.key(session_id, "inflight")) != plan.token.encode():
-        return
-    _remember(plan)
-    runner.dispatch(plan)
+    record = json.loads(raw) if raw else None
+    if record is not None and record["plan"]["token"] == token:
+        if time.time() - record["at"] >= STALL_S:
+            _remember(Plan(**record["plan"]))
+            runner.dispatch(Plan(**record["plan"]))
+        return False
+    if time.time() - taken_at < STALL_S:
+        return False  # Taken a moment ago: its plan is on the way.
+    release(session_id, token)
+    return True
 
 
 def release(session_id: str, token: str) -> None:

@@ -23,8 +23,9 @@ from django.conf import settings
 
 from protocols.sim.engine import Engine
 
-MAX_PENDING_SHOWN = 200
-"""Pending entries kept in hot state (and sent to clients); a list longer than this is unreadable anyway."""
+MAX_PENDING_SHOWN = 64
+"""Pending entries kept in hot state and sent to every watcher after every step: a longer list is
+unreadable on a projector, and at 200 entries the state frame reached 30 KB (bench/live.py)."""
 
 INFLIGHT_TTL_S = 120
 """A dispatched step that never finished releases the session after this (its task is redelivered first)."""
