@@ -100,7 +100,15 @@ export async function boot(root, imported = null) {
   const menu = createNodeMenu(dom.menu, ctx);
   ctx.openNodeMenu = (name, ev) => menu.open(name, ev);
   const views = [];
-  const player = new Player(store, { onFrame: (frame) => { for (const v of views) v.update(frame); } });
+  // One animation frame, one render: store events only mark views stale (player.js), and every view
+  // draws here, at most once per frame. Reads and scroll writes (`prepare`) run before any view
+  // writes, so nothing forces a synchronous layout.
+  const player = new Player(store, {
+    onFrame: (frame) => {
+      for (const v of views) if (v.prepare) v.prepare(frame);
+      for (const v of views) v.update(frame);
+    },
+  });
   ctx.player = player;
   createStatus(dom.status, ctx);
   createBanner(dom.banner, ctx);
@@ -113,7 +121,7 @@ export async function boot(root, imported = null) {
   const spacetime = createSpacetime(dom.spacetime, ctx);
   ctx.spacetimeSettings = spacetime.settings;
   views.push(spacetime);
-  createDetails(dom.details, ctx);
+  views.push(createDetails(dom.details, ctx));
   const tabs = createTabs(dom.panels, [
     { id: 'nodes', label: t('tabs.nodes') }, { id: 'states', label: t('tabs.states') },
     { id: 'invariants', label: t('tabs.invariants') }, { id: 'pending', label: t('tabs.pending') },

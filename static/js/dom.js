@@ -45,3 +45,14 @@ export function compact(value) {
   }
   return brief(value);
 }
+
+/**
+ * Append a layer box to `parent`: an absolutely placed div with strict containment (lab.css
+ * `.layer-box`). A change inside one layer then stays inside it: without the box, redrawing what
+ * moves every frame made the browser lay out again every SVG beside it (all of their elements).
+ */
+export function layerBox(parent, cls) {
+  const box = h('div', { class: `layer-box ${cls}` });
+  parent.append(box);
+  return box;
+}

@@ -116,6 +116,44 @@ export function flyingMessages(inFlight, ended, tau) {
   return out;
 }
 
+export const BUNDLE_ABOVE = 60;
+/**
+ * More messages than this in flight and the topology draws one bundle per link (a count on it)
+ * instead of one mark per message: beyond it single marks overlap into noise (a 32-node
+ * termination storm has 500 to 900 in flight) and each costs a moving element per frame.
+ */
+export const SINGLES_BELOW = 48;
+/** Back to single marks below this many (apart from BUNDLE_ABOVE, so the view does not flicker). */
+
+/**
+ * Group flying messages (flyingMessages) by directed link, in order of first appearance:
+ * [{key: 'src>dst', src, dst, count, progress (the mean), held (all held), type (the most frequent), ids}].
+ */
+export function bundleMessages(flying) {
+  const byKey = new Map();
+  for (const f of flying) {
+    const key = `${f.msg.src}>${f.msg.dst}`;
+    let b = byKey.get(key);
+    if (!b) {
+      b = { key, src: f.msg.src, dst: f.msg.dst, count: 0, progress: 0, held: true, types: new Map(), ids: [] };
+      byKey.set(key, b);
+    }
+    b.count += 1;
+    b.progress += f.progress;
+    b.held = b.held && f.held;
+    b.types.set(f.msg.type, (b.types.get(f.msg.type) || 0) + 1);
+    b.ids.push(f.msg.id);
+  }
+  const out = [];
+  for (const b of byKey.values()) {
+    let type = null;
+    let most = 0;
+    for (const [name, n] of b.types) if (n > most) { type = name; most = n; }
+    out.push({ key: b.key, src: b.src, dst: b.dst, count: b.count, progress: b.progress / b.count, held: b.held, type, ids: b.ids });
+  }
+  return out;
+}
+
 /** Return the point at fraction `p` along a gently bent link from a to b (bend > 0: to the left). */
 export function pointAlong(a, b, p, bend = 0) {
   const mx = (a.x + b.x) / 2;
@@ -258,6 +296,36 @@ export function zoomAt({ scale, scrollTop, anchorY, factor, top = 0, min = 2, ma
 /** Return the scrollTop that keeps y visible, `margin` px above the bottom (for following the newest). */
 export function followScrollTop(y, viewHeight, margin = 48) {
   return Math.max(0, y - viewHeight + margin);
+}
+
+export const THROUGH_MAX = 40;
+/**
+ * Up to this many arrows with neither end in view are drawn one by one on the space-time diagram;
+ * beyond it they are counted per addressee instead. A 32-node storm has 500 and more in flight
+ * from far above the window: as lines they are a grey curtain (and a frame's work to draw).
+ */
+
+/** Return the seq where a message's arrow ends at playhead `seq` (null: in flight, it stops at the playhead). */
+export function arrowEndSeq(msg, seq, lastSeq) {
+  if (msg.sendSeq > seq) return msg.endSeq ?? lastSeq;
+  if (msg.endSeq !== null && msg.endSeq <= seq) return msg.endSeq;
+  return null;
+}
+
+/**
+ * Split the messages drawn in the window [lo, hi] at playhead `seq` into those with an end in view
+ * (their send, or the event ending them) and those passing through it (sent above the window, ending
+ * below it or still in flight). `keep` (ids) are always counted as in view.
+ */
+export function splitThrough(msgs, { lo, hi, seq, lastSeq, keep = new Set() }) {
+  const local = [];
+  const through = [];
+  for (const m of msgs) {
+    const end = arrowEndSeq(m, seq, lastSeq);
+    const inView = m.sendSeq >= lo || (end !== null && end >= lo && end <= hi) || keep.has(m.id);
+    (inView ? local : through).push(m);
+  }
+  return { local, through };
 }
 
 /** Return where a dropped message's arrow ends on the space-time diagram: a fraction of the way. */

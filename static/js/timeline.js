@@ -51,6 +51,7 @@ export class Timeline {
     this.head = emptyState();
     this.checkpoints = [freeze(this.head)];
     this.cache = null;
+    this.work = null;           // the working state of the last seek, folded on by a small step forward
     this.version = (this.version || 0) + 1;
   }
 
@@ -79,18 +80,24 @@ export class Timeline {
     return added;
   }
 
-  /** Return the full state just after event `seq` (0: before anything). */
+  /**
+   * Return the full state just after event `seq` (0: before anything). A small step forward folds on
+   * from the last state sought instead of from a checkpoint, so nodes the step did not touch keep
+   * the very same view objects (views compare them by identity to skip unchanged nodes).
+   */
   seek(seq) {
     const target = Math.max(0, Math.min(seq, this.events.length));
     if (this.cache && this.cache.seq === target) return this.cache;
     let ws;
-    if (target === this.events.length) {
+    if (this.work && this.work.seq <= target && target - this.work.seq <= this.checkpointEvery) {
+      ws = this.work;
+    } else if (target === this.events.length) {
       ws = freeze(this.head);
     } else {
-      const index = Math.floor(target / this.checkpointEvery);
-      ws = thaw(this.checkpoints[Math.min(index, this.checkpoints.length - 1)]);
-      for (let s = ws.seq + 1; s <= target; s += 1) applyEvent(ws, this.events[s - 1]);
+      ws = thaw(this.checkpoints[Math.min(Math.floor(target / this.checkpointEvery), this.checkpoints.length - 1)]);
     }
+    for (let s = ws.seq + 1; s <= target; s += 1) applyEvent(ws, this.events[s - 1]);
+    this.work = ws; // private: the snapshot copies what it shares
     this.cache = this.snapshot(ws);
     return this.cache;
   }

@@ -10,10 +10,10 @@ export function createCaptionsList(el, ctx) {
   let shown = '';
 
   function update(frame) {
-    const key = `${frame.seq}|${ctx.scenario ? ctx.scenario.name : ''}|${ctx.scenarioText || ''}`;
-    if (key === shown) return;
-    shown = key;
     const captions = frame.snapshot.captions;
+    const key = `${captions.length}|${captions.length ? captions[captions.length - 1].seq : 0}|${ctx.scenario ? ctx.scenario.name : ''}|${ctx.scenarioText || ''}`;
+    if (key === shown) return; // the list changes when a caption is reached or left, not on every event
+    shown = key;
     fill(list, captions.length ? captions.map((c) => h('li', { dataset: { seq: c.seq } },
       h('button', {
         type: 'button', dataset: { action: 'seek', seq: c.at },

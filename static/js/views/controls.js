@@ -55,12 +55,14 @@ export function createControls(el, ctx) {
   }
 
   function render() {
+    dirty = false;
     const last = store.timeline.lastSeq;
     const here = store.playhead;
-    scrub.max = String(last);
-    scrub.value = String(here);
+    if (scrub.max !== String(last)) scrub.max = String(last);
+    if (scrub.value !== String(here)) scrub.value = String(here);
     const e = store.timeline.event(here);
-    where.value = t('controls.where', { seq: here, last, time: e ? e.time : 0 });
+    const text = t('controls.where', { seq: here, last, time: e ? e.time : 0 });
+    if (where.value !== text) where.value = text;
     const playing = store.localPlaying || (store.mode === 'live' && store.play.playing && store.follow);
     play.setAttribute('aria-pressed', String(playing));
     pause.setAttribute('aria-pressed', String(!playing));
@@ -75,8 +77,11 @@ export function createControls(el, ctx) {
     step.disabled = store.mode === 'import' && here >= last;
   }
 
-  for (const topic of ['playhead', 'events', 'play', 'local', 'reset']) store.on(topic, render);
+  // Store events only mark the bar stale; it is drawn in the next animation frame (app.js), however
+  // many events arrived since the last one.
+  let dirty = true;
+  for (const topic of ['playhead', 'events', 'play', 'local', 'reset']) store.on(topic, () => { dirty = true; });
   store.on('role', layout);
   layout();
-  return { update() {}, render };
+  return { update() { if (dirty) render(); }, render };
 }

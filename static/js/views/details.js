@@ -21,6 +21,18 @@ export function createDetails(el, ctx) {
     else if (item.kind === 'message') fill(body, messageDetails(tl.messages.get(item.id) || { id: item.id }));
     else if (item.kind === 'node') fill(body, nodeDetails(tl.seek(store.playhead).nodeMap[item.name], item.name));
     else if (item.kind === 'transition') fill(body, transitionDetails(item));
+    else if (item.kind === 'bundle') fill(body, bundleDetails(item));
+  }
+
+  /** A topology bundle: the messages in flight on one link, each on a line of its own. */
+  function bundleDetails(item) {
+    const msgs = item.ids.map((id) => store.timeline.messages.get(id)).filter(Boolean);
+    const flying = msgs.every((m) => store.timeline.messageStatus(m, store.playhead) === 'flight');
+    return [
+      h('h3', {}, `${item.src ? `${item.src} ` : ''}→ ${item.dst} · ${msgs.length}${flying ? ` ${t('details.inFlight')}` : ''}`),
+      h('ul', { class: 'bundle-list' }, msgs.map((m) => h('li', {},
+        h('strong', {}, `${encoding.messageLabel(m.message)} · ${m.id}`), ' ', lifeLine(m)))),
+    ];
   }
 
   function eventDetails(e) {
@@ -84,7 +96,14 @@ export function createDetails(el, ctx) {
 
   store.on('hover', render);
   store.on('select', render);
-  store.on('playhead', () => { if (store.focus && store.focus.kind === 'node') render(); });
   store.on('reset', render);
-  return { update() {} };
+  let shownSeq = -1;
+  return {
+    /** A node's details follow the playhead (once per frame, not once per event). */
+    update(frame) {
+      if (frame.seq === shownSeq) return;
+      shownSeq = frame.seq;
+      if (store.focus && store.focus.kind === 'node') render();
+    },
+  };
 }

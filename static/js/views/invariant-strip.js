@@ -7,12 +7,13 @@ import { h, fill } from '../dom.js';
 export function createInvariantStrip(el, ctx) {
   const { store, catalogue, t } = ctx;
   const known = (catalogue && catalogue.invariants) || [];
-  let shown = -1;
+  let shown = '';
 
   function update(frame) {
-    if (frame.seq === shown) return;
-    shown = frame.seq;
     const { verdicts, violations } = frame.snapshot;
+    const key = `${violations.length}|${violations.length ? violations[violations.length - 1].seq : 0}`; // verdicts change only with violations
+    if (key === shown) return;
+    shown = key;
     const names = [...new Set([...known.map((i) => i.name), ...Object.keys(verdicts)])];
     const bad = names.filter((n) => verdicts[n] === 'violated');
     const chips = bad.map((name) => {

@@ -9,12 +9,13 @@ export function createInvariants(el, ctx) {
   const list = h('ul', { class: 'invariants' });
   const found = h('ol', { class: 'violations', 'aria-live': 'polite' });
   el.append(list, h('h3', {}, t('invariants.found')), found);
-  let shown = -1;
+  let shown = '';
 
   function update(frame) {
-    if (frame.seq === shown) return;
-    shown = frame.seq;
     const { verdicts, violations } = frame.snapshot;
+    const key = `${violations.length}|${violations.length ? violations[violations.length - 1].seq : 0}`; // verdicts change only with violations
+    if (key === shown) return;
+    shown = key;
     const names = [...new Set([...known.map((i) => i.name), ...Object.keys(verdicts)])];
     fill(list, names.map((name) => {
       const info = known.find((i) => i.name === name) || {};

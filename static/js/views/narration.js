@@ -11,10 +11,11 @@ export function createNarration(el, ctx) {
   let shown = '';
 
   function update(frame) {
-    const key = `${frame.seq}|${ctx.scenario ? ctx.scenario.name : ''}|${ctx.scenarioText || ''}`;
+    // Redrawn when the caption shown changes (or the scenario), not on every event.
+    const captions = frame.snapshot.captions;
+    const key = `${captions.length}|${captions.length ? captions[captions.length - 1].seq : 0}|${ctx.scenario ? ctx.scenario.name : ''}|${ctx.scenarioText || ''}`;
     if (key === shown) return;
     shown = key;
-    const captions = frame.snapshot.captions;
     const last = captions[captions.length - 1];
     if (!last) {
       fill(current, h('span', { class: 'quiet' }, ctx.scenarioText || t('narration.none')));

@@ -11,17 +11,24 @@ export function createNodePanels(el, ctx) {
   let cards = new Map(); // name -> {node, el}: node views are immutable, so an unchanged one keeps its card
 
   function update(frame) {
-    const next = new Map();
-    let changed = frame.snapshot.nodes.length !== cards.size;
-    for (const node of frame.snapshot.nodes) {
-      const old = cards.get(node.name);
-      if (old && old.node === node) next.set(node.name, old);
-      else { next.set(node.name, { node, el: card(node) }); changed = true; }
+    const nodes = frame.snapshot.nodes;
+    const sameNames = nodes.length === cards.size && nodes.every((n) => cards.has(n.name));
+    if (!sameNames) { // nodes came or went (a boot, a reset, a seek to the start): build the list again
+      cards = new Map(nodes.map((node) => [node.name, { node, el: card(node) }]));
+      fill(list, [...cards.values()].map((c) => c.el));
+      highlight(store.hover);
+      return;
     }
-    cards = next;
-    if (!changed) return;
-    fill(list, [...next.values()].map((c) => c.el));
-    highlight(store.hover);
+    // Node views are immutable: a card whose node object is unchanged stays as it is; a changed one is
+    // replaced in place, so one event rebuilds one card, not all of them.
+    for (const node of nodes) {
+      const old = cards.get(node.name);
+      if (old.node === node) continue;
+      const el = card(node);
+      old.el.replaceWith(el);
+      cards.set(node.name, { node, el });
+      highlightCard(el, store.hover);
+    }
   }
 
   function card(node) {
@@ -53,9 +60,13 @@ export function createNodePanels(el, ctx) {
   }
 
   function highlight(item) {
+    for (const c of list.children) highlightCard(c, item);
+  }
+
+  function highlightCard(c, item) {
     const name = item && item.kind === 'node' ? item.name : null;
     const ev = item && item.kind === 'event' ? store.timeline.event(item.seq) : null;
-    for (const c of list.children) c.classList.toggle('hl', c.dataset.node === name || Boolean(ev && ev.node === c.dataset.node));
+    c.classList.toggle('hl', c.dataset.node === name || Boolean(ev && ev.node === c.dataset.node));
   }
 
   store.on('hover', highlight);

@@ -26,10 +26,20 @@ export function createPartitionTool(el, ctx) {
     actions.command({ cmd: 'partition', groups: gs });
   }
 
+  let dirty = true;
+  let drawnRows = null; // the node list and choices the rows were built for
+
   function render() {
-    if (!store.controller) { fill(rows, h('p', {}, t('partition.controllerOnly'))); cut.hidden = true; heal.hidden = true; return; }
+    dirty = false;
+    if (!store.controller) { fill(rows, h('p', {}, t('partition.controllerOnly'))); cut.hidden = true; heal.hidden = true; drawnRows = null; return; }
     cut.hidden = false;
     heal.hidden = false;
+    const current = currentPartition();
+    const text = current ? `${t('partition.now')}: ${current.map((g) => `{${g.join(', ')}}`).join(' | ')}` : t('partition.whole');
+    if (now.textContent !== text) now.textContent = text;
+    const key = store.timeline.nodeOrder.map((n) => `${n}=${chosen.get(n) || 'A'}`).join(',');
+    if (key === drawnRows) return; // the rows change with the nodes and the choices, not with every event
+    drawnRows = key;
     fill(rows, store.timeline.nodeOrder.map((name) => h('div', { class: 'partition-row', dataset: { node: name } },
       h('span', { class: 'node-name' }, name),
       GROUPS.map((g) => h('button', {
@@ -37,11 +47,16 @@ export function createPartitionTool(el, ctx) {
         'aria-pressed': String((chosen.get(name) || 'A') === g), 'aria-label': `${name}: ${t('partition.group')} ${g}`,
         onclick: () => { chosen.set(name, g); render(); },
       }, g)))));
-    const current = store.timeline.seek(store.timeline.lastSeq).partition;
-    fill(now, current ? `${t('partition.now')}: ${current.map((g) => `{${g.join(', ')}}`).join(' | ')}` : t('partition.whole'));
   }
 
-  for (const topic of ['events', 'role', 'reset']) store.on(topic, render);
+  /** Return the groups of the partition in force after the newest event, or null (from the index: no seek). */
+  function currentPartition() {
+    const last = store.timeline.partitions[store.timeline.partitions.length - 1];
+    return last && last.endSeq === null ? last.groups : null;
+  }
+
+  // Drawn in the next animation frame after a change (app.js).
+  for (const topic of ['events', 'role', 'reset']) store.on(topic, () => { dirty = true; });
   render();
-  return { update() {} };
+  return { update() { if (dirty) render(); } };
 }

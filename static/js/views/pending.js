@@ -11,7 +11,10 @@ export function createPending(el, ctx) {
   const table = h('table', { class: 'pending' });
   el.append(head, table);
 
+  let dirty = true;
+
   function render() {
+    dirty = false;
     if (!store.controller) {
       fill(head, t(store.mode === 'import' ? 'pending.import' : 'pending.watcher'));
       fill(table);
@@ -67,10 +70,11 @@ export function createPending(el, ctx) {
     for (const tr of table.querySelectorAll('tr[data-id]')) tr.classList.toggle('hl', tr.dataset.id === id);
   }
 
-  for (const topic of ['hot', 'role', 'events', 'reset']) store.on(topic, render);
+  // Drawn in the next animation frame after a change (app.js), however many frames arrived.
+  for (const topic of ['hot', 'role', 'events', 'reset']) store.on(topic, () => { dirty = true; });
   store.on('hover', highlight);
   render();
-  return { update() {} };
+  return { update() { if (dirty) { render(); highlight(store.hover); } } };
 }
 
 /** Return what is pending after the newest event, from the log alone: messages in flight and set timers. */

@@ -1,23 +1,28 @@
 // The space-time diagram, live: a scrolling window over the whole run.
 //
 // Only the rows in view (plus a margin) are drawn, so 10,000 events cost what
-// 40 do. A spacer gives the scroll container the full height; the SVG stays
-// stuck to the top of the view and draws content at y - scrollTop. The view
-// follows the playhead (newest event when live) unless the reader scrolled
-// away; Ctrl+wheel or the buttons zoom around the pointer; the axis is one row
-// per event or virtual time.
+// 40 do. The scroll container is as tall as the whole run; the browser scrolls
+// it (on the compositor: no repaint), and the drawing lives in an SVG that
+// covers a block of about three views around the one shown, moved when the
+// view leaves it. The lane heads stay on top (a sticky SVG of their own). The
+// view follows the playhead (newest event when live) unless the reader
+// scrolled away; Ctrl+wheel or the buttons zoom around the pointer; the axis is
+// one row per event or virtual time. A playhead move rewrites only what it
+// changes (spacetime-draw.js).
 
 import {
   lanes, makeAxis, visibleSeqRange, zoomAt, followScrollTop, AXIS_SEQ, AXIS_TIME,
 } from '../layout.js';
 import { drawSpacetime } from './spacetime-draw.js';
 import { itemMessage } from '../store.js';
-import { h } from '../dom.js';
+import { h, layerBox } from '../dom.js';
 
 const d3 = globalThis.d3;
 export const HEADER_PX = 46;
 export const LEFT_PX = 84;
 const ROW_DEFAULT = 18;
+const CURSOR_PX = 64;
+const CURSOR_ABOVE = 12; // room in the cursor layer above the playhead line
 const MS_DEFAULT = 1;
 
 export function createSpacetime(el, ctx) {
@@ -28,26 +33,41 @@ export function createSpacetime(el, ctx) {
     h('button', { type: 'button', dataset: { action: 'zoom-in' }, 'aria-label': t('spacetime.zoomIn'), title: t('spacetime.zoomIn'), onclick: () => zoomBy(1.5) }, '+'),
     h('button', { type: 'button', dataset: { action: 'fit' }, 'aria-label': t('spacetime.fit'), title: t('spacetime.fit'), onclick: fit }, t('spacetime.fitShort')));
   const scroller = h('div', { class: 'st-scroll', tabindex: 0, 'aria-label': t('spacetime.title') });
-  const spacer = h('div', { class: 'st-spacer' });
+  const body = h('div', { class: 'st-body' }); // as tall as the whole run, below the lane heads
   el.append(tools, scroller);
-  const svg = d3.select(scroller).append('svg').attr('class', 'spacetime').attr('role', 'group')
+  const header = d3.select(scroller).append('svg').attr('class', 'spacetime-head')
+    .attr('height', HEADER_PX).append('g').attr('class', 'st-header');
+  scroller.append(body);
+  // Three layers, each in a box of its own (dom.layerBox): the drawing, the arrows in flight, the cursor.
+  const boxes = { content: layerBox(body, 'st-content-box'), flight: layerBox(body, 'st-flight-box'), cursor: layerBox(body, 'st-cursor-box') };
+  const svg = d3.select(boxes.content).append('svg').attr('class', 'spacetime').attr('role', 'group')
     .attr('aria-label', t('spacetime.title'));
-  scroller.append(spacer);
   const defs = svg.append('defs');
   const content = svg.append('g').attr('class', 'st-content');
-  const header = svg.append('g').attr('class', 'st-header');
+  // Arrows in flight end at the playhead: they change with every move, so they are drawn on a layer
+  // of their own over the rest (repainting a few arrows, not the lanes and events under them).
+  const flightSvg = d3.select(boxes.flight).append('svg').attr('class', 'spacetime st-flight');
+  const flight = flightSvg.append('g').attr('class', 'st-content');
+  // The cursor: the playhead line and the through counts, a layer of its own moved by a transform.
+  const cursorSvg = d3.select(boxes.cursor).append('svg').attr('class', 'spacetime st-cursor').attr('height', CURSOR_PX);
+  const cursor = {
+    root: cursorSvg.append('g').attr('transform', `translate(0,${CURSOR_ABOVE})`),
+    moveTo: (y) => write('cursor', `translate(0,${Math.round(y - HEADER_PX - CURSOR_ABOVE)}px)`, (v) => { boxes.cursor.style.transform = v; }),
+  };
   let axisMode = AXIS_SEQ;
   let rowPx = ROW_DEFAULT;
   let msPx = MS_DEFAULT;
   let follow = true;
   let lastFrame = null;
   let scrollTop = 0; // the scroll position drawn for; read from the DOM only on a scroll event
-  let pending = false;
+  let dirty = true; // scrolled, resized, zoomed: draw again in the next frame even if the seq stays
   let size = { width: scroller.clientWidth || 700, height: scroller.clientHeight || 500 };
+  let block = null; // {top, height}: the stretch of the run the SVG covers, in content pixels
+  const written = {}; // layout-affecting values last written
 
   new ResizeObserver(() => {
     size = { width: scroller.clientWidth, height: scroller.clientHeight };
-    redraw();
+    requestRedraw();
   }).observe(scroller);
 
   scroller.addEventListener('scroll', () => {
@@ -76,7 +96,15 @@ export function createSpacetime(el, ctx) {
       .on('mouseenter', (ev, d) => store.setHover({ kind: 'message', id: d.m.id }))
       .on('mouseleave', () => store.setHover(null))
       .on('click', (ev, d) => store.select({ kind: 'message', id: d.m.id })),
+    through: (sel) => sel
+      .on('mouseenter', (ev, d) => store.setHover(throughItem(d)))
+      .on('mouseleave', () => store.setHover(null))
+      .on('click', (ev, d) => store.select(throughItem(d))),
   };
+
+  function throughItem(d) {
+    return { kind: 'bundle', id: d.key, dst: d.dst, ids: d.msgs.map((m) => m.id) };
+  }
 
   function axis() {
     return makeAxis({ mode: axisMode, rowPx, msPx, top: HEADER_PX + 10, times: store.timeline.times });
@@ -93,42 +121,91 @@ export function createSpacetime(el, ctx) {
     return lanes(names, { left: left(), width: size.width, minWidth: Math.max(48, longest * 11 + 14) });
   }
 
-  function update(frame) {
+  /** Before any view writes: decide what to draw and scroll to it (a scroll write wants a clean layout). */
+  function prepare(frame) {
     // Moving through history (a seek, Back, local playback) brings the playhead into view; new
     // events while live do not pull back a reader who scrolled away.
     if (lastFrame && lastFrame.seq !== frame.seq && !store.follow) follow = true;
     const seqMoved = !lastFrame || lastFrame.seq !== frame.seq || lastFrame.timelineLength !== frame.timeline.lastSeq;
     lastFrame = { seq: frame.seq, timelineLength: frame.timeline.lastSeq };
-    if (seqMoved) redraw();
+    if (seqMoved) dirty = true;
+    if (!dirty) return;
+    const ax = axis();
+    const contentHeight = ax.height + 40;
+    setHeight(contentHeight);
+    if (follow) keepInView(ax, contentHeight);
   }
 
-  /** Redraw once, at the next animation frame (scrolling fires faster than frames). */
+  /** Make the scrolled area as tall as the whole run (the lane heads take the first HEADER_PX). */
+  function setHeight(contentHeight) {
+    write('body', `${Math.max(size.height, contentHeight) - HEADER_PX}px`, (v) => { body.style.height = v; });
+  }
+
+  /** Keep the SVG over a block of about three views around the one shown; move it only when the view leaves it. */
+  function placeBlock(width) {
+    const view = { top: scrollTop, bottom: scrollTop + size.height };
+    const margin = size.height / 4;
+    if (!block || block.width !== width || block.viewHeight !== size.height
+      || view.top < block.top + margin * (block.top > 0 ? 1 : 0) || view.bottom > block.top + block.height - margin) {
+      const top = Math.max(0, Math.round(scrollTop - size.height));
+      block = { top, height: Math.round(3 * size.height), width, viewHeight: size.height };
+    }
+    write('blockTop', `${block.top - HEADER_PX}px`, (v) => { boxes.content.style.top = v; boxes.flight.style.top = v; });
+    write('width', String(width), (v) => {
+      for (const node of [svg.node(), flightSvg.node(), cursorSvg.node(), header.node().ownerSVGElement]) node.setAttribute('width', v);
+      for (const box of Object.values(boxes)) box.style.width = `${v}px`;
+    });
+    write('height', String(block.height), (v) => {
+      svg.attr('height', v);
+      flightSvg.attr('height', v);
+      boxes.content.style.height = `${v}px`;
+      boxes.flight.style.height = `${v}px`;
+    });
+    write('blockShift', `translate(0,${-block.top})`, (v) => { content.attr('transform', v); flight.attr('transform', v); });
+  }
+
+  function update() {
+    if (dirty) redraw();
+  }
+
+  /** Draw again in the next animation frame (scrolling fires faster than frames). */
   function requestRedraw() {
-    if (pending) return;
-    pending = true;
-    requestAnimationFrame(() => { pending = false; redraw(); });
+    dirty = true;
+    ctx.player.invalidate();
+  }
+
+  /** Write a layout-affecting value only when it changed. */
+  function write(name, value, set) {
+    if (written[name] === value) return;
+    written[name] = value;
+    set(value);
   }
 
   function redraw() {
     if (!lastFrame) return;
+    dirty = false;
     const timeline = store.timeline;
     const ax = axis();
     const ln = lanesNow();
-    const contentHeight = ax.height + 40;
     // Writes only: reading layout here (scrollTop) after these writes would force a layout per redraw.
-    spacer.style.height = `${Math.max(0, contentHeight - size.height)}px`;
-    spacer.style.width = '1px';
-    svg.attr('width', Math.max(size.width, ln.width)).attr('height', size.height);
-    if (follow) keepInView(ax, contentHeight);
-    const top = scrollTop;
-    const { lo, hi } = visibleSeqRange(ax, top, size.height, timeline.times, 60);
-    content.attr('transform', `translate(0,${-top})`);
+    placeBlock(Math.max(size.width, ln.width));
+    const { lo, hi } = visibleSeqRange(ax, scrollTop, size.height, timeline.times, 120);
     drawSpacetime(content, {
       timeline, seq: lastFrame.seq, lo, hi, axis: ax, xs: ln.xs, laneWidth: ln.laneWidth, left: left(),
-      width: ln.width, encoding, t, interactive, defs,
+      width: ln.width, encoding, t, interactive, defs, through: true, keep: focusIds(), cursor, flight,
     });
     drawHeader(ln);
     highlight(store.hover);
+  }
+
+  /** Return the ids of the messages pointed at or clicked: drawn one by one whatever the crowd. */
+  function focusIds() {
+    const ids = new Set();
+    for (const item of [store.hover, store.selected]) {
+      const id = itemMessage(item, store.timeline);
+      if (id) ids.add(id);
+    }
+    return ids;
   }
 
   function keepInView(ax, contentHeight) {
@@ -143,8 +220,8 @@ export function createSpacetime(el, ctx) {
   function drawHeader(ln) {
     const timeline = store.timeline;
     const snapshot = timeline.seek(lastFrame.seq);
-    header.selectAll('rect.st-header-bg').data([0]).join('rect').attr('class', 'st-header-bg')
-      .attr('width', ln.width).attr('height', HEADER_PX);
+    header.selectAll('rect.st-header-bg').data([ln.width]).join((enter) => enter.append('rect').attr('class', 'st-header-bg')
+      .attr('height', HEADER_PX)).each(function bg(w) { if (this.__w !== w) { this.__w = w; this.setAttribute('width', w); } });
     const sel = header.selectAll('g.lane-head').data(timeline.nodeOrder, (d) => d).join((enter) => {
       const g = enter.append('g').attr('class', 'lane-head').attr('data-node', (d) => d)
         .on('mouseenter', (ev, d) => store.setHover({ kind: 'node', name: d }))
@@ -154,12 +231,16 @@ export function createSpacetime(el, ctx) {
       g.append('text').attr('dy', '0.35em');
       return g;
     });
-    sel.attr('transform', (d) => `translate(${ln.xs.get(d)},${HEADER_PX / 2})`);
-    sel.select('text').text((d) => (d.length * 10 > ln.laneWidth - 8 ? shortName(d) : d));
-    sel.select('rect.phase-chip').each(function chip(d) {
+    sel.each(function head(d) {
       const node = snapshot.nodeMap[d];
+      const x = ln.xs.get(d);
+      const look = `${x}|${ln.laneWidth}|${node ? node.phase : ''}|${node ? node.up : ''}`;
+      if (this.__look === look) return; // unchanged (a new node object may look the same)
+      this.__look = look;
+      const g = d3.select(this).attr('transform', `translate(${x},${HEADER_PX / 2})`);
+      g.select('text').text(d.length * 10 > ln.laneWidth - 8 ? shortName(d) : d);
       const w = Math.min(ln.laneWidth - 8, Math.max(40, d.length * 11 + 16));
-      d3.select(this).attr('x', -w / 2).attr('y', -15).attr('width', w).attr('height', 30).attr('rx', 6)
+      g.select('rect.phase-chip').attr('x', -w / 2).attr('y', -15).attr('width', w).attr('height', 30).attr('rx', 6)
         .attr('fill', node && node.up ? encoding.phase(node.phase).colour : '#BDBDBD')
         .classed('down', Boolean(node && !node.up));
     });
@@ -167,7 +248,9 @@ export function createSpacetime(el, ctx) {
 
   function highlight(item) {
     const msgId = itemMessage(item, store.timeline);
-    content.selectAll('g.arrow').classed('hl', (d) => d.m.id === msgId);
+    const bundle = item && item.kind === 'bundle' ? new Set(item.ids) : null;
+    d3.select(body).selectAll('g.arrow').classed('hl', (d) => d.m.id === msgId || Boolean(bundle && bundle.has(d.m.id)));
+    cursor.root.selectAll('g.through').classed('hl', (d) => Boolean(item && item.kind === 'bundle' && item.id === d.key));
     const seq = item && item.kind === 'event' ? item.seq : null;
     const msg = msgId ? store.timeline.messages.get(msgId) : null;
     content.selectAll('g.ev, g.mark').classed('hl', (d) => d.seq === seq
@@ -181,10 +264,10 @@ export function createSpacetime(el, ctx) {
     const z = zoomAt({ scale: ax.scale, scrollTop, anchorY, factor, top: ax.top,
       min: axisMode === AXIS_SEQ ? 3 : 0.02, max: axisMode === AXIS_SEQ ? 60 : 40 });
     if (axisMode === AXIS_SEQ) rowPx = z.scale; else msPx = z.scale;
-    spacer.style.height = `${Math.max(0, axis().height + 40 - size.height)}px`;
+    setHeight(axis().height + 40);
     scrollTop = z.scrollTop;
     scroller.scrollTop = z.scrollTop;
-    redraw();
+    requestRedraw();
   }
 
   function fit() {
@@ -193,18 +276,27 @@ export function createSpacetime(el, ctx) {
     if (axisMode === AXIS_SEQ) rowPx = Math.max(3, Math.min(60, room / Math.max(1, timeline.lastSeq)));
     else msPx = Math.max(0.02, Math.min(40, room / Math.max(1, timeline.lastTime)));
     follow = true;
-    redraw();
+    requestRedraw();
   }
 
   function toggleAxis(ev) {
     axisMode = axisMode === AXIS_SEQ ? AXIS_TIME : AXIS_SEQ;
     ev.currentTarget.textContent = t(axisMode === AXIS_SEQ ? 'spacetime.axis.seq' : 'spacetime.axis.time');
     follow = true;
-    redraw();
+    requestRedraw();
   }
 
-  store.on('hover', highlight);
-  store.on('reset', () => { content.selectAll('*').remove(); lastFrame = null; follow = true; scrollTop = 0; });
+  store.on('hover', (item) => {
+    // A message pointed at is drawn one by one even among the many counted per addressee.
+    const id = itemMessage(item, store.timeline);
+    if (id && !d3.select(body).select(`g.arrow[data-msg="${CSS.escape(id)}"]`).size()) requestRedraw();
+    highlight(item);
+  });
+  store.on('select', (item) => {
+    const id = itemMessage(item, store.timeline);
+    if (id && !d3.select(body).select(`g.arrow[data-msg="${CSS.escape(id)}"]`).size()) requestRedraw();
+  });
+  store.on('reset', () => { for (const g of [content, flight, cursor.root]) g.selectAll('*').remove(); lastFrame = null; follow = true; scrollTop = 0; block = null; dirty = true; });
   let wasLive = store.follow;
   store.on('playhead', () => { // pressing Live brings the newest event into view
     if (store.follow && !wasLive) follow = true;
@@ -212,7 +304,7 @@ export function createSpacetime(el, ctx) {
   });
 
   return {
-    update, highlight,
+    prepare, update, highlight,
     /** Return the current drawing settings (for export). */
     settings: () => ({ axisMode, rowPx, msPx, width: size.width }),
   };
