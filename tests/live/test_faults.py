@@ -6,13 +6,15 @@ machine's Redis is never restarted or flushed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from dashboard.stack import start_embedded_redis
+from dashboard.stack import Stack, start_embedded_redis
 from protocols import get_protocol
 from protocols.sim.engine import Engine
 from protocols.sim.trace import build_trace
@@ -71,12 +73,20 @@ def assert_whole(http: Http, created: dict, *clients: LabClient) -> None:
         assert without_where(client.log()) == expected
 
 
-def test_sigkill_of_a_worker_pool_process_mid_play(tmp_path):
-    stack = make_stack(tmp_path, os.environ["REDIS_URL"], "kill")
-    stack.env["PROTOLAB_FAULT_INJECTION_DELAY_S"] = "0.15"
+@contextlib.contextmanager
+def running_stack(tmp_path, redis_url: str, suffix: str, step_delay_s: str) -> Iterator[tuple[Stack, Http]]:
+    """Start a stack of this test's own whose steps linger ``step_delay_s``; stop it whatever happens."""
+    stack = make_stack(tmp_path, redis_url, suffix)
+    stack.env["PROTOLAB_FAULT_INJECTION_DELAY_S"] = step_delay_s
     stack.start()
     try:
-        http = Http(stack)
+        yield stack, Http(stack)
+    finally:
+        stack.stop()
+
+
+def test_sigkill_of_a_worker_pool_process_mid_play(tmp_path):
+    with running_stack(tmp_path, os.environ["REDIS_URL"], "kill", "0.15") as (stack, http):
 
         async def scenario():
             created, client = await start_playing(http)
@@ -91,18 +101,12 @@ def test_sigkill_of_a_worker_pool_process_mid_play(tmp_path):
 
         created, client = run_live(scenario())
         assert_whole(http, created, client)
-    finally:
-        stack.stop()
 
 
 def test_redis_restarted_while_playing(tmp_path, own_redis):
     port = own_redis.port
-    stack = make_stack(tmp_path, f"redis://127.0.0.1:{port}/0", "redis")
-    stack.env["PROTOLAB_FAULT_INJECTION_DELAY_S"] = "0.05"
-    stack.start()
     replacement = None
-    try:
-        http = Http(stack)
+    with running_stack(tmp_path, f"redis://127.0.0.1:{port}/0", "redis", "0.05") as (_stack, http):
 
         async def scenario():
             nonlocal replacement
@@ -122,20 +126,16 @@ def test_redis_restarted_while_playing(tmp_path, own_redis):
             await client.close()
             return created, client
 
-        created, client = run_live(scenario())
-        assert_whole(http, created, client)
-    finally:
-        stack.stop()
-        if replacement is not None:
-            replacement.stop()
+        try:
+            created, client = run_live(scenario())
+            assert_whole(http, created, client)
+        finally:
+            if replacement is not None:
+                replacement.stop()
 
 
 def test_daphne_restarted_while_two_clients_watch(tmp_path):
-    stack = make_stack(tmp_path, os.environ["REDIS_URL"], "daphne")
-    stack.env["PROTOLAB_FAULT_INJECTION_DELAY_S"] = "0.05"
-    stack.start()
-    try:
-        http = Http(stack)
+    with running_stack(tmp_path, os.environ["REDIS_URL"], "daphne", "0.05") as (stack, http):
 
         async def scenario():
             created, owner = await start_playing(http)
@@ -155,5 +155,3 @@ def test_daphne_restarted_while_two_clients_watch(tmp_path):
 
         created, owner, watcher = run_live(scenario())
         assert_whole(http, created, owner, watcher)
-    finally:
-        stack.stop()
