@@ -4,10 +4,11 @@
 // shaded; violations are red bands; events after the playhead are faded.
 //
 // `model`: {timeline, seq (playhead), lo, hi (seqs to draw), axis (layout.makeAxis), xs (lane
-// centres), laneWidth, left, width, encoding, t, interactive, through (live only: count the arrows
-// passing through the window per addressee past layout.THROUGH_MAX), keep (ids drawn one by one
-// whatever happens), flight and cursor (live only: layers for what moves with the playhead)}. Every element of an event carries data-seq; every lane data-node; every
-// message arrow data-msg and the data-seq of its send.
+// centres), laneWidth, left, width, encoding, t, interactive, and live only: through (count the
+// arrows passing through the window per addressee past layout.THROUGH_MAX), keep (ids drawn one by
+// one whatever happens), flight and cursor (layers for what moves with the playhead)}. Every
+// element of an event carries data-seq; every lane data-node; every message arrow data-msg and the
+// data-seq of its send.
 //
 // Redrawn live at every playhead move, so every element remembers what it drew (`changed`) and is
 // written only when that changes: moving the playhead by one event rewrites the arrows in flight,
@@ -76,27 +77,25 @@ function cursorAnchor(model) {
 }
 
 function yOf(model, seq) { return model.axis.y(seq); }
-function clampSeq(model, seq) { return Math.max(model.lo, Math.min(model.hi, seq)); }
 
-/** Return the window widened to whole blocks (never past the log): [lo, hi]. */
+/** Return the window widened to whole blocks (never past the log): {lo, hi, clamp(seq)}. */
 function blocks(model) {
   const last = model.timeline.lastSeq;
   const lo = Math.max(1, Math.min(model.lo, Math.floor(model.lo / BLOCK) * BLOCK));
   const hi = Math.min(Math.max(last, model.hi), Math.max(model.hi, Math.ceil((model.hi + 1) / BLOCK) * BLOCK));
-  return { lo, hi };
+  return { lo, hi, clamp: (seq) => Math.max(lo, Math.min(hi, seq)) };
 }
 
 function drawLanes(g, model) {
   const { timeline, xs, encoding, laneWidth } = model;
   const b = blocks(model);
-  const clamp = (seq) => Math.max(b.lo, Math.min(b.hi, seq));
   const segs = [];
   for (const name of timeline.nodeOrder) {
     const spans = timeline.phasesOf(name);
     spans.forEach((span, i) => {
       const end = i + 1 < spans.length ? spans[i + 1].startSeq : timeline.lastSeq;
       if (end < model.lo || span.startSeq > model.hi) return;
-      segs.push({ key: `${name}:${span.startSeq}`, name, phase: span.phase, from: clamp(span.startSeq), to: clamp(end) });
+      segs.push({ key: `${name}:${span.startSeq}`, name, phase: span.phase, from: b.clamp(span.startSeq), to: b.clamp(end) });
     });
   }
   const w = Math.min(14, laneWidth * 0.16);
@@ -121,30 +120,40 @@ function drawLanes(g, model) {
 
 function drawShading(g, model) {
   const { timeline, xs, laneWidth } = model;
+  const b = blocks(model);
   const rects = [];
   for (const name of timeline.nodeOrder) {
     for (const iv of timeline.intervalsOf(name)) {
       const end = iv.endSeq ?? timeline.lastSeq;
       if (end < model.lo || iv.startSeq > model.hi) continue;
-      rects.push({ key: `${name}:${iv.kind}:${iv.startSeq}`, name, kind: iv.kind,
-        from: clampSeq(model, iv.startSeq), to: clampSeq(model, end) });
+      rects.push({ key: `${name}:${iv.kind}:${iv.startSeq}`, name, kind: iv.kind, from: b.clamp(iv.startSeq), to: b.clamp(end) });
     }
   }
-  g.selectAll('rect.interval').data(rects, (d) => d.key).join('rect')
+  g.selectAll('rect.interval').data(rects, (d) => d.key).join((enter) => enter.append('rect')
     .attr('class', (d) => `interval ${d.kind}`).attr('data-node', (d) => d.name)
-    .attr('x', (d) => xs.get(d.name) - laneWidth * 0.3).attr('width', laneWidth * 0.6)
-    .attr('y', (d) => yOf(model, d.from)).attr('height', (d) => Math.max(2, yOf(model, d.to) - yOf(model, d.from)))
-    .attr('fill', (d) => (d.kind === 'down' ? CRASHED : '#F0E442'));
+    .attr('fill', (d) => (d.kind === 'down' ? CRASHED : '#F0E442')))
+    .each(function interval(d) {
+      const x = xs.get(d.name) - laneWidth * 0.3;
+      const y = yOf(model, d.from);
+      const height = Math.max(2, yOf(model, d.to) - y);
+      if (changed(this, `${x},${laneWidth},${y},${height}`)) d3.select(this).attr('x', x).attr('width', laneWidth * 0.6).attr('y', y).attr('height', height);
+    });
 }
 
 function drawBands(g, model) {
   const { timeline } = model;
+  const b = blocks(model);
   const bands = timeline.partitions.filter((p) => (p.endSeq ?? timeline.lastSeq) >= model.lo && p.startSeq <= model.hi)
-    .map((p) => ({ ...p, from: clampSeq(model, p.startSeq), to: clampSeq(model, p.endSeq ?? timeline.lastSeq) }));
-  g.selectAll('rect.partition-band').data(bands, (d) => d.startSeq).join('rect')
-    .attr('class', 'partition-band').attr('data-seq', (d) => d.startSeq)
-    .attr('x', model.left).attr('width', model.width - model.left)
-    .attr('y', (d) => yOf(model, d.from)).attr('height', (d) => Math.max(2, yOf(model, d.to) - yOf(model, d.from)));
+    .map((p) => ({ ...p, from: b.clamp(p.startSeq), to: b.clamp(p.endSeq ?? timeline.lastSeq) }));
+  g.selectAll('rect.partition-band').data(bands, (d) => d.startSeq).join((enter) => enter.append('rect')
+    .attr('class', 'partition-band').attr('data-seq', (d) => d.startSeq))
+    .each(function band(d) {
+      const y = yOf(model, d.from);
+      const height = Math.max(2, yOf(model, d.to) - y);
+      if (changed(this, `${model.left},${model.width},${y},${height}`)) {
+        d3.select(this).attr('x', model.left).attr('width', model.width - model.left).attr('y', y).attr('height', height);
+      }
+    });
 }
 
 function drawTicks(g, model) {

@@ -62,7 +62,7 @@ export function createSpacetime(el, ctx) {
   let scrollTop = 0; // the scroll position drawn for; read from the DOM only on a scroll event
   let dirty = true; // scrolled, resized, zoomed: draw again in the next frame even if the seq stays
   let size = { width: scroller.clientWidth || 700, height: scroller.clientHeight || 500 };
-  let block = null; // {top, height}: the stretch of the run the SVG covers, in content pixels
+  let block = null; // {top, height, width, viewHeight}: the stretch of the run the SVGs cover, in content pixels
   const written = {}; // layout-affecting values last written
 
   new ResizeObserver(() => {
@@ -143,10 +143,10 @@ export function createSpacetime(el, ctx) {
 
   /** Keep the SVG over a block of about three views around the one shown; move it only when the view leaves it. */
   function placeBlock(width) {
-    const view = { top: scrollTop, bottom: scrollTop + size.height };
     const margin = size.height / 4;
-    if (!block || block.width !== width || block.viewHeight !== size.height
-      || view.top < block.top + margin * (block.top > 0 ? 1 : 0) || view.bottom > block.top + block.height - margin) {
+    const nearTop = block && block.top > 0 && scrollTop < block.top + margin;
+    const nearBottom = block && scrollTop + size.height > block.top + block.height - margin;
+    if (!block || block.width !== width || block.viewHeight !== size.height || nearTop || nearBottom) {
       const top = Math.max(0, Math.round(scrollTop - size.height));
       block = { top, height: Math.round(3 * size.height), width, viewHeight: size.height };
     }

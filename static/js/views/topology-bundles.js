@@ -17,7 +17,7 @@ export const MAX_BADGES = 24;
 
 /** Return the radius of a bundle of `count` messages: a dot for one, growing slowly with the count. */
 export function bundleRadius(count) {
-  return count > 1 ? Math.min(16, 5 + 2.5 * Math.log2(count)) : 4;
+  return count > 1 ? Math.min(16, 7 + 2.5 * Math.log2(count)) : 4;
 }
 
 /** Return the smallest count that gets a badge: at least 2, and few enough bundles at or above it. */
@@ -37,10 +37,9 @@ export function circlesPath(circles) {
 /** Create the bundle layer in `parent` (a d3 group); `host` hears the pointer; `pathOf(src, dst)` gives a link's flight path. */
 export function createBundleLayer(host, parent, { store, encoding, pathOf }) {
   const g = parent.append('g').attr('class', 'bundles');
-  // Single dots are plain (a haze that leaves the nodes readable); a bundle with a badge gets an
-  // outline, a dark disc under it rather than a stroke (stroking a path of many circles costs
-  // several times what filling it does, and outlines on hundreds of dots cost a third of a frame).
-  const rims = g.append('g').attr('class', 'bundle-rims');
+  // The dots are plain fills (a haze that leaves the nodes readable: outlining hundreds of them
+  // cost a third of a frame to paint, and stroking a path of many circles costs several times what
+  // filling it does). The few bundles with a badge are drawn again on top, outlined, one element each.
   const dots = g.append('g').attr('class', 'bundle-dots');
   const outline = g.append('path').attr('class', 'bundle-outline held');
   const focusRing = g.append('path').attr('class', 'bundle-outline hl');
@@ -63,33 +62,32 @@ export function createBundleLayer(host, parent, { store, encoding, pathOf }) {
     });
     // One path per colour and per square of BUCKET_PX: the compositor paints in tiles, and a tile
     // replays every path that reaches into it, so a path the size of the pane is replayed by each.
-    const floor = badgeFloor(drawn.map((b) => b.d.count));
-    const rimsByBucket = new Map();
     const dotsByKey = new Map();
     for (const b of drawn) {
-      const bucket = `${Math.floor(b.x / BUCKET_PX)},${Math.floor(b.y / BUCKET_PX)}`;
       const colour = encoding.message(b.d.type).colour;
-      const key = `${bucket}|${colour}`;
-      if (b.d.count >= floor) {
-        if (!rimsByBucket.has(bucket)) rimsByBucket.set(bucket, []);
-        rimsByBucket.get(bucket).push({ x: b.x, y: b.y, r: b.r + 1.5 });
-      }
+      const key = `${Math.floor(b.x / BUCKET_PX)},${Math.floor(b.y / BUCKET_PX)}|${colour}`;
       if (!dotsByKey.has(key)) dotsByKey.set(key, { colour, list: [] });
       dotsByKey.get(key).list.push(b);
     }
-    rims.selectAll('path').data([...rimsByBucket], ([bucket]) => bucket).join('path')
-      .each(function rimsOf([, list]) { write(this, 'd', circlesPath(list)); });
     dots.selectAll('path').data([...dotsByKey], ([key]) => key).join('path')
       .each(function dotsOf([, { colour, list }]) { write(this, 'fill', colour); write(this, 'd', circlesPath(list)); });
     write(outline.node(), 'd', circlesPath(drawn.filter((b) => b.d.held)));
     write(focusRing.node(), 'd', circlesPath(drawn.filter((b) => b.d.key === focus)));
-    badges.selectAll('text').data(drawn.filter((b) => b.d.count >= floor), (b) => b.d.key).join((enter) => enter.append('text')
-      .attr('dy', '0.35em'))
-      .each(function badge(b) {
-        write(this, 'transform', `translate(${b.x},${b.y})`);
-        write(this, 'fill', inkFor(encoding.message(b.d.type).colour));
-        if (this.textContent !== String(b.d.count)) this.textContent = String(b.d.count);
-      });
+    const floor = badgeFloor(drawn.map((b) => b.d.count));
+    badges.selectAll('g.badge').data(drawn.filter((b) => b.d.count >= floor), (b) => b.d.key).join((enter) => {
+      const badge = enter.append('g').attr('class', 'badge');
+      badge.append('circle');
+      badge.append('text').attr('dy', '0.35em');
+      return badge;
+    }).each(function badge(b) {
+      const [circle, text] = this.children;
+      const colour = encoding.message(b.d.type).colour;
+      write(this, 'transform', `translate(${b.x},${b.y})`);
+      write(circle, 'r', b.r);
+      write(circle, 'fill', colour);
+      write(text, 'fill', inkFor(colour));
+      if (text.textContent !== String(b.d.count)) text.textContent = String(b.d.count);
+    });
   }
 
   /** Return the bundle drawn under the point (x, y) in the layer's pixels, or null. */

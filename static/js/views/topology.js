@@ -71,7 +71,11 @@ export function createTopology(el, ctx) {
     const key = `${size.width}x${size.height}:${nodes.map((n) => n.name).join(',')}`;
     if (key === placedFor) return false;
     placedFor = key;
-    for (const l of [under, flight, svg]) l.attr('viewBox', `0 0 ${size.width} ${size.height}`);
+    // Sized in pixels, not 100%: a percentage-sized SVG is laid out again, all of it, whenever its
+    // container is (a legend or a sibling layer changing was enough, every frame).
+    for (const l of [under, flight, svg]) {
+      l.attr('viewBox', `0 0 ${size.width} ${size.height}`).attr('width', size.width).attr('height', size.height);
+    }
     // Room for the phase label under the bottom row, less above the top one.
     const many = nodes.length > 8;
     const shifted = placeNodes(nodes, { width: size.width, height: size.height - (many ? 34 : 22), roleOrder: encoding.roleOrder, margin: many ? 40 : 52 });
