@@ -3,6 +3,7 @@
 // first violation) and a green one counting the rest (click: the Invariants tab).
 
 import { h, fill } from '../dom.js';
+import { invariantNames, verdictKey } from '../verdicts.js';
 
 export function createInvariantStrip(el, ctx) {
   const { store, catalogue, t } = ctx;
@@ -11,10 +12,10 @@ export function createInvariantStrip(el, ctx) {
 
   function update(frame) {
     const { verdicts, violations } = frame.snapshot;
-    const key = `${violations.length}|${violations.length ? violations[violations.length - 1].seq : 0}`; // verdicts change only with violations
+    const key = verdictKey(violations);
     if (key === shown) return;
     shown = key;
-    const names = [...new Set([...known.map((i) => i.name), ...Object.keys(verdicts)])];
+    const names = invariantNames(known, verdicts);
     const bad = names.filter((n) => verdicts[n] === 'violated');
     const chips = bad.map((name) => {
       const first = violations.find((v) => v.invariant === name);

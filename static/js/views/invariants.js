@@ -2,6 +2,7 @@
 // found so far. Clicking a violation seeks to it.
 
 import { h, fill } from '../dom.js';
+import { invariantNames, verdictKey } from '../verdicts.js';
 
 export function createInvariants(el, ctx) {
   const { store, catalogue, t } = ctx;
@@ -13,10 +14,10 @@ export function createInvariants(el, ctx) {
 
   function update(frame) {
     const { verdicts, violations } = frame.snapshot;
-    const key = `${violations.length}|${violations.length ? violations[violations.length - 1].seq : 0}`; // verdicts change only with violations
+    const key = verdictKey(violations);
     if (key === shown) return;
     shown = key;
-    const names = [...new Set([...known.map((i) => i.name), ...Object.keys(verdicts)])];
+    const names = invariantNames(known, verdicts);
     fill(list, names.map((name) => {
       const info = known.find((i) => i.name === name) || {};
       const bad = verdicts[name] === 'violated';
