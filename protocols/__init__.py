@@ -10,7 +10,21 @@ from protocols.base import ParameterError
 from protocols.spec import ProtocolSpec
 from protocols.twophase import SPEC as TWO_PHASE_COMMIT
 
-REGISTRY: dict[str, ProtocolSpec] = {spec.name: spec for spec in (TWO_PHASE_COMMIT,)}
+# Each family adds its specs to its own list (one line per family keeps edits apart).
+_TRANSACTIONS: tuple[ProtocolSpec, ...] = (TWO_PHASE_COMMIT,)
+_CACHES: tuple[ProtocolSpec, ...] = ()
+_COHERENCE: tuple[ProtocolSpec, ...] = ()
+_COUNTERS_AND_LOCKS: tuple[ProtocolSpec, ...] = ()
+_REPLICATED_COUNTERS: tuple[ProtocolSpec, ...] = ()
+_REGISTRIES: tuple[ProtocolSpec, ...] = ()
+_INVOCATION: tuple[ProtocolSpec, ...] = ()
+
+REGISTRY: dict[str, ProtocolSpec] = {
+    spec.name: spec
+    for family in (_TRANSACTIONS, _CACHES, _COHERENCE, _COUNTERS_AND_LOCKS, _REPLICATED_COUNTERS,
+                   _REGISTRIES, _INVOCATION)
+    for spec in family
+}
 """Every protocol the lab offers, by name."""
 
 

@@ -120,10 +120,14 @@ class Finding:
 
     nodes: tuple[str, ...]
     text: str
+    cause_seq: int | None = None
+    """The event that caused the violation (a stale read, an overwriting write), when one did."""
 
 
 StateCheck = Callable[[Mapping[str, NodeView]], Iterable[Finding]]
 TransitionCheck = Callable[[str, State, State, str], Finding | None]
+HistoryCheck = Callable[[Mapping[str, Any], dict[str, Any]], Iterable[Finding]]
+"""``check(event, memo)``: sees every event in log order, keeps what it needs in ``memo``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,8 +136,11 @@ class Invariant:
 
     ``kind`` is ``"state"`` (a predicate over all nodes' views, checked after
     every step), ``"transition"`` (a predicate over one node's change of
-    state and the input key that caused it) or ``"liveness"`` (a predicate
-    over all views, checked only when nothing more can happen).
+    state and the input key that caused it), ``"history"`` (an observer of
+    every event in log order with a private ``memo`` dict, for anomalies that
+    only the history shows: a stale read, a lost update; its findings name the
+    event that caused them) or ``"liveness"`` (a predicate over all views,
+    checked only when nothing more can happen).
     """
 
     name: str

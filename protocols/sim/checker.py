@@ -10,6 +10,7 @@ to show an impossible history is caught exactly as a live run would be.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -46,6 +47,8 @@ class Checker:
         self._state_checks = [i for i in spec.invariants if i.kind == "state"]
         self._transition_checks = [i for i in spec.invariants if i.kind == "transition"]
         self._liveness_checks = [i for i in spec.invariants if i.kind == "liveness"]
+        self._history_checks = [i for i in spec.invariants if i.kind == "history"]
+        self._memos: dict[str, dict[str, Any]] = {i.name: {} for i in self._history_checks}
         self._active: set[tuple[str, tuple[str, ...]]] = set()
         self.failed: set[str] = set()
         self.partitioned = False
@@ -58,24 +61,26 @@ class Checker:
         twin.views = dict(self.views)
         twin._active = set(self._active)
         twin.failed = set(self.failed)
+        twin._memos = copy.deepcopy(self._memos) if self._memos else {}
         return twin
 
     def observe(self, event: Event) -> list[Event]:
-        """Update the views with one event; return transition violations it causes."""
+        """Update the views with one event; return transition and history violations it causes."""
         kind = event["kind"]
+        found = self._check_history(event) if self._history_checks and kind != "violation" else []
         if kind in _VIEW_KINDS:
             self._dirty = True
         if kind in ("partition", "heal"):
             self.partitioned = kind == "partition"
         node = event.get("node")
         if node not in self.views:
-            return []
+            return found
         view = self.views[node]
         if kind == "state":
             before = view.state
             self.views[node] = NodeView(role=view.role, up=view.up, paused=view.paused,
                                         state=event["state"], durable=view.durable)
-            return self._check_transition(node, before, event["state"], event.get("cause", ""))
+            return found + self._check_transition(node, before, event["state"], event.get("cause", ""))
         if kind == "persist":
             self.views[node] = NodeView(role=view.role, up=view.up, paused=view.paused,
                                         state=view.state, durable=(*view.durable, event["record"]))
@@ -83,7 +88,14 @@ class Checker:
             up, paused = _life(kind, view)
             self.views[node] = NodeView(role=view.role, up=up, paused=paused,
                                         state=view.state, durable=view.durable)
-        return []
+        return found
+
+    def _check_history(self, event: Event) -> list[Event]:
+        return [
+            self._violation(inv, finding)
+            for inv in self._history_checks
+            for finding in inv.check(event, self._memos[inv.name])
+        ]
 
     def _check_transition(self, node: str, before: Any, after: Any, cause: str) -> list[Event]:
         if not before:
@@ -123,13 +135,16 @@ class Checker:
 
     def _violation(self, inv: Invariant, finding: Finding) -> Event:
         self.failed.add(inv.name)
-        return {
+        event: Event = {
             "kind": "violation",
             "invariant": inv.name,
             "invariant_kind": inv.kind,
             "nodes": list(finding.nodes),
             "text": finding.text,
         }
+        if finding.cause_seq is not None:
+            event["cause_seq"] = finding.cause_seq
+        return event
 
     def verdicts(self) -> dict[str, str]:
         """Return each invariant's verdict so far: ``holds`` or ``violated``."""

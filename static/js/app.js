@@ -122,11 +122,15 @@ export async function boot(root, imported = null) {
   ctx.spacetimeSettings = spacetime.settings;
   views.push(spacetime);
   views.push(createDetails(dom.details, ctx));
+  // A protocol's own panels come first and the first of them is shown: they are what its lesson is about.
+  const own = encoding.panels.map((p) => ({ id: p.id, label: translated(t, p.labelKey, p.label), create: p.create }));
   const tabs = createTabs(dom.panels, [
+    ...own,
     { id: 'nodes', label: t('tabs.nodes') }, { id: 'states', label: t('tabs.states') },
     { id: 'invariants', label: t('tabs.invariants') }, { id: 'pending', label: t('tabs.pending') },
     { id: 'partition', label: t('tabs.partition') }, { id: 'captions', label: t('tabs.captions') },
   ]);
+  for (const p of own) views.push(p.create(tabs.panel(p.id), ctx));
   views.push(createNodePanels(tabs.panel('nodes'), ctx));
   views.push(createStateDiagram(tabs.panel('states'), ctx));
   views.push(createInvariants(tabs.panel('invariants'), ctx));
@@ -189,6 +193,13 @@ function socketHandlers(store, ctx, catalogue, getSocket, sessionId) {
       store.emit('error', frame);
     },
   };
+}
+
+/** Return the translation of `key`, or `fallback` when the key has none. */
+function translated(t, key, fallback) {
+  if (!key) return fallback;
+  const text = t(key);
+  return text === key ? fallback : text;
 }
 
 function setScenario(ctx, catalogue, name) {

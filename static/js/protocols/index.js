@@ -48,5 +48,7 @@ export function encodingFor(protocol, roles = [], translate = null) {
       return (table.messages[message.type] || {}).label || String(message.type).toUpperCase();
     },
     phaseOrder(role) { return (table.phaseOrder && table.phaseOrder[role]) || []; },
+    /** The protocol's own panels (a cache matrix, a ring, a lock timeline): [{id, labelKey, label, create(el, ctx)}]. */
+    panels: table.panels || [],
   };
 }
