@@ -37,7 +37,8 @@ def test_a_majority_bug_shows_in_the_violated_column() -> None:
     assert rows[0]["violated"] == []
     assert "commit-needs-all-yes" in rows[1]["violated"]
     text = table(rows)
-    assert text.splitlines()[0].split() == ["figure", "two-phase-commit", "two-phase-commit@majority-bug:participants=3"]
+    label = "two-phase-commit@majority-bug:participants=3"
+    assert text.splitlines()[0].split() == ["figure", "two-phase-commit", label]
     assert "commit-needs-all-yes" in text and "messages_sent" in text
 
 
