@@ -25,7 +25,7 @@ CREATE_FIELDS = {"protocol", "params", "seed", "scenario", "faults", "chaos", "o
 FORK_FIELDS = {"seq", "owner"}
 
 
-def _error(status: int, code: str, message: str) -> JsonResponse:
+def error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"error": code, "message": message}, status=status)
 
 
@@ -36,20 +36,20 @@ def sessions_view(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         recent = Session.objects.order_by("-created")[:20]
         return JsonResponse({"sessions": [_brief(s) for s in recent]})
-    body = _json_object(request, CREATE_FIELDS)
+    body = json_object(request, CREATE_FIELDS)
     if isinstance(body, JsonResponse):
         return body
     if not isinstance(body.get("protocol"), str):
-        return _error(400, "bad_request", f"'protocol' is required; known: {', '.join(REGISTRY)}")
+        return error(400, "bad_request", f"'protocol' is required; known: {', '.join(REGISTRY)}")
     seed = body.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
-        return _error(400, "bad_request", "seed must be a whole number from 0 to 2**63-1")
+        return error(400, "bad_request", "seed must be a whole number from 0 to 2**63-1")
     try:
         session, token = sessions.create(
             body["protocol"], body.get("params") or {}, seed=seed, scenario=body.get("scenario") or None,
             faults=body.get("faults"), chaos=body.get("chaos", 0.0), owner=body.get("owner", ""))
     except ParameterError as exc:
-        return _error(400, "bad_parameter", str(exc))
+        return error(400, "bad_parameter", str(exc))
     return _created(request, session, token)
 
 
@@ -57,26 +57,26 @@ def sessions_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def fork_view(request: HttpRequest, session_id: str) -> HttpResponse:
     """Start a new session from this one's log up to the step holding ``seq``; answer like a create."""
-    body = _json_object(request, FORK_FIELDS)
+    body = json_object(request, FORK_FIELDS)
     if isinstance(body, JsonResponse):
         return body
     session = Session.objects.filter(id=session_id).first()
     if session is None:
-        return _error(404, "no_session", f"no session {session_id!r}")
+        return error(404, "no_session", f"no session {session_id!r}")
     seq = body.get("seq")
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-        return _error(400, "bad_request", "'seq' is required: the event seq to fork at, a whole number from 0")
+        return error(400, "bad_request", "'seq' is required: the event seq to fork at, a whole number from 0")
     latest = (SessionEvent.objects.filter(session=session, generation=session.generation)
               .aggregate(latest=Max("seq"))["latest"]) or 0
     if seq > latest:
-        return _error(400, "bad_request", f"seq {seq} is past the end of the session's log (latest {latest})")
+        return error(400, "bad_request", f"seq {seq} is past the end of the session's log (latest {latest})")
     owner = body.get("owner", "")
     if not isinstance(owner, str):
-        return _error(400, "bad_request", "'owner' must be a string")
+        return error(400, "bad_request", "'owner' must be a string")
     try:
         child, token = sessions.fork(session, seq, owner=owner)
     except ParameterError as exc:
-        return _error(400, "bad_parameter", str(exc))
+        return error(400, "bad_parameter", str(exc))
     return _created(request, child, token)
 
 
@@ -86,27 +86,31 @@ def ws_url(request: HttpRequest, session_id: str) -> str:
     return f"{scheme}://{request.get_host()}/ws/sessions/{session_id}/"
 
 
-def _created(request: HttpRequest, session: Session, token: str) -> JsonResponse:
+def created_body(request: HttpRequest, session: Session, token: str) -> dict[str, str]:
+    """Return what a client needs of a new session: its id, control token and addresses."""
     url = request.build_absolute_uri(f"/sessions/{session.id}/")
-    return JsonResponse({"id": session.id, "control_token": token, "url": url,
-                         "ws": ws_url(request, session.id)}, status=201)
+    return {"id": session.id, "control_token": token, "url": url, "ws": ws_url(request, session.id)}
 
 
-def _json_object(request: HttpRequest, allowed: set[str]) -> dict[str, Any] | JsonResponse:
+def _created(request: HttpRequest, session: Session, token: str) -> JsonResponse:
+    return JsonResponse(created_body(request, session, token), status=201)
+
+
+def json_object(request: HttpRequest, allowed: set[str]) -> dict[str, Any] | JsonResponse:
     """Return the request's JSON object body, or the error response saying what is wrong with it."""
     if request.content_type != "application/json":
-        return _error(415, "bad_content_type", "send the request as application/json")
+        return error(415, "bad_content_type", "send the request as application/json")
     if len(request.body) > MAX_BODY_BYTES:
-        return _error(413, "too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes")
+        return error(413, "too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes")
     try:
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
-        return _error(400, "bad_json", "the body is not valid JSON")
+        return error(400, "bad_json", "the body is not valid JSON")
     if not isinstance(body, dict):
-        return _error(400, "bad_request", "the body must be a JSON object")
+        return error(400, "bad_request", "the body must be a JSON object")
     unknown = set(body) - allowed
     if unknown:
-        return _error(400, "bad_request", f"unknown fields {sorted(unknown)}; allowed {sorted(allowed)}")
+        return error(400, "bad_request", f"unknown fields {sorted(unknown)}; allowed {sorted(allowed)}")
     return body
 
 
@@ -115,7 +119,7 @@ def session_view(request: HttpRequest, session_id: str) -> HttpResponse:
     """Return a session's status."""
     session = Session.objects.filter(id=session_id).first()
     if session is None:
-        return _error(404, "no_session", f"no session {session_id!r}")
+        return error(404, "no_session", f"no session {session_id!r}")
     return JsonResponse(sessions.describe(session))
 
 
@@ -124,7 +128,7 @@ def trace_view(request: HttpRequest, session_id: str) -> HttpResponse:
     """Return a session's trace, in the same format as ``manage.py simulate --format json``."""
     session = Session.objects.filter(id=session_id).first()
     if session is None:
-        return _error(404, "no_session", f"no session {session_id!r}")
+        return error(404, "no_session", f"no session {session_id!r}")
     response = JsonResponse(sessions.trace(session), json_dumps_params={"sort_keys": True})
     response["Content-Disposition"] = f'inline; filename="{session.protocol}-{session.id}.json"'
     return response

@@ -5,17 +5,20 @@ from __future__ import annotations
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
 
-from dashboard import api, api_exports, views
+from dashboard import api, api_compare, api_exports, views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("sessions/<str:session_id>/", views.session_page, name="session"),
+    path("compare/", views.compare_page, name="compare"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/protocols", api.protocols_view, name="api-protocols"),
     path("api/sessions", api.sessions_view, name="api-sessions"),
     path("api/sessions/<str:session_id>", api.session_view, name="api-session"),
     path("api/sessions/<str:session_id>/trace", api.trace_view, name="api-trace"),
     path("api/sessions/<str:session_id>/fork", api.fork_view, name="api-fork"),
+    path("api/sessions/<str:session_id>/summary", api_compare.summary_view, name="api-summary"),
+    path("api/compare", api_compare.compare_view, name="api-compare"),
     path("api/sessions/<str:session_id>/export/<str:fmt>", api_exports.export_view, name="api-export"),
     # The lab runs from a checkout without a CDN or a front web server: Django serves static/ itself
     # (from the finders, so no collectstatic step). A deployment behind nginx can drop this route.

@@ -1,4 +1,4 @@
-"""The two pages: the landing page (catalogue, start form, recent sessions) and a session's lab page.
+"""The pages: the landing page (catalogue, start form, recent sessions), a session's lab page, compare.
 
 Protocol texts arrive in English from protocols/ (which knows nothing of
 Django) and are translated here, at the edge, by looking each English string
@@ -20,6 +20,7 @@ from dashboard.api import ws_url
 from dashboard.models import Session
 from dashboard.protocol_texts import ui_keys
 from protocols import REGISTRY
+from protocols.comparisons import available
 from protocols.spec import ProtocolSpec
 
 
@@ -92,4 +93,42 @@ def session_page(request: HttpRequest, session_id: str) -> HttpResponse:
         "lang": "zh-hans" if (get_language() or "").lower().startswith("zh") else "en",
         "lab_strings": lab_strings(),
         "scenario": next((s for s in entry["scenarios"] if s["name"] == session.scenario), None),
+        # ?embed=1: the page inside the compare page's frames, without the site's header.
+        "embed": request.GET.get("embed") == "1",
     })
+
+
+MAX_COMPARED_SESSIONS = 4
+
+
+@require_GET
+def compare_page(request: HttpRequest) -> HttpResponse:
+    """Show up to four sessions side by side, with their summary figures in one table."""
+    ids = [i for i in request.GET.get("s", "").split(",") if i][:MAX_COMPARED_SESSIONS]
+    found = {s.id: s for s in Session.objects.filter(id__in=ids)}
+    panes = []
+    for session_id in ids:
+        session = found.get(session_id)
+        if session is None:
+            return render(request, "404.html", {"session_id": session_id}, status=404)
+        spec = REGISTRY.get(session.protocol)
+        title = _(spec.title) if spec else session.protocol
+        panes.append({"id": session.id, "protocol": session.protocol, "title": title,
+                      "scenario": session.scenario or ""})
+    if len(panes) < 2:  # nothing to set side by side: offer the ready-made comparisons
+        panes = []
+    return render(request, "compare.html",
+                  {"panes": panes, "presets": _presets(), "compare_strings": compare_strings()})
+
+
+def _presets() -> list[dict[str, Any]]:
+    return [{**p, "title": _(p["title"])} for p in available(REGISTRY)]
+
+
+def compare_strings() -> dict[str, str]:
+    """Return the compare page's own strings, translated."""
+    return {
+        "figure": _("Figure"), "violated": _("Violated"), "none": _("none"), "events": _("Events"),
+        "updated": _("Figures at each run's newest event; updated every second."),
+        "failed": _("Could not read the figures"),
+    }

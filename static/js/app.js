@@ -155,7 +155,7 @@ export async function boot(root, imported = null) {
     store.seek(timeline.nextStepEnd(0));
   }
   player.start();
-  root.lab = { store, player, views }; // for the browser tests and the console: read, never required
+  root.lab = { store, player, views, actions: ctx.actions }; // for tests, the console and the compare page
 
   function teardown() {
     if (socket) socket.stop();

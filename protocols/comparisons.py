@@ -1,0 +1,42 @@
+"""Ready-made comparisons: the side-by-side runs each family's lesson is built on.
+
+Each is a list of runs in ``manage.py compare`` syntax
+(``PROTOCOL[@SCENARIO][:NAME=VALUE,...]``) and shared parameters. A preset
+whose protocols are not all registered is left out, so the list only ever
+offers what can run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PRESETS: tuple[dict[str, Any], ...] = (
+    {"name": "write-policies", "title": "Cache write policies on one workload",
+     "runs": ["cache-write-through", "cache-write-back", "cache-write-around", "cache-aside"],
+     "params": {"clients": 3, "keys": 4, "caches": 2}},
+    {"name": "write-back-vs-through-crash", "title": "A cache crash: write-back loses writes, write-through none",
+     "runs": ["cache-write-back@cache-crash-loses-dirty", "cache-write-through@cache-crash"], "params": {}},
+    {"name": "counters", "title": "Counters: naive, locked, sharded, CRDT",
+     "runs": ["counter-naive", "counter-locked", "counter-sharded", "g-counter"],
+     "params": {"clients": 3, "increments_per_client": 3}},
+    {"name": "fencing", "title": "A paused lock holder, without and with fencing tokens",
+     "runs": ["lock-lease@process-pause", "lock-lease@process-pause-fenced"], "params": {}},
+    {"name": "retry-budget", "title": "A retry storm, without and with a retry budget and breaker",
+     "runs": ["service-invocation@retry-storm", "service-invocation@retry-storm-remedied"], "params": {}},
+    {"name": "self-preservation", "title": "A registry partition, without and with self-preservation",
+     "runs": ["service-registry@registry-partition", "service-registry@registry-partition-self-preservation"],
+     "params": {}},
+)
+
+
+def available(registry: Any) -> list[dict[str, Any]]:
+    """Return the presets whose every run names a registered protocol and scenario."""
+    def runs_ok(preset: dict[str, Any]) -> bool:
+        for text in preset["runs"]:
+            name, _, scenario = text.partition(":")[0].partition("@")
+            spec = registry.get(name)
+            if spec is None or (scenario and scenario not in {s.name for s in spec.scenarios}):
+                return False
+        return True
+
+    return [dict(p) for p in PRESETS if runs_ok(p)]

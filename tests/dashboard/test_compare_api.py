@@ -1,0 +1,74 @@
+"""Compare in the browser's API: one session per run on one seed, their figures, the page."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dashboard import controller, sessions
+from dashboard.models import Session
+from dashboard.runners import InProcessRunner
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def post_json(client, url, body):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def test_compare_creates_one_session_per_run_with_the_shared_seed_and_params(client):
+    response = post_json(client, "/api/compare", {
+        "runs": ["two-phase-commit", "two-phase-commit@vote-no-abort"], "params": {"participants": 2}, "seed": 11})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    ids = [s["id"] for s in body["sessions"]]
+    assert body["url"] == f"http://testserver/compare/?s={ids[0]},{ids[1]}"
+    assert [s["label"] for s in body["sessions"]] == ["two-phase-commit", "two-phase-commit@vote-no-abort"]
+    first, second = (Session.objects.get(id=i) for i in ids)
+    assert (first.seed, second.seed) == (11, 11)
+    assert first.params["participants"] == second.params["participants"] == 2
+    assert (first.scenario, second.scenario) == ("", "vote-no-abort")
+    for s in body["sessions"]:
+        assert sessions.may_control(Session.objects.get(id=s["id"]), s["control_token"])
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ({"runs": ["two-phase-commit"]}, "from 2 to 4"),
+    ({"runs": ["two-phase-commit"] * 5}, "from 2 to 4"),
+    ({"runs": "two-phase-commit"}, "'runs' must be a list"),
+    ({"runs": ["two-phase-commit", "nope"]}, "unknown protocol"),
+    ({"runs": ["two-phase-commit", "two-phase-commit"], "params": {"nope": 1}}, "no compared protocol has a parameter"),
+    ({"runs": ["two-phase-commit", "two-phase-commit"], "seed": "x"}, "seed"),
+    ({"preset": "no-such-preset"}, "no preset"),
+])
+def test_bad_compare_requests_get_a_400_and_create_nothing(client, body, words):
+    response = post_json(client, "/api/compare", body)
+    assert response.status_code == 400
+    assert words in response.json()["message"]
+    assert Session.objects.count() == 0
+
+
+def test_summary_follows_the_session(client):
+    session, _ = sessions.create("two-phase-commit", {"participants": 2}, seed=3)
+    before = client.get(f"/api/sessions/{session.id}/summary").json()
+    assert before["summary"]["outcome"] == "undecided"
+    runner = InProcessRunner()
+    for _ in range(40):
+        controller.submit(session.id, {"cmd": "step"}, runner)
+    after = client.get(f"/api/sessions/{session.id}/summary").json()
+    assert after["summary"]["outcome"] == "committed"
+    assert after["seq"] > before["seq"]
+    assert after["verdicts"] == {name: "holds" for name in after["verdicts"]}
+    assert client.get("/api/sessions/nope/summary").status_code == 404
+
+
+def test_the_compare_page_frames_each_session_without_the_site_header(client):
+    ids = [sessions.create("two-phase-commit", {}, seed=s)[0].id for s in (1, 2)]
+    page = client.get(f"/compare/?s={ids[0]},{ids[1]}").content.decode()
+    for session_id in ids:
+        assert f'data-src="/sessions/{session_id}/?embed=1"' in page
+    embedded = client.get(f"/sessions/{ids[0]}/?embed=1").content.decode()
+    assert 'class="lab-page embed"' in embedded
+    assert client.get("/compare/?s=nope,nada").status_code == 404
+    assert client.get("/compare/").status_code == 200
