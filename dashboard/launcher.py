@@ -21,8 +21,10 @@ def main() -> None:
         embedded = start_embedded_redis()
         url = f"redis://127.0.0.1:{embedded.port}/0"
     port = int(os.environ.get("PORT", "8000"))
-    stack = Stack(redis_url=url, port=port, workers=int(os.environ.get("PROTOLAB_WORKERS", "2")),
-                  supervise_daphne=True)
+    host = os.environ.get("HOST", "127.0.0.1")
+    # Two web processes by default: one Daphne saturates near 200 watchers at 20 steps/s (bench/live.py).
+    stack = Stack(redis_url=url, port=port, host=host, workers=int(os.environ.get("PROTOLAB_WORKERS", "2")),
+                  web_processes=int(os.environ.get("PROTOLAB_WEB_PROCESSES", "2")), supervise_daphne=True)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -43,7 +45,8 @@ def main() -> None:
     except Exception as exc:
         print(f"The lab could not start: {exc} (logs in var/log/)", file=sys.stderr, flush=True)
         stop()
-    print(f"The lab is running at http://127.0.0.1:{port}/  (Redis {url}, {stack.workers} workers). "
+    print(f"The lab is running at http://{host}:{port}/  (Redis {url}, {stack.workers} workers, "
+          f"{stack.web_processes} web processes). "
           "Press Ctrl-C to stop.", flush=True)
     seen = 0
     while True:

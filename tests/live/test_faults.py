@@ -74,9 +74,11 @@ def assert_whole(http: Http, created: dict, *clients: LabClient) -> None:
 
 
 @contextlib.contextmanager
-def running_stack(tmp_path, redis_url: str, suffix: str, step_delay_s: str) -> Iterator[tuple[Stack, Http]]:
+def running_stack(tmp_path, redis_url: str, suffix: str, step_delay_s: str,
+                  web_processes: int = 1) -> Iterator[tuple[Stack, Http]]:
     """Start a stack of this test's own whose steps linger ``step_delay_s``; stop it whatever happens."""
     stack = make_stack(tmp_path, redis_url, suffix)
+    stack.web_processes = web_processes
     stack.env["PROTOLAB_FAULT_INJECTION_DELAY_S"] = step_delay_s
     stack.start()
     try:
@@ -134,18 +136,22 @@ def test_redis_restarted_while_playing(tmp_path, own_redis):
                 replacement.stop()
 
 
-def test_daphne_restarted_while_two_clients_watch(tmp_path):
-    with running_stack(tmp_path, os.environ["REDIS_URL"], "daphne", "0.05") as (stack, http):
+@pytest.mark.parametrize("web_processes", [1, 2])
+def test_daphne_restarted_while_two_clients_watch(tmp_path, web_processes):
+    """Kill every Daphne in turn (a rolling restart with two): nothing is lost, everyone reconnects."""
+    with running_stack(tmp_path, os.environ["REDIS_URL"], f"daphne{web_processes}", "0.05",
+                       web_processes=web_processes) as (stack, http):
 
         async def scenario():
             created, owner = await start_playing(http)
             watcher = LabClient(created["ws"], http.origin)
             await watcher.connect()
             await watcher.wait_for(lambda c: delivered(c) >= 3, timeout=60)  # Play is under way.
-            assert stack.daphne is not None
-            os.killpg(stack.daphne.pid, signal.SIGKILL)
-            stack.daphne.wait()
-            stack.start_daphne()
+            for proc in list(stack.daphnes):
+                assert proc is not None
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                stack.start_daphne()
             await finish(owner)
             await finish(watcher)
             assert owner.reconnects >= 1 and watcher.reconnects >= 1
