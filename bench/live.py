@@ -738,4 +738,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # A TERM (a killed run, a CI timeout) unwinds like Ctrl-C, so the cleanup stops every process started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     main()

@@ -1,60 +1,37 @@
-"""Publishing to a session's watchers: one group per session, one helper around group_send.
+"""Publishing to a session's watchers: one Redis PUBLISH per message, fanned out by dashboard/hub.py.
 
-The channel layer delivers at most once and drops silently when a reader is
-full, so every message carries the session's generation and seq; clients
-that see a gap ask for a resync (see docs/websocket-protocol.md).
+Delivery is at most once (a web process reconnecting to Redis misses what
+was published meanwhile), so every message carries the session's generation
+and seq; consumers fill gaps from the database and clients that see a gap
+ask for a resync (see docs/websocket-protocol.md).
 
-Publishing runs on one long-lived event loop per process, in a thread of its
-own. Measured here (bench/live.py): ``async_to_sync(group_send)`` per call
-started a thread, a loop and a Redis connection each time, 4.3 ms a call in
-a worker; the loop kept alive brings it to about 2 ms. A step publishes one
-group message (its events and the hot state after them), not two.
+A publish is a plain synchronous Redis command: about 0.1 ms, where Channels'
+``group_send`` from a worker took 2 to 4.3 ms a call (bench/live.py). A step
+publishes one message (its events and the hot state after them), not two.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import threading
+import logging
 from typing import Any
 
-from channels.layers import get_channel_layer
+from redis.exceptions import RedisError
+
+from dashboard import hotstate, hub
+
+log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_FRAME = 500
 """Events in one websocket frame: keeps a frame well under Daphne's 1 MiB limit."""
 
-SEND_TIMEOUT_S = 10.0
-"""A publish that takes longer than this is abandoned: delivery is at most once anyway."""
-
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_pid = 0
-_loop_lock = threading.Lock()
-
-
-def group_name(session_id: str) -> str:
-    """Return the channel-layer group of a session."""
-    return f"session.{session_id}"
-
-
-def _publishing_loop() -> asyncio.AbstractEventLoop:
-    """Return this process's publishing loop, starting it (again, after a fork) if needed."""
-    global _loop, _loop_pid
-    with _loop_lock:
-        if _loop is None or _loop_pid != os.getpid():  # A forked pool child has no loop thread.
-            _loop, _loop_pid = asyncio.new_event_loop(), os.getpid()
-            threading.Thread(target=_loop.run_forever, name="broadcast-loop", daemon=True).start()
-        return _loop
-
 
 def send(session_id: str, message: dict[str, Any]) -> None:
-    """Send one message to every consumer watching a session (at most once)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    future = asyncio.run_coroutine_threadsafe(layer.group_send(group_name(session_id), message),
-                                              _publishing_loop())
-    future.result(timeout=SEND_TIMEOUT_S)
+    """Send one message to every socket watching a session (at most once)."""
+    try:
+        hotstate.client().publish(hub.channel(session_id), hub.encode(message))
+    except RedisError as exc:  # The log is in the database: watchers catch up when Redis is back.
+        log.warning("could not publish to session %s: %s", session_id, exc)
 
 
 def events(session_id: str, generation: int, batch: list[dict[str, Any]], hot: dict[str, Any]) -> None:

@@ -9,16 +9,20 @@ and a client may always ask for a resync. See docs/websocket-protocol.md.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from dashboard import broadcast, controller, hotstate, sessions, stepper
+from dashboard import broadcast, controller, hotstate, hub, sessions, stepper
 from dashboard.models import Session
 from dashboard.runners import CeleryRunner, InProcessRunner
 from dashboard.wsproto import CONTROL_TYPES, TokenBucket, parse
@@ -44,6 +48,20 @@ class SessionConsumer(AsyncWebsocketConsumer):
     role: str = "watcher"
     greeted: bool = False
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Run the consumer on two sources, in one order: the socket, and the session hub's inbox.
+
+        Channels' own channel layer is not used (see dashboard/hub.py for why);
+        messages from the hub are dispatched by the same loop as the socket's,
+        so handlers never interleave.
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=hub.INBOX_SIZE)
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch([receive, self.inbox.get], self.dispatch)
+
     async def connect(self) -> None:
         self.session_id = self.scope["url_route"]["kwargs"]["session_id"]
         self.bucket = TokenBucket()
@@ -52,12 +70,12 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_NO_SESSION)
             return
         self.generation = session.generation
-        await self.channel_layer.group_add(broadcast.group_name(self.session_id), self.channel_name)
+        await hub.hub().join(self.session_id, self.inbox)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "session_id", None):
-            await self.channel_layer.group_discard(broadcast.group_name(self.session_id), self.channel_name)
+            hub.hub().leave(self.session_id, self.inbox)
 
     # ------------------------------------------------------- from the client
 
@@ -104,8 +122,6 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self._catch_up(session, self.sent_seq)
 
     async def on_ping(self, message: dict[str, Any]) -> None:
-        # Re-join the group: a restarted Redis has forgotten every membership.
-        await self.channel_layer.group_add(broadcast.group_name(self.session_id), self.channel_name)
         # A ping is also a nudge: a step whose broker message was lost is sent again.
         await database_sync_to_async(controller.kick)(self.session_id, runner())
         hot = await database_sync_to_async(hotstate.load)(self.session_id)
@@ -150,7 +166,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
     # --------------------------------------------------- from the group
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        """Handle a message; group messages skip Channels' per-message database cleanup.
+        """Handle a message; the hub's messages skip Channels' per-message database cleanup.
 
         ``AsyncConsumer.dispatch`` awaits ``aclose_old_connections()`` (a hop to
         the one sync thread) before every message: 10-12% of Daphne's CPU with

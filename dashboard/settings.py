@@ -1,7 +1,7 @@
 """Settings for the protocol lab. Everything configurable comes from the environment.
 
-REDIS_URL            Redis for the broker, the channel layer and hot state (default redis://127.0.0.1:6379/0)
-PROTOLAB_PREFIX      prefix of every Redis key and channel-layer name this lab uses (default "protolab")
+REDIS_URL            Redis for the broker, the event fan-out (pub/sub) and hot state (default redis://127.0.0.1:6379/0)
+PROTOLAB_PREFIX      prefix of every Redis key and pub/sub channel this lab uses (default "protolab")
 DATABASE_URL         a database URL; default SQLite (WAL mode) in PROTOLAB_VAR_DIR
 PROTOLAB_VAR_DIR     where the SQLite file, logs and counterexamples go (default ./var)
 PROTOLAB_WORKERS     how many Celery worker queues host nodes (default 2)
@@ -71,20 +71,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 PROTOLAB_PREFIX = os.environ.get("PROTOLAB_PREFIX", "protolab")
 PROTOLAB_WORKERS = int(os.environ.get("PROTOLAB_WORKERS", "2"))
 
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            # redis-py 8 reads with a 5 s socket timeout by default, exactly the layer's BZPOPMIN
-            # wait: an idle consumer then dies with "Timeout reading". Give the read more room.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
-            "prefix": f"{PROTOLAB_PREFIX}:asgi",
-            # Loss still happens past this (at-most-once): clients detect gaps by seq and resync.
-            "capacity": 1000,
-            "expiry": 30,
-        },
-    }
-}
+# No Channels layer: the session fan-out is Redis pub/sub, one subscription per web process
+# (dashboard/hub.py): a step crosses Redis once per web process, not once per socket.
 
 # Celery: see dashboard/celery.py and FIELD-NOTES (acks_late + reject on worker lost, prefetch 1).
 CELERY_BROKER_URL = REDIS_URL

@@ -1,0 +1,60 @@
+"""dashboard/hub.py: one subscription per process, messages put in the inboxes of the sockets watching."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from dashboard import broadcast, hub
+
+
+def test_a_published_message_reaches_every_inbox_of_its_session_only():
+    async def scenario():
+        the_hub = hub.hub()
+        mine, also_mine, other = (asyncio.Queue(maxsize=10) for _ in range(3))
+        await the_hub.join("s-one", mine)
+        await the_hub.join("s-one", also_mine)
+        await the_hub.join("s-two", other)
+        assert the_hub.ready.is_set()
+        await asyncio.to_thread(broadcast.send, "s-one", {"type": "lab.status", "n": 1})
+        first = await asyncio.wait_for(mine.get(), 5)
+        second = await asyncio.wait_for(also_mine.get(), 5)
+        assert first == second == {"type": "lab.status", "n": 1}
+        await asyncio.sleep(0.1)
+        assert other.empty()
+        the_hub.leave("s-one", mine)
+        await asyncio.to_thread(broadcast.send, "s-one", {"type": "lab.status", "n": 2})
+        assert (await asyncio.wait_for(also_mine.get(), 5))["n"] == 2
+        assert mine.empty()
+
+    asyncio.run(scenario())
+
+
+def test_a_full_inbox_drops_the_newest_and_counts_it():
+    async def scenario():
+        the_hub = hub.Hub()
+        inbox = asyncio.Queue(maxsize=2)
+        the_hub.members["s"] = {inbox}
+        for n in range(5):
+            the_hub.deliver("s", {"n": n})
+        assert [inbox.get_nowait()["n"] for _ in range(2)] == [0, 1]
+        assert the_hub.dropped == 3
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("size", [1, 600, 1200])
+def test_a_step_is_one_message_with_frames_encoded_once(monkeypatch, size):
+    sent = []
+    monkeypatch.setattr(broadcast, "send", lambda session_id, message: sent.append(message))
+    events = [{"seq": n, "kind": "note"} for n in range(1, size + 1)]
+    broadcast.events("s", 3, events, {"seq": size})
+    frames = [json.loads(m["text"]) for m in sent]
+    assert [e for f in frames for e in f["events"]] == events  # all of them, in order, split under the limit
+    assert all(len(f["events"]) <= broadcast.MAX_EVENTS_PER_FRAME for f in frames)
+    assert [(m["first"], m["last"]) for m in sent] == [(f["from_seq"], f["seq"]) for f in frames]
+    assert [("hot_json" in m) for m in sent] == [False] * (len(sent) - 1) + [True]
+    hot = json.loads(broadcast.hot_frame(3, size, sent[-1]["hot_json"]))
+    assert hot == {"type": "hot", "generation": 3, "seq": size, "hot": {"seq": size}}
