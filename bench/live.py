@@ -162,7 +162,8 @@ class Rig:
         self.prefix = f"benchlive-{os.getpid()}"
         env = {"PROTOLAB_PREFIX": self.prefix, "PROTOLAB_VAR_DIR": str(var), "PROTOLAB_RUNNER": "celery",
                "DATABASE_URL": f"sqlite:///{var / 'lab.sqlite3'}"}
-        self.stack = Stack(redis_url=self.redis_url, port=free_port(), workers=2, env=env, log_dir=var / "log")
+        self.stack = Stack(redis_url=self.redis_url, port=free_port(), workers=2, env=env, log_dir=var / "log",
+                           web_processes=WEB_PROCESSES)
         cleanup.callback(self.stack.stop)
         self.stack.start()
         os.environ.update({"BENCH_REDIS_URL": self.redis_url, "BENCH_PREFIX": f"{self.prefix}-base"})
@@ -200,6 +201,9 @@ class Rig:
 ONE_STEP_WORKER = ("import sys, django; django.setup(); from dashboard import stepper; stepper.MAX_BATCH_STEPS = 1; "
                    "from celery.__main__ import main; sys.argv[0] = 'celery'; main()")
 """A lab worker whose speed-0 batches are one step: dashboard/ has no setting for it (see the report)."""
+
+WEB_PROCESSES = int(os.environ.get("BENCH_WEB_PROCESSES", "2"))
+"""Daphne processes of the lab, as `make run` starts it (memory figures are per process, the largest)."""
 
 
 def swap_in_one_step_workers(rig: Rig) -> None:
@@ -436,7 +440,7 @@ async def step_latency(rig: Rig, legs: list[tuple[dict[str, Any], int, int]]) ->
 
 def chain_rate(rig: Rig) -> list[float]:
     """Baseline for (b2): hops/s of CHAIN_HOPS bare tasks, each enqueuing the next."""
-    r = redis.Redis.from_url(rig.redis_url)
+    r = redis.Redis.from_url(rig.redis_url, socket_timeout=130)  # redis-py 8 reads 5 s by default; BLPOP waits 120
     rates = []
     for run in range(CHAIN_RUNS):
         key = f"{rig.prefix}:chain:{run}"
@@ -486,10 +490,10 @@ async def fan_out(rig: Rig, session: dict[str, Any], seed: int, steps: int, peri
     for start in range(0, WATCHERS, CONNECT_BATCH):
         await asyncio.gather(*(w.connect() for w in watchers[start:start + CONNECT_BATCH]))
     await asyncio.gather(*(w.wait(lambda c: c.contig >= ctl.contig) for w in watchers))
-    daphne = rig.stack.daphne.pid  # type: ignore[union-attr]
-    rss_connected = proc_bytes(daphne, "VmRSS")
-    cpu_before = {"daphne": cpu_s(daphne), "workers": sum(cpu_s(p.pid) + sum(cpu_s(c) for c in children(p.pid))
-                                                       for p in rig.stack.celery)}
+    daphnes = [p.pid for p in rig.stack.daphnes if p is not None]
+    rss_connected = max(proc_bytes(pid, "VmRSS") for pid in daphnes)
+    cpu_before = {"daphne": sum(cpu_s(pid) for pid in daphnes),
+                  "workers": sum(cpu_s(p.pid) + sum(cpu_s(c) for c in children(p.pid)) for p in rig.stack.celery)}
     bench_cpu, t0 = time.process_time(), time.perf_counter()
     sent: dict[int, float] = {}
     for k in range(1, steps + 1):
@@ -500,7 +504,7 @@ async def fan_out(rig: Rig, session: dict[str, Any], seed: int, steps: int, peri
     final = ctl.hot["seq"]
     await asyncio.gather(*(w.wait(lambda c: c.contig >= final, timeout=300) for w in watchers))
     elapsed = time.perf_counter() - t0
-    busy = {"daphne": (cpu_s(daphne) - cpu_before["daphne"]) / elapsed,
+    busy = {"daphne": (sum(cpu_s(pid) for pid in daphnes) - cpu_before["daphne"]) / elapsed,
             "workers": (sum(cpu_s(p.pid) + sum(cpu_s(c) for c in children(p.pid)) for p in rig.stack.celery)
                         - cpu_before["workers"]) / elapsed,
             "bench": (time.process_time() - bench_cpu) / elapsed}
@@ -510,7 +514,8 @@ async def fan_out(rig: Rig, session: dict[str, Any], seed: int, steps: int, peri
               "steps": ctl.hot["step"], "resyncs": sum(w.resyncs for w in watchers), "busy": busy,
               "ctl_errors": ctl.errors[:3], "rss_connected": rss_connected,
               "gap_fills": sum(w.frame_count["events"] for w in watchers) - WATCHERS * (steps + 1),
-              "rss_after": proc_bytes(daphne, "VmRSS"), "hwm": proc_bytes(daphne, "VmHWM"),
+              "rss_after": max(proc_bytes(pid, "VmRSS") for pid in daphnes),
+              "hwm": max(proc_bytes(pid, "VmHWM") for pid in daphnes),
               "sizes": {k: ctl.frame_bytes[k] // max(1, ctl.frame_count[k]) for k in ctl.frame_bytes},
               "frames": dict(ctl.frame_count)}
     for w in watchers:
@@ -697,7 +702,7 @@ async def measure(rig: Rig) -> list[Row]:
     memory: dict[str, Any] = {}
     growth: dict[str, Any] = {}
     await warm_up(rig)
-    memory["lab_idle"] = proc_bytes(rig.stack.daphne.pid, "VmRSS")  # type: ignore[union-attr]
+    memory["lab_idle"] = max(proc_bytes(p.pid, "VmRSS") for p in rig.stack.daphnes if p is not None)
     memory["bare_idle"] = proc_bytes(rig.base_daphne.pid, "VmRSS")
     bare_worker_before = tree_rss(rig.base_worker.pid)
     memory["bare_tasks"] = await measure_latency(rig, rows) + CHAIN_HOPS * CHAIN_RUNS + 21
@@ -726,7 +731,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp, contextlib.ExitStack() as cleanup:
         var = Path(tmp)
         (var / "log").mkdir()
-        say(f"Starting Valkey, the lab (2 workers + Daphne) and the bare baselines; logs in {var / 'log'}")
+        say(f"Starting Valkey, the lab (2 workers + {WEB_PROCESSES} Daphnes) and the bare baselines; "
+            f"logs in {var / 'log'}")
         try:
             rig = Rig(var, cleanup)
             rows = asyncio.run(measure(rig))
