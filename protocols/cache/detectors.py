@@ -1,0 +1,241 @@
+"""Anomaly detectors for the cache family, checked from the outside on the event log.
+
+* ``stale-read`` (history): a read returned a value older than a write
+  acknowledged before the read began. "Older" is strict: the returned value's
+  write was acknowledged before the newer write was even invoked, so no
+  linearization can excuse it. A value whose write was never acknowledged is
+  given the benefit of the doubt. The finding points at the answer the
+  client received and says how long the value had been overwritten (its age).
+* ``lost-write`` (history): an acknowledged write is nowhere any more (not
+  in the database, in no cache, in no message on its way to the database)
+  and nothing newer replaced it. It can only happen when something holding
+  the last copy dies: a cache crashes with dirty data, or a message carrying
+  it is dropped; the finding points at that event (if the acknowledgement
+  arrives only later, it is reported then, still pointing at the cause).
+* ``ack-implies-db`` (history): once a write is acknowledged, the database
+  has it (or a newer value), and never goes back to an older version.
+* ``single-dirty-copy`` (state): no key is dirty in two running caches.
+
+The cores (:func:`stale_reads`, :func:`lost_writes`) return plain records, so
+the summary counts exactly what the checker reports.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from protocols.cache.history import WRITE_CARRIERS, call_of, is_cache, observe, show
+from protocols.spec import Finding, Invariant, NodeView
+
+# ----------------------------------------------------------- stale reads
+
+
+def stale_reads(event: Mapping[str, Any], memo: dict[str, Any]) -> list[dict[str, Any]]:
+    """Feed one event; return a record for each stale read it completes."""
+    op = observe(event, memo)
+    if op is None or not op["ok"]:
+        return []
+    key = op["key"]
+    writes = memo.setdefault("acked", {}).setdefault(key, [])
+    acked_at = memo.setdefault("acked_s1", {}).setdefault(key, [])
+    if op["op"] == "write":
+        writes.append([op["value"], op["s0"], op["s1"], op["t1"], op["client"]])
+        acked_at.append(op["s1"])
+        memo.setdefault("ack_of", {})[op["value"]] = op["s1"]
+        return []
+    value = op["value"]
+    since = 0 if value is None else memo.get("ack_of", {}).get(value)
+    if since is None:
+        return []  # Its write was never acknowledged: it may take effect late; not provably stale.
+    # Writes are kept in acknowledgement order; one invoked after `since` was acknowledged after it too,
+    # so the search starts there (a bisection keeps long histories cheap).
+    for i in range(bisect.bisect_right(acked_at, since), len(writes)):
+        newer, s0, s1, t1, writer = writes[i]
+        if s1 > op["s0"]:
+            break
+        if s0 > since:
+            return [{"client": op["client"], "key": key, "value": value, "newer": newer, "writer": writer,
+                     "age_ms": op["t1"] - t1, "src": op["src"], "answer": op["answer"]}]
+    return []
+
+
+def _stale_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
+    for r in stale_reads(event, memo):
+        yield Finding(nodes=tuple(n for n in (r["client"], r["src"]) if n), cause_seq=r["answer"],
+                      text=f"{r['client']} read {r['key']} = {show(r['value'])} from {r['src']}, but "
+                           f"{r['writer']}'s write {r['key']} = {r['newer']} had been acknowledged "
+                           f"{r['age_ms']} ms before: a stale read, {r['age_ms']} ms old")
+
+
+# ----------------------------------------------------------- lost writes
+
+
+def _alive(memo: Mapping[str, Any], key: str, value: Any) -> bool:
+    """Say whether a written value still exists: in the database, a dirty cache entry or a message."""
+    if value in memo.get("db", {}).get(key, {}):
+        return True
+    if any(d.get(key) == value for d in memo.get("dirty", {}).values()):
+        return True
+    return any(k == key and v == value for k, v in memo.get("flight", {}).values())
+
+
+def _superseded(memo: Mapping[str, Any], key: str, acked_at: int) -> bool:
+    """Say whether a surviving value of ``key`` was written after ``acked_at`` (so the loss is invisible)."""
+    survivors = [memo.get("cur", {}).get(key)] + [d.get(key) for d in memo.get("dirty", {}).values()]
+    for value in survivors:
+        call = call_of(memo, value) if value is not None else None
+        if call is not None and call > acked_at:
+            return True
+    return False
+
+
+def _judge(memo: dict[str, Any], key: str, value: Any, cause: int, node: str, how: str) -> list[dict[str, Any]]:
+    """A value may have died at ``cause``: report it if acknowledged, else remember it until it is."""
+    if _alive(memo, key, value):
+        return []
+    acked_at = memo.get("acked_at", {}).get(value)
+    if acked_at is None:
+        memo.setdefault("doomed", {})[value] = [key, cause, node, how]
+        return []
+    if _superseded(memo, key, acked_at):
+        return []
+    return [{"key": key, "value": value, "cause": cause, "node": node, "how": how}]
+
+
+def _track_node_state(event: Mapping[str, Any], memo: dict[str, Any]) -> None:
+    node, state = event["node"], event["state"]
+    if is_cache(node):
+        before = memo.setdefault("dirty", {}).get(node, {})
+        after = {k: e["v"] for k, e in state.get("entries", {}).items() if e.get("dirty")}
+        memo["dirty"][node] = after
+        # Dirty values that just left the cache (evicted, recalled) are on their way in a message
+        # sent by the same handler; a crash before it is sent loses them, so keep them in view.
+        memo.setdefault("left", {})[node] = {k: v for k, v in before.items() if k not in after}
+    elif node == "db":
+        seen, cur = memo.setdefault("db", {}), memo.setdefault("cur", {})
+        for key, cell in state.get("data", {}).items():
+            if cur.get(key) != cell["v"]:
+                cur[key] = cell["v"]
+                seen.setdefault(key, {})[cell["v"]] = cell["ver"]
+
+
+def lost_writes(event: Mapping[str, Any], memo: dict[str, Any]) -> list[dict[str, Any]]:
+    """Feed one event; return a record for each acknowledged write it shows to be lost."""
+    found: list[dict[str, Any]] = []
+    op = observe(event, memo)
+    if op is not None and op["ok"] and op["op"] == "write":
+        memo.setdefault("acked_at", {})[op["value"]] = op["s1"]
+        doomed = memo.get("doomed", {}).pop(op["value"], None)
+        if doomed is not None:
+            found += _judge(memo, doomed[0], op["value"], *doomed[1:])
+    kind = event["kind"]
+    if kind == "state":
+        _track_node_state(event, memo)
+    elif kind in ("send", "duplicate"):
+        message = event["message"]
+        if message["type"] in WRITE_CARRIERS and "value" in message["body"]:
+            memo.setdefault("flight", {})[message["msg_id"]] = [message["body"]["key"], message["body"]["value"]]
+    elif kind == "deliver":
+        memo.get("flight", {}).pop(event["message"]["msg_id"], None)
+    elif kind == "drop":
+        carried = memo.get("flight", {}).pop(event["message"]["msg_id"], None)
+        if carried is not None:
+            how = f"was in a {event['message']['type']} message from {event['src']} that never arrived"
+            found += _judge(memo, carried[0], carried[1], event["seq"], event["src"], how)
+    elif kind == "crash" and is_cache(event["node"]):
+        held = {**memo.get("left", {}).pop(event["node"], {}), **memo.get("dirty", {}).pop(event["node"], {})}
+        for key, value in sorted(held.items()):
+            found += _judge(memo, key, value, event["seq"], event["node"], f"was at {event['node']}, which crashed")
+    elif kind == "crash" and event["node"] == "db":
+        memo["db_crash"] = event["seq"]
+    elif kind == "recover" and event["node"] == "db":
+        found += _db_recovered(event, memo)
+    elif kind == "send" and is_cache(event["node"]):
+        memo.get("left", {}).pop(event["node"], None)  # What left was sent on (or was clean).
+    return found
+
+
+def _db_recovered(event: Mapping[str, Any], memo: dict[str, Any]) -> list[dict[str, Any]]:
+    """The database holds what its log holds: judge values it showed but never forced."""
+    kept: dict[str, dict[Any, int]] = {}
+    for record in event["durable"]:
+        if record.get("type") == "write":
+            kept.setdefault(record["key"], {})[record["value"]] = record["ver"]
+    before, memo["db"] = memo.get("db", {}), kept
+    memo["cur"] = {key: max(values, key=lambda v: values[v]) for key, values in kept.items()}
+    found = []
+    for key, values in sorted(before.items()):
+        for value in values:
+            if value not in kept.get(key, {}):
+                found += _judge(memo, key, value, memo.get("db_crash", event["seq"]), "db",
+                                "was in the database's memory, which crashed before forcing it to its log")
+    return found
+
+
+def _lost_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
+    for r in lost_writes(event, memo):
+        yield Finding(nodes=(r["node"],), cause_seq=r["cause"],
+                      text=f"the acknowledged write {r['key']} = {r['value']} is lost: its only copy {r['how']}, "
+                           f"and neither the database nor any cache has it or anything newer")
+
+
+# ------------------------------------------------------ ack implies db
+
+
+def _ack_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
+    op = observe(event, memo)
+    if event["kind"] == "state" and event["node"] == "db":
+        floor = memo.setdefault("floor", {})
+        seen = memo.setdefault("db", {})
+        for key, cell in event["state"].get("data", {}).items():
+            seen.setdefault(key, {})[cell["v"]] = cell["ver"]
+        if event.get("cause") == "recover":
+            data = event["state"].get("data", {})
+            for key, version in sorted(floor.items()):
+                if data.get(key, {}).get("ver", 0) < version:
+                    yield Finding(nodes=("db",), cause_seq=event["seq"],
+                                  text=f"the database recovered {key} at an older version than an "
+                                       f"acknowledged write (version {version})")
+    if op is None or not op["ok"] or op["op"] != "write":
+        return
+    version = memo.get("db", {}).get(op["key"], {}).get(op["value"])
+    if version is None:
+        yield Finding(nodes=(op["client"], "db"), cause_seq=op["answer"],
+                      text=f"{op['client']}'s write {op['key']} = {op['value']} was acknowledged, "
+                           f"but the database never had it")
+        return
+    floor = memo.setdefault("floor", {})
+    floor[op["key"]] = max(floor.get(op["key"], 0), version)
+
+
+# --------------------------------------------------------- single dirty
+
+
+def _single_dirty(views: Mapping[str, NodeView]) -> Iterator[Finding]:
+    holders: dict[str, list[str]] = {}
+    for node, view in views.items():
+        if view.role != "cache" or not view.up:
+            continue  # A crashed cache's last state stays in its view, but its data is gone.
+        for key, entry in view.state.get("entries", {}).items():
+            if entry.get("dirty"):
+                holders.setdefault(key, []).append(node)
+    for key, nodes in sorted(holders.items()):
+        if len(nodes) > 1:
+            yield Finding(nodes=tuple(sorted(nodes)),
+                          text=f"{key} is dirty in {' and '.join(sorted(nodes))} at once")
+
+
+STALE_READ = Invariant(
+    name="stale-read", kind="history", check=_stale_check,
+    description="No read returns a value older than a write acknowledged before the read began.")
+LOST_WRITE = Invariant(
+    name="lost-write", kind="history", check=_lost_check,
+    description="No acknowledged write disappears from the database and every cache without being overwritten.")
+ACK_IMPLIES_DB = Invariant(
+    name="ack-implies-db", kind="history", check=_ack_check,
+    description="An acknowledged write is in the database (or a newer value is), and stays there.")
+SINGLE_DIRTY = Invariant(
+    name="single-dirty-copy", kind="state", check=_single_dirty,
+    description="At most one cache holds a key dirty.")

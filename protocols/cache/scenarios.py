@@ -1,0 +1,194 @@
+"""Named scenarios of the four cache policies: parameters, fault plans, narration.
+
+The teaching scenarios use the ``script`` parameter and pauses so that the
+interesting interleaving happens by construction, on every seed: a client
+is paused until another has done its part (``after`` patterns match the first
+event of a kind, so each pattern names an event that happens once).
+Scenarios that share a name across policies share their parameters and fault
+plan, so ``manage.py compare`` sets them side by side on one seed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from protocols.spec import Caption, Scenario
+
+# ------------------------------------------------------------ shared parts
+
+
+def deliver(node: str, type_: str) -> dict[str, Any]:
+    """Return the pattern of the first delivery of a ``type_`` message to ``node``."""
+    return {"kind": "deliver", "node": node, "message.type": type_}
+
+
+FIRST_HIT = Caption(match={"kind": "send", "message.type": "get_ok", "message.body.hit": True},
+                    text="A hit: the cache answers from its own copy, without asking the database.")
+FIRST_MISS = Caption(match={"kind": "send", "message.type": "db_read"},
+                     text="A miss: the value is read from the database and kept in the cache for next time.")
+STALE = Caption(match={"kind": "violation", "invariant": "stale-read"},
+                text="A stale read: the value returned had been overwritten by an acknowledged write.")
+LOST = Caption(match={"kind": "violation", "invariant": "lost-write"},
+               text="A lost write: it was acknowledged, and now no copy of it exists anywhere.")
+
+CRASH_PARAMS = {"clients": 1, "caches": 1, "script": "c1: w k0, w k1, r k0, r k1"}
+CRASH_FAULTS = (
+    {"action": "crash", "node": "cache1", "after": deliver("c1", "put_ok")},
+    {"action": "recover", "node": "cache1", "after": {"kind": "crash", "node": "cache1"}, "delay_ms": 150},
+)
+"""Crash c1's cache the moment c1 hears its first write acknowledged; bring it back, empty, 150 ms later."""
+
+CRASH_CAPTIONS = (
+    Caption(match={"kind": "crash", "node": "cache1"},
+            text="cache1 crashes just as c1 learns its write of k0 is done. Everything in its memory is gone."),
+    Caption(match={"kind": "recover", "node": "cache1"},
+            text="cache1 is back, empty: the next read of k0 must go to the database."),
+    Caption(match={"kind": "deliver", "node": "db", "message.type": "db_read"},
+            text="The database answers with what it has: is c1's acknowledged write there?"),
+)
+
+PEER_PARAMS = {"clients": 2, "caches": 2, "script": "c1: r k0, r k0; c2: w k0"}
+PEER_FAULTS = (
+    {"action": "pause", "node": "c2", "at_ms": 0},
+    {"action": "resume", "node": "c2", "after": deliver("c1", "get_ok")},
+    {"action": "pause", "node": "c1", "after": deliver("c1", "get_ok")},
+    {"action": "resume", "node": "c1", "after": deliver("c2", "put_ok")},
+)
+"""c1 reads k0 through cache1 (which keeps it); then c2 writes k0 through cache2; then c1 reads again."""
+
+PEER_CAPTIONS = (
+    Caption(match=deliver("c1", "get_ok"), text="c1 has read k0 through cache1, which now keeps a copy."),
+    Caption(match={"kind": "send", "src": "c2", "message.type": "put"},
+            text="c2 writes k0 through the other cache, cache2."),
+    Caption(match=deliver("c2", "put_ok"), text="c2's write is acknowledged: the database has it."),
+    Caption(match={"kind": "send", "src": "c1", "message.type": "get", "dst": "cache1"},
+            text="c1 reads k0 again through cache1. What does cache1 still hold?"),
+)
+
+RACE_PARAMS = {"clients": 2, "caches": 1, "think_ms": 30, "ttl_ms": 200,
+               "script": "c1: w k0, r k0; c2: w k0, r k0, r k0, r k0, r k0, r k0, r k0, r k0"}
+RACE_FAULTS = (
+    {"action": "pause", "node": "c2", "at_ms": 0},
+    {"action": "pause", "node": "c1",
+     "after": {"kind": "send", "src": "db", "dst": "c1", "message.type": "db_read_ok"}},
+    {"action": "resume", "node": "c2", "after": {"kind": "pause", "node": "c1"}},
+    {"action": "resume", "node": "c1", "after": deliver("c2", "delete_ok")},
+)
+"""c1 writes k0, then misses and reads it; it stalls before filling; c2 writes k0 and deletes it;
+c1 fills the old value."""
+
+RACE_CAPTIONS = (
+    Caption(match={"kind": "send", "src": "c1", "message.type": "db_read"},
+            text="c1 missed k0 in the cache and reads it from the database: the old value."),
+    Caption(match={"kind": "pause", "node": "c1"},
+            text="c1 stalls (a GC pause, a slow thread) before it puts that value into the cache."),
+    Caption(match={"kind": "send", "src": "c2", "message.type": "db_write"},
+            text="Meanwhile c2 writes k0: first the database..."),
+    Caption(match={"kind": "send", "src": "c2", "message.type": "delete"},
+            text="...then it deletes k0 from the cache, so the next read loads the new value."),
+    Caption(match={"kind": "send", "src": "c1", "message.type": "fill"},
+            text="c1 wakes up and fills the cache with the value it read before the write."),
+)
+
+# ------------------------------------------------------------ per policy
+
+WRITE_THROUGH = (
+    Scenario(name="plain", description="The random workload on two caches, without faults.",
+             captions=(FIRST_MISS, FIRST_HIT,
+                       Caption(match={"kind": "send", "message.type": "db_write"},
+                               text="A write: the cache passes it to the database and waits before it answers."),
+                       STALE)),
+    Scenario(name="cache-crash",
+             description="The cache crashes right after acknowledging a write: nothing is lost, "
+                         "it was in the database.",
+             params=CRASH_PARAMS, faults=CRASH_FAULTS, captions=CRASH_CAPTIONS),
+    Scenario(name="peer-stale-read",
+             description="Without invalidation, another cache keeps serving the value it had before a write.",
+             params={**PEER_PARAMS, "invalidation": "none"}, faults=PEER_FAULTS,
+             captions=(*PEER_CAPTIONS, STALE)),
+    Scenario(name="peer-invalidation",
+             description="With broadcast invalidation the same run reads the new value: cache1 dropped its copy.",
+             params={**PEER_PARAMS, "invalidation": "broadcast"}, faults=PEER_FAULTS,
+             captions=(*PEER_CAPTIONS,
+                       Caption(match={"kind": "send", "message.type": "invalidate"},
+                               text="cache2 tells every other cache to drop k0 before it acknowledges the write."))),
+)
+
+WRITE_BACK = (
+    Scenario(name="plain", description="The random workload on two caches, without faults.",
+             captions=(FIRST_MISS, FIRST_HIT,
+                       Caption(match={"kind": "send", "message.type": "claim"},
+                               text="To write a key, a cache must own it: it claims it from the database."),
+                       Caption(match={"kind": "send", "message.type": "flush"},
+                               text="The flush timer: dirty entries are written back to the database, late."),
+                       STALE)),
+    Scenario(name="cache-crash-loses-dirty",
+             description="The cache crashes holding an acknowledged write that was never flushed: it is lost.",
+             params=CRASH_PARAMS, faults=CRASH_FAULTS, captions=(*CRASH_CAPTIONS, LOST)),
+    Scenario(name="ownership-transfer",
+             description="Two caches write one key in turn: the database recalls it from the first before "
+                         "granting it to the second.",
+             params={"clients": 2, "caches": 2, "script": "c1: w k0, r k0; c2: w k0, r k0"},
+             faults=({"action": "pause", "node": "c2", "at_ms": 0},
+                     {"action": "resume", "node": "c2", "after": deliver("c1", "put_ok")}),
+             captions=(Caption(match={"kind": "send", "message.type": "grant"},
+                               text="cache1 owns k0 now: it may keep it dirty."),
+                       Caption(match={"kind": "send", "message.type": "recall"},
+                               text="cache2 wants k0 too: the database first recalls it from cache1."),
+                       Caption(match={"kind": "send", "message.type": "recall_ok"},
+                               text="cache1 hands k0 back with its dirty value and drops its copy."))),
+    Scenario(name="flush-on-eviction",
+             description="A one-entry cache: writing a second key evicts the first, which is flushed as it leaves.",
+             params={"clients": 1, "caches": 1, "capacity": 1, "flush_interval_ms": 5_000,
+                     "script": "c1: w k0, w k1, r k0"},
+             captions=(Caption(match={"kind": "send", "message.type": "flush", "message.body.release": True},
+                               text="No room for k1: dirty k0 is evicted, and flushed to the database "
+                                    "on its way out."),)),
+)
+
+WRITE_AROUND = (
+    Scenario(name="plain", description="The random workload on two caches, without faults.",
+             captions=(FIRST_MISS, FIRST_HIT,
+                       Caption(match={"kind": "send", "message.type": "db_write"},
+                               text="A write goes around the cache, straight to the database."),
+                       STALE)),
+    Scenario(name="own-read-misses",
+             description="Read, write, read: the write drops the writer's cached copy, so the next read misses.",
+             params={"clients": 1, "caches": 1, "script": "c1: r k0, w k0, r k0"},
+             captions=(Caption(match=deliver("cache1", "db_write_ok"),
+                               text="The write is in the database; cache1 drops its now-old copy of k0."),
+                       Caption(match={"kind": "deliver", "node": "c1", "message.type": "get_ok",
+                                      "message.body.n": 3, "message.body.hit": False},
+                               text="The read after the write misses: write-around left nothing in cache1 to hit."),)),
+    Scenario(name="peer-stale-read",
+             description="The writer's cache drops its copy, but another cache keeps serving the old value.",
+             params=PEER_PARAMS, faults=PEER_FAULTS, captions=(*PEER_CAPTIONS, STALE)),
+)
+
+ASIDE = (
+    Scenario(name="plain", description="The random workload, without faults.",
+             captions=(Caption(match={"kind": "send", "message.type": "fill"},
+                               text="A miss: the client read the database and puts the value into the cache."),
+                       Caption(match={"kind": "send", "message.type": "delete"},
+                               text="A write: the client updated the database and deletes the key from the cache."),
+                       STALE)),
+    Scenario(name="stale-fill-race",
+             description="A reader's late fill puts an overwritten value back into the cache, where it lives "
+                         "until its TTL runs out.",
+             params={**RACE_PARAMS, "remedy": "none"}, faults=RACE_FAULTS,
+             captions=(*RACE_CAPTIONS, STALE,
+                       Caption(match={"kind": "timer", "node": "cache1", "timer": "expire"},
+                               text="The TTL runs out: only now does the stale value leave the cache."))),
+    Scenario(name="stale-fill-race-remedied",
+             description="The same race with versioned fills: the cache refuses a fill older than the delete.",
+             params={**RACE_PARAMS, "remedy": "versioned-fill"}, faults=RACE_FAULTS,
+             captions=(*RACE_CAPTIONS,
+                       Caption(match={"kind": "deliver", "node": "cache1", "message.type": "fill"},
+                               text="The fill carries version 1, but the delete announced version 2: refused."))),
+    Scenario(name="stale-fill-race-double-delete",
+             description="The same race with a delayed second delete, which removes the stale fill.",
+             params={**RACE_PARAMS, "remedy": "delayed-double-delete"}, faults=RACE_FAULTS,
+             captions=(*RACE_CAPTIONS,
+                       Caption(match={"kind": "timer", "node": "c2", "timer": "double_delete"},
+                               text="c2 deletes k0 a second time, after the stale fill has landed."))),
+)

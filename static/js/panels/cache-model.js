@@ -1,0 +1,166 @@
+// Pure computations behind the cache panels (no DOM): tested in static/js/tests/cache.test.js.
+//
+// The matrix reads the node views at the playhead: one row per cache, one for the database,
+// one column per key. A cache cell is `empty`, `fresh` (same value as the database),
+// `stale` (another value), `dirty` (write-back: newer than the database, not yet flushed),
+// `expired` (cache-aside: past its TTL, not yet swept) or `lost` (the cache is down: its
+// memory is gone). The charts read the log up to the playhead: every answered read (hit or
+// miss, from the clients' `last` result) and every stale-read violation with its age.
+
+/** Keys in their natural order: k2 before k10. */
+export function naturalKeys(keys) {
+  const num = (k) => { const m = /(\d+)$/.exec(k); return m ? Number(m[1]) : Infinity; };
+  return [...new Set(keys)].sort((a, b) => num(a) - num(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Return the status of one cache cell against the database's cell. */
+export function cellStatus(entry, dbCell, { up = true, now = 0 } = {}) {
+  if (!up) return 'lost';
+  if (!entry) return 'empty';
+  if (entry.dirty) return 'dirty';
+  if (entry.exp !== undefined && entry.exp <= now) return 'expired';
+  const truth = dbCell ? dbCell.v : null;
+  return (entry.v ?? null) === (truth ?? null) ? 'fresh' : 'stale';
+}
+
+/**
+ * Build the matrix from snapshot nodes ({name, role, up, state}): {keys, hidden, rows}.
+ * Rows are the caches in order, then the database; each cell is {key, status, value, ver}.
+ * At most `maxKeys` columns are shown (the busiest first would shift under the eye: the first
+ * ones in key order are kept); `hidden` counts the rest.
+ */
+export function buildMatrix(nodes, { maxKeys = 12, now = 0 } = {}) {
+  const db = nodes.find((n) => n.role === 'db');
+  const caches = nodes.filter((n) => n.role === 'cache');
+  const data = (db && db.state && db.state.data) || {};
+  const all = naturalKeys([
+    ...Object.keys(data),
+    ...caches.flatMap((c) => Object.keys((c.state && c.state.entries) || {})),
+  ]);
+  const keys = all.slice(0, maxKeys);
+  const rows = caches.map((c) => {
+    const entries = (c.state && c.state.entries) || {};
+    return {
+      name: c.name, role: 'cache', up: c.up !== false,
+      cells: keys.map((key) => {
+        const entry = entries[key];
+        return {
+          key, status: cellStatus(entry, data[key], { up: c.up !== false, now }),
+          value: entry ? entry.v ?? null : null, ver: entry && entry.ver !== undefined ? entry.ver : null,
+        };
+      }),
+    };
+  });
+  if (db) {
+    rows.push({
+      name: db.name, role: 'db', up: db.up !== false,
+      cells: keys.map((key) => ({
+        key, status: data[key] ? 'db' : 'empty', value: data[key] ? data[key].v : null,
+        ver: data[key] ? data[key].ver : 0,
+      })),
+    });
+  }
+  return { keys, hidden: all.length - keys.length, rows };
+}
+
+/** Return the text of a cell: value, version and a star for dirty data. */
+export function cellText(cell) {
+  if (cell.status === 'empty' && cell.ver === 0) return '∅';
+  if (cell.status === 'empty' || cell.status === 'lost') return '—';
+  const value = cell.value === null || cell.value === undefined ? '∅' : String(cell.value);
+  if (cell.status === 'dirty') return `${value}*`;
+  return cell.ver === null || cell.ver === undefined ? value : `${value} v${cell.ver}`;
+}
+
+/** Return the status counts of the cache rows (not the database's): {fresh, stale, dirty, ...}. */
+export function countStatuses(matrix) {
+  const counts = { fresh: 0, stale: 0, dirty: 0, expired: 0, empty: 0, lost: 0 };
+  for (const row of matrix.rows) {
+    if (row.role !== 'cache') continue;
+    for (const cell of row.cells) counts[cell.status] += 1;
+  }
+  return counts;
+}
+
+// ------------------------------------------------------------------ charts
+
+const AGE = /(\d+) ms old/;
+
+/** Start an accumulator over a growing log: answered reads and stale reads, in log order. */
+export function newAccumulator() {
+  return { next: 0, lastN: new Map(), reads: [], stale: [] };
+}
+
+/** Fold the events not seen yet into `acc`; return `acc`. */
+export function accumulate(events, acc) {
+  for (; acc.next < events.length; acc.next += 1) {
+    const e = events[acc.next];
+    if (e.kind === 'state' && /^c\d+$/.test(e.node || '') && e.state) {
+      const last = e.state.last;
+      const seen = acc.lastN.get(e.node);
+      acc.lastN.set(e.node, last ? last.n : null);
+      if (last && last.n !== seen && last.op === 'read' && last.ok) {
+        acc.reads.push({ seq: e.seq, time: e.time, hit: Boolean(last.hit), node: e.node });
+      }
+    } else if (e.kind === 'violation' && e.invariant === 'stale-read') {
+      // The detector (protocols/cache/detectors.py) writes the age as "..., N ms old".
+      const m = AGE.exec(e.text || '');
+      acc.stale.push({ seq: e.seq, time: e.time, age: m ? Number(m[1]) : 0, node: (e.nodes || [])[0] || '' });
+    }
+  }
+  return acc;
+}
+
+/** Return the cumulative hit ratio after each read answered at or before `upToSeq`: [{x, y}]. */
+export function hitRatioSeries(reads, upToSeq) {
+  const points = [];
+  let hits = 0;
+  let n = 0;
+  for (const r of reads) {
+    if (r.seq > upToSeq) break;
+    n += 1;
+    if (r.hit) hits += 1;
+    points.push({ x: r.time, y: hits / n });
+  }
+  return points;
+}
+
+/** Return the stale reads at or before `upToSeq` as [{x: time, y: age in ms}]. */
+export function stalenessSeries(stale, upToSeq) {
+  return stale.filter((s) => s.seq <= upToSeq).map((s) => ({ x: s.time, y: s.age }));
+}
+
+/** Return the figures shown above the charts, at `upToSeq`. */
+export function figures(acc, upToSeq) {
+  const ratio = hitRatioSeries(acc.reads, upToSeq);
+  const stale = stalenessSeries(acc.stale, upToSeq);
+  return {
+    reads: ratio.length,
+    hitRatio: ratio.length ? ratio[ratio.length - 1].y : null,
+    staleReads: stale.length,
+    maxStaleness: stale.reduce((m, s) => Math.max(m, s.y), 0),
+  };
+}
+
+/** Return a linear scale mapping [d0, d1] onto [r0, r1] (a zero-width domain maps to r0). */
+export function linear([d0, d1], [r0, r1]) {
+  const span = d1 - d0;
+  return (v) => (span ? r0 + ((v - d0) / span) * (r1 - r0) : r0);
+}
+
+/** Return a step path through the points (a ratio holds its value until the next read). */
+export function stepPath(points, x, y, endX) {
+  if (!points.length) return '';
+  let d = `M${x(points[0].x).toFixed(1)},${y(points[0].y).toFixed(1)}`;
+  for (let i = 1; i < points.length; i += 1) {
+    d += `H${x(points[i].x).toFixed(1)}V${y(points[i].y).toFixed(1)}`;
+  }
+  return `${d}H${x(Math.max(endX, points[points.length - 1].x)).toFixed(1)}`;
+}
+
+/** Return a round upper bound for an axis showing values up to `max` (at least `floor`). */
+export function niceMax(max, floor = 1) {
+  const value = Math.max(max, floor);
+  const power = 10 ** Math.floor(Math.log10(value));
+  return [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= value);
+}

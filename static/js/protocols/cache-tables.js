@@ -1,0 +1,82 @@
+// The encoding tables of the four cache write policies: how their roles, phases and messages look.
+//
+// One shared look, four tables (the policies share nodes and most messages). Colours are
+// Okabe-Ito, always with a word: a phase is labelled, a message carries its type and key.
+// Reads are blue, writes orange, database traffic black, invalidations and deletes
+// vermillion (they destroy copies), write-back ownership purple, flushes green (dirty data
+// reaching the truth). Dashed lines are answers.
+
+import { PALETTE } from './palette.js';
+import { matrixPanel } from '../panels/cache-matrix.js';
+import { chartsPanel } from '../panels/cache-charts.js';
+
+const ROLES = {
+  client: { label: 'Client', shape: 'circle', short: 'C' },
+  cache: { label: 'Cache', shape: 'square', short: '$' },
+  db: { label: 'Database', shape: 'square', short: 'DB' },
+};
+
+const PHASES = {
+  idle: { colour: PALETTE.sky, label: 'idle' },
+  waiting: { colour: PALETTE.orange, label: 'waiting' },
+  done: { colour: PALETTE.grey, label: 'done' },
+  serving: { colour: PALETTE.green, label: 'serving' },
+  up: { colour: PALETTE.blue, label: 'up' },
+};
+
+const ANSWER = '6 4';
+
+const MESSAGES = {
+  get: { colour: PALETTE.blue, label: 'GET' },
+  get_ok: { colour: PALETTE.blue, label: 'VALUE', dash: ANSWER },
+  put: { colour: PALETTE.orange, label: 'PUT' },
+  put_ok: { colour: PALETTE.orange, label: 'PUT OK', dash: ANSWER },
+  error: { colour: PALETTE.vermillion, label: 'ERROR', dash: ANSWER },
+  db_read: { colour: PALETTE.black, label: 'DB READ' },
+  db_read_ok: { colour: PALETTE.black, label: 'DB VALUE', dash: ANSWER },
+  db_write: { colour: PALETTE.black, label: 'DB WRITE' },
+  db_write_ok: { colour: PALETTE.black, label: 'DB WRITTEN', dash: ANSWER },
+  invalidate: { colour: PALETTE.vermillion, label: 'INVALIDATE' },
+  invalidate_ok: { colour: PALETTE.vermillion, label: 'INVALIDATED', dash: ANSWER },
+  claim: { colour: PALETTE.purple, label: 'CLAIM' },
+  grant: { colour: PALETTE.purple, label: 'GRANT', dash: ANSWER },
+  claim_fail: { colour: PALETTE.vermillion, label: 'CLAIM FAILED', dash: ANSWER },
+  recall: { colour: PALETTE.purple, label: 'RECALL' },
+  recall_ok: { colour: PALETTE.green, label: 'RECALLED', dash: ANSWER },
+  flush: { colour: PALETTE.green, label: 'FLUSH' },
+  flush_ok: { colour: PALETTE.green, label: 'FLUSHED', dash: ANSWER },
+  fill: { colour: PALETTE.sky, label: 'FILL' },
+  delete: { colour: PALETTE.vermillion, label: 'DELETE' },
+  delete_ok: { colour: PALETTE.vermillion, label: 'DELETED', dash: ANSWER },
+};
+
+/** Return a value as the panels write it: null (never written) as the empty-set sign. */
+export function showValue(value) {
+  return value === null || value === undefined ? '∅' : String(value);
+}
+
+/** Return the text drawn on a message: its type, the key and, where it carries one, the value. */
+export function cacheMessageLabel(message) {
+  const base = (MESSAGES[message.type] || {}).label || String(message.type).toUpperCase();
+  const body = message.body || {};
+  if (!body.key) return base;
+  if (message.type === 'get_ok' && body.hit === false && !('value' in body)) return `MISS ${body.key}`;
+  if (message.type === 'get_ok') return `${body.hit ? 'HIT' : 'VALUE'} ${body.key}=${showValue(body.value)}`;
+  if ('value' in body && message.type !== 'get') return `${base} ${body.key}=${showValue(body.value)}`;
+  return `${base} ${body.key}`;
+}
+
+function table(name) {
+  return {
+    name,
+    roleOrder: ['client', 'cache', 'db'],
+    roles: ROLES,
+    phases: PHASES,
+    phaseOrder: { client: ['idle', 'waiting', 'done'], cache: ['serving'], db: ['up'] },
+    messages: MESSAGES,
+    messageLabel: cacheMessageLabel,
+    panels: [matrixPanel, chartsPanel],
+  };
+}
+
+export const CACHE_TABLES = ['cache-write-through', 'cache-write-back', 'cache-write-around', 'cache-aside'].map(table);
