@@ -1,0 +1,156 @@
+// The hash ring panel: the circle with every member's virtual points (a colour and a name per
+// cache), the keys as small dots at their hash, filled when the owner holds them, and, after a
+// join or a leave, the keys that moved ringed in black with the counts "moved: ring N vs modulo M".
+//
+// Plain SVG. The ring and the dots' places are rebuilt only when the view changes (a version
+// bump); each frame only refreshes which dots are filled. Geometry comes from hashring-model.js,
+// which hashes exactly as the simulator does, so a dot sits where the router routes its key.
+
+import { h } from '../dom.js';
+import { PALETTE } from '../protocols/palette.js';
+import {
+  ringView, ringPoints, placedKeys, isCached, onCircle, angleOf, labelPlaces, ownerTable, shares, movedText,
+  ringSignature, MAX_DOTS,
+} from './hashring-model.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const SIZE = { width: 600, height: 800, cx: 300, cy: 290, r: 215 };
+/** The ring on top, the legend below it: a tall drawing keeps its text large in a narrow pane. */
+const MAX_TICKS = 2_000;
+/** Virtual points drawn as ticks at most (8 x 500 would be 4,000 lines); beyond, every n-th. */
+
+export const NODE_COLOURS = {
+  cache1: PALETTE.blue, cache2: PALETTE.orange, cache3: PALETTE.green, cache4: PALETTE.purple,
+  cache5: PALETTE.vermillion, cache6: PALETTE.sky, cache7: PALETTE.black, cache8: PALETTE.yellow,
+};
+
+function s(tag, attrs = {}, text = null) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== null) el.textContent = text;
+  return el;
+}
+
+function tr(t, key, fallback, vars = {}) {
+  const text = t(key, vars);
+  if (text !== key) return text;
+  return fallback.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? String(vars[name]) : all));
+}
+
+/** Build the ring panel inside `el`; return {update(frame)}. */
+export function createHashRing(el, ctx) {
+  const t = ctx.t || ((key) => key);
+  const title = h('p', { class: 'hashring-title', style: 'font-size:1.25rem;font-weight:600;margin:0.3rem 0' });
+  const moved = h('p', { class: 'hashring-moved', style: 'font-size:1.4rem;font-weight:700;margin:0.3rem 0' });
+  const svg = s('svg', { viewBox: `0 0 ${SIZE.width} ${SIZE.height}`, role: 'img', class: 'hashring-svg',
+    style: 'width:100%;max-height:70vh;font-family:inherit' });
+  const ringLayer = s('g');
+  const dotLayer = s('g');
+  const legend = s('g', { transform: `translate(20, ${SIZE.cy + SIZE.r + 70})` });
+  svg.append(s('circle', { cx: SIZE.cx, cy: SIZE.cy, r: SIZE.r, fill: 'none', stroke: PALETTE.grey, 'stroke-width': 2 }),
+    ringLayer, dotLayer, legend);
+  const empty = h('p', { class: 'empty' }, tr(t, 'panel.hashring.empty', 'No ring in this run.'));
+  el.append(title, moved, svg, empty);
+  let signature = null;
+  let dots = [];
+  let lastNodes = null;
+
+  function update(frame) {
+    const snapshot = frame.snapshot;
+    if (snapshot.nodes === lastNodes) return;
+    lastNodes = snapshot.nodes;
+    const view = ringView(snapshot);
+    empty.hidden = Boolean(view);
+    svg.style.display = view ? '' : 'none';
+    if (!view) return;
+    const sig = ringSignature(view);
+    if (sig !== signature) {
+      signature = sig;
+      drawRing(view);
+    }
+    for (const dot of dots) {
+      const cached = isCached(dot.data, view.cached);
+      if (dot.cached !== cached) {
+        dot.cached = cached;
+        dot.el.setAttribute('fill', cached ? NODE_COLOURS[dot.data.owner] || PALETTE.grey : '#FFFFFF');
+      }
+    }
+  }
+
+  function drawRing(view) {
+    title.textContent = tr(t, 'panel.hashring.title', 'View {version} · {placement} · {vnodes} virtual nodes per cache · {keys} keys',
+      { version: view.version, placement: view.placement, vnodes: view.vnodes, keys: view.keys.toLocaleString('en') });
+    moved.textContent = view.last
+      ? `${view.last.op === 'add' ? '+' : '−'} ${view.last.node}: ${movedText(view.last, tr(t, 'panel.hashring.moved', 'moved: ring {ring} vs modulo {modulo}'))}`
+        + ` (${tr(t, 'panel.hashring.ofKeys', 'of {keys} keys', { keys: view.keys.toLocaleString('en') })})`
+      : tr(t, 'panel.hashring.noChange', 'No node has joined or left yet.');
+    drawPoints(view);
+    drawDots(view);
+    drawLegend(view);
+  }
+
+  function drawPoints(view) {
+    const points = ringPoints(view.members, view.vnodes);
+    const step = Math.max(1, Math.ceil(points.length / MAX_TICKS));
+    const ticks = [];
+    points.forEach((p, i) => {
+      if (i % step !== 0) return;
+      const angle = angleOf(p.pos);
+      const [x1, y1] = onCircle(SIZE.cx, SIZE.cy, SIZE.r - 2, angle);
+      const [x2, y2] = onCircle(SIZE.cx, SIZE.cy, SIZE.r + 16, angle);
+      ticks.push(s('line', { x1, y1, x2, y2, stroke: NODE_COLOURS[p.node] || PALETTE.grey, 'stroke-width': 3 }));
+    });
+    for (const { node, angle } of labelPlaces(points)) { // each node named once, beside one of its points
+      const [x, y] = onCircle(SIZE.cx, SIZE.cy, SIZE.r + 40, angle);
+      ticks.push(s('text', { x, y, 'text-anchor': 'middle', 'dominant-baseline': 'middle', 'font-size': 22,
+        'font-weight': 700, fill: '#000', stroke: '#FFF', 'stroke-width': 5, 'paint-order': 'stroke' }, node));
+    }
+    ringLayer.replaceChildren(...ticks);
+  }
+
+  function drawDots(view) {
+    dots = placedKeys(view).map((data, i) => {
+      const r = SIZE.r - 22 - (i % 3) * 12; // three lanes, so neighbouring keys do not hide each other
+      const [cx, cy] = onCircle(SIZE.cx, SIZE.cy, r, data.angle);
+      const colour = NODE_COLOURS[data.owner] || PALETTE.grey;
+      const el = s('circle', { cx, cy, r: data.moved ? 8 : 5, fill: '#FFFFFF', stroke: data.moved ? '#000' : colour,
+        'stroke-width': data.moved ? 3 : 2 });
+      el.append(s('title', {}, `${data.key} → ${data.owner}${data.moved ? ' (moved)' : ''}`));
+      return { data, el, cached: false };
+    });
+    dotLayer.replaceChildren(...dots.map((d) => d.el));
+  }
+
+  function drawLegend(view) {
+    const counts = shares(ownerTable(view.members, view.vnodes, view.placement, view.keys));
+    const rows = Object.keys(NODE_COLOURS).map((node, i) => {
+      const inRing = view.members.includes(node);
+      const share = inRing ? `${(100 * (counts[node] || 0) / view.keys).toFixed(1)}%` : tr(t, 'panel.hashring.standby', 'standby');
+      const g = s('g', { transform: `translate(${(i % 2) * 290}, ${Math.floor(i / 2) * 34})`, opacity: inRing ? 1 : 0.45 });
+      g.append(s('rect', { x: 0, y: -12, width: 22, height: 22, fill: NODE_COLOURS[node], stroke: '#000' }),
+        s('text', { x: 32, y: 5, 'font-size': 22 }, `${node}  ${share}`));
+      return g;
+    });
+    const y = 4 * 34 + 14;
+    const notes = [
+      ['circle', { cx: 10, cy: y, r: 6, fill: PALETTE.grey, stroke: PALETTE.grey, 'stroke-width': 2 }, tr(t, 'panel.hashring.cached', 'key held by its owner')],
+      ['circle', { cx: 10, cy: y + 30, r: 6, fill: '#FFF', stroke: PALETTE.grey, 'stroke-width': 2 }, tr(t, 'panel.hashring.notCached', 'key not cached yet')],
+      ['circle', { cx: 10, cy: y + 60, r: 8, fill: '#FFF', stroke: '#000', 'stroke-width': 3 }, tr(t, 'panel.hashring.movedKey', 'moved by the last change')],
+    ].flatMap(([tag, attrs, text], i) => [s(tag, attrs), s('text', { x: 32, y: y + 30 * i + 6, 'font-size': 20 }, text)]);
+    const sample = view.keys > MAX_DOTS
+      ? [s('text', { x: 290, y: y + 6, 'font-size': 18 }, tr(t, 'panel.hashring.sampled', 'dots: {shown} of {keys} keys',
+        { shown: Math.min(MAX_DOTS, view.keys), keys: view.keys.toLocaleString('en') }))]
+      : [];
+    const totals = view.changes.length > 1
+      ? [s('text', { x: 290, y: y + 36, 'font-size': 18 }, tr(t, 'panel.hashring.total', 'all changes: ring {ring} vs modulo {modulo}',
+        { ring: view.totals.ring.toLocaleString('en'), modulo: view.totals.modulo.toLocaleString('en') }))]
+      : [];
+    legend.replaceChildren(...rows, ...notes, ...sample, ...totals);
+  }
+
+  return { update };
+}
+
+export const ringPanel = {
+  id: 'hashring-ring', labelKey: 'panel.hashring.label', label: 'Hash ring', create: createHashRing,
+};
