@@ -1,0 +1,119 @@
+"""The client side of the lease lock: acquire, trust the lease by one's own clock, release.
+
+Theory of operation
+-------------------
+A client asks the lock service (``acquire {req}``; ``req`` numbers its
+requests) and notes *its own* clock reading when it sent the request
+(``sent_at``). A ``grant {token, lease_ms}`` answering its latest request
+gives it a lease until ``sent_at + lease_ms`` on its own clock: the lease
+began at the lock no earlier than the request left, so with clocks that run
+at the same rate this ends no later than the lock's. A grant answering an
+older request is ignored (the client asks again and the lock re-grants with
+the time left). ``busy {retry_ms}`` means someone else holds the lock: the
+client waits a jittered part of that time and asks again.
+
+Before it acts on its lease the client checks it, by its own clock
+(``now`` is the node's local, possibly skewed, time), keeping a small margin.
+That check is the whole weakness of leases: a client that is paused right
+after it, or whose clock runs slow, acts on a lease the lock has already
+given to someone else. It then releases with its token; a release, or any
+grant it no longer wants, is answered by no one.
+
+Limits: :data:`MAX_ACQUIRES_PER_OP` requests per operation, and
+``max_tries`` unanswered ones in a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from protocols.base import CancelTimer, Context, Effect, Note, Outcome, Receive, Send, SetTimer, State
+from protocols.common.rng import Stream
+from protocols.counters.client import RETRY, current_op, finish_op, gave_up_text, out_of_tries
+from protocols.counters.params import LOCK
+
+MAX_ACQUIRES_PER_OP = 64
+"""Acquire requests per operation (busy answers included) before a client gives the operation up."""
+
+CHECK_MARGIN_MS = 2
+"""A lease with this little time left (by the holder's clock) is treated as expired: the write still has
+to leave the client."""
+
+LEASE_FIELDS: dict[str, Any] = {"req": 0, "acquires": 0, "sent_at": None, "token": None, "lease_until": None}
+"""What a lock client adds to its state; ``token`` and ``lease_until`` are set only while it holds a lease."""
+
+
+def start_acquiring(ctx: Context, state: State, effects: Sequence[Effect], now: int) -> Outcome:
+    """Begin taking the lock for a new operation."""
+    return send_acquire(ctx, {**state, "acquires": 0}, effects, now)
+
+
+def send_acquire(ctx: Context, state: State, effects: Sequence[Effect], now: int) -> Outcome:
+    """Ask the lock service for the lock (again), noting when by this client's clock."""
+    if state["acquires"] >= MAX_ACQUIRES_PER_OP:
+        return finish_op(ctx, state, effects, f"{ctx.node} gives up {current_op(ctx, state)}: "
+                                              f"{state['acquires']} requests for the lock")
+    req = state["req"] + 1
+    state = {**state, "phase": "acquiring", "req": req, "sent_at": now, "tries": state["tries"] + 1,
+             "acquires": state["acquires"] + 1, "token": None, "lease_until": None}
+    return state, [*effects, Send(dest=LOCK, type="acquire", body={"req": req}),
+                   SetTimer(name=RETRY, delay_ms=ctx.params["retry_ms"])]
+
+
+def take_grant(state: State, event: Receive) -> dict[str, Any] | None:
+    """Return the state holding the granted lease, or None if the grant answers an older request."""
+    body = event.message.body
+    if body.get("req") != state["req"]:
+        return None
+    return {**state, "tries": 0, "token": body["token"], "lease_until": state["sent_at"] + body["lease_ms"]}
+
+
+def on_busy(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
+    """Someone else holds the lock: wait part of the time it has left, then ask again."""
+    body = event.message.body
+    if body.get("req") != state["req"]:
+        return state, ()  # An answer to an older request; the latest one is still out.
+    stream = Stream(state["stream"])
+    left = max(1, int(body.get("retry_ms", 1)))
+    wait = stream.between(max(1, left // 2), left) + 1
+    return {**state, "tries": 0, "stream": stream.state}, [SetTimer(name=RETRY, delay_ms=wait)]
+
+
+def acquire_retry(ctx: Context, state: State, event: Any, now: int) -> Outcome:
+    """No answer (or the wait after busy is over): ask again, or give up after too many silences."""
+    if out_of_tries(ctx, state):
+        return finish_op(ctx, state, [], gave_up_text(ctx, state, "lock"))
+    return send_acquire(ctx, state, [], now)
+
+
+def lease_left(state: State, now: int) -> int:
+    """Return how long the lease still lasts by this client's own clock."""
+    return int(state["lease_until"]) - now if state["lease_until"] is not None else 0
+
+
+def lease_valid(state: State, now: int) -> bool:
+    """Say whether this client, by its own clock, still holds its lease (with a small margin)."""
+    return lease_left(state, now) > CHECK_MARGIN_MS
+
+
+def release(state: State) -> tuple[dict[str, Any], list[Effect]]:
+    """Give the lock back and forget the lease."""
+    effects: list[Effect] = []
+    if state["token"] is not None:
+        effects.append(Send(dest=LOCK, type="release", body={"token": state["token"]}))
+    return {**state, "token": None, "lease_until": None}, effects
+
+
+def lease_lost(ctx: Context, state: State, now: int, why: str) -> Outcome:
+    """The lease is gone (expired by this client's clock, or fenced out): release and ask again."""
+    state, effects = release(state)
+    return send_acquire(ctx, {**state, "tries": 0}, [*effects, CancelTimer(name=RETRY), Note(text=why)], now)
+
+
+def unwanted_grant(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
+    """A grant this client is not waiting for (late, duplicated): release it unless it is the one held."""
+    token = event.message.body.get("token")
+    if token == state.get("token"):
+        return state, ()
+    return state, [Send(dest=LOCK, type="release", body={"token": token})]
