@@ -1,0 +1,221 @@
+// Pure computations behind the replicated-counter panels (g-counter, pn-counter, counter-sharded,
+// counter-bft): what the snapshot and the event log say, up to the playhead.
+//
+// Nothing here touches the DOM, so static/js/tests/crdt.test.js checks it with plain logs. The
+// shapes are those of protocols/crdt, protocols/sharded and protocols/bft:
+//   - a CRDT replica's state has `p` (and `n`), vectors replica -> count, and `amnesia`;
+//   - a shard's state has `count`; a Byzantine replica's has `tags` and its phase is its behaviour;
+//   - a client's state has `phase`, `ops`, `acked_inc`, `acked_dec`, `read`, and while reading
+//     a shard's `answers` and `missing`;
+//   - `add` carries `op` (and a BFT `tag`), `read_ok` carries `value`, `count` or `tags`.
+
+export const KINDS = ['p', 'n'];
+
+/** Compare node names by their number, so r10 comes after r9. */
+export function byNumber(a, b) {
+  const na = Number(String(a).replace(/\D+/g, '')) || 0;
+  const nb = Number(String(b).replace(/\D+/g, '')) || 0;
+  return na - nb || String(a).localeCompare(String(b));
+}
+
+/** Return a vector's entries in name order as "3·1·0" (short enough to ride on an arrow). */
+export function vectorText(vector) {
+  return Object.keys(vector || {}).sort(byNumber).map((k) => vector[k]).join('·');
+}
+
+function sum(vector) {
+  return Object.values(vector || {}).reduce((a, b) => a + b, 0);
+}
+
+/** Return a CRDT replica's value: sum of P minus sum of N. */
+export function crdtValue(state) {
+  return sum(state.p) - sum(state.n);
+}
+
+function sameVectors(a, b) {
+  return KINDS.every((k) => {
+    const x = a[k] || {};
+    const y = b[k] || {};
+    return Object.keys({ ...x, ...y }).every((key) => (x[key] || 0) === (y[key] || 0));
+  });
+}
+
+/**
+ * Return the snapshot's CRDT replicas as table rows:
+ * [{name, up, amnesia, value, columns: [replica names], rows: [{kind, cells: [n]}]}].
+ */
+export function vectorTables(snapshot) {
+  const replicas = snapshot.nodes.filter((n) => n.role === 'replica' && n.state && n.state.p);
+  const names = new Set(replicas.map((n) => n.name));
+  for (const n of replicas) for (const k of KINDS) Object.keys(n.state[k] || {}).forEach((key) => names.add(key));
+  const columns = [...names].sort(byNumber);
+  return replicas.map((node) => ({
+    name: node.name,
+    up: node.up,
+    amnesia: Boolean(node.state.amnesia),
+    value: crdtValue(node.state),
+    columns,
+    rows: KINDS.filter((k) => node.state[k]).map((kind) => ({ kind, cells: columns.map((c) => node.state[kind][c] || 0) })),
+  }));
+}
+
+/**
+ * Say whether the running replicas agree: {converged, value, groups}. `groups` lists the
+ * replicas holding each distinct pair of vectors, largest group first (one group: converged).
+ */
+export function convergence(snapshot) {
+  const live = snapshot.nodes.filter((n) => n.role === 'replica' && n.up && n.state && n.state.p);
+  const groups = [];
+  for (const node of live) {
+    const group = groups.find((g) => sameVectors(g.state, node.state));
+    if (group) group.names.push(node.name);
+    else groups.push({ state: node.state, names: [node.name] });
+  }
+  groups.sort((a, b) => b.names.length - a.names.length);
+  return {
+    converged: groups.length <= 1,
+    value: groups.length ? crdtValue(groups[0].state) : null,
+    groups: groups.map((g) => ({ names: g.names, value: crdtValue(g.state) })),
+  };
+}
+
+const MERGES = new Set(['msg:gossip', 'msg:gossip_reply']);
+
+/**
+ * Return the vector cells that changed within `windowMs` before the playhead (event `upToSeq`):
+ * {node: {"p:r2": how}}, how = "merge" (learnt from gossip), "own" (a client's operation) or
+ * "recover". The latest change of a cell wins. Panels light these cells up for a moment.
+ */
+export function recentChanges(events, upToSeq, windowMs = 40) {
+  const marks = {};
+  const last = Math.min(upToSeq, events.length) - 1;
+  if (last < 0) return marks;
+  const since = events[last].time - windowMs;
+  // Backwards from the playhead, only as far as the window reaches: a frame costs what it shows.
+  const recent = [];
+  for (let i = last; i >= 0 && events[i].time >= since; i -= 1) {
+    const e = events[i];
+    if (e.kind === 'state' && e.state && e.state.p) recent.push(i);
+  }
+  for (const i of recent.reverse()) {
+    const e = events[i];
+    const before = previousState(events, i, e.node);
+    if (!before) continue;
+    const how = MERGES.has(e.cause) ? 'merge' : e.cause === 'recover' ? 'recover' : 'own';
+    for (const kind of KINDS) {
+      const now = e.state[kind] || {};
+      const was = before[kind] || {};
+      for (const key of Object.keys({ ...now, ...was })) {
+        if ((now[key] || 0) !== (was[key] || 0)) (marks[e.node] ||= {})[`${kind}:${key}`] = how;
+      }
+    }
+  }
+  return marks;
+}
+
+function previousState(events, index, node) {
+  for (let i = index - 1; i >= 0; i -= 1) {
+    const e = events[i];
+    if (e.kind === 'state' && e.node === node) return e.state;
+  }
+  return null;
+}
+
+/** Return the snapshot's clients: acknowledged increments and decrements, and their reads. */
+export function clientTotals(snapshot) {
+  const clients = snapshot.nodes.filter((n) => n.role === 'client' && n.state);
+  return {
+    inc: clients.reduce((a, n) => a + (n.state.acked_inc || 0), 0),
+    dec: clients.reduce((a, n) => a + (n.state.acked_dec || 0), 0),
+    reads: clients.map((n) => ({ client: n.name, phase: n.state.phase, value: n.state.read ?? null,
+      missing: n.state.missing || [], answers: n.state.answers || {} })),
+  };
+}
+
+// ------------------------------------------------------------------ sharded
+
+/**
+ * Return the sharded counter at the playhead: {shards: [{name, count, up, hot}], total, down,
+ * acked, max, reads}. `total` adds the shares a read can reach now (running shards); `down` names
+ * the others. `hot` marks a shard that counted an increment within `windowMs`.
+ */
+export function shardView(snapshot, events, upToSeq, windowMs = 40) {
+  const hot = new Set();
+  const end = events[Math.min(upToSeq, events.length) - 1];
+  for (let i = Math.min(upToSeq, events.length) - 1; end && i >= 0; i -= 1) {
+    const e = events[i];
+    if (e.time < end.time - windowMs) break;
+    if (e.kind === 'state' && e.cause === 'msg:add' && e.state && typeof e.state.count === 'number') hot.add(e.node);
+  }
+  const shards = snapshot.nodes.filter((n) => n.role === 'shard').sort((a, b) => byNumber(a.name, b.name))
+    .map((n) => ({ name: n.name, count: n.state.count || 0, up: n.up, hot: hot.has(n.name) }));
+  const totals = clientTotals(snapshot);
+  return {
+    shards,
+    total: shards.filter((s) => s.up).reduce((a, s) => a + s.count, 0),
+    down: shards.filter((s) => !s.up).map((s) => s.name),
+    acked: totals.inc,
+    max: Math.max(1, ...shards.map((s) => s.count)),
+    reads: totals.reads.filter((r) => r.phase === 'reading' || r.phase === 'done'),
+  };
+}
+
+// ---------------------------------------------------------------------- bft
+
+/**
+ * Fold the log up to `upToSeq` into the Byzantine counter's picture:
+ * {replicas: [{name, behaviour, stored, reported: {client: n}}], f, quorum, acked, issued,
+ *  reads: [{client, seq, value, low, high, correct}]}.
+ * A read is judged as the history check judges it: between the increments acknowledged before it
+ * began (`low`) and those issued before it ended (`high`).
+ */
+export function bftView(events, upToSeq) {
+  const roles = {};
+  const replicas = {};
+  const phase = {};
+  const acked = {};
+  const issued = {};
+  const low = {};
+  const reads = [];
+  for (const e of events) {
+    if (e.seq > upToSeq) break;
+    if (e.kind === 'start') {
+      roles[e.node] = e.role;
+      if (e.role === 'replica') replicas[e.node] = { name: e.node, behaviour: 'honest', stored: 0, reported: {} };
+    } else if (e.kind === 'state' && roles[e.node] === 'replica') {
+      replicas[e.node].behaviour = e.state.phase;
+      replicas[e.node].stored = (e.state.tags || []).length;
+    } else if (e.kind === 'send' && e.message.type === 'read_ok' && replicas[e.src]) {
+      replicas[e.src].reported[e.dst] = (e.message.body.tags || []).length;
+    } else if (e.kind === 'send' && e.message.type === 'add' && roles[e.src] === 'client') {
+      issued[e.src] = Math.max(issued[e.src] || 0, e.message.body.op || 0);
+    } else if (e.kind === 'state' && roles[e.node] === 'client') {
+      const before = phase[e.node];
+      phase[e.node] = e.state.phase;
+      if (e.state.phase === 'reading' && before !== 'reading') low[e.node] = total(acked);
+      acked[e.node] = e.state.acked_inc || 0;
+      if (e.state.phase === 'done' && before !== 'done' && e.state.read !== null && e.state.read !== undefined) {
+        const high = total(issued);
+        const lo = low[e.node] ?? 0;
+        reads.push({ client: e.node, seq: e.seq, value: e.state.read, low: lo, high,
+          correct: lo <= e.state.read && e.state.read <= high });
+      }
+    }
+  }
+  const list = Object.values(replicas).sort((a, b) => byNumber(a.name, b.name));
+  const f = Math.floor((list.length - 1) / 3);
+  return { replicas: list, f, quorum: 2 * f + 1, acked: total(acked), issued: total(issued), reads };
+}
+
+function total(map) {
+  return Object.values(map).reduce((a, b) => a + b, 0);
+}
+
+/** Return a translator that falls back to the English text, with {name} placeholders filled. */
+export function translator(t) {
+  return (key, english, vars = {}) => {
+    const text = t ? t(key, vars) : key;
+    if (text !== key) return text;
+    return english.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? String(vars[name]) : all));
+  };
+}
