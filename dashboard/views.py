@@ -19,7 +19,7 @@ from dashboard import sessions
 from dashboard.api import ws_url
 from dashboard.models import Session
 from dashboard.protocol_texts import ui_keys
-from protocols import REGISTRY
+from protocols import FAMILIES, REGISTRY
 from protocols.comparisons import available
 from protocols.spec import ProtocolSpec
 
@@ -69,10 +69,12 @@ def landing_strings() -> dict[str, str]:
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
     """Show what the lab is, the protocol catalogue, the start form and the recent sessions."""
-    catalogue = [catalogue_entry(spec) for spec in REGISTRY.values()]
+    families = [{"title": _(title), "entries": [catalogue_entry(spec) for spec in specs]} for title, specs in FAMILIES]
+    catalogue = [entry for family in families for entry in family["entries"]]
     form_catalogue = [{k: entry[k] for k in ("name", "title", "params", "scenarios")} for entry in catalogue]
     return render(request, "landing.html", {
-        "catalogue": catalogue, "form_catalogue": form_catalogue, "landing_strings": landing_strings(),
+        "families": families, "catalogue": catalogue, "form_catalogue": form_catalogue,
+        "landing_strings": landing_strings(),
         "max_owner_length": sessions.MAX_OWNER_LENGTH,
     })
 
