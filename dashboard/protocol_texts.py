@@ -1,4 +1,4 @@
-# ruff: noqa: E501  (the generated lines below hold whole sentences)
+# ruff: noqa: E501, RUF001  (the generated lines below hold whole sentences, typography included)
 """Texts that reach the page from outside the templates, listed so that ``makemessages`` finds them.
 
 protocols/ is pure Python and speaks English; the browser code names its UI
