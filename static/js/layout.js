@@ -17,8 +17,38 @@ export const MIN_SPACING = 64;
 /** Closest two nodes of a row may be: room for a 26 px radius and a gap. */
 /** Up to this many non-leader nodes sit in one row; more go on a ring. */
 
+export const TIER_MIN_GAP = 64;
+/** Vertical room a row of nodes needs below the one above it (a node and its phase label). */
+
+/**
+ * Place nodes in tiers, one row (or more, when crowded) per group of roles, top to bottom, in node
+ * order within a row: clients / caches / database, or control / consumers with their sidecars /
+ * providers with theirs. Return null when fewer than three tiers are present or they do not fit.
+ */
+export function placeTiers(nodes, tiers, { width, height, margin }) {
+  const rows = [];
+  const innerW = Math.max(1, width - 2 * margin);
+  const perRow = Math.max(2, Math.floor(innerW / MIN_SPACING));
+  let present = 0;
+  let placed = 0;
+  for (const roles of tiers) {
+    const members = nodes.filter((n) => roles.includes(n.role));
+    if (members.length) present += 1;
+    placed += members.length;
+    for (let i = 0; i < members.length; i += perRow) rows.push(members.slice(i, i + perRow));
+  }
+  if (present < 3 || placed !== nodes.length) return null; // two tiers, or a role outside them: other layouts
+  const gap = (height - 2 * margin) / (rows.length - 1);
+  if (gap < TIER_MIN_GAP) return null;
+  const places = new Map();
+  rows.forEach((row, r) => spreadRow(row, margin, innerW, margin + r * gap, places));
+  return places;
+}
+
 /** Place nodes for the topology view: {name -> {x, y}} inside width x height. */
-export function placeNodes(nodes, { width, height, roleOrder = [], margin = NODE_RADIUS + 24 }) {
+export function placeNodes(nodes, { width, height, roleOrder = [], tiers = null, margin = NODE_RADIUS + 24 }) {
+  const tiered = placeTiers(nodes, tiers || roleOrder.map((role) => [role]), { width, height, margin });
+  if (tiered) return tiered;
   const rank = (role) => {
     const i = roleOrder.indexOf(role);
     return i < 0 ? roleOrder.length : i;

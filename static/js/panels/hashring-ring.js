@@ -43,7 +43,8 @@ export function createHashRing(el, ctx) {
   const title = h('p', { class: 'hashring-title', style: 'font-size:1.25rem;font-weight:600;margin:0.3rem 0' });
   const moved = h('p', { class: 'hashring-moved', style: 'font-size:1.4rem;font-weight:700;margin:0.3rem 0' });
   const svg = s('svg', { viewBox: `0 0 ${SIZE.width} ${SIZE.height}`, role: 'img', class: 'hashring-svg',
-    style: 'width:100%;max-height:70vh;font-family:inherit' });
+    // Fit the tab (its height less the two lines above): the whole ring is in sight, never scrolled.
+    style: 'display:block;width:100%;height:calc(100% - 5.5rem);min-height:260px;font-family:inherit' });
   const ringLayer = s('g');
   const dotLayer = s('g');
   const legend = s('g', { transform: `translate(20, ${SIZE.cy + SIZE.r + 70})` });

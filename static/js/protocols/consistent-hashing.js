@@ -11,6 +11,8 @@ import { ringPanel } from '../panels/hashring-ring.js';
 export default {
   name: 'consistent-hashing',
   roleOrder: ['client', 'ring', 'cache', 'db'],
+  // The router and the database share a row: three rows fit a small pane, and requests read top-down.
+  tiers: [['client'], ['ring', 'db'], ['cache']],
   roles: {
     client: { label: 'Client', shape: 'circle', short: 'C' },
     ring: { label: 'Ring router', shape: 'square', short: 'R' },

@@ -63,5 +63,7 @@ export function encodingFor(protocol, roles = [], translate = null) {
     phaseOrder(role) { return (table.phaseOrder && table.phaseOrder[role]) || []; },
     /** The protocol's own panels (a cache matrix, a ring, a lock timeline): [{id, labelKey, label, create(el, ctx)}]. */
     panels: table.panels || [],
+    /** Rows of roles for the topology, top to bottom ([[role, ...], ...]); by default one per role. */
+    tiers: table.tiers || null,
   };
 }

@@ -16,6 +16,8 @@ import { ratesPanel } from '../panels/services-rates.js';
 export default {
   name: 'service-mesh',
   roleOrder: ['control', 'consumer', 'consumer-sidecar', 'provider-sidecar', 'provider'],
+  // Each service beside its sidecar: the extra hop reads left to right.
+  tiers: [['control'], ['consumer', 'consumer-sidecar'], ['provider-sidecar', 'provider']],
   roles: {
     control: { label: 'Control plane', shape: 'square', short: 'C' },
     consumer: { label: 'Consumer app', shape: 'square', short: 'U' },

@@ -206,3 +206,19 @@ test('node radius shrinks when nodes crowd, never below the minimum', async () =
   const packed = new Map([['a', { x: 0, y: 0 }], ['b', { x: 5, y: 0 }]]);
   assert.equal(nodeRadius(packed), 16);
 });
+
+test('three or more roles go in tiers, top to bottom in role order, wrapping a crowded tier', async () => {
+  const { placeTiers } = await import('../layout.js');
+  const nodes = [
+    { name: 'c1', role: 'client' }, { name: 'c2', role: 'client' },
+    ...Array.from({ length: 9 }, (_, i) => ({ name: `cache${i + 1}`, role: 'cache' })),
+    { name: 'db', role: 'db' },
+  ];
+  const places = placeTiers(nodes, [['client'], ['cache'], ['db']], { width: 500, height: 600, margin: 40 });
+  const y = (n) => places.get(n).y;
+  assert.ok(y('c1') < y('cache1') && y('cache1') < y('db'));
+  assert.equal(y('c1'), y('c2'));
+  assert.ok(y('cache9') > y('cache1'), 'nine caches do not fit one 420 px row: they wrap');
+  assert.equal(placeTiers(nodes, [['client'], ['cache']], { width: 500, height: 600, margin: 40 }), null, 'db has no tier');
+  assert.equal(placeTiers(nodes, [['client'], ['cache'], ['db']], { width: 500, height: 150, margin: 40 }), null, 'no room');
+});

@@ -78,7 +78,7 @@ export function createTopology(el, ctx) {
     }
     // Room for the phase label under the bottom row, less above the top one.
     const many = nodes.length > 8;
-    const shifted = placeNodes(nodes, { width: size.width, height: size.height - (many ? 34 : 22), roleOrder: encoding.roleOrder, margin: many ? 40 : 52 });
+    const shifted = placeNodes(nodes, { width: size.width, height: size.height - (many ? 34 : 22), roleOrder: encoding.roleOrder, tiers: encoding.tiers, margin: many ? 40 : 52 });
     places = new Map([...shifted].map(([n, p]) => [n, { x: p.x, y: p.y - 4 }]));
     R = nodeRadius(places);
     svg.classed('crowded', crowded());
