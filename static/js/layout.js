@@ -17,7 +17,7 @@ export const MIN_SPACING = 64;
 /** Closest two nodes of a row may be: room for a 26 px radius and a gap. */
 /** Up to this many non-leader nodes sit in one row; more go on a ring. */
 
-export const TIER_MIN_GAP = 64;
+export const TIER_MIN_GAP = 88;
 /** Vertical room a row of nodes needs below the one above it (a node and its phase label). */
 
 /**
