@@ -17,6 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+PURE = ("tests/protocols", "tests/sim")
+"""Test folders that touch no server: safe to spread over processes."""
+
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/protolab_ci"
 """The CI machine's PostgreSQL (trust auth); pytest-django creates and drops test_protolab_ci."""
 
@@ -50,7 +53,12 @@ def main() -> None:
     step("ruff", [str(VENV_BIN / "ruff"), "check", "."])
     step("mypy (protocols/, strict)", [str(VENV_BIN / "mypy")])
     sqlite = {"DATABASE_URL": ""}  # Settings fall back to SQLite in the test var dir.
-    step("pytest (SQLite)", [sys.executable, "-m", "pytest", *pytest_args], sqlite)
+    # The pure tests (protocols, engine, checker, explorer: about 2,000, CPU-bound, no server) run in
+    # parallel on every core; the rest start servers of their own and run one at a time.
+    step("pytest (pure, in parallel)", [sys.executable, "-m", "pytest", "-n", "auto",
+                                        *PURE, *pytest_args], sqlite)
+    step("pytest (SQLite: web, live stack, browser)",
+         [sys.executable, "-m", "pytest", *(f"--ignore={path}" for path in PURE), *pytest_args], sqlite)
     if (ROOT / "package.json").exists():
         node = shutil.which("node")
         if node is None:
