@@ -110,10 +110,12 @@ def apply_step(session_id: str, generation: int, step: int, command: dict[str, A
         forget_engine(session_id, generation)
         return {"result": "duplicate"}
     hot = hotstate.snapshot(engine, generation, placement(engine, _workers()))
+    # Watchers first: the log is safe in the database, and the first event of a step is what a class
+    # waits for (bench/live.py (a)). A ping answered in between reports the older seq: harmless.
+    broadcast.events(session_id, generation, events, hot)
     hotstate.store(session_id, hot)
     if engine.done and session.status == "live":
         Session.objects.filter(id=session_id, status="live").update(status="done")
-    broadcast.events(session_id, generation, events, hot)
     return {"result": "applied", "events": len(events), "seq": engine.seq}
 
 
