@@ -26,15 +26,26 @@ MAX_EVENTS_PER_FRAME = 500
 """Events in one websocket frame: keeps a frame well under Daphne's 1 MiB limit."""
 
 
-def send(session_id: str, message: dict[str, Any]) -> None:
-    """Send one message to every socket watching a session (at most once)."""
+def send(session_id: str, message: dict[str, Any], hot: dict[str, Any] | None = None) -> None:
+    """Send one message to every socket watching a session (at most once); then store ``hot``, if given.
+
+    Both go in one round trip (a pipeline): publishing first, so the watchers
+    hear of a step before anything else is done for it.
+    """
+    pipe = hotstate.client().pipeline(transaction=False)
+    pipe.publish(hub.channel(session_id), hub.encode(message))
+    if hot is not None:
+        hotstate.store(session_id, hot, pipe)
     try:
-        hotstate.client().publish(hub.channel(session_id), hub.encode(message))
+        pipe.execute()
     except RedisError as exc:  # The log is in the database: watchers catch up when Redis is back.
         log.warning("could not publish to session %s: %s", session_id, exc)
+        if hot is not None:
+            raise  # The hot state must not silently lag: the task fails, the controller re-plans.
 
 
-def events(session_id: str, generation: int, batch: list[dict[str, Any]], hot: dict[str, Any]) -> None:
+def events(session_id: str, generation: int, batch: list[dict[str, Any]], hot: dict[str, Any],
+           then_store_hot: bool = False) -> None:
     """Publish a step's events (split into frames), the last frame carrying the hot state after them.
 
     The websocket frames are encoded here, once, not once per watcher: with
@@ -48,9 +59,10 @@ def events(session_id: str, generation: int, batch: list[dict[str, Any]], hot: d
         message: dict[str, Any] = {"type": "lab.events", "generation": generation}
         if chunk:
             message.update(first=chunk[0]["seq"], last=chunk[-1]["seq"], text=events_frame(generation, chunk))
-        if index == len(chunks or [[]]) - 1:
+        last = index == len(chunks or [[]]) - 1
+        if last:
             message["hot_json"] = json.dumps(hot, ensure_ascii=False)
-        send(session_id, message)
+        send(session_id, message, hot if last and then_store_hot else None)
 
 
 def events_frame(generation: int, events: list[dict[str, Any]]) -> str:

@@ -38,6 +38,12 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) 
 return 0
 """
 
+_ENQUEUE = """
+if redis.call('llen', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+return redis.call('rpush', KEYS[1], ARGV[1])
+"""
+"""Queue a command unless the queue is full, in one round trip (a step's latency is mostly round trips)."""
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -62,9 +68,9 @@ class Runner(Protocol):
 def submit(session_id: str, command: dict[str, Any], runner: Runner) -> bool:
     """Queue a validated command behind any others; False if the queue is full."""
     r = hotstate.client()
-    if r.llen(hotstate.key(session_id, "queue")) >= MAX_QUEUED_COMMANDS:
+    if not r.eval(_ENQUEUE, 1, hotstate.key(session_id, "queue"), json.dumps(command, sort_keys=True),
+                  MAX_QUEUED_COMMANDS):
         return False
-    r.rpush(hotstate.key(session_id, "queue"), json.dumps(command, sort_keys=True))
     kick(session_id, runner)
     return True
 
@@ -136,13 +142,19 @@ def _next_plan(session_id: str, token: str) -> Plan | None:
     if session is None or session.status == "failed":
         hotstate.client().delete(hotstate.key(session_id, "queue"))
         return None
-    hot = stepper.hot_or_rebuild(session)
-    raw = hotstate.client().lpop(hotstate.key(session_id, "queue"))
+    # One round trip for the hot state, the next queued command and the play state.
+    pipe = hotstate.client().pipeline(transaction=False)
+    pipe.get(hotstate.key(session_id, "hot")).lpop(hotstate.key(session_id, "queue"))
+    pipe.get(hotstate.key(session_id, "play"))
+    hot_raw, raw, play_raw = pipe.execute()
+    hot = hotstate.decode_hot(hot_raw)
+    if hot is None or hot.get("generation") != session.generation:
+        hot = stepper.hot_or_rebuild(session)
     batch, countdown = 1, 0.0
     if raw is not None:
         command = json.loads(raw)
     else:
-        play = hotstate.play_state(session_id)
+        play = hotstate.decode_play(play_raw)
         if not play["playing"] or hot["done"]:
             return None
         command = {"cmd": "step"}
@@ -175,8 +187,7 @@ def execute(plan: Plan, runner: Runner) -> dict[str, Any]:
     """Run a dispatched plan (in whichever process got it), then release and kick the next."""
     r = hotstate.client()
     tries_key = hotstate.key(plan.session_id, f"tries:{plan.generation}:{plan.step}")
-    tries = int(r.incr(tries_key))
-    r.expire(tries_key, 3600)
+    tries, _ = r.pipeline(transaction=False).incr(tries_key).expire(tries_key, 3600).execute()
     try:
         if tries > MAX_DELIVERIES:
             session = Session.objects.filter(id=plan.session_id).first()

@@ -77,20 +77,28 @@ def snapshot(engine: Engine, generation: int, placement: dict[str, int]) -> dict
     }
 
 
-def store(session_id: str, hot: dict[str, Any]) -> None:
-    """Save a session's hot state."""
-    client().set(key(session_id, "hot"), json.dumps(hot, sort_keys=True))
+def store(session_id: str, hot: dict[str, Any], via: Any = None) -> None:
+    """Save a session's hot state (``via``: a pipeline to queue the write on)."""
+    (via or client()).set(key(session_id, "hot"), json.dumps(hot, sort_keys=True))
 
 
 def load(session_id: str) -> dict[str, Any] | None:
     """Return a session's hot state, or None if Redis has lost it."""
-    raw = client().get(key(session_id, "hot"))
+    return decode_hot(client().get(key(session_id, "hot")))
+
+
+def decode_hot(raw: bytes | None) -> dict[str, Any] | None:
+    """Decode a stored hot state (None if Redis has lost it)."""
     return json.loads(raw) if raw else None
 
 
 def play_state(session_id: str) -> dict[str, Any]:
     """Return whether the session is playing and at what speed."""
-    raw = client().get(key(session_id, "play"))
+    return decode_play(client().get(key(session_id, "play")))
+
+
+def decode_play(raw: bytes | None) -> dict[str, Any]:
+    """Decode a stored play state (paused at the default speed when there is none)."""
     return json.loads(raw) if raw else {"playing": False, "speed": DEFAULT_SPEED}
 
 

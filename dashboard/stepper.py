@@ -55,10 +55,18 @@ def fresh_engine(session: Session) -> tuple[Engine, list[dict[str, Any]]]:
     return engine, engine.drain()
 
 
-def load_engine(session: Session) -> Engine:
-    """Return the session's engine at its latest stored step (cached, caught up from the database)."""
+def load_engine(session: Session, before_step: int | None = None) -> Engine:
+    """Return the session's engine at its latest stored step (cached, caught up from the database).
+
+    ``before_step``: the step about to run. A cached engine exactly one step
+    behind it is current (one step is in flight per session, and an engine is
+    cached only after its step is stored), so the database is not asked.
+    """
     cache_key = (session.id, session.generation)
     engine = _cache.pop(cache_key, None)
+    if engine is not None and before_step is not None and engine.step_no == before_step - 1:
+        _cache[cache_key] = engine
+        return engine
     stored = SessionCommand.objects.filter(session=session, generation=session.generation)
     last = stored.order_by("-step").values_list("step", flat=True).first() or 0
     if engine is None or engine.step_no > last:
@@ -82,7 +90,17 @@ def apply_step(session_id: str, generation: int, step: int, command: dict[str, A
     session = Session.objects.filter(id=session_id).first()
     if session is None or session.generation != generation or session.status == "failed":
         return {"result": "stale"}
-    engine = load_engine(session)
+    try:
+        return _apply(session, step, command, batch, ran_on)
+    except BaseException:
+        # Whatever went wrong, the cached engine may be ahead of the database: never trust it again.
+        forget_engine(session_id, generation)
+        raise
+
+
+def _apply(session: Session, step: int, command: dict[str, Any], batch: int, ran_on: str | None) -> dict[str, Any]:
+    session_id, generation = session.id, session.generation
+    engine = load_engine(session, before_step=step)
     if engine.step_no >= step:
         return {"result": "duplicate"}  # A redelivered task: this step is already stored.
     commands: list[dict[str, Any]] = []
@@ -101,6 +119,7 @@ def apply_step(session_id: str, generation: int, step: int, command: dict[str, A
         forget_engine(session_id, generation)  # The engine refused before changing anything; be sure.
         return {"result": "refused", "code": exc.code, "message": exc.text}
     except ProtocolError as exc:
+        forget_engine(session_id, generation)
         fail(session, f"protocol error at step {step}: {exc}")
         return {"result": "failed", "message": str(exc)}
     stamp = ran_on or where()
@@ -110,10 +129,9 @@ def apply_step(session_id: str, generation: int, step: int, command: dict[str, A
         forget_engine(session_id, generation)
         return {"result": "duplicate"}
     hot = hotstate.snapshot(engine, generation, placement(engine, _workers()))
-    # Watchers first: the log is safe in the database, and the first event of a step is what a class
-    # waits for (bench/live.py (a)). A ping answered in between reports the older seq: harmless.
-    broadcast.events(session_id, generation, events, hot)
-    hotstate.store(session_id, hot)
+    # Watchers first, in the same round trip as the hot state: the log is safe in the database, and
+    # the first event of a step is what a class waits for (bench/live.py (a)).
+    broadcast.events(session_id, generation, events, hot, then_store_hot=True)
     if engine.done and session.status == "live":
         Session.objects.filter(id=session_id, status="live").update(status="done")
     return {"result": "applied", "events": len(events), "seq": engine.seq}

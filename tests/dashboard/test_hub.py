@@ -48,7 +48,7 @@ def test_a_full_inbox_drops_the_newest_and_counts_it():
 @pytest.mark.parametrize("size", [1, 600, 1200])
 def test_a_step_is_one_message_with_frames_encoded_once(monkeypatch, size):
     sent = []
-    monkeypatch.setattr(broadcast, "send", lambda session_id, message: sent.append(message))
+    monkeypatch.setattr(broadcast, "send", lambda session_id, message, hot=None: sent.append(message))
     events = [{"seq": n, "kind": "note"} for n in range(1, size + 1)]
     broadcast.events("s", 3, events, {"seq": size})
     frames = [json.loads(m["text"]) for m in sent]

@@ -77,6 +77,34 @@ def test_a_redelivered_step_is_not_applied_twice():
     assert SessionCommand.objects.filter(session=session).count() == 1
 
 
+def test_a_step_whose_write_fails_is_applied_again_from_the_database_not_from_the_cache(monkeypatch):
+    """The cached engine is trusted without asking the database only when its step is stored."""
+    from django.db import OperationalError
+
+    from dashboard import stepper
+
+    session, _ = sessions.create("two-phase-commit", {"participants": 2}, seed=3)
+    assert stepper.apply_step(session.id, session.generation, 1, {"cmd": "step"})["result"] == "applied"
+
+    def broken(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(stepper, "_persist", broken)
+    with pytest.raises(OperationalError):
+        stepper.apply_step(session.id, session.generation, 2, {"cmd": "step"})
+    monkeypatch.undo()
+    # The engine did run step 2 in memory before the write failed: had it stayed cached, step 2 would now
+    # look done ("duplicate") and be lost.
+    assert stepper.apply_step(session.id, session.generation, 2, {"cmd": "step"})["result"] == "applied"
+    for step in range(3, 8):
+        stepper.apply_step(session.id, session.generation, step, {"cmd": "step"})
+    engine = Engine(get_protocol("two-phase-commit"), {"participants": 2}, seed=3, record=True)
+    engine.drain()
+    for _ in range(7):
+        engine.apply({"cmd": "step"})
+    assert strip_where(sessions.trace(session)["events"]) == engine.log
+
+
 def test_reset_starts_a_new_generation_and_keeps_history():
     session, _ = sessions.create("two-phase-commit", {"participants": 2}, seed=3)
     controller.submit(session.id, {"cmd": "step"}, InProcessRunner())
