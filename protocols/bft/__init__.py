@@ -61,7 +61,7 @@ from protocols.bft.scenarios import SCENARIOS
 from protocols.bft.table import TABLE
 from protocols.crdt import clients
 from protocols.crdt.detectors import read_within_bounds
-from protocols.crdt.summary import client_reads, client_totals, duplicates_rejected, messages_per_op
+from protocols.crdt.summary import client_reads, client_totals, duplicates_rejected, messages_sent, outcome_figures
 from protocols.spec import Param, ProtocolSpec
 
 PARAMS = (
@@ -106,12 +106,8 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
         "reads_correct": finished - wrong,
         "reads_wrong": wrong,
         "reads_undecided": len(states) - finished,
-        "lost_updates": lost,
-        "stale_writes_accepted": 0,
-        "stale_writes_rejected": duplicates_rejected(events),
-        "convergence_time": None,
-        "messages_per_op": messages_per_op(events),
-        "messages_sent": sum(1 for e in events if e["kind"] == "send"),
+        **outcome_figures(events, lost=lost, rejected=duplicates_rejected(events)),
+        "messages_sent": messages_sent(events),
     }
 
 

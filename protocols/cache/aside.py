@@ -43,24 +43,23 @@ from typing import Any
 
 from protocols.base import ANY_PHASE, Context, Effect, Outcome, Receive, Send, SetTimer, State, Transition
 from protocols.cache import client as cl
-from protocols.cache import detectors, scenarios, summary
+from protocols.cache import detectors, scenarios
 from protocols.cache import table as t
 from protocols.cache.common import (
     CACHE,
     CLIENT,
     COMMON_PARAMS,
     DB_NODE,
-    ROLES,
     empty_cache,
     fill_allowed,
     put_entry,
     raise_seen,
-    topology,
     without,
 )
 from protocols.cache.db import initial_db
+from protocols.cache.policy import policy_spec
 from protocols.cache.proxy import cache_recover, drop_victim, make_room
-from protocols.spec import Param, ProtocolSpec
+from protocols.spec import Param
 
 ANSWERS = ("get_ok", "db_read_ok", "db_write_ok", "delete_ok")
 """What a cache-aside client hears back: from the cache and from the database."""
@@ -213,18 +212,15 @@ PARAMS = (
           help="With delayed-double-delete: how long the writer waits before deleting the key again."),
 )
 
-SPEC = ProtocolSpec(
+SPEC = policy_spec(
     name="cache-aside",
     title="Cache-aside (lazy loading)",
     summary="The application fills the cache on a miss and deletes the key on a write; a racing fill can go stale.",
     theory=__doc__ or "",
-    roles=ROLES,
     params=PARAMS,
     table=TABLE,
-    topology=topology,
     initial_state=initial_state,
     invariants=(detectors.ACK_IMPLIES_DB, detectors.STALE_READ, detectors.LOST_WRITE),
     scenarios=scenarios.ASIDE,
-    summarize=summary.summarize,
-    explore_params={"clients": 2, "caches": 1, "keys": 1, "ops_per_client": 1, "think_ms": 0},
+    explore_caches=1,
 )

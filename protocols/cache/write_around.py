@@ -30,13 +30,13 @@ from __future__ import annotations
 from typing import Any
 
 from protocols.base import Context, Outcome, Receive, Send, State, Transition
-from protocols.cache import detectors, scenarios, summary
+from protocols.cache import detectors, scenarios
 from protocols.cache import table as t
 from protocols.cache.client import initial_client
-from protocols.cache.common import CACHE, COMMON_PARAMS, DB_NODE, ROLES, empty_cache, raise_seen, reply_to, topology
+from protocols.cache.common import CACHE, COMMON_PARAMS, DB_NODE, empty_cache, raise_seen, reply_to
 from protocols.cache.common import without as drop_entry
 from protocols.cache.db import echo_of, initial_db
-from protocols.spec import ProtocolSpec
+from protocols.cache.policy import policy_spec
 
 
 def initial_state(ctx: Context) -> dict[str, Any]:
@@ -77,18 +77,14 @@ def rows() -> list[Transition]:
 
 TABLE = t.build(rows())
 
-SPEC = ProtocolSpec(
+SPEC = policy_spec(
     name="cache-write-around",
     title="Write-around cache",
     summary="Writes bypass the cache and invalidate the writer's copy; caches fill only on read misses.",
     theory=__doc__ or "",
-    roles=ROLES,
     params=COMMON_PARAMS,
     table=TABLE,
-    topology=topology,
     initial_state=initial_state,
     invariants=(detectors.ACK_IMPLIES_DB, detectors.STALE_READ, detectors.LOST_WRITE),
     scenarios=scenarios.WRITE_AROUND,
-    summarize=summary.summarize,
-    explore_params={"clients": 2, "caches": 2, "keys": 1, "ops_per_client": 1, "think_ms": 0},
 )

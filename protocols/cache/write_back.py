@@ -38,14 +38,15 @@ from __future__ import annotations
 from typing import Any
 
 from protocols.base import ANY_PHASE, Context, Effect, Outcome, Receive, Send, SetTimer, State, Transition
-from protocols.cache import detectors, scenarios, summary
+from protocols.cache import detectors, scenarios
 from protocols.cache import table as t
 from protocols.cache import write_back_db as wdb
 from protocols.cache.client import initial_client
-from protocols.cache.common import CACHE, COMMON_PARAMS, DB, DB_NODE, ROLES, empty_cache, put_entry, topology, touch
+from protocols.cache.common import CACHE, COMMON_PARAMS, DB, DB_NODE, empty_cache, put_entry, touch
 from protocols.cache.db import db_read
+from protocols.cache.policy import policy_spec
 from protocols.cache.proxy import make_read_ok, make_room
-from protocols.spec import Param, ProtocolSpec
+from protocols.spec import Param
 
 MAX_QUEUED = 8
 """Writes one cache holds for a key while it waits for ownership; more are refused at once."""
@@ -240,18 +241,14 @@ PARAMS = (
           help="How often a cache writes its dirty entries back to the database."),
 )
 
-SPEC = ProtocolSpec(
+SPEC = policy_spec(
     name="cache-write-back",
     title="Write-back cache",
     summary="Writes are acknowledged from the cache and flushed later; a cache crash loses dirty writes.",
     theory=__doc__ or "",
-    roles=ROLES,
     params=PARAMS,
     table=TABLE,
-    topology=topology,
     initial_state=initial_state,
     invariants=(detectors.SINGLE_DIRTY, detectors.STALE_READ, detectors.LOST_WRITE),
     scenarios=scenarios.WRITE_BACK,
-    summarize=summary.summarize,
-    explore_params={"clients": 2, "caches": 2, "keys": 1, "ops_per_client": 1, "think_ms": 0},
 )

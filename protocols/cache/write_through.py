@@ -35,26 +35,25 @@ from __future__ import annotations
 from typing import Any
 
 from protocols.base import CancelTimer, Context, Effect, Outcome, Receive, Send, SetTimer, State, Transition
-from protocols.cache import detectors, scenarios, summary
+from protocols.cache import detectors, scenarios
 from protocols.cache import table as t
 from protocols.cache.client import initial_client
 from protocols.cache.common import (
     CACHE,
     COMMON_PARAMS,
     DB_NODE,
-    ROLES,
     empty_cache,
     fill_allowed,
     peers,
     put_entry,
     raise_seen,
     reply_to,
-    topology,
     without,
 )
 from protocols.cache.db import echo_of, initial_db
+from protocols.cache.policy import policy_spec
 from protocols.cache.proxy import drop_victim, make_room
-from protocols.spec import Param, ProtocolSpec
+from protocols.spec import Param
 
 
 def initial_state(ctx: Context) -> dict[str, Any]:
@@ -166,18 +165,14 @@ PARAMS = (
           help="On a write, 'broadcast' makes every other cache drop its copy before the write is acknowledged."),
 )
 
-SPEC = ProtocolSpec(
+SPEC = policy_spec(
     name="cache-write-through",
     title="Write-through cache",
     summary="Writes reach the database before they are acknowledged; other caches may still serve old copies.",
     theory=__doc__ or "",
-    roles=ROLES,
     params=PARAMS,
     table=TABLE,
-    topology=topology,
     initial_state=initial_state,
     invariants=(detectors.ACK_IMPLIES_DB, detectors.STALE_READ, detectors.LOST_WRITE),
     scenarios=scenarios.WRITE_THROUGH,
-    summarize=summary.summarize,
-    explore_params={"clients": 2, "caches": 2, "keys": 1, "ops_per_client": 1, "think_ms": 0},
 )

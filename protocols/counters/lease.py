@@ -124,33 +124,13 @@ def send_write(ctx: Context, state: State, event: Any = None, now: int = 0) -> O
                    SetTimer(name=cl.RETRY, delay_ms=ctx.params["retry_ms"])]
 
 
-def written(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
-    """The write is in: release the lock, think, then the next one."""
-    if event.message.body.get("op") != cl.current_op(ctx, state):
-        return state, ()  # A late acknowledgement of an earlier write.
-    state, effects = lc.release(state)
-    return cl.finish_op(ctx, state, effects)
-
-
-def refused(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
-    """Fenced out: the store has seen a newer token. Take the lock again and redo the write."""
-    body = event.message.body
-    if body.get("op") != cl.current_op(ctx, state) or body.get("token") != state["token"]:
-        return state, ()  # A refusal of an earlier attempt.
-    return lc.lease_lost(ctx, state, now, f"the store refused token {body['token']} (it has seen "
-                                          f"{body['max_token']}): {ctx.node} takes the lock again")
-
-
 def write_retry(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """No acknowledgement: write again, or release and give the write up."""
-    if cl.out_of_tries(ctx, state):
-        state, effects = lc.release(state)
-        return cl.finish_op(ctx, state, effects, cl.gave_up_text(ctx, state, "write"))
-    return send_write(ctx, state)
+    return lc.ask_again_or_release(ctx, state, "write", send_write)
 
 
 LATE = "a late or duplicated answer to a request this client has finished with"
-C, S = "client", "store"
+C = "client"
 
 TABLE = TransitionTable([
     Transition(role=C, phase="thinking", on="start", to=NEXT, handler=cl.client_start),
@@ -160,8 +140,8 @@ TABLE = TransitionTable([
     Transition(role=C, phase="acquiring", on="timer:retry", to=RETRIED, handler=lc.acquire_retry),
     Transition(role=C, phase="holding", on="timer:work", to=("committing", *RETRIED), handler=check_lease),
     Transition(role=C, phase="committing", on="timer:write", to=("writing",), handler=send_write),
-    Transition(role=C, phase="writing", on="msg:write_ok", to=("writing", *NEXT), handler=written),
-    Transition(role=C, phase="writing", on="msg:error", to=("writing", *RETRIED), handler=refused),
+    Transition(role=C, phase="writing", on="msg:write_ok", to=("writing", *NEXT), handler=lc.written),
+    Transition(role=C, phase="writing", on="msg:error", to=("writing", *RETRIED), handler=lc.refused),
     Transition(role=C, phase="writing", on="timer:retry", to=("writing", *NEXT), handler=write_retry),
     Transition(role=C, phase=ANY_PHASE, on="msg:grant", to=CLIENT_PHASES, handler=lc.unwanted_grant,
                why="a grant this client no longer waits for: give it back unless it is the lease held"),
@@ -170,9 +150,7 @@ TABLE = TransitionTable([
     Transition(role=C, phase=ANY_PHASE, on="msg:error", to=CLIENT_PHASES, why=LATE),
     Transition(role=C, phase=ANY_PHASE, on="recover", to=NEXT, handler=cl.client_recover),
     *lock_rows(),
-    Transition(role=S, phase="serving", on="start", to=("serving",), why="the store waits for requests"),
-    Transition(role=S, phase="serving", on="msg:write", to=("serving",), handler=st.store_write_log),
-    Transition(role=S, phase=ANY_PHASE, on="recover", to=("serving",), handler=st.store_recover),
+    *st.store_rows("log"),
 ])
 
 

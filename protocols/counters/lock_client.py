@@ -25,7 +25,7 @@ Limits: :data:`MAX_ACQUIRES_PER_OP` requests per operation, and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from protocols.base import CancelTimer, Context, Effect, Note, Outcome, Receive, Send, SetTimer, State
@@ -117,3 +117,29 @@ def unwanted_grant(ctx: Context, state: State, event: Receive, now: int) -> Outc
     if token == state.get("token"):
         return state, ()
     return state, [Send(dest=LOCK, type="release", body={"token": token})]
+
+
+def written(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
+    """The write is in: release the lock, think, then the next operation."""
+    if event.message.body.get("op") != current_op(ctx, state):
+        return state, ()  # A late acknowledgement of an earlier write.
+    state, effects = release(state)
+    return finish_op(ctx, state, effects)
+
+
+def refused(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
+    """Fenced out: the store has seen a newer token. Take the lock again and redo the operation."""
+    body = event.message.body
+    if body.get("op") != current_op(ctx, state) or body.get("token") != state["token"]:
+        return state, ()  # A refusal of an earlier attempt.
+    return lease_lost(ctx, state, now, f"the store refused token {body['token']} (it has seen "
+                                       f"{body['max_token']}): {ctx.node} takes the lock again")
+
+
+def ask_again_or_release(ctx: Context, state: State, asked: str,
+                         ask: Callable[[Context, State], Outcome]) -> Outcome:
+    """Ask the store again, or release the lock and give the operation up after ``max_tries`` silences."""
+    if out_of_tries(ctx, state):
+        state, effects = release(state)
+        return finish_op(ctx, state, effects, gave_up_text(ctx, state, asked))
+    return ask(ctx, state)

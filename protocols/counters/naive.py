@@ -94,7 +94,7 @@ def write_retry(ctx: Context, state: State, event: Any, now: int) -> Outcome:
 
 
 LATE = "a late or duplicated answer to a request this client has finished with"
-C, S = "client", "store"
+C = "client"
 
 TABLE = TransitionTable([
     Transition(role=C, phase="thinking", on="start", to=NEXT, handler=cl.client_start),
@@ -106,10 +106,7 @@ TABLE = TransitionTable([
     Transition(role=C, phase=ANY_PHASE, on="msg:read_ok", to=CLIENT_PHASES, why=LATE),
     Transition(role=C, phase=ANY_PHASE, on="msg:write_ok", to=CLIENT_PHASES, why=LATE),
     Transition(role=C, phase=ANY_PHASE, on="recover", to=NEXT, handler=cl.client_recover),
-    Transition(role=S, phase="serving", on="start", to=("serving",), why="the store waits for requests"),
-    Transition(role=S, phase="serving", on="msg:read", to=("serving",), handler=st.store_read),
-    Transition(role=S, phase="serving", on="msg:write", to=("serving",), handler=st.store_write_register),
-    Transition(role=S, phase=ANY_PHASE, on="recover", to=("serving",), handler=st.store_recover),
+    *st.store_rows("register"),
 ])
 
 

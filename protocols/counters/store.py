@@ -21,7 +21,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocols.base import Context, Effect, Note, Outcome, Persist, Receive, Recover, Send, State
+from protocols.base import (
+    ANY_PHASE,
+    Context,
+    Effect,
+    Note,
+    Outcome,
+    Persist,
+    Receive,
+    Recover,
+    Send,
+    State,
+    Transition,
+)
 
 STALE_TOKEN = "stale_token"
 """Error code of a refused write: definite, the write was not applied."""
@@ -115,3 +127,16 @@ def store_recover(ctx: Context, state: State, event: Recover, now: int) -> Outco
                                                             if r.get("type") == "fence"]
         state = {**state, "max_token": max(tokens, default=0)}
     return state, [Note(text="store recovers its data from the log")]
+
+
+def store_rows(kind: str) -> list[Transition]:
+    """Return the store's rows of a transition table: a register answers reads and writes, a log takes writes."""
+    serving = ("serving",)
+    rows = [Transition(role="store", phase="serving", on="start", to=serving, why="the store waits for requests")]
+    if kind == "register":
+        rows += [Transition(role="store", phase="serving", on="msg:read", to=serving, handler=store_read),
+                 Transition(role="store", phase="serving", on="msg:write", to=serving, handler=store_write_register)]
+    else:
+        rows.append(Transition(role="store", phase="serving", on="msg:write", to=serving, handler=store_write_log))
+    rows.append(Transition(role="store", phase=ANY_PHASE, on="recover", to=serving, handler=store_recover))
+    return rows

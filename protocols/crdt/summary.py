@@ -49,6 +49,18 @@ def duplicates_rejected(events: Events) -> int:
                and e["message"]["body"].get("applied") is False)
 
 
+def messages_sent(events: Events) -> int:
+    """Count every message sent in the run, answers and gossip included."""
+    return sum(1 for e in events if e["kind"] == "send")
+
+
+def outcome_figures(events: Events, *, lost: int, rejected: int, converged: int | None = None) -> dict[str, Any]:
+    """Return the figures every counter of the family reports after its reads: losses, fencing, cost per op."""
+    # No counter of the family writes under a stale lease, so none ever accepts a stale write.
+    return {"lost_updates": lost, "stale_writes_accepted": 0, "stale_writes_rejected": rejected,
+            "convergence_time": converged, "messages_per_op": messages_per_op(events)}
+
+
 def convergence_time(events: Events, nodes: Iterable[str], key: Callable[[Mapping[str, Any]], Any]) -> int | None:
     """Return virtual ms from the last heal (or recovery) until ``nodes`` last came to agree, or None.
 
@@ -113,11 +125,8 @@ def crdt_summary(trace: Mapping[str, Any]) -> dict[str, Any]:
         "final_values": {r: (counter_value(final[r]["state"]["p"], final[r]["state"].get("n"))
                              if final[r]["up"] else None) for r in replicas},
         "reads": client_reads(final),
-        "lost_updates": lost,
-        "stale_writes_accepted": 0,
-        "stale_writes_rejected": stale,
-        "convergence_time": convergence_time(events, replicas, lambda s: [s.get(k) for k in kinds]),
-        "messages_per_op": messages_per_op(events),
-        "messages_sent": sum(1 for e in events if e["kind"] == "send"),
+        **outcome_figures(events, lost=lost, rejected=stale,
+                          converged=convergence_time(events, replicas, lambda s: [s.get(k) for k in kinds])),
+        "messages_sent": messages_sent(events),
     })
     return figures

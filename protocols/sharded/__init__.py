@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.crdt import clients
-from protocols.crdt.summary import client_reads, client_totals, duplicates_rejected, messages_per_op
+from protocols.crdt.summary import client_reads, client_totals, duplicates_rejected, messages_sent, outcome_figures
 from protocols.sharded.handlers import SHARD, initial_state
 from protocols.sharded.invariants import INVARIANTS
 from protocols.sharded.scenarios import SCENARIOS
@@ -86,14 +86,10 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
         "final_values": {s: (final[s]["state"]["count"] if final[s]["up"] else None) for s in shards},
         "reads": client_reads(final),
         "partial_reads": sum(1 for s in client_states if s["phase"] == "done" and s.get("missing")),
-        "lost_updates": lost,
-        "stale_writes_accepted": 0,
-        "stale_writes_rejected": duplicates_rejected(events),
-        "convergence_time": None,
-        "messages_per_op": messages_per_op(events),
+        **outcome_figures(events, lost=lost, rejected=duplicates_rejected(events)),
         # Each client reads once: all read requests and answers, per reader.
         "messages_per_read": round(read_messages / len(readers), 2) if readers else None,
-        "messages_sent": sum(1 for e in events if e["kind"] == "send"),
+        "messages_sent": messages_sent(events),
     }
 
 

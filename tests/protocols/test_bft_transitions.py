@@ -19,19 +19,19 @@ from hypothesis import strategies as st
 from protocols.base import Context, Input, Note, Persist, Recover, Send, SetTimer, Start, TimerFired
 from protocols.bft import SPEC
 from protocols.bft import handlers as h
-from tests.protocols.crdt_helpers import (
-    Coverage,
+from tests.protocols.crdt_helpers import NOW, fire, state_of
+from tests.protocols.table_support import (
+    RowRegistry,
     assert_forced_before_sent,
-    check_any_input,
+    check_handled_or_refused,
     context,
-    fire,
     receive,
     sends,
-    state_of,
+    table_rows,
 )
 
 R = h.REPLICA
-COVERAGE = Coverage(SPEC.table, [R])
+COVERAGE = RowRegistry(table_rows(SPEC.table, [R]), "counter-bft")
 covers = COVERAGE.covers
 STORING = ["honest", "lie-high", "equivocate"]
 SPEAKING = ["honest", "lie-high", "lie-low", "equivocate"]
@@ -296,4 +296,4 @@ def situations(draw: st.DrawFn) -> tuple[Context, dict[str, Any], Input]:
 @given(situations())
 def test_every_state_and_input_is_handled_as_the_table_says_or_refused_loudly(
         situation: tuple[Context, dict[str, Any], Input]) -> None:
-    check_any_input(SPEC, *situation)
+    check_handled_or_refused(SPEC.table, *situation, NOW)

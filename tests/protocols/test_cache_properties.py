@@ -17,18 +17,17 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from protocols.base import ProtocolError
 from protocols.cache import CACHE_ASIDE, SPECS, WRITE_AROUND, WRITE_BACK, WRITE_THROUGH
-from protocols.sim.commands import CommandError
 from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, replay
 from protocols.spec import ProtocolSpec
 from tests import strategies as s
 from tests.helpers import assert_valid_trace
+from tests.protocols.run_support import simulate_run
 
 MAX_EVENTS = 4_000
 """Enough for 4 clients x 6 operations with loss and duplication; longer runs are cut, not failed."""
@@ -73,14 +72,8 @@ def runs(draw: st.DrawFn, spec: ProtocolSpec) -> dict[str, Any]:
 
 
 def simulate(spec: ProtocolSpec, run: dict[str, Any]) -> Engine:
-    note(f"run: {json.dumps(run, sort_keys=True)}")
-    engine = Engine(spec, run["params"], seed=run["seed"], faults=run["faults"], chaos=run["chaos"],
-                    max_events=MAX_EVENTS)
-    try:
-        engine.run()
-    except (ProtocolError, CommandError) as exc:
-        pytest.fail(f"{type(exc).__name__}: {exc}\nrun={json.dumps(run, sort_keys=True)}")
-    return engine
+    """Run to the end (or the event limit); a protocol exception fails with the run attached."""
+    return simulate_run(spec, run, MAX_EVENTS)
 
 
 def check(spec: ProtocolSpec, run: dict[str, Any]) -> None:

@@ -18,7 +18,6 @@ from protocols.base import (
     Context,
     Effect,
     Input,
-    Message,
     Persist,
     Receive,
     Recover,
@@ -29,31 +28,22 @@ from protocols.base import (
 )
 from protocols.cache import CACHE_ASIDE, SPECS, WRITE_AROUND, WRITE_BACK, WRITE_THROUGH
 from protocols.spec import ProtocolSpec
+from tests.protocols import table_support as support
+from tests.protocols.table_support import RowRegistry, fire_table, sends, table_rows
 
 NOW = 1_000
 BY_NAME = {spec.name: spec for spec in SPECS}
-ROWS = {(spec.name, row.role, row.phase, row.on) for spec in SPECS for row in spec.table.rows}
-COVERED: set[tuple[str, str, str, str]] = set()
+ROWS = RowRegistry({(spec.name, *row) for spec in SPECS for row in table_rows(spec.table)}, "cache policies")
 PROXIES = (WRITE_THROUGH, WRITE_BACK, WRITE_AROUND)
 
 
 def covers(specs: tuple[ProtocolSpec, ...], *rows: tuple[str, str, str]) -> Callable[[Any], Any]:
     """Register the rows a test exercises in each of ``specs``; an unknown row is an error at import."""
-    keys = {(spec.name, *row) for spec in specs for row in rows}
-    for key in keys:
-        assert key in ROWS, f"{key} is not a row"
-
-    def mark(test: Any) -> Any:
-        COVERED.update(keys)
-        return test
-
-    return mark
+    return ROWS.covers(*{(spec.name, *row) for spec in specs for row in rows})
 
 
 def context(spec: ProtocolSpec, node: str, **params: Any) -> Context:
-    values = spec.resolve_params(params)
-    roles = spec.topology(values)
-    return Context(node=node, role=roles[node], params=values, roles=roles)
+    return support.context(spec, node, **params)
 
 
 def state(spec: ProtocolSpec, ctx: Context, **fields: Any) -> dict[str, Any]:
@@ -61,16 +51,11 @@ def state(spec: ProtocolSpec, ctx: Context, **fields: Any) -> dict[str, Any]:
 
 
 def msg(type_: str, src: str, dest: str, body: dict[str, Any] | None = None, msg_id: str = "m9") -> Receive:
-    return Receive(message=Message(msg_id=msg_id, src=src, dest=dest, type=type_, body=body or {}))
+    return support.receive(type_, src, dest, body, msg_id)
 
 
 def fire(spec: ProtocolSpec, ctx: Context, st: Any, event: Input, now: int = NOW) -> tuple[Any, list[Effect]]:
-    new, effects = spec.table.fire(ctx, st, event, now)
-    return new, list(effects)
-
-
-def sends(effects: list[Effect]) -> list[Send]:
-    return [e for e in effects if isinstance(e, Send)]
+    return fire_table(spec.table, ctx, st, event, now)
 
 
 def waiting_client(spec: ProtocolSpec, op: dict[str, Any], step: str = "cache", **params: Any) -> tuple[Context, Any]:
@@ -213,7 +198,7 @@ def test_every_ignore_row_changes_nothing() -> None:
                                                                           {"key": "k0", "n": 1})
             assert fire(spec, ctx, st, event) == (st, []), (spec.name, row)
             assert row.why, f"{spec.name} {row}: an ignore row must say why"
-            COVERED.add((spec.name, row.role, row.phase, row.on))
+            ROWS.covered.add((spec.name, row.role, row.phase, row.on))
 
 
 # ------------------------------------------------------------- the database
@@ -578,8 +563,7 @@ def test_the_expiry_timer_removes_what_is_due_and_wakes_for_the_next() -> None:
 
 
 def test_every_row_of_every_table_has_a_test() -> None:
-    missing = sorted(ROWS - COVERED)
-    assert not missing, "rows without a test:\n  " + "\n  ".join(map(str, missing))
+    assert not ROWS.missing(), "rows without a test:\n  " + "\n  ".join(map(str, ROWS.missing()))
 
 
 def test_inputs_outside_the_table_are_refused_loudly() -> None:

@@ -14,7 +14,8 @@ from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, dumps, replay
 from tests.helpers import assert_valid_trace, run_manage
-from tests.protocols.coherence_support import describe, run, safety_violations, strays, trace_text
+from tests.protocols.coherence_support import run, safety_violations, strays, trace_text
+from tests.protocols.run_support import describe
 from tests.strategies import SEEDS
 
 SEEDS_SHOWN = (0, 1, 7, 2024)

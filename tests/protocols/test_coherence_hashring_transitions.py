@@ -10,9 +10,18 @@ from protocols.base import ANY_PHASE, ClientRequest, Context, Note, Persist, Rec
 from protocols.hashring import SPEC
 from protocols.hashring.placement import owner
 from protocols.hashring.table import TABLE
-from tests.protocols.coherence_support import NOW, RowRegistry, context, fire, notes, receive, without_notes
+from tests.protocols.coherence_support import NOW, fire
+from tests.protocols.table_support import (
+    RowRegistry,
+    context,
+    notes,
+    receive,
+    silent_ignores,
+    table_rows,
+    without_notes,
+)
 
-ROWS = RowRegistry(TABLE, "consistent-hashing")
+ROWS = RowRegistry(table_rows(TABLE), "consistent-hashing")
 covers = ROWS.covers
 FOUR = ["cache1", "cache2", "cache3", "cache4"]
 
@@ -284,4 +293,4 @@ def test_every_row_of_the_table_has_a_test() -> None:
 
 
 def test_every_deliberate_ignore_says_why() -> None:
-    assert not [(r.role, r.phase, r.on) for r in TABLE.rows if r.ignore and not r.why]
+    assert not silent_ignores(TABLE)

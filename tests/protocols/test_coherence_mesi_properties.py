@@ -21,7 +21,8 @@ from protocols.mesi import SPEC
 from protocols.sim.explorer import counterexample_trace, explore
 from protocols.sim.trace import build_trace, dumps, replay
 from tests.helpers import assert_valid_trace
-from tests.protocols.coherence_support import describe, run, safety_violations, strays, trace_text
+from tests.protocols.coherence_support import run, safety_violations, strays, trace_text
+from tests.protocols.run_support import describe
 from tests.strategies import SEEDS
 
 RUN_SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,23 +12,21 @@ cannot fail proves nothing. Every failing example prints its run as JSON.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, find, given, note, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from protocols.base import ProtocolError
 from protocols.counters.lease import SPEC as LEASE
 from protocols.counters.locked import SPEC as LOCKED
 from protocols.counters.naive import SPEC as NAIVE
-from protocols.sim.commands import CommandError
 from protocols.sim.engine import Engine
 from protocols.sim.explorer import counterexample_trace, explore
 from protocols.sim.trace import build_trace, replay
 from protocols.spec import ProtocolSpec
 from tests import strategies as s
+from tests.protocols.run_support import describe, simulate_run
 
 MAX_EVENTS = 8_000
 """Far more than any run here needs; a run cut short is still judged on what happened."""
@@ -114,20 +112,9 @@ def runs(draw: st.DrawFn, spec: ProtocolSpec, fencing: str = "on") -> dict[str, 
     return {"seed": draw(s.SEEDS), "params": params, "faults": plan, "chaos": draw(st.sampled_from([0.0, 0.0, 0.05]))}
 
 
-def describe(run: dict[str, Any]) -> str:
-    return json.dumps(run, sort_keys=True)
-
-
 def simulate(spec: ProtocolSpec, run: dict[str, Any]) -> Engine:
-    """Run to the end; a protocol exception fails with the run attached."""
-    note(f"run: {describe(run)}")
-    engine = Engine(spec, run["params"], seed=run["seed"], faults=run["faults"], chaos=run["chaos"],
-                    max_events=MAX_EVENTS)
-    try:
-        engine.run()
-    except (ProtocolError, CommandError) as exc:
-        pytest.fail(f"{type(exc).__name__}: {exc}\nrun={describe(run)}")
-    return engine
+    """Run to the end (or the event limit); a protocol exception fails with the run attached."""
+    return simulate_run(spec, run, MAX_EVENTS)
 
 
 def broken(engine: Engine) -> list[tuple[str, str]]:

@@ -22,16 +22,13 @@ from protocols.base import (
     Context,
     Effect,
     Input,
-    Message,
     Note,
     Persist,
-    Receive,
     Recover,
     Send,
     SetTimer,
     Start,
     TimerFired,
-    UnexpectedInput,
 )
 from protocols.common.ring import stable_hash
 from protocols.common.rng import Stream, seed_from_draw
@@ -42,6 +39,18 @@ from protocols.counters.lock_client import CHECK_MARGIN_MS, MAX_ACQUIRES_PER_OP
 from protocols.counters.locked import SPEC as LOCKED
 from protocols.counters.naive import SPEC as NAIVE
 from protocols.spec import ProtocolSpec
+from tests.protocols import table_support as support
+from tests.protocols.table_support import (
+    RowRegistry,
+    assert_logged_before_sent,
+    assert_refused_loudly,
+    check_handled_or_refused,
+    fire_table,
+    receive,
+    silent_ignores,
+    table_rows,
+    without_notes,
+)
 
 SPECS = {spec.name: spec for spec in (NAIVE, LOCKED, LEASE)}
 LOCKING = (LOCKED, LEASE)
@@ -49,31 +58,21 @@ NOW = 1_000
 STREAM = 987_654_321
 C, L, S = "client", "lock", "store"
 
-ROWS = {(name, row.role, row.phase, row.on) for name, spec in SPECS.items() for row in spec.table.rows}
-COVERED: set[tuple[str, str, str, str]] = set()
+ROWS = RowRegistry({(spec.name, *row) for spec in SPECS.values() for row in table_rows(spec.table)},
+                   "counter-naive, counter-locked or lock-lease")
 
 
 def covers(specs: Iterable[ProtocolSpec], *keys: tuple[str, str, str]
            ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register the rows a test exercises in each of ``specs``; a key that is no row fails at import."""
-    for spec in specs:
-        for key in keys:
-            assert (spec.name, *key) in ROWS, f"{key} is not a row of {spec.name}"
-
-    def mark(test: Callable[..., None]) -> Callable[..., None]:
-        COVERED.update((spec.name, *key) for spec in specs for key in keys)
-        return test
-
-    return mark
+    return ROWS.covers(*[(spec.name, *key) for spec in specs for key in keys])
 
 
 # ------------------------------------------------------------- helpers
 
 
 def context(spec: ProtocolSpec, node: str = "c1", **params: Any) -> Context:
-    values = spec.resolve_params(params)
-    roles = spec.topology(values)
-    return Context(node=node, role=roles[node], params=values, roles=roles)
+    return support.context(spec, node, **params)
 
 
 def client(spec: ProtocolSpec, phase: str = "thinking", **fields: Any) -> dict[str, Any]:
@@ -89,20 +88,9 @@ def node_state(spec: ProtocolSpec, node: str, **fields: Any) -> dict[str, Any]:
     return {**spec.initial_state(context(spec, node)), **fields}
 
 
-def receive(type_: str, src: str, dest: str, body: dict[str, Any] | None = None, msg_id: str = "m42",
-            in_reply_to: str | None = None) -> Receive:
-    return Receive(message=Message(msg_id=msg_id, src=src, dest=dest, type=type_, body=body or {},
-                                   in_reply_to=in_reply_to))
-
-
 def fire(spec: ProtocolSpec, ctx: Context, state: dict[str, Any], event: Input, now: int = NOW
          ) -> tuple[dict[str, Any], list[Effect]]:
-    new, effects = spec.table.fire(ctx, state, event, now)
-    return dict(new), list(effects)
-
-
-def without_notes(effects: Sequence[Effect]) -> list[Effect]:
-    return [e for e in effects if not isinstance(e, Note)]
+    return fire_table(spec.table, ctx, state, event, now)
 
 
 def notes(effects: Sequence[Effect]) -> str:
@@ -683,30 +671,24 @@ def test_the_store_rebuilds_its_data_and_highest_token_from_its_log(spec: Protoc
 
 
 def test_every_row_of_every_table_has_a_test() -> None:
-    missing = sorted(ROWS - COVERED)
-    assert not missing, f"transition rows without a test: {missing}"
+    assert not ROWS.missing(), f"transition rows without a test: {ROWS.missing()}"
 
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda s: s.name)
 def test_every_deliberate_ignore_says_why(spec: ProtocolSpec) -> None:
-    assert not [(r.role, r.phase, r.on) for r in spec.table.rows if r.ignore and not r.why]
+    assert not silent_ignores(spec.table)
 
 
-@pytest.mark.parametrize(("spec", "node", "phase", "event", "key"), [
-    (NAIVE, "c1", "thinking", TimerFired(name="retry"), "timer:retry"),
-    (LOCKED, "c1", "reading", TimerFired(name="work"), "timer:work"),
-    (LEASE, "store", "serving", receive("read", "c1", "store"), "msg:read"),
-    (LEASE, "lock", "free", TimerFired(name="lease"), "timer:lease"),
+@pytest.mark.parametrize(("spec", "node", "phase", "event"), [
+    (NAIVE, "c1", "thinking", TimerFired(name="retry")),
+    (LOCKED, "c1", "reading", TimerFired(name="work")),
+    (LEASE, "store", "serving", receive("read", "c1", "store")),
+    (LEASE, "lock", "free", TimerFired(name="lease")),
 ], ids=["naive-retry-thinking", "locked-work", "lease-read", "lock-free-lease-timer"])
 def test_an_unlisted_input_is_a_loud_error_naming_node_phase_and_input(spec: ProtocolSpec, node: str, phase: str,
-                                                                       event: Input, key: str) -> None:
+                                                                       event: Input) -> None:
     ctx = context(spec, node)
-    state = {**spec.initial_state(ctx), "phase": phase}
-    assert spec.table.lookup(ctx.role, phase, key) is None
-    with pytest.raises(UnexpectedInput) as caught:
-        spec.table.fire(ctx, state, event, NOW)
-    text = str(caught.value)
-    assert f"node {node}" in text and repr(phase) in text and repr(key) in text
+    assert_refused_loudly(spec.table, ctx, {**spec.initial_state(ctx), "phase": phase}, event, NOW)
 
 
 # ------------------------------------------------- every state x every input (Hypothesis)
@@ -775,20 +757,10 @@ def situations(draw: st.DrawFn) -> tuple[ProtocolSpec, Context, dict[str, Any], 
 def test_every_state_and_input_is_handled_as_the_table_says_or_refused_loudly(
         situation: tuple[ProtocolSpec, Context, dict[str, Any], Input]) -> None:
     spec, ctx, state, event = situation
-    row = spec.table.lookup(ctx.role, state["phase"], event.key)
-    if row is None:
-        with pytest.raises(UnexpectedInput):
-            spec.table.fire(ctx, state, event, NOW)
+    handled = check_handled_or_refused(spec.table, ctx, state, event, NOW)
+    if handled is None:
         return
-    new, effects = fire(spec, ctx, state, event)
-    assert new["phase"] in row.to
-    if row.ignore:
-        assert (new, effects) == (state, [])
-    for effect in effects:
-        if isinstance(effect, Send):
-            assert effect.dest in ctx.roles and effect.dest != ctx.node
-    persists = [i for i, e in enumerate(effects) if isinstance(e, Persist)]
-    sends = [i for i, e in enumerate(effects) if isinstance(e, Send)]
-    if persists and sends and ctx.role != C:
-        assert max(persists) < min(sends), f"a message leaves before the log is forced: {effects}"
+    new, effects = handled
+    if ctx.role != C:
+        assert_logged_before_sent(effects)
     assert fire(spec, ctx, state, event) == (new, effects), "a handler is a pure function"

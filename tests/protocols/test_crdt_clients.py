@@ -18,12 +18,13 @@ from protocols.common.rng import Stream, seed_from_draw
 from protocols.crdt import G_COUNTER, PN_COUNTER, clients
 from protocols.sharded import SPEC as SHARDED
 from protocols.spec import ProtocolSpec
-from tests.protocols.crdt_helpers import LATE, Coverage, context, fire, receive, sends, state_of
+from tests.protocols.crdt_helpers import LATE, fire, state_of
+from tests.protocols.table_support import RowRegistry, context, receive, sends, table_rows
 
 SPECS = [G_COUNTER, PN_COUNTER, SHARDED, BFT]
 IDS = [s.name for s in SPECS]
 C = clients.CLIENT
-COVERAGE = {spec.name: Coverage(spec.table, [C]) for spec in SPECS}
+COVERAGE = {spec.name: RowRegistry(table_rows(spec.table, [C]), spec.name) for spec in SPECS}
 
 
 def covers(*keys: tuple[str, str, str]) -> Any:

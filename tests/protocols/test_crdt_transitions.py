@@ -19,20 +19,19 @@ from protocols.common.rng import Stream, seed_from_draw
 from protocols.crdt import G_COUNTER, PN_COUNTER
 from protocols.crdt import handlers as h
 from protocols.spec import ProtocolSpec
-from tests.protocols.crdt_helpers import (
-    LATE,
-    Coverage,
+from tests.protocols.crdt_helpers import LATE, NOW, fire, state_of
+from tests.protocols.table_support import (
+    RowRegistry,
     assert_forced_before_sent,
-    check_any_input,
+    check_handled_or_refused,
     context,
-    fire,
     receive,
     sends,
-    state_of,
+    table_rows,
 )
 
 R = h.REPLICA
-COVERAGE = Coverage(G_COUNTER.table, [R])
+COVERAGE = RowRegistry(table_rows(G_COUNTER.table, [R]), "g-counter and pn-counter")
 covers = COVERAGE.covers
 BOTH = pytest.mark.parametrize("spec", [G_COUNTER, PN_COUNTER], ids=["g", "pn"])
 
@@ -300,4 +299,4 @@ def situations(draw: st.DrawFn) -> tuple[ProtocolSpec, Context, dict[str, Any], 
 def test_every_state_and_input_is_handled_as_the_table_says_or_refused_loudly(
         situation: tuple[ProtocolSpec, Context, dict[str, Any], Input]) -> None:
     spec, ctx, state, event = situation
-    check_any_input(spec, ctx, state, event)
+    check_handled_or_refused(spec.table, ctx, state, event, NOW)

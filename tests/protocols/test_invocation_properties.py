@@ -18,17 +18,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from protocols.base import ProtocolError
 from protocols.invocation import SPEC, client
 from protocols.invocation import breaker as br
-from protocols.sim.commands import CommandError
 from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, replay
 from tests import strategies as s
+from tests.protocols.run_support import simulate_run
 
 MAX_EVENTS = 6_000
 SAFETY = ("breaker-discipline", "retry-budget")
@@ -73,14 +72,7 @@ def invocation_runs(draw: st.DrawFn) -> dict[str, Any]:
 
 def simulate(run: dict[str, Any]) -> Engine:
     """Run to the end (or the event limit); a protocol exception fails with the run attached."""
-    note(f"run: {json.dumps(run, sort_keys=True)}")
-    engine = Engine(SPEC, run["params"], seed=run["seed"], faults=run["faults"], chaos=run["chaos"],
-                    max_events=MAX_EVENTS)
-    try:
-        engine.run()
-    except (ProtocolError, CommandError) as exc:
-        pytest.fail(f"{type(exc).__name__}: {exc}\nrun={json.dumps(run, sort_keys=True)}")
-    return engine
+    return simulate_run(SPEC, run, MAX_EVENTS)
 
 
 def violations(engine: Engine, names: tuple[str, ...]) -> list[str]:

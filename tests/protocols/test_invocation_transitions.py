@@ -7,7 +7,6 @@ register the rows they cover; a row without a test fails the suite.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from protocols.base import (
     Context,
     Effect,
     Input,
-    Message,
     Note,
     Persist,
     Receive,
@@ -33,28 +31,16 @@ from protocols.invocation import SPEC
 from protocols.invocation import breaker as br
 from protocols.invocation.handlers import CONSUMER_SALT
 from protocols.invocation.table import TABLE
+from tests.protocols import table_support as support
+from tests.protocols.table_support import RowRegistry, fire_table, table_rows, without_notes
 
 U, P = "consumer", "provider"
-ROWS = {(row.role, row.phase, row.on) for row in TABLE.rows}
-COVERED: set[tuple[str, str, str]] = set()
-
-
-def covers(*keys: tuple[str, str, str]) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Register the table rows a test exercises; a key that is no row is an error at import."""
-    for key in keys:
-        assert key in ROWS, f"{key} is not a row of the service-invocation table"
-
-    def mark(test: Callable[..., None]) -> Callable[..., None]:
-        COVERED.update(keys)
-        return test
-
-    return mark
+ROWS = RowRegistry(table_rows(TABLE), "service-invocation")
+covers = ROWS.covers
 
 
 def context(node: str = "u1", **params: Any) -> Context:
-    values = SPEC.resolve_params(params)
-    roles = SPEC.topology(values)
-    return Context(node=node, role=roles[node], params=values, roles=roles)
+    return support.context(SPEC, node, **params)
 
 
 def consumer(ctx: Context, **fields: Any) -> dict[str, Any]:
@@ -62,16 +48,11 @@ def consumer(ctx: Context, **fields: Any) -> dict[str, Any]:
 
 
 def fire(ctx: Context, state: dict[str, Any], event: Input, now: int) -> tuple[dict[str, Any], list[Effect]]:
-    new, effects = TABLE.fire(ctx, state, event, now)
-    return dict(new), list(effects)
+    return fire_table(TABLE, ctx, state, event, now)
 
 
 def receive(type_: str, src: str, dest: str, body: dict[str, Any], msg_id: str = "m9") -> Receive:
-    return Receive(message=Message(msg_id=msg_id, src=src, dest=dest, type=type_, body=body))
-
-
-def no_notes(effects: list[Effect]) -> list[Effect]:
-    return [e for e in effects if not isinstance(e, Note)]
+    return support.receive(type_, src, dest, body, msg_id)
 
 
 def in_flight(call: str = "u1-1", n: int = 1, to: str = "p1", start: int = 0, deadline: int | None = 100,
@@ -206,7 +187,7 @@ def test_a_timeout_fails_the_due_attempts_only_and_opens_a_breaker_at_its_thresh
                      armed={"attempt_timeout": 100})
     state["breakers"]["p1"]["failures"] = 1
     new, effects = fire(ctx, state, TimerFired(name="attempt_timeout"), now=100)
-    assert no_notes(effects) == [
+    assert without_notes(effects) == [
         SetTimer(name="attempt_timeout", delay_ms=30),
         SetTimer(name="cooldown", delay_ms=300),
         Persist(record={"type": "call", "call": "u1-1", "ok": False, "attempts": 1, "latency_ms": 100,
@@ -243,7 +224,7 @@ def test_the_cool_down_half_opens_the_breakers_whose_time_has_come(phase: str) -
         del state["armed"]["attempt_timeout"]
     new, effects = fire(ctx, state, TimerFired(name="cooldown"), now=120)
     assert new["breakers"]["p1"]["state"] == "half-open" and new["breakers"]["p2"]["state"] == "open"
-    assert no_notes(effects) == [SetTimer(name="cooldown", delay_ms=40)]
+    assert without_notes(effects) == [SetTimer(name="cooldown", delay_ms=40)]
     assert new["phase"] == phase
 
 
@@ -357,5 +338,4 @@ def test_a_recovered_provider_keeps_its_keys_and_loses_its_queue() -> None:
 
 
 def test_every_row_has_a_test() -> None:
-    missing = sorted(ROWS - COVERED)
-    assert not missing, f"rows without a test: {missing}"
+    assert not ROWS.missing(), f"rows without a test: {ROWS.missing()}"

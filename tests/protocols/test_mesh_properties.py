@@ -13,17 +13,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from protocols.base import ProtocolError
 from protocols.mesh import SPEC
-from protocols.sim.commands import CommandError
 from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, replay
 from tests import strategies as s
+from tests.protocols.run_support import simulate_run
 
 MAX_EVENTS = 6_000
 SAFETY = ("breaker-discipline", "retry-budget")
@@ -68,14 +66,8 @@ def mesh_runs(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def simulate(run: dict[str, Any]) -> Engine:
-    note(f"run: {json.dumps(run, sort_keys=True)}")
-    engine = Engine(SPEC, run["params"], seed=run["seed"], faults=run["faults"], chaos=run["chaos"],
-                    max_events=MAX_EVENTS)
-    try:
-        engine.run()
-    except (ProtocolError, CommandError) as exc:
-        pytest.fail(f"{type(exc).__name__}: {exc}\nrun={json.dumps(run, sort_keys=True)}")
-    return engine
+    """Run to the end (or the event limit); a protocol exception fails with the run attached."""
+    return simulate_run(SPEC, run, MAX_EVENTS)
 
 
 @settings(RUN_SETTINGS, max_examples=150)

@@ -7,7 +7,6 @@ state and the exact effects. A row without a test fails the suite.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,7 +17,6 @@ from protocols.base import (
     Context,
     Effect,
     Input,
-    Message,
     Note,
     Persist,
     Receive,
@@ -35,29 +33,17 @@ from protocols.mesh import SPEC
 from protocols.mesh.control import policy_body
 from protocols.mesh.handlers import SIDECAR_SALT
 from protocols.mesh.table import TABLE
+from tests.protocols import table_support as support
+from tests.protocols.table_support import RowRegistry, fire_table, table_rows
 
 U, OUT, IN, CTRL, P = "consumer", "consumer-sidecar", "provider-sidecar", "control", "provider"
-ROWS = {(row.role, row.phase, row.on) for row in TABLE.rows}
-COVERED: set[tuple[str, str, str]] = set()
+ROWS = RowRegistry(table_rows(TABLE), "service-mesh")
+covers = ROWS.covers
 SIDECARS = ["u1-sidecar", "u2-sidecar", "p1-sidecar", "p2-sidecar", "p3-sidecar"]
 
 
-def covers(*keys: tuple[str, str, str]) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Register the table rows a test exercises; a key that is no row is an error at import."""
-    for key in keys:
-        assert key in ROWS, f"{key} is not a row of the service-mesh table"
-
-    def mark(test: Callable[..., None]) -> Callable[..., None]:
-        COVERED.update(keys)
-        return test
-
-    return mark
-
-
 def context(node: str, **params: Any) -> Context:
-    values = SPEC.resolve_params(params)
-    roles = SPEC.topology(values)
-    return Context(node=node, role=roles[node], params=values, roles=roles)
+    return support.context(SPEC, node, **params)
 
 
 def initial(ctx: Context, **fields: Any) -> dict[str, Any]:
@@ -65,12 +51,11 @@ def initial(ctx: Context, **fields: Any) -> dict[str, Any]:
 
 
 def fire(ctx: Context, state: dict[str, Any], event: Input, now: int) -> tuple[dict[str, Any], list[Effect]]:
-    new, effects = TABLE.fire(ctx, state, event, now)
-    return dict(new), list(effects)
+    return fire_table(TABLE, ctx, state, event, now)
 
 
 def receive(type_: str, src: str, dest: str, body: dict[str, Any], msg_id: str = "m9") -> Receive:
-    return Receive(message=Message(msg_id=msg_id, src=src, dest=dest, type=type_, body=body))
+    return support.receive(type_, src, dest, body, msg_id)
 
 
 def ready_sidecar(ctx: Context, now: int = 0, **policy: Any) -> dict[str, Any]:
@@ -409,5 +394,4 @@ def test_the_provider_app_answers_its_sidecar_echoing_the_way_back() -> None:
 
 
 def test_every_row_has_a_test() -> None:
-    missing = sorted(ROWS - COVERED)
-    assert not missing, f"rows without a test: {missing}"
+    assert not ROWS.missing(), f"rows without a test: {ROWS.missing()}"

@@ -12,21 +12,18 @@ the same search: a property that cannot fail proves nothing.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, find, given, note, settings
 from hypothesis import strategies as st
 
-from protocols.base import ProtocolError
 from protocols.registry import SPEC
 from protocols.registry.names import topology
-from protocols.sim.commands import CommandError
 from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, replay
 from tests import strategies as s
+from tests.protocols.run_support import describe, simulate_run
 
 MAX_EVENTS = 8_000
 """Enough for every run drawn here; a longer one is cut short, not failed."""
@@ -91,19 +88,9 @@ def registry_runs(draw: st.DrawFn, variant: str = "correct") -> dict[str, Any]:
     return {"seed": draw(s.SEEDS), "params": params, "faults": plan}
 
 
-def describe(run: dict[str, Any]) -> str:
-    """The run as one line of JSON: paste it into ``Engine(SPEC, params, seed=..., faults=...)``."""
-    return json.dumps(run, sort_keys=True)
-
-
 def simulate(run: dict[str, Any]) -> Engine:
     """Run to the end (or the event limit); a protocol exception fails with the run attached."""
-    engine = Engine(SPEC, run["params"], seed=run["seed"], faults=run["faults"], max_events=MAX_EVENTS)
-    try:
-        engine.run()
-    except (ProtocolError, CommandError) as exc:
-        pytest.fail(f"{type(exc).__name__}: {exc}\nrun={describe(run)}")
-    return engine
+    return simulate_run(SPEC, run, MAX_EVENTS)
 
 
 def violations(engine: Engine, name: str | None = None) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ phase from arbitrary states.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,37 +23,34 @@ from protocols.base import (
     Context,
     Effect,
     Input,
-    Message,
     Note,
     Persist,
-    Receive,
     Recover,
     Send,
     SetTimer,
     Start,
     TimerFired,
-    UnexpectedInput,
 )
 from protocols.registry import SPEC
 from protocols.registry.consumer import pick
 from protocols.registry.table import TABLE
+from tests.protocols import table_support as support
+from tests.protocols.table_support import (
+    RowRegistry,
+    assert_logged_before_sent,
+    assert_refused_loudly,
+    check_handled_or_refused,
+    fire_table,
+    receive,
+    silent_ignores,
+    table_rows,
+    without_notes,
+)
 
 R, P, U = "registry", "provider", "consumer"
 NOW = 1_000
-ROWS = {(row.role, row.phase, row.on) for row in TABLE.rows}
-COVERED: set[tuple[str, str, str]] = set()
-
-
-def covers(*keys: tuple[str, str, str]) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Register the table rows a test exercises; a key that is no row is an error at import."""
-    for key in keys:
-        assert key in ROWS, f"{key} is not a row of the service registry table"
-
-    def mark(test: Callable[..., None]) -> Callable[..., None]:
-        COVERED.update(keys)
-        return test
-
-    return mark
+ROWS = RowRegistry(table_rows(TABLE), "service registry")
+covers = ROWS.covers
 
 
 # ------------------------------------------------------------- helpers
@@ -62,9 +58,7 @@ def covers(*keys: tuple[str, str, str]) -> Callable[[Callable[..., None]], Calla
 
 def context(node: str, **params: Any) -> Context:
     """Build a node's context with checked parameters and the registry's placement."""
-    values = SPEC.resolve_params(params)
-    roles = SPEC.topology(values)
-    return Context(node=node, role=roles[node], params=values, roles=roles)
+    return support.context(SPEC, node, **params)
 
 
 def registry(phase: str = "serving", **fields: Any) -> dict[str, Any]:
@@ -83,18 +77,9 @@ def entry(inc: int = 1, renew: int = NOW - 50, weight: int = 1, **extra: Any) ->
     return {"inc": inc, "weight": weight, "renew": renew, **extra}
 
 
-def receive(type_: str, src: str, dest: str, body: dict[str, Any] | None = None, msg_id: str = "m42") -> Receive:
-    return Receive(message=Message(msg_id=msg_id, src=src, dest=dest, type=type_, body=body or {}))
-
-
 def fire(ctx: Context, state: dict[str, Any], event: Input, now: int = NOW) -> tuple[Any, list[Effect]]:
     """Fire one input through the table; return the new state and the effects as a list."""
-    new_state, effects = TABLE.fire(ctx, state, event, now)
-    return new_state, list(effects)
-
-
-def quiet(effects: list[Effect]) -> list[Effect]:
-    return [e for e in effects if not isinstance(e, Note)]
+    return fire_table(TABLE, ctx, state, event, now)
 
 
 def answer(dest: str, boot: int, version: int, instances: dict[str, Any], req: int | None = None,
@@ -126,10 +111,10 @@ def test_a_recovered_registry_is_empty_counts_its_lives_and_sweeps_again() -> No
     durable = ({"type": "boot", "boot": 1}, {"type": "boot", "boot": 2})
     new, effects = fire(ctx, SPEC.initial_state(ctx), Recover(durable=durable))
     assert new["boot"] == 3 and new["instances"] == {} and new["phase"] == "serving"
-    record = quiet(effects)[0]
+    record = without_notes(effects)[0]
     assert isinstance(record, Persist) and record.record["boot"] == 3
     assert record.record["slack_ms"] == 40, "a renewal may cross two hops through a replica"
-    assert quiet(effects)[1:] == [SetTimer(name="sweep", delay_ms=100)]
+    assert without_notes(effects)[1:] == [SetTimer(name="sweep", delay_ms=100)]
 
 
 @covers((R, ANY_PHASE, "recover"))
@@ -146,7 +131,7 @@ def test_a_first_registration_is_acknowledged_bumps_the_version_and_is_pushed_to
     new, effects = fire(context("registry"), state, receive("register", "p2", "registry", {"inc": 1, "weight": 3}))
     assert new["instances"] == {"p2": entry(1, NOW, 3)}
     assert new["version"] == 1
-    assert quiet(effects) == [
+    assert without_notes(effects) == [
         Send(dest="p2", type="register_ok", body={"inc": 1}, in_reply_to="m42"),
         answer("u1", 1, 1, {"p2": {"inc": 1, "weight": 3}}, in_reply_to=None),
     ]
@@ -310,7 +295,7 @@ def test_the_sweep_evicts_expired_leases_remembers_their_incarnation_and_tells_w
     assert (new["version"], new["evictions"], new["phase"]) == (7, 3, "serving")
     notes = [e.text for e in effects if isinstance(e, Note)]
     assert notes == ["evict p1#2: no renewal for 301 ms", f"evict p3#1: no renewal for {NOW} ms"]
-    assert quiet(effects) == [answer("u1", 1, 7, {"p2": {"inc": 1, "weight": 1}}, in_reply_to=None),
+    assert without_notes(effects) == [answer("u1", 1, 7, {"p2": {"inc": 1, "weight": 1}}, in_reply_to=None),
                               SetTimer(name="sweep", delay_ms=100)]
 
 
@@ -356,7 +341,7 @@ def test_provider_start_forces_incarnation_one_to_its_log_before_registering() -
     ctx = context("p2", weights="1,4", heartbeat_ms=80)
     new, effects = fire(ctx, SPEC.initial_state(ctx), Start(draw=0.1))
     assert new == {"phase": "registering", "inc": 1, "served": 0}
-    assert quiet(effects) == [
+    assert without_notes(effects) == [
         Persist(record={"type": "incarnation", "inc": 1}),
         CancelTimer(name="heartbeat"),
         Send(dest="registry", type="register", body={"inc": 1, "weight": 4}),
@@ -379,7 +364,7 @@ def test_a_recovered_provider_comes_back_one_incarnation_above_its_log() -> None
     durable = ({"type": "incarnation", "inc": 1}, {"type": "incarnation", "inc": 4})
     new, effects = fire(ctx, SPEC.initial_state(ctx), Recover(durable=durable))
     assert new["phase"] == "registering" and new["inc"] == 5
-    assert quiet(effects)[0] == Persist(record={"type": "incarnation", "inc": 5})
+    assert without_notes(effects)[0] == Persist(record={"type": "incarnation", "inc": 5})
     assert Send(dest="registry", type="register", body={"inc": 5, "weight": 1}) in effects
 
 
@@ -438,7 +423,7 @@ def test_unknown_instance_makes_the_provider_force_and_register_the_next_incarna
     unknown = receive("unknown_instance", "registry", "p1", {"inc": 2})
     new, effects = fire(context("p1"), provider(phase, inc=2), unknown)
     assert new["phase"] == "registering" and new["inc"] == 3
-    assert quiet(effects) == [
+    assert without_notes(effects) == [
         Persist(record={"type": "incarnation", "inc": 3}),
         CancelTimer(name="heartbeat"),
         Send(dest="registry", type="register", body={"inc": 3, "weight": 1}),
@@ -619,27 +604,22 @@ def test_no_answer_in_time_is_a_failure() -> None:
 
 
 def test_every_row_of_the_table_has_a_test() -> None:
-    missing = sorted(ROWS - COVERED)
-    assert not missing, f"transition rows without a test: {missing}"
+    assert not ROWS.missing(), f"transition rows without a test: {ROWS.missing()}"
 
 
 def test_every_deliberate_ignore_says_why() -> None:
-    assert not [(r.role, r.phase, r.on) for r in TABLE.rows if r.ignore and not r.why]
+    assert not silent_ignores(TABLE)
 
 
-@pytest.mark.parametrize(("node", "state", "event", "key"), [
-    ("p1", provider("stopped"), TimerFired(name="heartbeat"), "timer:heartbeat"),
-    ("registry", registry("stopped"), TimerFired(name="sweep"), "timer:sweep"),
-    ("u1", consumer("stopped"), TimerFired(name="refresh"), "timer:refresh"),
-    ("registry", registry(), receive("call", "u1", "registry"), "msg:call"),
+@pytest.mark.parametrize(("node", "state", "event"), [
+    ("p1", provider("stopped"), TimerFired(name="heartbeat")),
+    ("registry", registry("stopped"), TimerFired(name="sweep")),
+    ("u1", consumer("stopped"), TimerFired(name="refresh")),
+    ("registry", registry(), receive("call", "u1", "registry")),
 ])
 def test_an_unlisted_input_is_a_loud_error_naming_node_phase_and_input(node: str, state: dict[str, Any],
-                                                                       event: Input, key: str) -> None:
-    ctx = context(node)
-    with pytest.raises(UnexpectedInput) as caught:
-        TABLE.fire(ctx, state, event, NOW)
-    text = str(caught.value)
-    assert f"node {node}" in text and repr(state["phase"]) in text and repr(key) in text
+                                                                       event: Input) -> None:
+    assert_refused_loudly(TABLE, context(node), state, event, NOW)
 
 
 # ----------------------------------------- every state x every input (Hypothesis)
@@ -697,21 +677,6 @@ def situations(draw: st.DrawFn) -> tuple[Context, dict[str, Any], Input]:
 @given(situations())
 def test_every_state_and_input_is_handled_as_the_table_says_or_refused_loudly(
         situation: tuple[Context, dict[str, Any], Input]) -> None:
-    ctx, state, event = situation
-    row = TABLE.lookup(ctx.role, state["phase"], event.key)
-    if row is None:
-        with pytest.raises(UnexpectedInput):
-            TABLE.fire(ctx, state, event, NOW)
-        return
-    new, effects = fire(ctx, state, event)
-    assert new["phase"] in row.to
-    if row.ignore:
-        assert (new, effects) == (state, [])
-    for effect in effects:
-        assert isinstance(effect, Send | SetTimer | CancelTimer | Persist | Note)
-        if isinstance(effect, Send):
-            assert effect.dest in ctx.roles and effect.dest != ctx.node
-    persists = [i for i, e in enumerate(effects) if isinstance(e, Persist)]
-    sends = [i for i, e in enumerate(effects) if isinstance(e, Send)]
-    if persists and sends:
-        assert max(persists) < min(sends), "an incarnation is forced before it is announced"
+    handled = check_handled_or_refused(TABLE, *situation, NOW)
+    if handled is not None:
+        assert_logged_before_sent(handled[1])  # An incarnation is forced before it is announced.

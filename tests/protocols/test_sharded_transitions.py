@@ -19,19 +19,19 @@ from protocols.common.ring import ring_owner, ring_points
 from protocols.common.rng import Stream
 from protocols.sharded import SPEC
 from protocols.sharded import handlers as h
-from tests.protocols.crdt_helpers import (
-    Coverage,
+from tests.protocols.crdt_helpers import NOW, fire, state_of
+from tests.protocols.table_support import (
+    RowRegistry,
     assert_forced_before_sent,
-    check_any_input,
+    check_handled_or_refused,
     context,
-    fire,
     receive,
     sends,
-    state_of,
+    table_rows,
 )
 
 S = h.SHARD
-COVERAGE = Coverage(SPEC.table, [S])
+COVERAGE = RowRegistry(table_rows(SPEC.table, [S]), "counter-sharded")
 covers = COVERAGE.covers
 
 
@@ -181,4 +181,4 @@ def situations(draw: st.DrawFn) -> tuple[Context, dict[str, Any], Input]:
 @given(situations())
 def test_every_state_and_input_is_handled_as_the_table_says_or_refused_loudly(
         situation: tuple[Context, dict[str, Any], Input]) -> None:
-    check_any_input(SPEC, *situation)
+    check_handled_or_refused(SPEC.table, *situation, NOW)

@@ -28,6 +28,7 @@ from protocols.spec import ProtocolSpec
 from protocols.twophase import SPEC
 from protocols.twophase import handlers as h
 from tests import strategies as s
+from tests.protocols.run_support import describe, simulate_run
 
 MAX_EVENTS = 6_000
 """Enough for 16 participants, loss and duplication; a run that needs more is cut short, not failed."""
@@ -36,21 +37,9 @@ SAFETY = ("state", "transition")
 RUN_SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def describe(run: dict[str, Any]) -> str:
-    """The run as one line of JSON: paste it into ``Engine(SPEC, params, seed=..., faults=..., chaos=...)``."""
-    return json.dumps(run, sort_keys=True)
-
-
 def simulate(run: dict[str, Any]) -> Engine:
     """Run to the end (or the event limit); a protocol exception fails with the run attached."""
-    note(f"run: {describe(run)}")
-    engine = Engine(SPEC, run["params"], seed=run["seed"], faults=run["faults"], chaos=run["chaos"],
-                    max_events=MAX_EVENTS)
-    try:
-        engine.run()
-    except (ProtocolError, CommandError) as exc:
-        pytest.fail(f"{type(exc).__name__}: {exc}\nseed={run['seed']} run={describe(run)}")
-    return engine
+    return simulate_run(SPEC, run, MAX_EVENTS)
 
 
 def safety_violations(engine: Engine) -> list[dict[str, Any]]:

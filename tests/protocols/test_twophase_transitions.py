@@ -10,7 +10,6 @@ fires every input at every phase from arbitrary states.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -23,11 +22,9 @@ from protocols.base import (
     Context,
     Effect,
     Input,
-    Message,
     Note,
     Persist,
     ProtocolError,
-    Receive,
     Recover,
     Send,
     SetTimer,
@@ -35,11 +32,22 @@ from protocols.base import (
     TimerFired,
     Transition,
     TransitionTable,
-    UnexpectedInput,
 )
 from protocols.twophase import SPEC
 from protocols.twophase import handlers as h
 from protocols.twophase.table import TABLE
+from tests.protocols import table_support as support
+from tests.protocols.table_support import (
+    RowRegistry,
+    assert_forced_before_sent,
+    assert_refused_loudly,
+    check_handled_or_refused,
+    fire_table,
+    receive,
+    silent_ignores,
+    table_rows,
+    without_notes,
+)
 
 SPEC_DEFAULTS = SPEC.resolve_params({})
 
@@ -47,20 +55,8 @@ C, P = "coordinator", "participant"
 NOW = 1_234
 """Any virtual time: two-phase commit handlers must not depend on it."""
 
-ROWS = {(row.role, row.phase, row.on) for row in TABLE.rows}
-COVERED: set[tuple[str, str, str]] = set()
-
-
-def covers(*keys: tuple[str, str, str]) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Register the table rows a test exercises; a key that is no row is an error at import."""
-    for key in keys:
-        assert key in ROWS, f"{key} is not a row of the two-phase commit table"
-
-    def mark(test: Callable[..., None]) -> Callable[..., None]:
-        COVERED.update(keys)
-        return test
-
-    return mark
+ROWS = RowRegistry(table_rows(TABLE), "two-phase commit")
+covers = ROWS.covers
 
 
 # ------------------------------------------------------------- helpers
@@ -68,9 +64,7 @@ def covers(*keys: tuple[str, str, str]) -> Callable[[Callable[..., None]], Calla
 
 def context(node: str = C, participants: int = 3, **params: Any) -> Context:
     """Build a node's context with checked parameters and two-phase commit's placement."""
-    values = SPEC.resolve_params({"participants": participants, **params})
-    roles = SPEC.topology(values)
-    return Context(node=node, role=roles[node], params=values, roles=roles)
+    return support.context(SPEC, node, participants=participants, **params)
 
 
 def coordinator(phase: str = "init", **fields: Any) -> dict[str, Any]:
@@ -81,27 +75,9 @@ def participant(phase: str = "working", **fields: Any) -> dict[str, Any]:
     return {**SPEC.initial_state(context("p1")), "phase": phase, "vote": "yes", **fields}
 
 
-def receive(type_: str, src: str, dest: str, body: dict[str, Any] | None = None, msg_id: str = "m42") -> Receive:
-    return Receive(message=Message(msg_id=msg_id, src=src, dest=dest, type=type_, body=body or {}))
-
-
 def fire(ctx: Context, state: dict[str, Any], event: Input, now: int = NOW) -> tuple[Any, list[Effect]]:
     """Fire one input through the table; return the new state and the effects as a list."""
-    new_state, effects = TABLE.fire(ctx, state, event, now)
-    return new_state, list(effects)
-
-
-def without_notes(effects: Sequence[Effect]) -> list[Effect]:
-    return [e for e in effects if not isinstance(e, Note)]
-
-
-def assert_forced_before_sent(effects: Sequence[Effect]) -> None:
-    """Every Persist comes before the first Send (a forced write precedes any message)."""
-    persists = [i for i, e in enumerate(effects) if isinstance(e, Persist)]
-    sends = [i for i, e in enumerate(effects) if isinstance(e, Send)]
-    assert persists, f"no forced write in {effects}"
-    if sends:
-        assert max(persists) < min(sends), f"a message leaves before the log is forced: {effects}"
+    return fire_table(TABLE, ctx, state, event, now)
 
 
 def decision_effects(decision: str, participants: int = 3, resend_ms: int = 100) -> list[Effect]:
@@ -487,31 +463,22 @@ def test_deliberate_ignores_change_nothing(phase: str, on: str, type_: str) -> N
 
 
 def test_every_row_of_the_table_has_a_test() -> None:
-    missing = sorted(ROWS - COVERED)
-    assert not missing, f"transition rows without a test: {missing}"
+    assert not ROWS.missing(), f"transition rows without a test: {ROWS.missing()}"
 
 
 def test_every_deliberate_ignore_says_why() -> None:
-    silent = [(r.role, r.phase, r.on) for r in TABLE.rows if r.ignore and not r.why]
-    assert not silent
+    assert not silent_ignores(TABLE)
 
 
-@pytest.mark.parametrize(("node", "state", "event", "key"), [
-    ("p1", participant("committed"), receive("abort", C, "p1"), "msg:abort"),
-    ("p2", participant("working"), TimerFired(name="status_timeout"), "timer:status_timeout"),
-    (C, coordinator("init"), receive("ack", "p1", C), "msg:ack"),
-    (C, coordinator("committed", decision="commit"), TimerFired(name="vote_timeout"), "timer:vote_timeout"),
+@pytest.mark.parametrize(("node", "state", "event"), [
+    ("p1", participant("committed"), receive("abort", C, "p1")),
+    ("p2", participant("working"), TimerFired(name="status_timeout")),
+    (C, coordinator("init"), receive("ack", "p1", C)),
+    (C, coordinator("committed", decision="commit"), TimerFired(name="vote_timeout")),
 ])
 def test_an_unlisted_input_is_a_loud_error_naming_node_phase_and_input(node: str, state: dict[str, Any],
-                                                                       event: Input, key: str) -> None:
-    ctx = context(node)
-    assert TABLE.lookup(ctx.role, state["phase"], key) is None
-    with pytest.raises(UnexpectedInput) as caught:
-        TABLE.fire(ctx, state, event, NOW)
-    text = str(caught.value)
-    assert f"node {node}" in text
-    assert repr(state["phase"]) in text
-    assert repr(key) in text
+                                                                       event: Input) -> None:
+    assert_refused_loudly(TABLE, context(node), state, event, NOW)
 
 
 def test_a_handler_leading_outside_its_row_is_a_protocol_error() -> None:
@@ -588,19 +555,10 @@ def situations(draw: st.DrawFn) -> tuple[Context, dict[str, Any], Input]:
 def test_every_state_and_input_is_handled_as_the_table_says_or_refused_loudly(
         situation: tuple[Context, dict[str, Any], Input]) -> None:
     ctx, state, event = situation
-    row = TABLE.lookup(ctx.role, state["phase"], event.key)
-    if row is None:
-        with pytest.raises(UnexpectedInput):
-            TABLE.fire(ctx, state, event, NOW)
+    handled = check_handled_or_refused(TABLE, ctx, state, event, NOW)
+    if handled is None:
         return
-    new, effects = fire(ctx, state, event)
-    assert new["phase"] in row.to
-    if row.ignore:
-        assert (new, effects) == (state, [])
-    for effect in effects:
-        assert isinstance(effect, Send | SetTimer | CancelTimer | Persist | Note)
-        if isinstance(effect, Send):
-            assert effect.dest in ctx.roles and effect.dest != ctx.node
+    new, effects = handled
     if any(isinstance(e, Persist) for e in effects):
         assert_forced_before_sent(effects)
     # Same input, same state, any time: the same answer (handlers ignore the clock).

@@ -1,0 +1,28 @@
+"""What every cache write policy's spec shares: roles, placement, summary and the explorer's small model.
+
+The four policies place the same nodes and summarise a run the same way, so
+``manage.py compare`` can set any two side by side; only the name, the
+parameters, the table, the boot state, the checks and the scenarios differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from protocols.base import Context, State, TransitionTable
+from protocols.cache.common import ROLES, topology
+from protocols.cache.summary import summarize
+from protocols.spec import Invariant, Param, ProtocolSpec, Scenario
+
+
+def policy_spec(*, name: str, title: str, summary: str, theory: str, params: tuple[Param, ...],
+                table: TransitionTable, initial_state: Callable[[Context], State],
+                invariants: tuple[Invariant, ...], scenarios: tuple[Scenario, ...],
+                explore_caches: int = 2) -> ProtocolSpec:
+    """Return a write policy's spec with the family's roles, placement and summary."""
+    explore: dict[str, Any] = {"clients": 2, "caches": explore_caches, "keys": 1, "ops_per_client": 1,
+                               "think_ms": 0}
+    return ProtocolSpec(name=name, title=title, summary=summary, theory=theory, roles=ROLES, params=params,
+                        table=table, topology=topology, initial_state=initial_state, invariants=invariants,
+                        scenarios=scenarios, summarize=summarize, explore_params=explore)
