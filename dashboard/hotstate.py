@@ -49,8 +49,7 @@ def key(session_id: str, name: str) -> str:
 
 def snapshot(engine: Engine, generation: int, placement: dict[str, int]) -> dict[str, Any]:
     """Return the hot state of an engine right after a step."""
-    pending = engine.pending_list()
-    ready = [p for p in pending if not p.get("held")]
+    total, ready = engine.pending_counts()
     held = {pid for rt in engine.nodes.values() for pid in rt.held}
     upcoming = [(p.due, p.order, p.node) for p in engine.pending.values() if p.id not in held]
     nxt = min(upcoming) if upcoming else None
@@ -59,9 +58,9 @@ def snapshot(engine: Engine, generation: int, placement: dict[str, int]) -> dict
         "seq": engine.seq,
         "step": engine.step_no,
         "now": engine.now,
-        "pending": pending[:MAX_PENDING_SHOWN],
-        "pending_total": len(pending),
-        "ready": len(ready),
+        "pending": engine.pending_list(limit=MAX_PENDING_SHOWN),
+        "pending_total": total,
+        "ready": ready,
         "next_due": nxt[0] if nxt else None,
         "next_node": nxt[2] if nxt else None,
         "done": engine.done,

@@ -178,19 +178,31 @@ class Engine:
         """Without a kept log: return and forget the events not yet handed out (the boot's)."""
         return self._scratch_since(0) if not self.record else list(self.log)
 
-    def pending_list(self) -> list[dict[str, Any]]:
-        """List what may happen next, in due order, each with its stable id."""
+    def pending_list(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """List what may happen next, in due order, each with its stable id (the first ``limit`` only)."""
         entries = sorted(self.pending.values(), key=lambda p: (p.due, p.order))
         held = {pid for rt in self.nodes.values() for pid in rt.held}
         paused = {name for name, rt in self.nodes.items() if rt.paused}
-        listed = []
+        listed: list[dict[str, Any]] = []
         for entry in entries:
+            if limit is not None and len(listed) >= limit:
+                break  # Describing hundreds of entries nobody is shown cost a millisecond a step.
             if entry.kind != "fault":
                 item = entry.describe(entry.id in held)
                 if entry.node in paused:
                     item["paused"] = True  # Cannot be delivered or fired until its node resumes.
                 listed.append(item)
         return listed
+
+    def pending_counts(self) -> tuple[int, int]:
+        """Return how many entries may happen next, and how many of them are not held by a paused node."""
+        held = {pid for rt in self.nodes.values() for pid in rt.held}
+        total = ready = 0
+        for entry in self.pending.values():
+            if entry.kind != "fault":
+                total += 1
+                ready += entry.id not in held
+        return total, ready
 
     def clone(self) -> Engine:
         """Return an independent copy of the world, for the explorer (log not kept).

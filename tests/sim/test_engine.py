@@ -696,3 +696,16 @@ def test_a_replayed_trace_is_the_same_trace() -> None:
     trace = build_trace(eng)
     assert trace["quiescent"] is True
     assert dumps(build_trace(replay(SPEC, trace))) == dumps(trace)
+
+
+def test_a_limited_pending_list_is_the_head_of_the_whole_one_and_the_counts_agree():
+    from protocols import get_protocol
+    from protocols.sim.engine import Engine
+
+    engine = Engine(get_protocol("two-phase-commit"), {"participants": 16, "max_resends": 20, "resend_ms": 10},
+                    seed=34, chaos=1.0)
+    for _ in range(40):
+        engine.step()
+        whole = engine.pending_list()
+        assert engine.pending_list(limit=5) == whole[:5]
+        assert engine.pending_counts() == (len(whole), sum(1 for p in whole if not p.get("held")))
