@@ -127,7 +127,8 @@ class Finding:
 StateCheck = Callable[[Mapping[str, NodeView]], Iterable[Finding]]
 TransitionCheck = Callable[[str, State, State, str], Finding | None]
 HistoryCheck = Callable[[Mapping[str, Any], dict[str, Any]], Iterable[Finding]]
-"""``check(event, memo)``: sees every event in log order, keeps what it needs in ``memo``."""
+"""``check(event, memo)``: sees every event in log order, keeps what it needs in ``memo``
+(which starts as ``{"params": the run's resolved parameters}``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

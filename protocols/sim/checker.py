@@ -38,7 +38,7 @@ _VIEW_KINDS = frozenset(("state", "persist", *_LIFE))
 class Checker:
     """Keeps node views up to date from events and reports new violations."""
 
-    def __init__(self, spec: ProtocolSpec, roles: Mapping[str, str]) -> None:
+    def __init__(self, spec: ProtocolSpec, roles: Mapping[str, str], params: Mapping[str, Any] | None = None) -> None:
         self.spec = spec
         self.views: dict[str, NodeView] = {
             node: NodeView(role=role, up=True, paused=False, state={}, durable=())
@@ -48,7 +48,9 @@ class Checker:
         self._transition_checks = [i for i in spec.invariants if i.kind == "transition"]
         self._liveness_checks = [i for i in spec.invariants if i.kind == "liveness"]
         self._history_checks = [i for i in spec.invariants if i.kind == "history"]
-        self._memos: dict[str, dict[str, Any]] = {i.name: {} for i in self._history_checks}
+        # A history check starts knowing the run's parameters (a lease, a sweep interval, a horizon).
+        self._memos: dict[str, dict[str, Any]] = {
+            i.name: {"params": dict(params or {})} for i in self._history_checks}
         self._active: set[tuple[str, tuple[str, ...]]] = set()
         self.failed: set[str] = set()
         self.partitioned = False
@@ -154,7 +156,7 @@ class Checker:
 def check_trace(spec: ProtocolSpec, trace: Mapping[str, Any]) -> list[Event]:
     """Re-check a saved trace from its events alone; return every violation found."""
     roles = {node: info["role"] for node, info in trace["final"].items()}
-    checker = Checker(spec, roles)
+    checker = Checker(spec, roles, trace.get("params"))
     found: list[Event] = []
     step = None
     for event in trace["events"]:

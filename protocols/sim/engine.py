@@ -106,7 +106,7 @@ class Engine:
         self.max_events = max_events
         self.record = record
         self.network = Network(seed, self.params)
-        self.checker = Checker(spec, self.roles)
+        self.checker = Checker(spec, self.roles, self.params)
         self.nodes: dict[str, NodeRuntime] = {}
         self.pending: dict[str, Pending] = {}
         self._agenda: list[tuple[int, int, str]] = []

@@ -186,3 +186,31 @@ def test_termination_is_not_judged_while_a_node_is_down() -> None:
     while engine.pending_list():
         engine.step()
     assert {engine.nodes[p].state["phase"] for p in ("p1", "p2", "p3")} == {"committed"}
+
+
+def test_a_history_check_starts_knowing_the_runs_parameters():
+    from dataclasses import replace
+
+    from protocols import get_protocol
+    from protocols.sim.checker import check_trace
+    from protocols.sim.engine import Engine
+    from protocols.sim.trace import build_trace
+    from protocols.spec import Finding, Invariant
+
+    seen: list[int] = []
+
+    def remember(event, memo):
+        if event["seq"] == 1:
+            seen.append(memo["params"]["participants"])
+        return [Finding(nodes=("p1",), text="always", cause_seq=event["seq"])] if event["seq"] == 1 else []
+
+    spec = get_protocol("two-phase-commit")
+    spec = replace(spec, invariants=(*spec.invariants, Invariant(
+        name="knows-params", kind="history", description="sees the parameters", check=remember)))
+    engine = Engine(spec, {"participants": 5}, seed=1)
+    engine.run()
+    trace = build_trace(engine)
+    found = check_trace(spec, trace)
+    assert seen == [5, 5]  # the live checker, then the re-check of the saved trace
+    assert [v["cause_seq"] for v in trace["violations"] if v["invariant"] == "knows-params"] == [1]
+    assert [v["invariant"] for v in found].count("knows-params") == 1
