@@ -22,6 +22,9 @@ Faults: a crashed node loses its volatile state and timers, keeps its durable
 log and drops what arrives; a paused node handles nothing, and what comes due
 meanwhile is held and handled, late, on resume; a skewed clock changes the
 ``now`` a node sees and how fast its timers run.
+
+The commands (engine_commands.py) and the faults (engine_faults.py) are
+mixins kept in files of their own; the world's bookkeeping stays here.
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ from typing import Any
 
 from protocols.base import (
     CancelTimer,
-    ClientRequest,
     Context,
     Input,
     Message,
@@ -50,7 +52,9 @@ from protocols.sim import commands as command_schema
 from protocols.sim import snapshot
 from protocols.sim.checker import Checker
 from protocols.sim.commands import CommandError
-from protocols.sim.faults import chaos_choice, matches, validate_plan
+from protocols.sim.engine_commands import CommandsMixin
+from protocols.sim.engine_faults import FaultsMixin
+from protocols.sim.faults import matches, validate_plan
 from protocols.sim.network import Network
 from protocols.sim.runtime import (
     DEFAULT_MAX_EVENTS,
@@ -70,7 +74,7 @@ AGENDA_SLACK = 1024
 
 
 
-class Engine:
+class Engine(CommandsMixin, FaultsMixin):
     """One simulation run: a world, its event log and the checker watching it."""
 
     def __init__(
@@ -229,89 +233,6 @@ class Engine:
     def fingerprint(self) -> str:
         """Return a canonical description of the world, without time or ids, for state hashing."""
         return snapshot.fingerprint(self)
-
-    # --------------------------------------------------------- commands
-
-    def _check_target(self, command: Mapping[str, Any]) -> None:
-        node = command.get("node")
-        if node is not None and node not in self.nodes:
-            raise CommandError("unknown_node", f"no node {node!r}; nodes: {', '.join(self.nodes)}")
-        pid = command.get("id")
-        if pid is not None:
-            entry = self.pending.get(pid)
-            want = "timer" if command["cmd"] == "fire" else "message"
-            if entry is None or entry.kind != want:
-                raise CommandError("unknown_id", f"no pending {want} {pid!r}")
-            if command["cmd"] in ("deliver", "fire") and self.nodes[entry.node].paused:
-                raise CommandError("held", f"{pid} waits for {entry.node}, which is paused; resume it first")
-        if command["cmd"] == "client":
-            self._check_client(command)
-        if command["cmd"] == "partition":
-            try:
-                validate_plan([{"action": "partition", "groups": command["groups"], "at_ms": 0}],
-                              list(self.nodes))
-            except ParameterError as exc:
-                raise CommandError("bad_groups", str(exc).replace("fault 1: ", "")) from None
-
-    def _check_client(self, command: Mapping[str, Any]) -> None:
-        rt = self.nodes[command["node"]]
-        if not rt.up or rt.paused:
-            raise CommandError("node_down", f"{rt.ctx.node} is {'down' if not rt.up else 'paused'}; "
-                                            "it cannot take a client request")
-        if self.spec.table.lookup(rt.ctx.role, rt.state["phase"], "client:" + command["kind"]) is None:
-            raise CommandError("unsupported", f"{rt.ctx.node} ({rt.ctx.role}) does not take a "
-                                              f"{command['kind']!r} request in phase {rt.state['phase']!r}")
-
-    def _cmd_step(self) -> None:
-        if self.chaos and self.pending and self.network.draw() < self.chaos:
-            self._chaos_fault()
-        entry = self._next_due()
-        if entry is None:
-            self._reach_quiescence()
-            return
-        self._handle(entry, by="auto")
-
-    def _cmd_deliver(self, id: str) -> None:
-        self._handle(self.pending[id], by="command")
-
-    _cmd_fire = _cmd_deliver
-
-    def _cmd_drop(self, id: str) -> None:
-        self._drop(self.pending[id], reason="command")
-
-    def _cmd_duplicate(self, id: str) -> None:
-        self._duplicate(self.pending[id], by="command")
-
-    def _cmd_crash(self, node: str) -> None:
-        self._crash(node, by="command")
-
-    def _cmd_recover(self, node: str) -> None:
-        self._recover(node, by="command")
-
-    def _cmd_pause(self, node: str) -> None:
-        self._pause(node, by="command")
-
-    def _cmd_resume(self, node: str) -> None:
-        self._resume(node, by="command")
-
-    def _cmd_partition(self, groups: list[list[str]]) -> None:
-        self._partition(groups, by="command")
-
-    def _cmd_heal(self) -> None:
-        self._heal(by="command")
-
-    def _cmd_client(self, node: str, kind: str, body: Mapping[str, Any] | None = None) -> None:
-        rt = self.nodes[node]
-        self._emit("client", node=node, request=kind, body=dict(body or {}))
-        self._run(rt, ClientRequest(kind=kind, body=body or {}))
-
-    def _cmd_clock(self, node: str, rate: float = 1.0, offset_ms: int = 0) -> None:
-        self._set_clock(node, rate, offset_ms, by="command")
-
-    def _set_clock(self, node: str, rate: float, offset_ms: int, by: str) -> None:
-        rt = self.nodes[node]
-        rt.clock_rate, rt.clock_offset_ms = float(rate), offset_ms
-        self._emit("clock", node=node, rate=float(rate), offset_ms=offset_ms, by=by)
 
     # ------------------------------------------------------ the world
 
@@ -476,94 +397,6 @@ class Engine:
     def _emit_drop(self, message: Message, reason: str) -> None:
         self._emit("drop", node=message.dest, src=message.src, dst=message.dest,
                    message=message.to_json(), reason=reason)
-
-    # ---------------------------------------------------------- faults
-
-    def _fault(self, fault: Mapping[str, Any], by: str, target: Pending | None = None) -> None:
-        action = fault["action"]
-        if action in ("drop", "duplicate"):
-            if target is not None and target.id in self.pending:
-                (self._drop(target, reason="fault") if action == "drop" else self._duplicate(target, by))
-        elif action == "partition":
-            self._partition(fault["groups"], by=by)
-        elif action == "heal":
-            self._heal(by=by)
-        elif action == "clock":
-            self._set_clock(fault["node"], fault.get("rate", 1.0), fault.get("offset_ms", 0), by=by)
-        else:
-            getattr(self, "_" + action)(fault["node"], by=by)
-
-    def _schedule_fault(self, fault: Mapping[str, Any], due: int) -> None:
-        self._add_pending(Pending(id=self._new_id("f"), kind="fault", due=due,
-                                  order=self._next_order(), node=fault.get("node", ""), fault=dict(fault)))
-
-    def _crash(self, node: str, by: str) -> None:
-        rt = self.nodes[node]
-        if not rt.up:
-            return
-        rt.up, rt.paused = False, False
-        rt.incarnation += 1
-        for pid in rt.timers.values():
-            self.pending.pop(pid, None)
-        rt.timers.clear()
-        held, rt.held = rt.held, []
-        self._emit("crash", node=node, by=by)
-        for pid in held:  # What waited for the paused node is lost with it.
-            entry = self.pending.get(pid)
-            if entry is not None and entry.kind == "message":
-                self._drop(entry, reason="node down")
-            else:
-                self.pending.pop(pid, None)
-
-    def _recover(self, node: str, by: str) -> None:
-        rt = self.nodes[node]
-        if rt.up:
-            return
-        rt.up = True
-        rt.state = self.spec.initial_state(rt.ctx)
-        self._emit("recover", node=node, by=by, durable=[dict(r) for r in rt.durable])
-        self._run(rt, Recover(durable=rt.durable))
-
-    def _pause(self, node: str, by: str) -> None:
-        rt = self.nodes[node]
-        if rt.up and not rt.paused:
-            rt.paused = True
-            self._emit("pause", node=node, by=by)
-
-    def _resume(self, node: str, by: str) -> None:
-        rt = self.nodes[node]
-        if not rt.paused:
-            return
-        rt.paused = False
-        self._emit("resume", node=node, by=by)
-        held = sorted((e for e in map(self.pending.get, rt.held) if e is not None), key=lambda e: (e.due, e.order))
-        rt.held = []
-        for entry in held:  # Late (never early), in the order they came due.
-            late = Pending(id=entry.id, kind=entry.kind, due=max(self.now, entry.due), order=self._next_order(),
-                           node=entry.node, message=entry.message, timer=entry.timer)
-            self._add_pending(late)
-
-    def _partition(self, groups: Sequence[Sequence[str]], by: str) -> None:
-        self.network.split(groups)
-        self._emit("partition", groups=[list(g) for g in groups], by=by)
-
-    def _heal(self, by: str) -> None:
-        if self.network.partition is not None:
-            self.network.heal()
-            self._emit("heal", by=by)
-
-    def _chaos_fault(self) -> None:
-        """Inject one random fault, chosen by the network's generator."""
-        choice = chaos_choice(self.nodes, self.pending, self.network)
-        if choice is None:
-            return
-        action = choice["action"]
-        if action == "partition":
-            self._partition(choice["groups"], by="chaos")
-        elif action == "heal":
-            self._heal(by="chaos")
-        else:
-            self._fault(choice, "chaos", target=choice.get("target"))
 
     # ------------------------------------------------------------ log
 
