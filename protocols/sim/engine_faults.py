@@ -128,6 +128,15 @@ class FaultsMixin:
             self._fault(choice, "chaos", target=choice.get("target"))
 
     def _set_clock(self, node: str, rate: float, offset_ms: int, by: str) -> None:
+        """Run the node's clock at ``rate`` from now on, its reading jumping by ``offset_ms``.
+
+        The reading stays continuous across a change of rate (a clock that
+        starts running slow does not jump back): the offset is recomputed so
+        that the new rate starts from the current reading.
+        """
         rt = self.nodes[node]
-        rt.clock_rate, rt.clock_offset_ms = float(rate), offset_ms
-        self._emit("clock", node=node, rate=float(rate), offset_ms=offset_ms, by=by)
+        reading = rt.local_time(self.now)
+        rt.clock_rate = float(rate)
+        rt.clock_offset_ms = 0
+        rt.clock_offset_ms = reading - rt.local_time(self.now) + offset_ms
+        self._emit("clock", node=node, rate=float(rate), offset_ms=rt.clock_offset_ms, by=by)

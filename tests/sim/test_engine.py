@@ -493,6 +493,17 @@ def test_a_clock_offset_shifts_the_time_handlers_see_but_not_when_timers_fire() 
     assert (clock["node"], clock["rate"], clock["offset_ms"]) == ("n1", 1.0, -30)
 
 
+def test_a_rate_changed_mid_run_keeps_the_reading_continuous() -> None:
+    eng = Engine(TICKER, {}, seed=0, faults=[{"action": "clock", "node": "n1", "rate": 0.5, "at_ms": 150}])
+    eng.run()
+    ticks = eng.nodes["n1"].state["ticks"]
+    assert ticks[0] == 100  # before the change: local = global
+    assert ticks[1] == 150 + (200 - 150) // 2, "from 150 on the clock runs at half speed, without a jump"
+    assert ticks == sorted(ticks), "a clock never runs backwards by a change of rate alone"
+    [clock] = of_kind(eng.log, "clock")
+    assert clock["offset_ms"] == 150 - int(150 * 0.5), "the event holds the offset that makes the formula true"
+
+
 # ------------------------------------------------------------ fault plans
 
 
