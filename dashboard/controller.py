@@ -138,18 +138,22 @@ def release(session_id: str, token: str) -> None:
 
 
 def _next_plan(session_id: str, token: str) -> Plan | None:
-    session = Session.objects.filter(id=session_id).first()
-    if session is None or session.status == "failed":
-        hotstate.client().delete(hotstate.key(session_id, "queue"))
-        return None
-    # One round trip for the hot state, the next queued command and the play state.
-    pipe = hotstate.client().pipeline(transaction=False)
-    pipe.get(hotstate.key(session_id, "hot")).lpop(hotstate.key(session_id, "queue"))
-    pipe.get(hotstate.key(session_id, "play"))
-    hot_raw, raw, play_raw = pipe.execute()
+    # One round trip for the hot state, the next queued command, the play state and the failed mark:
+    # the database is asked only when Redis has lost the hot state (a step's latency is round trips).
+    r = hotstate.client()
+    pipe = r.pipeline(transaction=False)
+    pipe.get(hotstate.key(session_id, "failed")).get(hotstate.key(session_id, "hot"))
+    pipe.lpop(hotstate.key(session_id, "queue")).get(hotstate.key(session_id, "play"))
+    failed, hot_raw, raw, play_raw = pipe.execute()
     hot = hotstate.decode_hot(hot_raw)
-    if hot is None or hot.get("generation") != session.generation:
+    if failed or hot is None:
+        session = Session.objects.filter(id=session_id).first()
+        if failed or session is None or session.status == "failed":
+            r.delete(hotstate.key(session_id, "queue"))
+            return None
         hot = stepper.hot_or_rebuild(session)
+    # A stale generation (a reset racing this plan) is harmless: apply_step answers "stale".
+    generation = hot["generation"]
     batch, countdown = 1, 0.0
     if raw is not None:
         command = json.loads(raw)
@@ -165,7 +169,7 @@ def _next_plan(session_id: str, token: str) -> Plan | None:
             countdown = min(MAX_PACE_S, gap_ms / play["speed"] / 1000.0)
     node = _node_concerned(command, hot)
     queue = hot["placement"].get(node, 0) if node else 0
-    return Plan(session_id=session_id, generation=session.generation, step=hot["step"] + 1, command=command,
+    return Plan(session_id=session_id, generation=generation, step=hot["step"] + 1, command=command,
                 batch=batch, queue=queue, countdown=countdown, token=token)
 
 

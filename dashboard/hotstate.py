@@ -119,8 +119,13 @@ MAX_SPEED = 0.0
 """Speed 0 means: as fast as the machinery goes, events batched per task."""
 
 
+def mark_failed(session_id: str) -> None:
+    """Note in Redis that a session failed, so that planning stops without asking the database."""
+    client().set(key(session_id, "failed"), "1")
+
+
 def forget(session_id: str) -> None:
     """Drop everything Redis holds for a session (it is all rebuildable)."""
     r = client()
-    for name in ("hot", "queue", "inflight", "play"):
+    for name in ("hot", "queue", "inflight", "play", "failed"):
         r.delete(key(session_id, name))

@@ -89,6 +89,8 @@ def apply_step(session_id: str, generation: int, step: int, command: dict[str, A
     """Apply one command (or up to ``batch`` auto steps) as steps ``step``...; persist and publish."""
     session = Session.objects.filter(id=session_id).first()
     if session is None or session.generation != generation or session.status == "failed":
+        if session is not None and session.status == "failed":
+            hotstate.mark_failed(session_id)  # Redis may have lost the mark: planning must stop again.
         return {"result": "stale"}
     try:
         return _apply(session, step, command, batch, ran_on)
@@ -179,6 +181,7 @@ def fail(session: Session, why: str) -> None:
     """Mark a session failed and tell its watchers."""
     log.error("session %s failed: %s", session.id, why)
     Session.objects.filter(id=session.id).update(status="failed", failure=why)
+    hotstate.mark_failed(session.id)
     broadcast.status(session.id, {"status": "failed", "failure": why})
 
 

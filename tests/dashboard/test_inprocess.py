@@ -127,3 +127,38 @@ def test_fork_copies_the_log_up_to_a_seq():
     assert token and child.forked_from == session.id
     parent_steps = {e["step"] for e in events if e["seq"] <= cut}
     assert strip_where(child_events) == strip_where([e for e in events if e["step"] in parent_steps])
+
+
+def test_a_failed_session_is_never_planned_again_even_when_redis_forgot_it_failed(monkeypatch):
+    from dashboard import stepper
+
+    session, _ = sessions.create("two-phase-commit", {"participants": 2}, seed=3)
+    runner = InProcessRunner()
+    controller.submit(session.id, {"cmd": "step"}, runner)
+    stepper.fail(session, "a test says so")
+    applied = []
+    real = stepper.apply_step
+    monkeypatch.setattr(stepper, "apply_step", lambda *a, **k: applied.append(a) or real(*a, **k))
+    hotstate.set_play(session.id, playing=True, speed=0.0)
+    controller.submit(session.id, {"cmd": "step"}, runner)
+    assert applied == []  # Planning stops at the failed mark, without a task.
+    assert not hotstate.client().llen(hotstate.key(session.id, "queue"))
+    hotstate.client().delete(hotstate.key(session.id, "failed"))  # Redis restarted and lost the mark.
+    controller.kick(session.id, runner)
+    assert len(applied) == 1  # One stale step puts the mark back; then planning stops again.
+    assert stepper.apply_step(session.id, session.generation, 9, {"cmd": "step"})["result"] == "stale"
+    assert SessionCommand.objects.filter(session=session).count() == 1
+
+
+def test_a_step_delivered_too_often_fails_the_session_instead_of_looping():
+    from dashboard.models import Session
+
+    session, _ = sessions.create("two-phase-commit", {"participants": 2}, seed=3)
+    plan = controller.Plan(session_id=session.id, generation=session.generation, step=1, command={"cmd": "step"},
+                           batch=1, queue=0, countdown=0.0, token="t@0")
+    runner = InProcessRunner()
+    results = [controller.execute(plan, runner)["result"] for _ in range(controller.MAX_DELIVERIES + 1)]
+    assert results[0] == "applied" and results[1:-1] == ["duplicate"] * (controller.MAX_DELIVERIES - 1)
+    assert results[-1] == "failed"
+    assert Session.objects.get(id=session.id).status == "failed"
+    assert hotstate.client().get(hotstate.key(session.id, "failed"))
