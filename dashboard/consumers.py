@@ -2,9 +2,10 @@
 
 Watchers receive every event of the session in seq order; the controller
 (a connection that presented the control token in its hello) may also step,
-play, pause, change speed, reset and send engine commands. Gaps left by the
-channel layer's silent drops are filled from the database before forwarding,
-and a client may always ask for a resync. See docs/websocket-protocol.md.
+play, pause, change speed, reset and send engine commands. Steps arrive from
+the workers through the session hub (dashboard/hub.py), at most once: gaps
+are filled from the database before forwarding, and a client may always ask
+for a resync. See docs/websocket-protocol.md.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if state["playing"]:
             await database_sync_to_async(controller.kick)(self.session_id, runner())
 
-    # --------------------------------------------------- from the group
+    # ----------------------------------------------------- from the hub
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Handle a message; the hub's messages skip Channels' per-message database cleanup.
@@ -171,7 +172,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         ``AsyncConsumer.dispatch`` awaits ``aclose_old_connections()`` (a hop to
         the one sync thread) before every message: 10-12% of Daphne's CPU with
         200 watchers (bench/live.py), and the controller's commands queued
-        behind those hops. A group handler touches the database only through
+        behind those hops. A hub handler touches the database only through
         ``database_sync_to_async``, which closes old connections itself.
         """
         handler = getattr(self, message["type"].replace(".", "_"), None) if message["type"].startswith("lab.") else None
@@ -188,7 +189,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
             if message["first"] == self.sent_seq + 1:  # The usual case: forward the frame as it was encoded.
                 await self.send(text_data=message["text"])
                 self.sent_seq = message["last"]
-            elif message["last"] > self.sent_seq:  # The layer dropped something (or we are mid-resync).
+            elif message["last"] > self.sent_seq:  # Something was lost on the way (or we are mid-resync).
                 session = await _get_session(self.session_id)
                 if session is not None:
                     await self._catch_up(session, self.sent_seq, upto=message["last"])
