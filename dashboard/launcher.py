@@ -22,7 +22,7 @@ def main() -> None:
         url = f"redis://127.0.0.1:{embedded.port}/0"
     port = int(os.environ.get("PORT", "8000"))
     host = os.environ.get("HOST", "127.0.0.1")
-    # Two web processes by default: one Daphne saturates near 200 watchers at 20 steps/s (bench/live.py).
+    # Two web processes by default: both cores serve sockets, and one restarting leaves the other serving.
     stack = Stack(redis_url=url, port=port, host=host, workers=int(os.environ.get("PROTOLAB_WORKERS", "2")),
                   web_processes=int(os.environ.get("PROTOLAB_WEB_PROCESSES", "2")), supervise_daphne=True)
     stopping = False

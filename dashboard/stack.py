@@ -64,8 +64,7 @@ class Stack:
     The Daphnes share one listening socket that the stack opens and hands
     them (``--fd``): the kernel spreads new connections over them, and while
     one restarts, connections wait in the socket's backlog instead of being
-    refused. One Daphne carries about 3,900 deliveries a second
-    (FIELD-NOTES); a class of 200 watching a fast play needs more.
+    refused. More than one lets every core serve sockets (docs/performance.md).
     """
 
     redis_url: str
