@@ -87,7 +87,8 @@ class Hub:
     async def _listen(self) -> None:
         wait = 0.1
         while True:
-            client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5)
+            # The health check pings an idle subscription, so a connection that died silently is noticed.
+            client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5, health_check_interval=15)
             pubsub = client.pubsub()
             try:
                 await pubsub.psubscribe(self._prefix + "*")
