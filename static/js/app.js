@@ -15,7 +15,7 @@ import { LabSocket } from './socket.js';
 import { Player } from './player.js';
 import { makeActions } from './actions.js';
 import { bindKeys } from './keyboard.js';
-import { loadTranslator } from './i18n.js';
+import { loadTranslator, withEnglish } from './i18n.js';
 import { encodingFor } from './protocols/index.js';
 import { h } from './dom.js';
 import { createTopology } from './views/topology.js';
@@ -195,11 +195,9 @@ function socketHandlers(store, ctx, catalogue, getSocket, sessionId) {
   };
 }
 
-/** Return the translation of `key`, or `fallback` when the key has none. */
+/** Return the translation of `key`, or `fallback` when there is no key or it has no text. */
 function translated(t, key, fallback) {
-  if (!key) return fallback;
-  const text = t(key);
-  return text === key ? fallback : text;
+  return key ? withEnglish(t)(key, fallback) : fallback;
 }
 
 function setScenario(ctx, catalogue, name) {

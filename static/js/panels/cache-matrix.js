@@ -6,6 +6,7 @@
 import { h, fill } from '../dom.js';
 import { PALETTE, CRASHED, inkFor } from '../protocols/palette.js';
 import { buildMatrix, cellText, countStatuses } from './cache-model.js';
+import { withEnglish } from '../i18n.js';
 
 /** How each status looks: background, label key and English label. */
 export const STATUS_LOOK = {
@@ -21,14 +22,8 @@ export const STATUS_LOOK = {
 const CELL = 'padding:6px 10px;border:1px solid #555;font:600 1.2rem/1.3 system-ui,sans-serif;text-align:center;'
   + 'min-width:5.5em;white-space:nowrap';
 
-/** Return a translator that falls back to English when a key has no text yet. */
-export function translator(t) {
-  return (key, english, vars = {}) => {
-    const text = t ? t(key, vars) : key;
-    if (text !== key) return text;
-    return english.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? String(vars[name]) : all));
-  };
-}
+/** The panels' translator: English beside each key (see i18n.js). */
+export const translator = withEnglish;
 
 function cellStyle(status) {
   const look = STATUS_LOOK[status];

@@ -6,6 +6,9 @@
 // `expired` (cache-aside: past its TTL, not yet swept) or `lost` (the cache is down: its
 // memory is gone). The charts read the log up to the playhead: every answered read (hit or
 // miss, from the clients' `last` result) and every stale-read violation with its age.
+import { linear, niceMax } from './chart.js';
+
+export { linear, niceMax }; // callers and tests take them from here
 
 /** Keys in their natural order: k2 before k10. */
 export function naturalKeys(keys) {
@@ -142,11 +145,6 @@ export function figures(acc, upToSeq) {
   };
 }
 
-/** Return a linear scale mapping [d0, d1] onto [r0, r1] (a zero-width domain maps to r0). */
-export function linear([d0, d1], [r0, r1]) {
-  const span = d1 - d0;
-  return (v) => (span ? r0 + ((v - d0) / span) * (r1 - r0) : r0);
-}
 
 /** Return a step path through the points (a ratio holds its value until the next read). */
 export function stepPath(points, x, y, endX) {
@@ -158,9 +156,3 @@ export function stepPath(points, x, y, endX) {
   return `${d}H${x(Math.max(endX, points[points.length - 1].x)).toFixed(1)}`;
 }
 
-/** Return a round upper bound for an axis showing values up to `max` (at least `floor`). */
-export function niceMax(max, floor = 1) {
-  const value = Math.max(max, floor);
-  const power = 10 ** Math.floor(Math.log10(value));
-  return [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= value);
-}

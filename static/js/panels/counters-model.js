@@ -8,6 +8,10 @@
 //   - a client's state has `token` (the lease it believes it holds, or null);
 //   - `write_ok` carries the operation's id `op`; a refusal is an `error` with code stale_token;
 //   - violations `lost-update` and `stale-write-accepted` point (cause_seq) at the write's delivery.
+import { linear, niceMax } from './chart.js';
+import { withEnglish } from '../i18n.js';
+
+export { linear, niceMax }; // callers and tests take them from here
 
 /** Return node -> role from the log's `start` events. */
 export function rolesOf(events) {
@@ -119,11 +123,6 @@ export function lockHistory(events, upToSeq) {
   return { clients, leases, beliefs, storeTokens, stale, maxToken, endTime };
 }
 
-/** Return a linear scale mapping [d0, d1] onto [r0, r1] (a zero-width domain maps to r0). */
-export function linear([d0, d1], [r0, r1]) {
-  const span = d1 - d0;
-  return (v) => (span ? r0 + ((v - d0) / span) * (r1 - r0) : r0);
-}
 
 /** Return an SVG path stepping through [{t, v}] (level until the next change), drawn up to `until`. */
 export function stepPath(points, x, y, until) {
@@ -137,18 +136,6 @@ export function stepPath(points, x, y, until) {
   return d;
 }
 
-/** Return a round upper bound for an axis showing values up to `max` (at least `floor`). */
-export function niceMax(max, floor = 1) {
-  const value = Math.max(max, floor);
-  const power = 10 ** Math.floor(Math.log10(value));
-  return [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= value);
-}
 
-/** Return a translator that falls back to English when a key has no text yet. */
-export function translator(t) {
-  return (key, english, vars = {}) => {
-    const text = t ? t(key, vars) : key;
-    if (text !== key) return text;
-    return english.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? String(vars[name]) : all));
-  };
-}
+/** The panels' translator: English beside each key (see i18n.js). */
+export const translator = withEnglish;

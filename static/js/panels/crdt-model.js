@@ -8,6 +8,7 @@
 //   - a client's state has `phase`, `ops`, `acked_inc`, `acked_dec`, `read`, and while reading
 //     a shard's `answers` and `missing`;
 //   - `add` carries `op` (and a BFT `tag`), `read_ok` carries `value`, `count` or `tags`.
+import { withEnglish } from '../i18n.js';
 
 export const KINDS = ['p', 'n'];
 
@@ -211,11 +212,5 @@ function total(map) {
   return Object.values(map).reduce((a, b) => a + b, 0);
 }
 
-/** Return a translator that falls back to the English text, with {name} placeholders filled. */
-export function translator(t) {
-  return (key, english, vars = {}) => {
-    const text = t ? t(key, vars) : key;
-    if (text !== key) return text;
-    return english.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? String(vars[name]) : all));
-  };
-}
+/** The panels' translator: English beside each key (see i18n.js). */
+export const translator = withEnglish;

@@ -12,6 +12,7 @@ import {
   ringView, ringPoints, placedKeys, isCached, onCircle, angleOf, labelPlaces, ownerTable, shares, movedText,
   ringSignature, MAX_DOTS,
 } from './hashring-model.js';
+import { withEnglish } from '../i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const SIZE = { width: 600, height: 800, cx: 300, cy: 290, r: 215 };
@@ -32,9 +33,7 @@ function s(tag, attrs = {}, text = null) {
 }
 
 function tr(t, key, fallback, vars = {}) {
-  const text = t(key, vars);
-  if (text !== key) return text;
-  return fallback.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? String(vars[name]) : all));
+  return withEnglish(t)(key, fallback, vars);
 }
 
 /** Build the ring panel inside `el`; return {update(frame)}. */

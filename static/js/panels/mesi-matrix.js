@@ -9,13 +9,12 @@
 import { h, fill } from '../dom.js';
 import { VIOLATION, inkFor } from '../protocols/palette.js';
 import { coherenceMatrix, LINE_STATES, TRANSIENT_COLOUR, WAITS } from './mesi-model.js';
+import { withEnglish } from '../i18n.js';
 
 const CELL = 'padding:0.35rem 0.6rem;text-align:center;border:1px solid #888;min-width:4.5rem';
 
 function tr(t, key, fallback, vars = {}) {
-  const text = t(key, vars);
-  if (text !== key) return text;
-  return fallback.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? String(vars[name]) : all));
+  return withEnglish(t)(key, fallback, vars);
 }
 
 function valueText(value) {

@@ -12,6 +12,7 @@
 
 import { h, fill } from '../dom.js';
 import { PALETTE, CRASHED, inkFor } from '../protocols/palette.js';
+import { withEnglish } from '../i18n.js';
 
 export const HEALTH = {
   UP: { colour: PALETTE.green, symbol: '✓', key: 'services.health.up', label: 'UP' },
@@ -101,13 +102,7 @@ const STALE_WORDS = { crashed: 'crashed', paused: 'paused', evicted: 'evicted', 
 
 // ------------------------------------------------------------------- DOM
 
-function translator(t) {
-  return (key, english, vars = {}) => {
-    const text = t ? t(key, vars) : key;
-    if (text !== key) return text;
-    return english.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? String(vars[name]) : all));
-  };
-}
+const translator = withEnglish; // English beside each key (see i18n.js)
 
 function pill(colour, text) {
   return h('span', { class: 'pill svc-pill', style: `background:${colour};color:${inkFor(colour)}` }, text);

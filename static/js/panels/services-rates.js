@@ -16,6 +16,10 @@
 
 import { h, fill } from '../dom.js';
 import { PALETTE } from '../protocols/palette.js';
+import { withEnglish } from '../i18n.js';
+import { linear, niceMax } from './chart.js';
+
+export { linear, niceMax }; // callers and tests take them from here
 
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 640;
@@ -114,11 +118,6 @@ export function totals(calls, upToSeq) {
   return { calls: n, failures: failed, errorRate: n ? failed / n : null };
 }
 
-/** Return a linear scale mapping [d0, d1] onto [r0, r1] (a zero-width domain maps to r0). */
-export function linear([d0, d1], [r0, r1]) {
-  const span = d1 - d0;
-  return (v) => (span ? r0 + ((v - d0) / span) * (r1 - r0) : r0);
-}
 
 /** Return an SVG path through the points whose y is not null; a null y breaks the line. */
 export function linePath(points, x, y) {
@@ -132,12 +131,6 @@ export function linePath(points, x, y) {
   return d;
 }
 
-/** Return a round upper bound for an axis showing values up to `max` (at least `floor`). */
-export function niceMax(max, floor = 1) {
-  const value = Math.max(max, floor);
-  const power = 10 ** Math.floor(Math.log10(value));
-  return [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= value);
-}
 
 // ------------------------------------------------------------------- DOM
 
@@ -158,14 +151,7 @@ function svg(tag, attrs = {}) {
   return el;
 }
 
-/** Return a translator that falls back to English when a key has no text yet. */
-function translator(t) {
-  return (key, english, vars = {}) => {
-    const text = t ? t(key, vars) : key;
-    if (text !== key) return text;
-    return english.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? String(vars[name]) : all));
-  };
-}
+const translator = withEnglish; // English beside each key (see i18n.js)
 
 /** Build the panel in `el`; `extract` reads one event (see the header). Return {update(frame)}. */
 export function createRatesPanel(el, ctx, { extract = defaultExtract } = {}) {

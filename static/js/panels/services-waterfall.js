@@ -11,6 +11,7 @@
 
 import { h, fill } from '../dom.js';
 import { PALETTE, inkFor } from '../protocols/palette.js';
+import { withEnglish } from '../i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -202,13 +203,7 @@ function svg(tag, attrs = {}) {
   return el;
 }
 
-function translator(t) {
-  return (key, english, vars = {}) => {
-    const text = t ? t(key, vars) : key;
-    if (text !== key) return text;
-    return english.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? String(vars[name]) : all));
-  };
-}
+const translator = withEnglish; // English beside each key (see i18n.js)
 
 const WIDTH = 1000;
 const LABEL = 440;

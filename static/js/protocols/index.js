@@ -20,6 +20,7 @@ import pnCounter from './pn-counter.js';
 import counterBft from './counter-bft.js';
 import generic from './generic.js';
 import { CYCLE } from './palette.js';
+import { withEnglish } from '../i18n.js';
 
 const TABLES = { [twoPhaseCommit.name]: twoPhaseCommit, [counterNaive.name]: counterNaive, [counterLocked.name]: counterLocked, [lockLease.name]: lockLease, [mesi.name]: mesi, [consistentHashing.name]: consistentHashing, [serviceInvocation.name]: serviceInvocation, [serviceMesh.name]: serviceMesh, [serviceRegistry.name]: serviceRegistry, ...Object.fromEntries(CACHE_TABLES.map((t) => [t.name, t])), [counterSharded.name]: counterSharded, [gCounter.name]: gCounter, [pnCounter.name]: pnCounter, [counterBft.name]: counterBft };
 
@@ -34,11 +35,7 @@ export function nameIndex(name, modulo) {
 export function encodingFor(protocol, roles = [], translate = null) {
   const table = TABLES[protocol] || generic;
   // Role and phase names may be translated (keys role.<name>, phase.<name>); message types are protocol vocabulary.
-  const tr = (key, fallback) => {
-    if (!translate) return fallback;
-    const text = translate(key);
-    return text === key ? fallback : text;
-  };
+  const tr = withEnglish(translate);
   const roleOrder = table.roleOrder.length ? table.roleOrder : roles;
   return {
     name: table.name,
