@@ -1,9 +1,10 @@
 """A bare ASGI app for bench/live.py's baselines: one Channels consumer that relays a group to its socket.
 
 Every websocket joins the group ``bench`` and receives each ``bench.msg``
-sent to it, JSON-encoded, as one text frame. The channel layer is configured
-exactly as the lab's (dashboard/settings.py: RedisChannelLayer, capacity
-1,000, expiry 30 s), or, with ``BENCH_LAYER=pubsub``, is channels_redis's
+sent to it, JSON-encoded, as one text frame: the raw ``group_send`` the
+issue's baseline names. The channel layer is configured as the lab's was
+before dashboard/hub.py replaced it (RedisChannelLayer, capacity 1,000,
+expiry 30 s), or, with ``BENCH_LAYER=pubsub``, is channels_redis's
 RedisPubSubChannelLayer; there is no database, no origin check, no session.
 Run by the benchmark as ``daphne -p PORT bench._baseline_asgi:application``
 with ``BENCH_REDIS_URL`` and ``BENCH_PREFIX`` set.
