@@ -38,11 +38,23 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) 
 return 0
 """
 
-_ENQUEUE = """
-if redis.call('llen', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-return redis.call('rpush', KEYS[1], ARGV[1])
+_TAKE = """
+-- KEYS: inflight, failed, hot, queue, play.
+-- ARGV: new token, lock TTL, the token the caller holds ('' if none), a command to queue first ('' if none),
+-- the queue's limit. Returns {-1} if the queue is full, {0} if another step holds the lock, else
+-- {1, failed, hot, next queued command, play}, '' standing for a missing value.
+if ARGV[4] ~= '' then
+  if redis.call('llen', KEYS[4]) >= tonumber(ARGV[5]) then return {-1} end
+  redis.call('rpush', KEYS[4], ARGV[4])
+end
+local held = redis.call('get', KEYS[1])
+if held and held ~= ARGV[3] then return {0} end
+redis.call('set', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+return {1, redis.call('get', KEYS[2]) or '', redis.call('get', KEYS[3]) or '', redis.call('lpop', KEYS[4]) or '',
+        redis.call('get', KEYS[5]) or ''}
 """
-"""Queue a command unless the queue is full, in one round trip (a step's latency is mostly round trips)."""
+"""Queue a command, take (or keep) the in-flight lock and read what the next plan needs, in one round
+trip: a step's latency is mostly round trips (before: five, from queueing to planning; bench/live.py)."""
 
 
 @dataclass(frozen=True)
@@ -66,33 +78,52 @@ class Runner(Protocol):
 
 
 def submit(session_id: str, command: dict[str, Any], runner: Runner) -> bool:
-    """Queue a validated command behind any others; False if the queue is full."""
-    r = hotstate.client()
-    if not r.eval(_ENQUEUE, 1, hotstate.key(session_id, "queue"), json.dumps(command, sort_keys=True),
-                  MAX_QUEUED_COMMANDS):
-        return False
-    kick(session_id, runner)
-    return True
+    """Queue a validated command behind any others and dispatch if nothing is in flight; False if the queue is full."""
+    return _advance(session_id, runner, enqueue=json.dumps(command, sort_keys=True))
 
 
-def kick(session_id: str, runner: Runner) -> None:
-    """Dispatch the session's next step unless one is already in flight."""
+def kick(session_id: str, runner: Runner, held: str = "") -> None:
+    """Dispatch the session's next step unless one is already in flight.
+
+    ``held``: the in-flight token of the step that just finished, handed
+    over to the next plan without being released in between.
+    """
+    _advance(session_id, runner, held=held)
+
+
+def _advance(session_id: str, runner: Runner, held: str = "", enqueue: str = "") -> bool:
     r = hotstate.client()
-    inflight = hotstate.key(session_id, "inflight")
+    keys = [hotstate.key(session_id, name) for name in ("inflight", "failed", "hot", "queue", "play")]
     while True:
         token = f"{secrets.token_hex(8)}@{time.time():.3f}"  # When the lock was taken travels with it.
-        if not r.set(inflight, token, nx=True, ex=hotstate.INFLIGHT_TTL_S):
+        taken, *state = _take_script()(keys=keys, args=[token, hotstate.INFLIGHT_TTL_S, held, enqueue,
+                                                        MAX_QUEUED_COMMANDS], client=r)
+        held = enqueue = ""
+        if taken < 0:
+            return False
+        if not taken:
             if _redispatch_if_stalled(session_id, runner):
                 continue  # An orphaned lock was cleared: take it now.
-            return  # A step is in flight; its task will kick again.
-        plan = _next_plan(session_id, token)
+            return True  # A step is in flight; its task will kick again.
+        plan = _next_plan(session_id, token, *(value or None for value in state))
         if plan is not None:
             _remember(plan)
             runner.dispatch(plan)
-            return
+            return True
         release(session_id, token)
-        if not r.llen(hotstate.key(session_id, "queue")):
-            return  # Nothing arrived while we held the lock.
+        if not r.llen(keys[3]):
+            return True  # Nothing arrived while we held the lock.
+
+
+_take: Any = None
+
+
+def _take_script() -> Any:
+    """Return the lock-and-read script (sent by its hash; loaded again if Redis restarted and forgot it)."""
+    global _take
+    if _take is None:
+        _take = hotstate.client().register_script(_TAKE)
+    return _take
 
 
 def _remember(plan: Plan) -> None:
@@ -137,14 +168,10 @@ def release(session_id: str, token: str) -> None:
     r.eval(_RELEASE, 1, hotstate.key(session_id, "inflight"), token)
 
 
-def _next_plan(session_id: str, token: str) -> Plan | None:
-    # One round trip for the hot state, the next queued command, the play state and the failed mark:
-    # the database is asked only when Redis has lost the hot state (a step's latency is round trips).
+def _next_plan(session_id: str, token: str, failed: bytes | None, hot_raw: bytes | None, raw: bytes | None,
+               play_raw: bytes | None) -> Plan | None:
+    # The database is asked only when Redis has lost the hot state (a step's latency is round trips).
     r = hotstate.client()
-    pipe = r.pipeline(transaction=False)
-    pipe.get(hotstate.key(session_id, "failed")).get(hotstate.key(session_id, "hot"))
-    pipe.lpop(hotstate.key(session_id, "queue")).get(hotstate.key(session_id, "play"))
-    failed, hot_raw, raw, play_raw = pipe.execute()
     hot = hotstate.decode_hot(hot_raw)
     if failed or hot is None:
         session = Session.objects.filter(id=session_id).first()
@@ -188,15 +215,14 @@ def _node_concerned(command: dict[str, Any], hot: dict[str, Any]) -> str | None:
 
 
 def execute(plan: Plan, runner: Runner) -> dict[str, Any]:
-    """Run a dispatched plan (in whichever process got it), then release and kick the next."""
+    """Run a dispatched plan (in whichever process got it), then hand the in-flight lock to the next plan."""
     r = hotstate.client()
     tries_key = hotstate.key(plan.session_id, f"tries:{plan.generation}:{plan.step}")
     tries, _ = r.pipeline(transaction=False).incr(tries_key).expire(tries_key, 3600).execute()
     try:
         if tries > MAX_DELIVERIES:
-            session = Session.objects.filter(id=plan.session_id).first()
-            if session is not None:
-                stepper.fail(session, f"step {plan.step} was delivered {tries} times; its worker keeps dying")
+            if Session.objects.filter(id=plan.session_id).exists():
+                stepper.fail(plan.session_id, f"step {plan.step} was delivered {tries} times; its worker keeps dying")
             return {"result": "failed"}
         if plan.command["cmd"] == "step" and plan.batch == 1 and plan.countdown and not _still_playing(plan):
             return {"result": "skipped"}  # Paused while this auto step waited.
@@ -206,8 +232,7 @@ def execute(plan: Plan, runner: Runner) -> dict[str, Any]:
                                              "message": result["message"], "command": plan.command})
         return result
     finally:
-        release(plan.session_id, plan.token)
-        kick(plan.session_id, runner)
+        kick(plan.session_id, runner, held=plan.token)
 
 
 def _still_playing(plan: Plan) -> bool:

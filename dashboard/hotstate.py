@@ -76,9 +76,14 @@ def snapshot(engine: Engine, generation: int, placement: dict[str, int]) -> dict
     }
 
 
-def store(session_id: str, hot: dict[str, Any], via: Any = None) -> None:
-    """Save a session's hot state (``via``: a pipeline to queue the write on)."""
-    (via or client()).set(key(session_id, "hot"), json.dumps(hot, sort_keys=True))
+def store(session_id: str, hot: dict[str, Any]) -> None:
+    """Save a session's hot state."""
+    store_encoded(session_id, json.dumps(hot, ensure_ascii=False))
+
+
+def store_encoded(session_id: str, hot_json: str, via: Any = None) -> None:
+    """Save a session's hot state already encoded as JSON (``via``: a pipeline to queue the write on)."""
+    (via or client()).set(key(session_id, "hot"), hot_json)
 
 
 def load(session_id: str) -> dict[str, Any] | None:

@@ -4,8 +4,9 @@ Both runners (in-process and Celery) call :func:`apply_step`; nothing here
 knows any protocol. A step is idempotent per (session, generation, step):
 a redelivered task finds its step already in the database and does nothing.
 Order of writes, so that a kill at any point loses nothing: the database
-first (command and events in one transaction), then Redis hot state, then
-the broadcast (which may be lost: clients detect the gap and resync).
+first (command and events in one transaction, dashboard/eventlog.py), then
+the broadcast and the Redis hot state in one round trip (the broadcast may
+be lost: clients detect the gap and resync).
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ import socket
 from collections import OrderedDict
 from typing import Any
 
-from django.db import IntegrityError, transaction
-
-from dashboard import broadcast, hotstate
-from dashboard.models import Session, SessionCommand, SessionEvent
+from dashboard import broadcast, eventlog, hotstate
+from dashboard.models import Session, SessionCommand
 from protocols import get_protocol
 from protocols.base import ProtocolError
 from protocols.sim.commands import CommandError
@@ -86,23 +85,40 @@ def forget_engine(session_id: str, generation: int) -> None:
 
 def apply_step(session_id: str, generation: int, step: int, command: dict[str, Any],
                batch: int = 1, ran_on: str | None = None) -> dict[str, Any]:
-    """Apply one command (or up to ``batch`` auto steps) as steps ``step``...; persist and publish."""
-    session = Session.objects.filter(id=session_id).first()
-    if session is None or session.generation != generation or session.status == "failed":
-        if session is not None and session.status == "failed":
-            hotstate.mark_failed(session_id)  # Redis may have lost the mark: planning must stop again.
-        return {"result": "stale"}
+    """Apply one command (or up to ``batch`` auto steps) as steps ``step``...; persist and publish.
+
+    A warm engine exactly one step behind is used without reading the session
+    row: whether the session is still this generation and not failed is
+    checked inside the write's transaction instead (bench/live.py: the
+    query was an eighth of a step).
+    """
+    engine = _current_engine(session_id, generation, step)
+    if engine is None:
+        session = Session.objects.filter(id=session_id).first()
+        if session is None or session.generation != generation or session.status == "failed":
+            return _stale(session_id, session is not None and session.status == "failed")
+        engine = load_engine(session, before_step=step)
     try:
-        return _apply(session, step, command, batch, ran_on)
+        return _apply(engine, session_id, generation, step, command, batch, ran_on)
     except BaseException:
         # Whatever went wrong, the cached engine may be ahead of the database: never trust it again.
         forget_engine(session_id, generation)
         raise
 
 
-def _apply(session: Session, step: int, command: dict[str, Any], batch: int, ran_on: str | None) -> dict[str, Any]:
-    session_id, generation = session.id, session.generation
-    engine = load_engine(session, before_step=step)
+def _current_engine(session_id: str, generation: int, step: int) -> Engine | None:
+    engine = _cache.get((session_id, generation))
+    return engine if engine is not None and engine.step_no == step - 1 else None
+
+
+def _stale(session_id: str, failed: bool) -> dict[str, Any]:
+    if failed:
+        hotstate.mark_failed(session_id)  # Redis may have lost the mark: planning must stop again.
+    return {"result": "stale"}
+
+
+def _apply(engine: Engine, session_id: str, generation: int, step: int, command: dict[str, Any], batch: int,
+           ran_on: str | None) -> dict[str, Any]:
     if engine.step_no >= step:
         return {"result": "duplicate"}  # A redelivered task: this step is already stored.
     commands: list[dict[str, Any]] = []
@@ -122,36 +138,23 @@ def _apply(session: Session, step: int, command: dict[str, Any], batch: int, ran
         return {"result": "refused", "code": exc.code, "message": exc.text}
     except ProtocolError as exc:
         forget_engine(session_id, generation)
-        fail(session, f"protocol error at step {step}: {exc}")
+        fail(session_id, f"protocol error at step {step}: {exc}")
         return {"result": "failed", "message": str(exc)}
     stamp = ran_on or where()
     for event in events:
         event["ran_on"] = stamp
-    if not _persist(session, commands, events):
+    texts = [broadcast.encode(event) for event in events]  # Once, for the database and the watchers.
+    outcome = eventlog.append(session_id, generation, commands, events, texts)
+    if outcome != "stored":
         forget_engine(session_id, generation)
-        return {"result": "duplicate"}
+        return _stale(session_id, outcome == "failed") if outcome != "duplicate" else {"result": "duplicate"}
     hot = hotstate.snapshot(engine, generation, placement(engine, _workers()))
     # Watchers first, in the same round trip as the hot state: the log is safe in the database, and
     # the first event of a step is what a class waits for (bench/live.py (a)).
-    broadcast.events(session_id, generation, events, hot, then_store_hot=True)
-    if engine.done and session.status == "live":
+    broadcast.events(session_id, generation, events, hot, then_store_hot=True, texts=texts)
+    if engine.done:
         Session.objects.filter(id=session_id, status="live").update(status="done")
     return {"result": "applied", "events": len(events), "seq": engine.seq}
-
-
-def _persist(session: Session, commands: list[dict[str, Any]], events: list[dict[str, Any]]) -> bool:
-    """Write a step's commands and events in one transaction; False if already written."""
-    try:
-        with transaction.atomic():
-            SessionCommand.objects.bulk_create(
-                SessionCommand(session=session, generation=session.generation, step=c["step"],
-                               command=c["command"]) for c in commands)
-            SessionEvent.objects.bulk_create(
-                SessionEvent(session=session, generation=session.generation, seq=e["seq"], step=e["step"],
-                             payload=e) for e in events)
-    except IntegrityError:
-        return False
-    return True
 
 
 def boot(session: Session) -> dict[str, Any]:
@@ -160,7 +163,7 @@ def boot(session: Session) -> dict[str, Any]:
     stamp = where()
     for event in events:
         event["ran_on"] = stamp
-    _persist(session, [], events)
+    eventlog.append(session.id, session.generation, [], events, [broadcast.encode(e) for e in events])
     _cache[(session.id, session.generation)] = engine
     hot = hotstate.snapshot(engine, session.generation, placement(engine, _workers()))
     hotstate.store(session.id, hot)
@@ -177,12 +180,12 @@ def hot_or_rebuild(session: Session) -> dict[str, Any]:
     return hot
 
 
-def fail(session: Session, why: str) -> None:
+def fail(session_id: str, why: str) -> None:
     """Mark a session failed and tell its watchers."""
-    log.error("session %s failed: %s", session.id, why)
-    Session.objects.filter(id=session.id).update(status="failed", failure=why)
-    hotstate.mark_failed(session.id)
-    broadcast.status(session.id, {"status": "failed", "failure": why})
+    log.error("session %s failed: %s", session_id, why)
+    Session.objects.filter(id=session_id).update(status="failed", failure=why)
+    hotstate.mark_failed(session_id)
+    broadcast.status(session_id, {"status": "failed", "failure": why})
 
 
 def _workers() -> int:

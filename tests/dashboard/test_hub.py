@@ -48,7 +48,7 @@ def test_a_full_inbox_drops_the_newest_and_counts_it():
 @pytest.mark.parametrize("size", [1, 600, 1200])
 def test_a_step_is_one_message_with_frames_encoded_once(monkeypatch, size):
     sent = []
-    monkeypatch.setattr(broadcast, "send", lambda session_id, message, hot=None: sent.append(message))
+    monkeypatch.setattr(broadcast, "send", lambda session_id, message, hot_json=None: sent.append(message))
     events = [{"seq": n, "kind": "note"} for n in range(1, size + 1)]
     broadcast.events("s", 3, events, {"seq": size})
     frames = [json.loads(m["text"]) for m in sent]
@@ -58,3 +58,13 @@ def test_a_step_is_one_message_with_frames_encoded_once(monkeypatch, size):
     assert [("hot_json" in m) for m in sent] == [False] * (len(sent) - 1) + [True]
     hot = json.loads(broadcast.hot_frame(3, size, sent[-1]["hot_json"]))
     assert hot == {"type": "hot", "generation": 3, "seq": size, "hot": {"seq": size}}
+
+
+def test_a_frame_built_around_encoded_events_is_what_json_dumps_gives():
+    """The consumer encodes catch-up frames with json.dumps; the worker splices pre-encoded events."""
+    events = [{"seq": 7, "kind": "deliver", "body": {"vote": "是", "n": [1, 2.5, None]}},
+              {"seq": 8, "kind": "note", "text": 'quote " and \\ slash'}]
+    spliced = broadcast.events_frame(2, 7, 8, [broadcast.encode(e) for e in events])
+    dumped = json.dumps({"type": "events", "generation": 2, "from_seq": 7, "seq": 8, "events": events},
+                        ensure_ascii=False)
+    assert spliced == dumped

@@ -81,7 +81,7 @@ def test_a_step_whose_write_fails_is_applied_again_from_the_database_not_from_th
     """The cached engine is trusted without asking the database only when its step is stored."""
     from django.db import OperationalError
 
-    from dashboard import stepper
+    from dashboard import eventlog, stepper
 
     session, _ = sessions.create("two-phase-commit", {"participants": 2}, seed=3)
     assert stepper.apply_step(session.id, session.generation, 1, {"cmd": "step"})["result"] == "applied"
@@ -89,7 +89,7 @@ def test_a_step_whose_write_fails_is_applied_again_from_the_database_not_from_th
     def broken(*args, **kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(stepper, "_persist", broken)
+    monkeypatch.setattr(eventlog, "append", broken)
     with pytest.raises(OperationalError):
         stepper.apply_step(session.id, session.generation, 2, {"cmd": "step"})
     monkeypatch.undo()
@@ -135,7 +135,7 @@ def test_a_failed_session_is_never_planned_again_even_when_redis_forgot_it_faile
     session, _ = sessions.create("two-phase-commit", {"participants": 2}, seed=3)
     runner = InProcessRunner()
     controller.submit(session.id, {"cmd": "step"}, runner)
-    stepper.fail(session, "a test says so")
+    stepper.fail(session.id, "a test says so")
     applied = []
     real = stepper.apply_step
     monkeypatch.setattr(stepper, "apply_step", lambda *a, **k: applied.append(a) or real(*a, **k))
