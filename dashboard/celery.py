@@ -32,6 +32,14 @@ class _ExitWhenStuck(logging.Handler):
             threading.Timer(HUNG_EXIT_AFTER_S, os._exit, args=(70,)).start()
 
 
+@signals.task_prerun.connect
+def _close_old_connections(**_: object) -> None:
+    """Drop a database connection that errored or outlived CONN_MAX_AGE, as Django does per request."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 @signals.worker_init.connect
 def _install_watchdog(**_: object) -> None:
     logging.getLogger("celery.worker").addHandler(_ExitWhenStuck())

@@ -92,6 +92,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # On losing Redis, give running late-ack tasks back instead of acking on a dead connection
 # (acking there crashed kombu and left the worker hung). Steps are idempotent, so a re-run is harmless.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Celery's Django fixup closes every database connection before and after each task unless this is
+# set: a new SQLite connection (and a cold page cache) for every step, a twentieth of a step's time
+# (py-spy during bench/live.py). Connections are kept as the web process keeps them (CONN_MAX_AGE,
+# health checks): dashboard/celery.py closes old ones before each task as Django does per request.
+CELERY_DB_REUSE_MAX = 1000
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]

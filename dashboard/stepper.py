@@ -17,6 +17,8 @@ import socket
 from collections import OrderedDict
 from typing import Any
 
+from django.db.models import QuerySet
+
 from dashboard import broadcast, eventlog, hotstate
 from dashboard.models import Session, SessionCommand
 from protocols import get_protocol
@@ -57,24 +59,30 @@ def fresh_engine(session: Session) -> tuple[Engine, list[dict[str, Any]]]:
 def load_engine(session: Session, before_step: int | None = None) -> Engine:
     """Return the session's engine at its latest stored step (cached, caught up from the database).
 
-    ``before_step``: the step about to run. A cached engine exactly one step
-    behind it is current (one step is in flight per session, and an engine is
-    cached only after its step is stored), so the database is not asked.
+    ``before_step``: the step about to run. A cached engine behind it is
+    caught up with the commands stored since (steps alternate between the
+    workers hosting the nodes, so a worker's engine is often a step or two
+    behind). An engine is cached only after its step is stored and dropped
+    on any failure, so a cached engine is never ahead of the database.
     """
     cache_key = (session.id, session.generation)
     engine = _cache.pop(cache_key, None)
-    if engine is not None and before_step is not None and engine.step_no == before_step - 1:
-        _cache[cache_key] = engine
-        return engine
     stored = SessionCommand.objects.filter(session=session, generation=session.generation)
-    last = stored.order_by("-step").values_list("step", flat=True).first() or 0
-    if engine is None or engine.step_no > last:
-        engine, _ = fresh_engine(session)
+    if engine is None or before_step is None or engine.step_no >= before_step:
+        engine = _unless_ahead(session, engine, stored)
     for command in stored.filter(step__gt=engine.step_no).order_by("step").values_list("command", flat=True):
         engine.apply(command)
     _cache[cache_key] = engine
     while len(_cache) > ENGINE_CACHE_SIZE:
         _cache.popitem(last=False)
+    return engine
+
+
+def _unless_ahead(session: Session, engine: Engine | None, stored: QuerySet[SessionCommand]) -> Engine:
+    """Return ``engine`` unless it is missing or ahead of the stored commands; then a fresh one."""
+    last = stored.order_by("-step").values_list("step", flat=True).first() or 0
+    if engine is None or engine.step_no > last:
+        engine, _ = fresh_engine(session)
     return engine
 
 
