@@ -198,10 +198,6 @@ class Rig:
         return [tree_rss(proc.pid) for proc in self.stack.celery]
 
 
-ONE_STEP_WORKER = ("import sys, django; django.setup(); from dashboard import stepper; stepper.MAX_BATCH_STEPS = 1; "
-                   "from celery.__main__ import main; sys.argv[0] = 'celery'; main()")
-"""A lab worker whose speed-0 batches are one step: dashboard/ has no setting for it (see the report)."""
-
 WEB_PROCESSES = int(os.environ.get("BENCH_WEB_PROCESSES", "2"))
 """Daphne processes of the lab, as `make run` starts it (memory figures are per process, the largest)."""
 
@@ -210,10 +206,10 @@ def swap_in_one_step_workers(rig: Rig) -> None:
     """Replace the lab's workers by ones that run one step per task (started and stopped by this script)."""
     stack = rig.stack
     for index, old in enumerate(list(stack.celery)):
-        argv = [sys.executable, "-c", ONE_STEP_WORKER, "-A", "dashboard.celery", "worker", "-Q",
+        argv = [str(BIN / "celery"), "-A", "dashboard.celery", "worker", "-Q",
                 f"{rig.prefix}.node{index}", "-n", f"one{index}@%h", "--pool=prefork", "--concurrency=1",
                 "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
-        env = stack.child_env() | {"PROTOLAB_WORKER_NAME": f"w{index}"}
+        env = stack.child_env() | {"PROTOLAB_WORKER_NAME": f"w{index}", "PROTOLAB_MAX_BATCH": "1"}
         stack.celery[index] = spawn(argv, env, stack.log_dir / f"worker{index}-onestep.log")  # Supervised now.
         stop_group(old)
     wait_for_workers(rig.redis_url, rig.prefix, stack.workers)
