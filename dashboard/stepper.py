@@ -116,7 +116,10 @@ def apply_step(session_id: str, generation: int, step: int, command: dict[str, A
 
 def _current_engine(session_id: str, generation: int, step: int) -> Engine | None:
     engine = _cache.get((session_id, generation))
-    return engine if engine is not None and engine.step_no == step - 1 else None
+    if engine is None or engine.step_no != step - 1:
+        return None
+    _cache.move_to_end((session_id, generation))  # In use: the last one the cache would let go.
+    return engine
 
 
 def _stale(session_id: str, failed: bool) -> dict[str, Any]:
