@@ -162,3 +162,15 @@ def test_a_step_delivered_too_often_fails_the_session_instead_of_looping():
     assert results[-1] == "failed"
     assert Session.objects.get(id=session.id).status == "failed"
     assert hotstate.client().get(hotstate.key(session.id, "failed"))
+
+
+def test_a_warm_step_of_an_older_generation_writes_nothing():
+    """A reset that wins the race against a step: the step's engine is warm, the write sees the new generation."""
+    from dashboard import stepper
+
+    session, _ = sessions.create("two-phase-commit", {"participants": 2}, seed=3)
+    assert stepper.apply_step(session.id, 1, 1, {"cmd": "step"})["result"] == "applied"
+    sessions.reset(session)
+    assert stepper.apply_step(session.id, 1, 2, {"cmd": "step"})["result"] == "stale"
+    assert not SessionCommand.objects.filter(session=session, generation=1, step=2).exists()
+    assert SessionEvent.objects.filter(session=session, generation=1).order_by("-seq").first().step == 1
