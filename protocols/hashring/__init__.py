@@ -27,7 +27,9 @@ that has not heard yet catches up first. On a new view a cache drops the
 keys it no longer owns (everything, if it skipped a view), so a key that
 comes back to it later is fetched afresh. The router notes, for every
 change, how many of the ``keys`` move on the ring and how many would move
-with modulo hashing.
+with modulo hashing, and keeps in its state the view's *drawing* (its ring
+points, the sampled keys with their owners, the keys the change moved), so
+the ring panel draws from the log and never hashes.
 
 Failure model: crash-recovery for every node (the router's view and the
 database are durable, a cache's store is not); any network. Consistent

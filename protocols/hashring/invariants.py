@@ -1,76 +1,101 @@
 """What the consistent-hashing cluster guarantees, checked from the outside.
 
-- ``only-the-changed-node-moves`` (transition, on the ring router): when a
-  node joins, every key that changes owner moves *to* it; when a node leaves,
-  every key that changes owner moved *from* it. That is consistent hashing's
-  whole promise (monotonicity); modulo hashing (``placement=modulo``) breaks
-  it on almost every key, and the check says so.
-- ``caches-hold-own-keys`` (state): every running cache keeps only keys it
-  owns under the view it knows, so nothing it drops on a view change can come
-  back stale.
+- ``only-the-changed-node-moves`` (history, on the ring router's views):
+  when a node joins, every key that changes owner moves *to* it; when a node
+  leaves, every key that changes owner moved *from* it. That is consistent
+  hashing's whole promise (monotonicity); modulo hashing
+  (``placement=modulo``) breaks it on almost every key, and the check says so.
+- ``caches-hold-own-keys`` (history, on every cache's state): every running
+  cache keeps only keys it owns under the view it knows, so nothing it drops
+  on a view change can come back stale. Reported once per cache.
 - ``clients-finish`` (liveness): with every node up and the network whole,
   every client finishes its operations.
+
+The first two are history checks because owners depend on the run's
+``vnodes`` and ``placement``, which a history check finds in
+``memo["params"]``; a node's state keeps no copy of them. Each remembers the
+roles from the ``start`` events.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
-from protocols.base import State
 from protocols.common.workload import key_name
 from protocols.hashring.placement import moved_keys, owner
 from protocols.mesi.invariants import clients_finish
-from protocols.spec import Finding, Invariant, NodeView
+from protocols.spec import Finding, Invariant
 
 EXAMPLES = 3
 """Keys named in a finding: enough to check by hand, short enough to read."""
 
 
-def only_changed_node_moves(node: str, before: State, after: State, cause: str) -> Finding | None:
-    """A join moves keys only to the new node; a leave only from the leaving one."""
-    if "vnodes" not in after or cause == "recover" or before.get("members") == after.get("members"):
+def _state_of(event: Mapping[str, Any], memo: dict[str, Any], role: str) -> Mapping[str, Any] | None:
+    """Return the new state a ``state`` event gives a node of ``role``; learn roles from ``start`` events."""
+    roles = memo.setdefault("roles", {})
+    if event["kind"] == "start":
+        roles[event["node"]] = event["role"]
+    if event["kind"] != "state" or roles.get(event.get("node")) != role:
         return None
-    old, new = set(before["members"]), set(after["members"])
-    changed = old ^ new
+    state: Mapping[str, Any] = event["state"]
+    return state
+
+
+def only_changed_node_moves(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
+    """A join moves keys only to the new node; a leave only from the leaving one."""
+    state = _state_of(event, memo, "ring")
+    if state is None:
+        return
+    node = event["node"]
+    seen = memo.setdefault("members", {})
+    before, after = seen.get(node), state["members"]
+    seen[node] = after
+    if before is None or event["cause"] == "recover" or before == after:
+        return  # A first view, or one rebuilt from the log, is not a change.
+    changed = set(before) ^ set(after)
     if len(changed) != 1:
-        return Finding(nodes=(node,), text=f"the membership changed by {len(changed)} nodes at once")
+        yield Finding(nodes=(node,), text=f"the membership changed by {len(changed)} nodes at once",
+                      cause_seq=event["seq"])
+        return
     (moving,) = changed
-    placement, vnodes, keys = after["placement"], after["vnodes"], after["keys"]
+    params = memo["params"]
+    vnodes, placement = params["vnodes"], params["placement"]
     wrong = []
-    for index in moved_keys(before["members"], after["members"], vnodes, placement, keys):
+    for index in moved_keys(before, after, vnodes, placement, params["keys"]):
         key = key_name(index)
-        was = owner(before["members"], vnodes, placement, key)
-        now = owner(after["members"], vnodes, placement, key)
+        was = owner(before, vnodes, placement, key)
+        now = owner(after, vnodes, placement, key)
         if moving not in (was, now):
             wrong.append(f"{key} {was}->{now}")
-    if not wrong:
-        return None
-    return Finding(nodes=(node, moving),
-                   text=f"{'adding' if moving in new else 'removing'} {moving} moved {len(wrong)} keys between "
-                        f"other nodes, e.g. {', '.join(wrong[:EXAMPLES])}")
+    if wrong:
+        yield Finding(nodes=(node, moving), cause_seq=event["seq"],
+                      text=f"{'adding' if moving in after else 'removing'} {moving} moved {len(wrong)} keys "
+                           f"between other nodes, e.g. {', '.join(wrong[:EXAMPLES])}")
 
 
-def caches_hold_own_keys(views: Mapping[str, NodeView]) -> Iterator[Finding]:
+def caches_hold_own_keys(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
     """Every running cache keeps only keys it owns under its own view."""
-    ring = next((v for v in views.values() if v.role == "ring"), None)
-    if ring is None or "vnodes" not in ring.state:
+    state = _state_of(event, memo, "cache")
+    reported = memo.setdefault("reported", set())
+    if state is None or not state.get("store") or event["node"] in reported:
         return
-    vnodes, placement = ring.state["vnodes"], ring.state["placement"]
-    for node, view in views.items():
-        if view.role != "cache" or not view.up or not view.state.get("store"):
-            continue
-        members = view.state["members"]
-        foreign = [k for k in view.state["store"]
-                   if node not in members or owner(members, vnodes, placement, k) != node]
-        if foreign:
-            yield Finding(nodes=(node,), text=f"{node} keeps {', '.join(sorted(foreign)[:EXAMPLES])}, which "
-                                              f"it does not own under view {view.state['view']}")
+    node: str = event["node"]
+    params = memo["params"]
+    members = state["members"]
+    foreign = [k for k in state["store"]
+               if node not in members or owner(members, params["vnodes"], params["placement"], k) != node]
+    if foreign:
+        reported.add(node)  # Once per cache, as a state check would say it.
+        yield Finding(nodes=(node,), cause_seq=event["seq"],
+                      text=f"{node} keeps {', '.join(sorted(foreign)[:EXAMPLES])}, which it does not own "
+                           f"under view {state['view']}")
 
 
 INVARIANTS = (
-    Invariant(name="only-the-changed-node-moves", kind="transition", check=only_changed_node_moves,
+    Invariant(name="only-the-changed-node-moves", kind="history", check=only_changed_node_moves,
               description="A join moves keys only to the new node, a leave only from the leaving node."),
-    Invariant(name="caches-hold-own-keys", kind="state", check=caches_hold_own_keys,
+    Invariant(name="caches-hold-own-keys", kind="history", check=caches_hold_own_keys,
               description="Every cache keeps only the keys it owns under the view it knows."),
     Invariant(name="clients-finish", kind="liveness", check=clients_finish,
               description="With all nodes up and the network whole, every client finishes its operations."),

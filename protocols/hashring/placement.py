@@ -29,8 +29,14 @@ def _points(members: tuple[str, ...], vnodes: int) -> tuple[tuple[int, ...], tup
     return tuple(p for p, _ in points), tuple(n for _, n in points)
 
 
+@lru_cache(maxsize=MEMO_ENTRIES)
+def node_points(node: str, vnodes: int) -> tuple[int, ...]:
+    """Return the positions of one node's first ``vnodes`` points, sorted."""
+    return tuple(p for p, _ in ring_points((node,), vnodes))
+
+
 @lru_cache(maxsize=16)
-def _key_hashes(keys: int) -> tuple[int, ...]:
+def key_hashes(keys: int) -> tuple[int, ...]:
     """Return the hash of every key k0..k{keys-1}."""
     return tuple(stable_hash(key_name(i)) for i in range(keys))
 
@@ -51,10 +57,10 @@ def owner(members: Sequence[str], vnodes: int, placement: str, key: str) -> str:
 def owner_table(members: tuple[str, ...], vnodes: int, placement: str, keys: int) -> tuple[str, ...]:
     """Return the owner of every key k0..k{keys-1}; ``members`` sorted."""
     if placement == "modulo":
-        return tuple(members[h % len(members)] for h in _key_hashes(keys))
+        return tuple(members[h % len(members)] for h in key_hashes(keys))
     positions, names = _points(members, vnodes)
     size = len(names)
-    return tuple(names[bisect.bisect_left(positions, h) % size] for h in _key_hashes(keys))
+    return tuple(names[bisect.bisect_left(positions, h) % size] for h in key_hashes(keys))
 
 
 def moved_keys(before: Sequence[str], after: Sequence[str], vnodes: int, placement: str, keys: int) -> list[int]:

@@ -6,9 +6,14 @@ tagged with the view (version and members), so the cache applies a newer
 view before it answers. A membership change (``add_node``/``remove_node``
 from a user, or the ``join``/``leave`` timers from the parameters) bumps the
 version, forces the new view to the log, broadcasts it to every cache in
-the old or the new view, and
-records how many keys of the key space move: under the ring, and under
-modulo hashing for comparison.
+the old or the new view, and records how many keys of the key space move:
+under the ring, and under modulo hashing for comparison.
+
+The state also holds the view's ``drawing`` (see :mod:`protocols.hashring.drawing`):
+its ring points and where the sampled keys live, and which of them the change
+moved. It is made at boot, at every change and on recovery, so each ``state``
+event that changes the view carries what the ring panel draws. The placement
+parameters (``vnodes``, ``keys``, ``placement``) are read from ``ctx.params``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from protocols.base import ClientRequest, Context, Effect, Note, Outcome, Persist, Receive, Send, SetTimer, State
+from protocols.hashring.drawing import drawing
 from protocols.hashring.placement import moves, owner
 
 MAX_CACHES = 8
@@ -33,9 +39,14 @@ def initial_members(params: Any) -> list[str]:
 
 def ring_initial(ctx: Context) -> dict[str, Any]:
     """Return the router at boot: the initial view (version 1), no change yet."""
+    members = initial_members(ctx.params)
+    return {"phase": "routing", "version": 1, "members": members, "changes": [],
+            "drawing": _drawing(ctx, members, None)}
+
+
+def _drawing(ctx: Context, members: list[str], before: list[str] | None) -> dict[str, Any]:
     params = ctx.params
-    return {"phase": "routing", "version": 1, "members": initial_members(params), "vnodes": params["vnodes"],
-            "keys": params["keys"], "placement": params["placement"], "changes": []}
+    return drawing(members, before, params["vnodes"], params["placement"], params["keys"])
 
 
 def ring_start(ctx: Context, state: State, event: Any, now: int) -> Outcome:
@@ -51,7 +62,7 @@ def ring_route(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """Forward a client's read or write to the key's owner, tagged with the current view."""
     message = event.message
     key = message.body["key"]
-    dest = owner(state["members"], state["vnodes"], state["placement"], key)
+    dest = owner(state["members"], ctx.params["vnodes"], ctx.params["placement"], key)
     body = {**message.body, "client": message.src, "mid": message.msg_id, "view": state["version"],
             "members": state["members"]}
     return state, [Send(dest=dest, type="get" if message.type == "read" else "put", body=body)]
@@ -84,13 +95,15 @@ def change(ctx: Context, state: State, op: str, node: str) -> Outcome:
     if refusal:
         return state, [Note(text=f"{op} {node or '?'} refused: {refusal}")]
     after = sorted({*members, node}) if op == "add" else [m for m in members if m != node]
-    counts = moves(members, after, state["vnodes"], state["keys"])
+    keys = ctx.params["keys"]
+    counts = moves(members, after, ctx.params["vnodes"], keys)
     version = state["version"] + 1
     record = {"version": version, "op": op, "node": node, "before": members, "after": after,
-              "moved": counts[state["placement"]], "moved_ring": counts["ring"],
-              "moved_modulo": counts["modulo"], "keys": state["keys"]}
-    state = {**state, "version": version, "members": after, "changes": [*state["changes"], record]}
-    note = Note(text=f"{op} {node}: {counts['ring']} of {state['keys']} keys move on the ring; "
+              "moved": counts[ctx.params["placement"]], "moved_ring": counts["ring"],
+              "moved_modulo": counts["modulo"], "keys": keys}
+    state = {**state, "version": version, "members": after, "changes": [*state["changes"], record],
+             "drawing": _drawing(ctx, after, members)}
+    note = Note(text=f"{op} {node}: {counts['ring']} of {keys} keys move on the ring; "
                      f"modulo hashing would move {counts['modulo']}")
     effects: list[Effect] = [note, Persist(record=record)]
     # Only caches in the old or the new view need to hear: the others hold nothing.
@@ -115,7 +128,9 @@ def ring_recover(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     changes = [dict(r) for r in event.durable if "version" in r]
     state = ring_initial(ctx)
     if changes:
-        state = {**state, "version": changes[-1]["version"], "members": changes[-1]["after"], "changes": changes}
+        last = changes[-1]
+        state = {**state, "version": last["version"], "members": last["after"], "changes": changes,
+                 "drawing": _drawing(ctx, last["after"], last["before"])}
     effects: list[Effect] = [Note(text=f"recovered view {state['version']}: {', '.join(state['members'])}")]
     planned = (("join", "add", ctx.params["join_at_ms"], ctx.params["join_node"]),
                ("leave", "remove", ctx.params["leave_at_ms"], ctx.params["leave_node"]))

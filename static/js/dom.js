@@ -47,6 +47,17 @@ export function compact(value) {
 }
 
 /**
+ * Cut a long text to `limit` characters, ending in an ellipsis; return {text, cut} where `cut` says
+ * whether anything was left out. A node card shows each state field on one line: a field holding a
+ * whole drawing (the hash ring's points) would otherwise fill the card with numbers.
+ */
+export function clip(text, limit) {
+  const chars = Array.from(text); // Code points, so a Chinese name or an emoji is never cut in half.
+  if (chars.length <= limit) return { text, cut: false };
+  return { text: `${chars.slice(0, Math.max(0, limit - 1)).join('')}…`, cut: true };
+}
+
+/**
  * Append a layer box to `parent`: an absolutely placed div with strict containment (lab.css
  * `.layer-box`). A change inside one layer then stays inside it: without the box, redrawing what
  * moves every frame made the browser lay out again every SVG beside it (all of their elements).

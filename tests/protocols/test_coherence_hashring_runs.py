@@ -1,4 +1,5 @@
-"""Whole consistent-hashing runs: scenarios, the acceptance figures, Hypothesis, reproducible traces."""
+"""Whole consistent-hashing runs: scenarios, the acceptance figures, Hypothesis, reproducible traces,
+and the drawing the router logs for the ring panel."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from protocols.common.ring import ring_owner, ring_points, stable_hash
+from protocols.common.workload import key_name
 from protocols.hashring import SPEC
+from protocols.hashring.drawing import POSITION_DECIMALS
+from protocols.hashring.placement import owner
+from protocols.sim.checker import check_trace
 from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, dumps, replay
-from tests.helpers import assert_valid_trace, run_manage
+from tests.helpers import ROOT, assert_valid_trace, run_manage
 from tests.protocols.coherence_support import run, safety_violations, strays, trace_text
 from tests.protocols.run_support import describe
 from tests.strategies import SEEDS
@@ -170,3 +176,94 @@ def test_the_command_line_runs_a_scenario_with_params() -> None:
     trace = json.loads(done.stdout)
     assert trace["params"]["vnodes"] == 200 and trace["quiescent"] and not trace["violations"]
     assert trace["summary"]["changes"][0]["node"] == "cache5"
+
+
+# ------------------------------------------------- the drawing in the log
+
+
+def ring_views(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the ring router's state events, each with the drawing the panel reads."""
+    return [e for e in events if e["kind"] == "state" and e["node"] == "ring"]
+
+
+def expected_drawing(members: list[str], before: list[str] | None, params: dict[str, Any]) -> dict[str, Any]:
+    """Return the drawing of a view straight from protocols.common.ring (no memoised tables, no drawing.py)."""
+    vnodes, keys = params["vnodes"], params["keys"]
+    points = ring_points(members, vnodes)
+    old = ring_points(before, vnodes) if before else points
+    names = [key_name(i) for i in range(keys)]
+    turn = 2 ** 64
+    return {
+        "points": {n: sorted(round(p / turn, POSITION_DECIMALS) % 1.0 for p, m in points if m == n) for n in members},
+        "dots": [[k, round(stable_hash(k) / turn, POSITION_DECIMALS) % 1.0, ring_owner(points, k)] for k in names],
+        "moved": {k: ring_owner(old, k) for k in names if ring_owner(old, k) != ring_owner(points, k)},
+        "shares": {n: sum(ring_owner(points, k) == n for k in names) for n in members},
+        "placement": "ring", "vnodes": vnodes, "keys": keys,
+    }
+
+
+def test_the_ring_logs_its_drawing_at_boot_and_at_every_join_and_leave() -> None:
+    params = {"keys": 60, "vnodes": 9, "join_at_ms": 50, "join_node": "cache6", "leave_at_ms": 120,
+              "leave_node": "cache1", "ops_per_client": 6}
+    engine = Engine(SPEC, params, seed=3)
+    engine.run(max_steps=5)
+    engine.apply({"cmd": "client", "node": "ring", "kind": "add_node", "body": {"node": "cache8"}})
+    engine.run()
+    engine.apply({"cmd": "client", "node": "ring", "kind": "remove_node", "body": {"node": "cache2"}})
+    engine.run()
+    trace = build_trace(engine)
+    views = ring_views(trace["events"])
+    assert [e["cause"] for e in views] == ["init", "client:add_node", "timer:join", "timer:leave",
+                                           "client:remove_node"]
+    previous = None
+    for event in views:
+        state = event["state"]
+        assert "vnodes" not in state and "keys" not in state and "placement" not in state, "no parameter copies"
+        assert state["drawing"] == expected_drawing(state["members"], previous, trace["params"]), event["cause"]
+        previous = state["members"]
+    assert_valid_trace(trace)
+    assert not trace["violations"]
+
+
+def test_a_recovered_ring_logs_the_drawing_of_the_view_it_rebuilt() -> None:
+    faults = [{"action": "crash", "node": "ring", "at_ms": 80}, {"action": "recover", "node": "ring", "at_ms": 90}]
+    engine = Engine(SPEC, {"keys": 30, "vnodes": 5, "join_at_ms": 40}, seed=1, faults=faults)
+    engine.run()
+    views = ring_views(engine.log)
+    assert [e["cause"] for e in views] == ["init", "timer:join", "recover"]
+    assert views[2]["state"]["drawing"] == views[1]["state"]["drawing"], "same view, same moves highlighted"
+
+
+def test_the_placement_invariants_read_the_parameters_live_and_when_a_trace_is_rechecked() -> None:
+    trace = trace_of("modulo-hashing")
+    found = [v for v in trace["violations"] if v["invariant"] == "only-the-changed-node-moves"]
+    assert found and found[0]["invariant_kind"] == "history"
+    assert trace["events"][found[0]["cause_seq"] - 1]["node"] == "ring"
+    assert [v["text"] for v in check_trace(SPEC, trace)] == [v["text"] for v in trace["violations"]]
+
+
+def test_a_cache_keeping_a_foreign_key_is_reported_once() -> None:
+    check = next(i.check for i in SPEC.invariants if i.name == "caches-hold-own-keys")
+    memo: dict[str, Any] = {"params": SPEC.resolve_params({})}
+    foreign = next(f"k{i}" for i in range(100) if owner(CACHES[:4], 100, "ring", f"k{i}") != "cache1")
+    state = {"phase": "member", "view": 1, "members": CACHES[:4], "store": {foreign: 1}}
+    events = [{"seq": 1, "kind": "start", "node": "cache1", "role": "cache"},
+              {"seq": 2, "kind": "state", "node": "cache1", "cause": "msg:put", "state": state},
+              {"seq": 3, "kind": "state", "node": "cache1", "cause": "msg:put", "state": state}]
+    found = [f for e in events for f in check(e, memo)]
+    assert [(f.nodes, f.cause_seq) for f in found] == [(("cache1",), 2)]
+
+
+FIXTURE = ROOT / "static" / "js" / "tests" / "fixtures" / "hashring-join-leave.json"
+
+
+def test_the_browser_tests_fixture_is_what_the_engine_produces() -> None:
+    """static/js/tests/hashring.test.js reads this trace; regenerate it with ``manage.py simulate
+    consistent-hashing --param keys=12 --param vnodes=6 --param clients=1 --param ops_per_client=5
+    --param join_at_ms=60 --param join_node=cache5 --param leave_at_ms=160 --param leave_node=cache2
+    --seed 0 --format json > FILE``."""
+    params = {"keys": 12, "vnodes": 6, "clients": 1, "ops_per_client": 5, "join_at_ms": 60, "join_node": "cache5",
+              "leave_at_ms": 160, "leave_node": "cache2"}
+    engine = Engine(SPEC, params, seed=0)
+    engine.run()
+    assert dumps(build_trace(engine)) == FIXTURE.read_text(encoding="utf-8"), "the fixture is stale: regenerate it"

@@ -8,6 +8,7 @@ import pytest
 
 from protocols.base import ANY_PHASE, ClientRequest, Context, Note, Persist, Recover, Send, SetTimer, Start, TimerFired
 from protocols.hashring import SPEC
+from protocols.hashring.drawing import drawing
 from protocols.hashring.placement import owner
 from protocols.hashring.table import TABLE
 from tests.protocols.coherence_support import NOW, fire
@@ -77,6 +78,14 @@ def test_a_late_answer_is_ignored(phase: str, reply: str) -> None:
 # --------------------------------------------------------------------- ring
 
 
+def test_the_ring_boots_with_its_view_and_its_drawing_but_no_copy_of_the_parameters() -> None:
+    state = state_of("ring")
+    assert set(state) == {"phase", "version", "members", "changes", "drawing"}
+    assert (state["version"], state["members"], state["changes"]) == (1, FOUR, [])
+    assert state["drawing"] == drawing(FOUR, None, 100, "ring", 4)
+    assert state_of("ring")["drawing"] is not state["drawing"], "each state gets its own drawing"
+
+
 @covers(("ring", "routing", "start"))
 def test_the_ring_arms_the_planned_join_and_leave() -> None:
     c = ctx("ring", join_at_ms=300, leave_at_ms=500)
@@ -100,9 +109,10 @@ def test_the_ring_routes_to_the_owner_with_its_view(op: str, kind: str) -> None:
 def test_a_join_bumps_the_view_logs_it_counts_the_moves_and_tells_the_caches() -> None:
     c = ctx("ring", keys=1_000, join_node="cache6")
     for event in (ClientRequest(kind="add_node", body={"node": "cache6"}), TimerFired(name="join")):
-        new, effects = fire(TABLE, c, state_of("ring", keys=1_000), event)
+        new, effects = fire(TABLE, c, SPEC.initial_state(c), event)
         after = [*FOUR, "cache6"]
         assert (new["version"], new["members"]) == (2, after)
+        assert new["drawing"] == drawing(after, FOUR, 100, "ring", 1_000), "the new view's drawing, moves from FOUR"
         record = new["changes"][-1]
         assert record["op"] == "add" and record["node"] == "cache6" and record["moved"] == record["moved_ring"]
         assert 100 < record["moved_ring"] < 320 and record["moved_modulo"] > 650
@@ -117,6 +127,7 @@ def test_a_leave_tells_the_leaver_too() -> None:
     for event in (ClientRequest(kind="remove_node", body={"node": "cache2"}), TimerFired(name="leave")):
         new, effects = fire(TABLE, ctx("ring", leave_node="cache2"), state_of("ring"), event)
         assert new["members"] == ["cache1", "cache3", "cache4"]
+        assert new["drawing"] == drawing(new["members"], FOUR, 100, "ring", 4)
         sends = [e for e in effects if isinstance(e, Send)]
         assert [s.dest for s in sends] == FOUR, "the leaver hears it is out"
 
@@ -139,6 +150,7 @@ def test_a_recovered_ring_rebuilds_its_view_from_the_log() -> None:
               "moved_ring": 1, "moved_modulo": 3, "keys": 4}
     new, _ = fire(TABLE, ctx("ring"), state_of("ring"), Recover(durable=(record,)))
     assert (new["version"], new["members"], new["changes"]) == (3, FOUR[1:], [record])
+    assert new["drawing"] == drawing(FOUR[1:], FOUR, 100, "ring", 4), "the last change's drawing, moves included"
     assert fire(TABLE, ctx("ring"), state_of("ring"), Recover(durable=()))[0] == state_of("ring")
 
 

@@ -2,23 +2,21 @@
 // cache), the keys as small dots at their hash, filled when the owner holds them, and, after a
 // join or a leave, the keys that moved ringed in black with the counts "moved: ring N vs modulo M".
 //
-// Plain SVG. The ring and the dots' places are rebuilt only when the view changes (a version
-// bump); each frame only refreshes which dots are filled. Geometry comes from hashring-model.js,
-// which hashes exactly as the simulator does, so a dot sits where the router routes its key.
+// Plain SVG. The ring and the dots' places are rebuilt only when the router's logged drawing
+// changes (a new view, or one rebuilt on recovery); each frame only refreshes which dots are
+// filled. Every place and owner comes from that drawing (hashring-model.js reads it), so a dot
+// sits where the router routes its key, and the browser never hashes.
 
 import { h } from '../dom.js';
 import { PALETTE } from '../protocols/palette.js';
 import {
-  ringView, ringPoints, placedKeys, isCached, onCircle, angleOf, labelPlaces, ownerTable, shares, movedText,
-  ringSignature, MAX_DOTS,
+  ringView, ringPoints, placedKeys, isCached, onCircle, labelPlaces, sharePercent, movedText,
 } from './hashring-model.js';
 import { withEnglish } from '../i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const SIZE = { width: 600, height: 800, cx: 300, cy: 290, r: 215 };
 /** The ring on top, the legend below it: a tall drawing keeps its text large in a narrow pane. */
-const MAX_TICKS = 2_000;
-/** Virtual points drawn as ticks at most (8 x 500 would be 4,000 lines); beyond, every n-th. */
 
 export const NODE_COLOURS = {
   cache1: PALETTE.blue, cache2: PALETTE.orange, cache3: PALETTE.green, cache4: PALETTE.purple,
@@ -51,7 +49,7 @@ export function createHashRing(el, ctx) {
     ringLayer, dotLayer, legend);
   const empty = h('p', { class: 'empty' }, tr(t, 'panel.hashring.empty', 'No ring in this run.'));
   el.append(title, moved, svg, empty);
-  let signature = null;
+  let drawn = null; // the drawing on screen: the ring is redrawn when the logged one changes
   let dots = [];
   let lastNodes = null;
 
@@ -63,9 +61,8 @@ export function createHashRing(el, ctx) {
     empty.hidden = Boolean(view);
     svg.style.display = view ? '' : 'none';
     if (!view) return;
-    const sig = ringSignature(view);
-    if (sig !== signature) {
-      signature = sig;
+    if (view.drawing !== drawn) {
+      drawn = view.drawing;
       drawRing(view);
     }
     for (const dot of dots) {
@@ -90,15 +87,11 @@ export function createHashRing(el, ctx) {
   }
 
   function drawPoints(view) {
-    const points = ringPoints(view.members, view.vnodes);
-    const step = Math.max(1, Math.ceil(points.length / MAX_TICKS));
-    const ticks = [];
-    points.forEach((p, i) => {
-      if (i % step !== 0) return;
-      const angle = angleOf(p.pos);
+    const points = ringPoints(view.drawing); // bounded by the router (drawing.py MAX_POINTS)
+    const ticks = points.map(({ node, angle }) => {
       const [x1, y1] = onCircle(SIZE.cx, SIZE.cy, SIZE.r - 2, angle);
       const [x2, y2] = onCircle(SIZE.cx, SIZE.cy, SIZE.r + 16, angle);
-      ticks.push(s('line', { x1, y1, x2, y2, stroke: NODE_COLOURS[p.node] || PALETTE.grey, 'stroke-width': 3 }));
+      return s('line', { x1, y1, x2, y2, stroke: NODE_COLOURS[node] || PALETTE.grey, 'stroke-width': 3 });
     });
     for (const { node, angle } of labelPlaces(points)) { // each node named once, beside one of its points
       const [x, y] = onCircle(SIZE.cx, SIZE.cy, SIZE.r + 40, angle);
@@ -115,17 +108,17 @@ export function createHashRing(el, ctx) {
       const colour = NODE_COLOURS[data.owner] || PALETTE.grey;
       const el = s('circle', { cx, cy, r: data.moved ? 8 : 5, fill: '#FFFFFF', stroke: data.moved ? '#000' : colour,
         'stroke-width': data.moved ? 3 : 2 });
-      el.append(s('title', {}, `${data.key} → ${data.owner}${data.moved ? ' (moved)' : ''}`));
+      el.append(s('title', {}, `${data.key} → ${data.owner}${data.moved ? ` (moved from ${data.was})` : ''}`));
       return { data, el, cached: false };
     });
     dotLayer.replaceChildren(...dots.map((d) => d.el));
   }
 
   function drawLegend(view) {
-    const counts = shares(ownerTable(view.members, view.vnodes, view.placement, view.keys));
     const rows = Object.keys(NODE_COLOURS).map((node, i) => {
-      const inRing = view.members.includes(node);
-      const share = inRing ? `${(100 * (counts[node] || 0) / view.keys).toFixed(1)}%` : tr(t, 'panel.hashring.standby', 'standby');
+      const percent = sharePercent(view, node);
+      const inRing = percent !== null;
+      const share = inRing ? `${percent.toFixed(1)}%` : tr(t, 'panel.hashring.standby', 'standby');
       const g = s('g', { transform: `translate(${(i % 2) * 290}, ${Math.floor(i / 2) * 34})`, opacity: inRing ? 1 : 0.45 });
       g.append(s('rect', { x: 0, y: -12, width: 22, height: 22, fill: NODE_COLOURS[node], stroke: '#000' }),
         s('text', { x: 32, y: 5, 'font-size': 22 }, `${node}  ${share}`));
@@ -137,9 +130,10 @@ export function createHashRing(el, ctx) {
       ['circle', { cx: 10, cy: y + 30, r: 6, fill: '#FFF', stroke: PALETTE.grey, 'stroke-width': 2 }, tr(t, 'panel.hashring.notCached', 'key not cached yet')],
       ['circle', { cx: 10, cy: y + 60, r: 8, fill: '#FFF', stroke: '#000', 'stroke-width': 3 }, tr(t, 'panel.hashring.movedKey', 'moved by the last change')],
     ].flatMap(([tag, attrs, text], i) => [s(tag, attrs), s('text', { x: 32, y: y + 30 * i + 6, 'font-size': 20 }, text)]);
-    const sample = view.keys > MAX_DOTS
+    const shown = view.drawing.dots.length;
+    const sample = shown < view.keys
       ? [s('text', { x: 290, y: y + 6, 'font-size': 18 }, tr(t, 'panel.hashring.sampled', 'dots: {shown} of {keys} keys',
-        { shown: Math.min(MAX_DOTS, view.keys), keys: view.keys.toLocaleString('en') }))]
+        { shown, keys: view.keys.toLocaleString('en') }))]
       : [];
     const totals = view.changes.length > 1
       ? [s('text', { x: 290, y: y + 36, 'font-size': 18 }, tr(t, 'panel.hashring.total', 'all changes: ring {ring} vs modulo {modulo}',

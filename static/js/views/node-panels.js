@@ -1,8 +1,12 @@
 // Node panels: one card per node with its volatile state, durable log and timers at the playhead,
 // the card's edge coloured by phase. Crashed nodes show the state they had when they crashed.
 
-import { h, fill, brief, compact } from '../dom.js';
+import { h, fill, brief, compact, clip } from '../dom.js';
 import { inkFor, CRASHED } from '../protocols/palette.js';
+
+const MAX_FIELD_CHARS = 160;
+/** Characters of a state field shown on its card; the rest is in the field's tooltip (up to MAX_TOOLTIP_CHARS). */
+const MAX_TOOLTIP_CHARS = 2000;
 
 export function createNodePanels(el, ctx) {
   const { store, encoding, t } = ctx;
@@ -47,7 +51,7 @@ export function createNodePanels(el, ctx) {
       h('span', { class: 'phase-pill', style: `background:${colour};color:${inkFor(colour)}` },
         node.up ? phase.label : `✕ ${t('node.crashed')}`),
       node.paused ? h('span', { class: 'pill paused-pill' }, `❚❚ ${t('node.paused')}`) : null),
-    h('p', { class: 'state-line' }, state.map(([k, v]) => h('span', { class: 'kv-item' }, h('b', {}, k), ' ', compact(v)))),
+    h('p', { class: 'state-line' }, state.map(([k, v]) => stateField(k, v))),
     h('div', { class: 'durable' },
       h('span', { class: 'sub' }, t('node.durable')),
       node.durable.length
@@ -72,6 +76,15 @@ export function createNodePanels(el, ctx) {
   store.on('hover', highlight);
   store.on('reset', () => { cards = new Map(); });
   return { update, highlight };
+}
+
+/** Return one state field for a card: its name and its value, cut short when long (all of it on hover). */
+export function stateField(name, value) {
+  const full = compact(value);
+  const shown = clip(full, MAX_FIELD_CHARS);
+  const attrs = { class: 'kv-item' };
+  if (shown.cut) attrs.title = clip(full, MAX_TOOLTIP_CHARS).text;
+  return h('span', attrs, h('b', {}, name), ' ', shown.text);
 }
 
 /** Return a durable record in a few words: {type: 'decision', decision: 'commit'} -> "decision: commit". */
