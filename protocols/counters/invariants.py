@@ -4,7 +4,8 @@ History detectors watch the log in order and keep what they need in ``memo``:
 
 - ``lost-update``: every increment has an id (``c1#2``). The detector follows
   which increments the store's value contains: a read hands its client the
-  set the store holds when the read arrives; a write applied by the store
+  set the store holds when the read arrives (every read of the client's
+  current increment is remembered, retries included); a write applied by the store
   (its ``persist``) replaces the set with the set its client read plus its own
   increment. An increment that an applied write drops is *overwritten*; once
   it is (or was already) acknowledged to its client, it is a lost update, and
@@ -14,6 +15,7 @@ History detectors watch the log in order and keep what they need in ``memo``:
 - ``stale-write-accepted``: a write the store applied with a token lower than
   the highest it had seen; with fencing off, also a write whose lease the lock
   had already ended (expired, released, or superseded by a newer grant).
+  Whether the store fences is the run's parameter (``memo["params"]``).
 - ``tokens-increase``: every grant carries a token higher than any before
   (the same holder may be granted its own token again).
 - ``one-believer-at-a-time``: two clients that, at the same virtual time,
@@ -33,14 +35,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from protocols.counters.params import LOCK, STORE
+from protocols.counters.params import LOCK, STORE, store_fences
 from protocols.spec import Finding, Invariant, NodeView
 
 Event = Mapping[str, Any]
 Memo = dict[str, Any]
 
 READS_KEPT = 4
-"""Reads remembered per client: a write is based on one of its client's last few reads."""
+"""Reads remembered per client when reads do not name their increment: a write is based on one of
+its client's last few reads."""
 
 ACTING = "committing"
 """The phase of a client that has checked its lease and will write without looking at its clock again."""
@@ -60,10 +63,7 @@ def lost_update(event: Event, memo: Memo) -> Iterator[Finding]:
     if kind == "deliver" and node == STORE:
         message = _message(event)
         if message.get("type") == "read":
-            reads = memo.setdefault("reads", {}).setdefault(message["src"], {})
-            reads[message["msg_id"]] = list(memo.get("incs", []))
-            for old in list(reads)[:-READS_KEPT]:
-                del reads[old]
+            _remember_read(message, memo)
         elif message.get("type") == "write":
             memo["write_seq"] = event["seq"]
     elif kind == "persist" and node == STORE and event["record"].get("type") == "write":
@@ -76,6 +76,27 @@ def lost_update(event: Event, memo: Memo) -> Iterator[Finding]:
             overwritten = memo.setdefault("overwritten", {})
             if inc in overwritten:
                 yield from _lost(inc, overwritten.pop(inc), memo)
+
+
+def _remember_read(message: Mapping[str, Any], memo: Memo) -> None:
+    """Note which increments a read saw, keeping every read of the client's current increment.
+
+    A write names the read it is based on, and that may be the first of
+    several retries (its answer came after the client had asked again): all
+    reads of the increment are kept, the previous increment's forgotten.
+    Reads that do not name their increment (traces from before they did)
+    keep the last READS_KEPT.
+    """
+    src, op = message["src"], (message.get("body") or {}).get("op")
+    reads = memo.setdefault("reads", {}).setdefault(src, {})
+    read_ops = memo.setdefault("read_ops", {})
+    if op is not None and read_ops.get(src) != op:
+        reads.clear()
+        read_ops[src] = op
+    reads[message["msg_id"]] = list(memo.get("incs", []))
+    if op is None:
+        for old in list(reads)[:-READS_KEPT]:
+            del reads[old]
 
 
 def _applied(record: Mapping[str, Any], memo: Memo) -> Iterator[Finding]:
@@ -112,9 +133,7 @@ def _lost(inc: str, write: Mapping[str, Any], memo: Memo) -> Iterator[Finding]:
 def stale_write_accepted(event: Event, memo: Memo) -> Iterator[Finding]:
     """Report a write the store applied although its token was stale (or, unfenced, its lease over)."""
     kind, node = event["kind"], event.get("node")
-    if kind == "state" and node == STORE and "fencing" in event["state"]:
-        memo["fencing"] = bool(event["state"]["fencing"])
-    elif kind == "state" and "leases" in event["state"] and event.get("cause") != "recover":
+    if kind == "state" and "leases" in event["state"] and event.get("cause") != "recover":
         # A recovered lock has forgotten its leases; they end only when it grants a newer one.
         tokens = [int(lease["token"]) for lease in event["state"]["leases"]]
         memo["lock_max"] = max([memo.get("lock_max", 0), *tokens])
@@ -136,7 +155,7 @@ def _judge_write(record: Mapping[str, Any], memo: Memo) -> Iterator[Finding]:
     why = ""
     if token < max_seen:
         why = f"token {token} is lower than {max_seen}, the highest the store had seen"
-    elif not memo.get("fencing", True) and (token < lock_max or (token == lock_max and live != token)):
+    elif not store_fences(memo["params"]) and (token < lock_max or (token == lock_max and live != token)):
         why = (f"the lock had already given the lock to token {lock_max}" if token < lock_max
                else "the lock had already ended that lease")
     if why:

@@ -162,7 +162,7 @@ def topology(params: Mapping[str, Any]) -> dict[str, str]:
 def initial_state(ctx: Context) -> State:
     """Return a node's state at boot and after a crash, before its recovery handler runs."""
     if ctx.role == "store":
-        return st.initial_store_state("log", fencing=ctx.params["fencing"] == "on")
+        return st.initial_store_state("log", tokens=True)
     if ctx.role == "lock":
         return initial_lock_state()
     return cl.initial_client_state(dict(lc.LEASE_FIELDS))

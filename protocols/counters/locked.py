@@ -53,7 +53,7 @@ NEXT = ("thinking", "done")
 def send_read(ctx: Context, state: State) -> Outcome:
     """Read the counter under the lease's token (which shuts out older holders at the store)."""
     state = {**state, "phase": "reading", "tries": state["tries"] + 1}
-    return state, [Send(dest=STORE, type="read", body={"token": state["token"]}),
+    return state, [Send(dest=STORE, type="read", body={"token": state["token"], "op": cl.current_op(ctx, state)}),
                    SetTimer(name=cl.RETRY, delay_ms=ctx.params["retry_ms"])]
 
 
@@ -85,6 +85,10 @@ def got_value(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     message = event.message
     if message.body.get("token") != state["token"]:
         return state, ()  # Read under an earlier lease: another holder may have written since.
+    if message.body.get("op") != cl.current_op(ctx, state):
+        # A late answer to this client's previous increment, under the same token (the lock grants a
+        # holder that asks again its lease again): its value is from before that increment's write.
+        return state, ()
     state = {**state, "tries": 0, "value": int(message.body["value"]), "read": message.in_reply_to}
     if not lc.lease_valid(state, now):
         return lc.lease_lost(ctx, state, now, f"{ctx.node}'s lease (token {state['token']}) ran out by its own "
@@ -138,7 +142,7 @@ def topology(params: Mapping[str, Any]) -> dict[str, str]:
 def initial_state(ctx: Context) -> State:
     """Return a node's state at boot and after a crash, before its recovery handler runs."""
     if ctx.role == "store":
-        return st.initial_store_state("register", fencing=True)
+        return st.initial_store_state("register", tokens=True)
     if ctx.role == "lock":
         return initial_lock_state()
     return cl.initial_client_state({**lc.LEASE_FIELDS, "value": None, "read": None})

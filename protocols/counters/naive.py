@@ -47,7 +47,8 @@ NEXT = ("thinking", "done")
 def send_read(ctx: Context, state: State) -> Outcome:
     """Ask the store for the counter's value."""
     state = {**state, "phase": "reading", "tries": state["tries"] + 1}
-    return state, [Send(dest=STORE, type="read"), SetTimer(name=cl.RETRY, delay_ms=ctx.params["retry_ms"])]
+    return state, [Send(dest=STORE, type="read", body={"op": cl.current_op(ctx, state)}),
+                   SetTimer(name=cl.RETRY, delay_ms=ctx.params["retry_ms"])]
 
 
 def send_write(ctx: Context, state: State) -> Outcome:
@@ -68,6 +69,8 @@ def begin_increment(ctx: Context, state: State, event: Any, now: int) -> Outcome
 def got_value(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """The value arrived: write it back plus one (nothing stops another client doing the same)."""
     message = event.message
+    if message.body.get("op") != cl.current_op(ctx, state):
+        return state, ()  # A late answer to an earlier increment's read: its value may be old.
     state = {**state, "tries": 0, "value": int(message.body["value"]), "read": message.in_reply_to}
     return send_write(ctx, state)
 
@@ -99,7 +102,7 @@ C = "client"
 TABLE = TransitionTable([
     Transition(role=C, phase="thinking", on="start", to=NEXT, handler=cl.client_start),
     Transition(role=C, phase="thinking", on="timer:think", to=("reading",), handler=begin_increment),
-    Transition(role=C, phase="reading", on="msg:read_ok", to=("writing",), handler=got_value),
+    Transition(role=C, phase="reading", on="msg:read_ok", to=("reading", "writing"), handler=got_value),
     Transition(role=C, phase="reading", on="timer:retry", to=("reading", *NEXT), handler=read_retry),
     Transition(role=C, phase="writing", on="msg:write_ok", to=("writing", *NEXT), handler=written),
     Transition(role=C, phase="writing", on="timer:retry", to=("writing", *NEXT), handler=write_retry),
@@ -118,7 +121,7 @@ def topology(params: Mapping[str, Any]) -> dict[str, str]:
 def initial_state(ctx: Context) -> State:
     """Return a node's state at boot and after a crash, before its recovery handler runs."""
     if ctx.role == "store":
-        return st.initial_store_state("register", fencing=None)
+        return st.initial_store_state("register", tokens=False)
     return cl.initial_client_state({"value": None, "read": None})
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from protocols.spec import Param
 
 MAX_CLIENTS = 8
@@ -40,6 +43,15 @@ LEASE_PARAM = Param(name="lease_ms", kind="int", default=100, min=10, max=60_000
 COUNTER_PARAMS = (clients_param(3, "increment the shared counter"), INCREMENTS_PARAM, THINK_PARAM, RETRY_PARAM,
                   TRIES_PARAM)
 """The workload of ``counter-naive`` and ``counter-locked``: same names, same meanings."""
+
+
+def store_fences(params: Mapping[str, Any]) -> bool:
+    """Say whether the store refuses stale tokens: as lock-lease's ``fencing`` says, else always.
+
+    Only lock-lease has the parameter; counter-locked always fences. The store's
+    handlers and the ``stale-write-accepted`` detector both ask here, so they agree.
+    """
+    return bool(params.get("fencing", "on") == "on")
 
 
 def client_names(count: int) -> list[str]:

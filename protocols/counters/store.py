@@ -15,6 +15,8 @@ and forced to the log before it answers) and refuses, with a definite
 ``stale_token`` error, a write whose token is lower: its sender's lease has
 been taken over by a newer holder, whatever that sender believes. Without
 fencing the store records the highest token for display but never refuses.
+Whether it fences is a parameter of the run (``store_fences(ctx.params)``),
+read where it is needed rather than copied into the store's state.
 """
 
 from __future__ import annotations
@@ -34,20 +36,21 @@ from protocols.base import (
     State,
     Transition,
 )
+from protocols.counters.params import store_fences
 
 STALE_TOKEN = "stale_token"
 """Error code of a refused write: definite, the write was not applied."""
 
 
-def initial_store_state(kind: str, fencing: bool | None) -> dict[str, Any]:
-    """Return the store's boot state: a register (``kind="register"``) or a log; fenced or not."""
+def initial_store_state(kind: str, tokens: bool) -> dict[str, Any]:
+    """Return the store's boot state: a register (``kind="register"``) or a log; tracking tokens or not."""
     state: dict[str, Any] = {"phase": "serving"}
     if kind == "register":
         state["value"] = 0
     else:
         state["content"] = []
-    if fencing is not None:
-        state.update({"max_token": 0, "fencing": fencing})
+    if tokens:
+        state["max_token"] = 0
     return state
 
 
@@ -63,14 +66,19 @@ def store_read(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     if token is not None and "max_token" in state and token > state["max_token"]:
         state = {**state, "max_token": token}
         effects.append(Persist(record={"type": "fence", "max_token": token}))
-    body = {"value": state["value"]} if token is None else {"value": state["value"], "token": token}
+    body: dict[str, Any] = {"value": state["value"]}
+    if token is not None:
+        body["token"] = token
+    if "op" in event.message.body:
+        body["op"] = event.message.body["op"]  # Which increment the read was for: a late answer is known as late.
     return state, [*effects, _reply(event, "read_ok", body)]
 
 
-def _refuse(state: State, event: Receive) -> Outcome | None:
+def _refuse(ctx: Context, state: State, event: Receive) -> Outcome | None:
     """Return the refusal of a write with a stale token, or None if the write may go ahead."""
     token = event.message.body.get("token")
-    if not state.get("fencing") or token is None or token >= state["max_token"]:
+    tracked = "max_token" in state  # The naive counter's store knows nothing of tokens.
+    if not tracked or not store_fences(ctx.params) or token is None or token >= state["max_token"]:
         return None
     body = event.message.body
     return state, [
@@ -89,7 +97,7 @@ def _raised(state: State, token: Any) -> dict[str, Any]:
 
 def store_write_register(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """Set the register to the written value (unless fenced out), force it, acknowledge it."""
-    refused = _refuse(state, event)
+    refused = _refuse(ctx, state, event)
     if refused is not None:
         return refused
     body, src = event.message.body, event.message.src
@@ -103,7 +111,7 @@ def store_write_register(ctx: Context, state: State, event: Receive, now: int) -
 
 def store_write_log(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """Append the operation's id to the log (once; unless fenced out), force it, acknowledge it."""
-    refused = _refuse(state, event)
+    refused = _refuse(ctx, state, event)
     if refused is not None:
         return refused
     body, src = event.message.body, event.message.src

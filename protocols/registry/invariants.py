@@ -20,8 +20,9 @@ History detectors (each keeps its own memory of the log in ``memo``):
   did not recover, the sweep fired when due (not held back by hand), and the
   deadline falls before the horizon ``duration_ms`` (when sweeping stops). A
   partition does not excuse it: a registry that hears nothing evicts sooner,
-  never later. The lease terms come from the registry's durable boot record,
-  since a history check sees events, not parameters.
+  never later. The lease terms come from the run's parameters
+  (``memo["params"]``), through the same ``lease_ms`` and ``slack_ms`` the
+  registry's handlers use.
 
 A state check, ``incarnation-logged``: a running provider uses exactly the
 last incarnation its durable log holds (forced before it is used).
@@ -35,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from protocols.registry.names import PROVIDER, REGISTRY
+from protocols.registry.names import PROVIDER, REGISTRY, lease_ms, slack_ms
 from protocols.spec import Finding, Invariant, NodeView
 
 Event = Mapping[str, Any]
@@ -137,9 +138,7 @@ def _provider_life(event: Event, memo: dict[str, Any]) -> None:
 def _registry_event(event: Event, memo: dict[str, Any]) -> Iterator[Finding]:
     node, kind = event["node"], event["kind"]
     mine = [w for w in memo["watches"] if w["r"] == node]
-    if kind == "persist" and event["record"].get("type") == "boot":
-        memo.setdefault("config", {})[node] = dict(event["record"])
-    elif kind in ("pause", "resume"):
+    if kind in ("pause", "resume"):
         paused = set(memo.get("paused", []))
         memo["paused"] = sorted(paused | {node} if kind == "pause" else paused - {node})
         for w in memo["watches"]:
@@ -198,16 +197,16 @@ def _judge_listed(node: str, memo: dict[str, Any]) -> Iterator[Finding]:
 def _late(w: Mapping[str, Any], memo: dict[str, Any], sweeping: Mapping[str, Any], renewed: int,
           what: str) -> Iterator[Finding]:
     """Yield a finding if the sweep at ``sweeping["t"]`` is past the watch's deadline and nothing excuses it."""
-    config = memo.get("config", {}).get(w["r"])
-    if config is None or w["excused"] or sweeping["late"]:
+    if w["excused"] or sweeping["late"]:
         return
+    params = memo["params"]
+    lease, sweep, slack = lease_ms(params), int(params["sweep_ms"]), slack_ms(params)
     now = sweeping["t"]
-    deadline = max(w["c"] + config["slack_ms"], renewed) + config["lease_ms"] + config["sweep_ms"]
-    if now > deadline and deadline < config["horizon_ms"]:
+    deadline = max(w["c"] + slack, renewed) + lease + sweep
+    if now > deadline and deadline < int(params["duration_ms"]):
         yield Finding(nodes=(w["r"], w["p"]), cause_seq=w["seq"],
                       text=f"{w['p']} crashed at {w['c']} ms and {w['r']} {what} {now} ms, past the bound of "
-                           f"{deadline} ms (lease {config['lease_ms']} + sweep {config['sweep_ms']} "
-                           f"+ network {config['slack_ms']} ms)")
+                           f"{deadline} ms (lease {lease} + sweep {sweep} + network {slack} ms)")
 
 
 # ----------------------------------------------------- incarnation-logged

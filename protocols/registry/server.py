@@ -13,7 +13,8 @@ The registry keeps its table in memory only, as Eureka does: a crash empties
 it, and providers learn from their next heartbeat (``unknown_instance``)
 that they must register again. Only a boot record is durable: it counts the
 registry's lives (so a consumer can tell a restarted registry's version 3
-from the old one's) and states the lease terms the registry runs with.
+from the old one's). The lease terms are the run's parameters; whoever needs
+them (the sweep, the detectors, the catalogue panel) reads them there.
 
 With three replicas each forwards what a provider told it (registration,
 heartbeat) to its peers, once (``replicate``; a replica never forwards what
@@ -29,7 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import Context, Effect, Note, Outcome, Persist, Receive, Recover, Send, SetTimer, State
-from protocols.registry.names import lease_ms, past_horizon, peers, slack_ms
+from protocols.registry.names import lease_ms, past_horizon, peers
 
 NAIVE = "no-incarnations"
 """The deliberately broken variant: incarnations are not compared, so a late heartbeat resurrects."""
@@ -41,15 +42,14 @@ def initial_state(ctx: Context) -> State:
             "evictions": 0}
 
 
-def boot_record(ctx: Context, boot: int) -> dict[str, Any]:
-    """Return the durable boot record: this life's number and the lease terms it enforces."""
-    return {"type": "boot", "boot": boot, "lease_ms": lease_ms(ctx.params), "sweep_ms": ctx.params["sweep_ms"],
-            "slack_ms": slack_ms(ctx.params), "horizon_ms": ctx.params["duration_ms"]}
+def boot_record(boot: int) -> dict[str, Any]:
+    """Return the durable boot record of this life, numbered from 1."""
+    return {"type": "boot", "boot": boot}
 
 
 def start(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """Log the first boot and start sweeping."""
-    return {**state, "boot": 1}, [Persist(record=boot_record(ctx, 1)),
+    return {**state, "boot": 1}, [Persist(record=boot_record(1)),
                                   SetTimer(name="sweep", delay_ms=ctx.params["sweep_ms"])]
 
 
@@ -58,7 +58,7 @@ def recover(ctx: Context, state: State, event: Recover, now: int) -> Outcome:
     state = initial_state(ctx)  # What the engine hands a recovering node anyway: memory is gone.
     boot = 1 + sum(1 for r in event.durable if r.get("type") == "boot")
     effects: list[Effect] = [Note(text=f"restarted empty (life {boot}): providers must register again"),
-                             Persist(record=boot_record(ctx, boot))]
+                             Persist(record=boot_record(boot))]
     if past_horizon(now, ctx.params):
         return {**state, "boot": boot, "phase": "stopped"}, effects
     return {**state, "boot": boot}, [*effects, SetTimer(name="sweep", delay_ms=ctx.params["sweep_ms"])]

@@ -89,7 +89,10 @@ export async function boot(root, imported = null) {
   const encoding = encodingFor(protocol, catalogue ? catalogue.roles : [], t);
   const dom = skeleton(root, t);
   let socket = null;
-  const ctx = { store, encoding, catalogue, t, scrubHost: dom.scrub };
+  // `params`: the run's resolved parameters, for views that need one (a lease, a horizon); an imported
+  // trace carries them, a live session's arrive with the server's welcome (null until then).
+  const params = imported ? (imported.trace.params || null) : null;
+  const ctx = { store, encoding, catalogue, t, scrubHost: dom.scrub, params };
   ctx.toast = (text) => toasts.show(text);
   ctx.actions = makeActions(store, {
     send: (frame) => Boolean(socket && socket.send(frame)), toast: ctx.toast, t,
@@ -177,7 +180,8 @@ function socketHandlers(store, ctx, catalogue, getSocket, sessionId) {
       const s = frame.session || {};
       store.setPlay({ playing: Boolean(s.playing), speed: s.speed ?? store.play.speed });
       if (s.owner !== undefined) { store.owner = s.owner; store.emit('role', store.role); }
-      setScenario(ctx, catalogue, s.scenario);
+      if (s.params) ctx.params = s.params;
+      setScenario(ctx, catalogue, s.scenario); // also redraws, so views see the parameters
       if (s.status === 'failed') ctx.toast(`${ctx.t('session.failed')}: ${s.failure || ''}`);
     },
     status: (frame) => {

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import pytest
+
 from protocols.counters.invariants import (
     clients_finish,
     local_time,
@@ -26,10 +28,13 @@ Event = dict[str, Any]
 
 
 class History:
-    """Number events as a log would and feed them to one detector; collect its findings."""
+    """Number events as a log would and feed them to one detector; collect its findings.
 
-    def __init__(self, check: Callable[[Event, dict[str, Any]], Iterable[Finding]]) -> None:
-        self.check, self.memo, self.seq, self.findings = check, {}, 0, []
+    The memo starts as the checker starts it: with the run's parameters (``params``).
+    """
+
+    def __init__(self, check: Callable[[Event, dict[str, Any]], Iterable[Finding]], **params: Any) -> None:
+        self.check, self.memo, self.seq, self.findings = check, {"params": params}, 0, []
 
     def add(self, kind: str, time: int = 0, **fields: Any) -> int:
         self.seq += 1
@@ -112,13 +117,32 @@ def test_an_increment_lost_twice_is_reported_once() -> None:
     assert [f.text.split(" without ")[1][:4] for f in h.findings] == ["c1#1"]
 
 
+def test_a_write_based_on_the_first_of_many_retried_reads_loses_nothing() -> None:
+    """Found by hypothesis: four retries pushed the read a write was based on out of the detector's memory."""
+    h = History(lost_update)
+    deliver(h, "read", "c3", "store", {"op": "c3#1"}, msg_id="r0")
+    write(h, "c3", "c3#1", 1, "r0")
+    deliver(h, "write_ok", "store", "c3", {"op": "c3#1"})
+    for n in range(1, 6):  # The first answer comes back after four more tries.
+        deliver(h, "read", "c2", "store", {"op": "c2#1"}, msg_id=f"r{n}")
+    write(h, "c2", "c2#1", 2, "r1")
+    assert h.findings == []
+    assert h.memo["incs"] == ["c2#1", "c3#1"]
+
+
+def test_a_client_s_reads_are_forgotten_when_it_moves_to_its_next_increment() -> None:
+    h = History(lost_update)
+    deliver(h, "read", "c1", "store", {"op": "c1#1"}, msg_id="r1")
+    deliver(h, "read", "c1", "store", {"op": "c1#2"}, msg_id="r2")
+    assert list(h.memo["reads"]["c1"]) == ["r2"]
+
+
 # ------------------------------------------------------------ stale writes
 
 
 def test_with_fencing_a_write_below_the_highest_token_seen_is_stale() -> None:
-    h = History(stale_write_accepted)
-    h.add("state", node="store", state={"phase": "serving", "value": 0, "max_token": 0, "fencing": True},
-          cause="init")
+    h = History(stale_write_accepted)  # counter-locked: no fencing parameter, it always fences.
+    h.add("state", node="store", state={"phase": "serving", "value": 0, "max_token": 0}, cause="init")
     write(h, "c2", "c2#1", 1, "r1", token=3)
     h.add("persist", node="store", record={"type": "fence", "max_token": 5})
     write(h, "c3", "c3#1", 2, "r2", token=5)
@@ -129,9 +153,8 @@ def test_with_fencing_a_write_below_the_highest_token_seen_is_stale() -> None:
 
 
 def test_without_fencing_a_write_after_its_lease_ended_is_stale() -> None:
-    h = History(stale_write_accepted)
-    h.add("state", node="store", state={"phase": "serving", "content": [], "max_token": 0, "fencing": False},
-          cause="init")
+    h = History(stale_write_accepted, fencing="off")
+    h.add("state", node="store", state={"phase": "serving", "content": [], "max_token": 0}, cause="init")
     lease = {"client": "c1", "token": 1, "until": 100}
     h.add("state", node="lock", state={"phase": "held", "leases": [lease], "last_token": 1}, cause="msg:acquire")
     write(h, "c1", "c1#1", 0, "", token=1)
@@ -143,9 +166,8 @@ def test_without_fencing_a_write_after_its_lease_ended_is_stale() -> None:
 
 
 def test_without_fencing_a_newer_grant_ends_older_leases_even_across_a_lock_crash() -> None:
-    h = History(stale_write_accepted)
-    h.add("state", node="store", state={"phase": "serving", "content": [], "max_token": 0, "fencing": False},
-          cause="init")
+    h = History(stale_write_accepted, fencing="off")
+    h.add("state", node="store", state={"phase": "serving", "content": [], "max_token": 0}, cause="init")
     h.add("state", node="lock", state={"phase": "held", "leases": [{"client": "c1", "token": 1, "until": 9}],
                                        "last_token": 1}, cause="msg:acquire")
     h.add("state", node="lock", state={"phase": "recovering", "leases": [], "last_token": 1}, cause="recover")
@@ -158,13 +180,26 @@ def test_without_fencing_a_newer_grant_ends_older_leases_even_across_a_lock_cras
 
 
 def test_with_fencing_a_lease_that_ended_but_still_holds_the_highest_token_is_not_stale() -> None:
-    h = History(stale_write_accepted)
-    h.add("state", node="store", state={"phase": "serving", "content": [], "max_token": 0, "fencing": True},
-          cause="init")
+    h = History(stale_write_accepted, fencing="on")
+    h.add("state", node="store", state={"phase": "serving", "content": [], "max_token": 0}, cause="init")
     h.add("state", node="lock", state={"phase": "held", "leases": [{"client": "c2", "token": 2, "until": 9}],
                                        "last_token": 2}, cause="msg:acquire")
     write(h, "c1", "c1#1", 0, "", token=1)
     assert h.findings == [], "fenced: the store saw no newer token, so the write is in token order"
+
+
+@pytest.mark.parametrize(("fencing", "flagged"), [("on", False), ("off", True)])
+def test_whether_the_store_fences_is_read_from_the_parameters_never_from_the_store_state(
+        fencing: str, flagged: bool) -> None:
+    h = History(stale_write_accepted, fencing=fencing)
+    # A trace saved before the store stopped copying the parameter: its state says the opposite.
+    h.add("state", node="store", state={"phase": "serving", "content": [], "max_token": 0,
+                                        "fencing": fencing != "on"}, cause="init")
+    lease = {"client": "c1", "token": 1, "until": 100}
+    h.add("state", node="lock", state={"phase": "held", "leases": [lease], "last_token": 1}, cause="msg:acquire")
+    h.add("state", node="lock", state={"phase": "free", "leases": [], "last_token": 1}, cause="timer:lease")
+    write(h, "c1", "c1#1", 0, "", token=1)
+    assert bool(h.findings) is flagged, "only without fencing does an ended lease make the write stale"
 
 
 # ------------------------------------------------------------ tokens

@@ -178,6 +178,17 @@ def test_without_fencing_the_stale_write_lands_and_is_flagged(name: str, seed: i
     assert violations(trace, "one-believer-at-a-time")
 
 
+@pytest.mark.parametrize("name", ["process-pause", "clock-skew"])
+def test_a_saved_unfenced_trace_rechecked_still_reports_the_stale_write(name: str) -> None:
+    trace = run(LEASE, name)
+    stores = [e["state"] for e in trace["events"] if e["kind"] == "state" and e["node"] == "store"]
+    assert stores and not any("fencing" in state for state in stores), "the parameter is in the trace's params only"
+    saved = json.loads(dumps(trace))
+    rechecked = [v for v in check_trace(LEASE, saved) if v["invariant"] == "stale-write-accepted"]
+    assert rechecked and [v["cause_seq"] for v in rechecked] == [
+        v["cause_seq"] for v in violations(trace, "stale-write-accepted")]
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("name", ["process-pause-fenced", "clock-skew-fenced"])
 def test_with_fencing_the_stale_write_is_refused(name: str, seed: int) -> None:

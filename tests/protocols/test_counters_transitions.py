@@ -173,15 +173,23 @@ def test_naive_numbers_the_increment_logs_it_then_reads() -> None:
     new, effects = fire(NAIVE, context(NAIVE), client(NAIVE, op=1), TimerFired(name="think"))
     assert (new["phase"], new["op"], new["tries"]) == ("reading", 2, 1)
     assert effects == [Persist(record={"type": "op", "op": 2, "stream": STREAM}),
-                       Send(dest=S, type="read"), retry_timer()]
+                       Send(dest=S, type="read", body={"op": "c1#2"}), retry_timer()]
 
 
 @covers([NAIVE], (C, "reading", "msg:read_ok"))
 def test_naive_writes_back_the_value_read_plus_one_naming_its_read() -> None:
     state = client(NAIVE, "reading", op=2, tries=1)
-    new, effects = fire(NAIVE, context(NAIVE), state, receive("read_ok", S, "c1", {"value": 41}, in_reply_to="m7"))
+    answer = receive("read_ok", S, "c1", {"value": 41, "op": "c1#2"}, in_reply_to="m7")
+    new, effects = fire(NAIVE, context(NAIVE), state, answer)
     assert (new["phase"], new["value"], new["read"], new["tries"]) == ("writing", 41, "m7", 1)
     assert effects == [Send(dest=S, type="write", body={"value": 42, "op": "c1#2", "read": "m7"}), retry_timer()]
+
+
+@covers([NAIVE], (C, "reading", "msg:read_ok"))
+def test_naive_ignores_a_late_answer_to_its_previous_increments_read() -> None:
+    state = client(NAIVE, "reading", op=2, tries=1)
+    late = receive("read_ok", S, "c1", {"value": 40, "op": "c1#1"}, in_reply_to="m3")
+    assert fire(NAIVE, context(NAIVE), state, late) == (state, [])
 
 
 @covers([NAIVE], (C, "reading", "timer:retry"))
@@ -189,7 +197,7 @@ def test_naive_asks_again_for_the_value_then_gives_up() -> None:
     ctx = context(NAIVE, max_tries=3)
     new, effects = fire(NAIVE, ctx, client(NAIVE, "reading", op=1, tries=2), TimerFired(name="retry"))
     assert (new["phase"], new["tries"]) == ("reading", 3)
-    assert effects == [Send(dest=S, type="read"), retry_timer()]
+    assert effects == [Send(dest=S, type="read", body={"op": "c1#1"}), retry_timer()]
     new, effects = fire(NAIVE, ctx, client(NAIVE, "reading", op=1, tries=3), TimerFired(name="retry"))
     stream, timer = think_effect(STREAM)
     assert (new["phase"], new["stream"]) == ("thinking", stream)
@@ -258,7 +266,7 @@ def test_locked_reads_under_its_token_once_granted_and_dates_the_lease_from_its_
     grant = receive("grant", L, "c1", {"req": 3, "token": 7, "lease_ms": 100})
     new, effects = fire(LOCKED, context(LOCKED), state, grant)
     assert (new["phase"], new["token"], new["lease_until"], new["tries"]) == ("reading", 7, 1_000, 1)
-    assert effects == [Send(dest=S, type="read", body={"token": 7}), retry_timer()]
+    assert effects == [Send(dest=S, type="read", body={"token": 7, "op": "c1#2"}), retry_timer()]
 
 
 @covers([LEASE], (C, "acquiring", "msg:grant"))
@@ -342,7 +350,7 @@ def test_locked_late_read_answers_change_nothing() -> None:
 @covers([LOCKED], (C, "reading", "msg:read_ok"))
 def test_locked_writes_value_plus_one_under_its_token_while_its_own_clock_says_the_lease_holds() -> None:
     state = holder(LOCKED, "reading", tries=1)
-    answer = receive("read_ok", S, "c1", {"value": 9, "token": 7}, in_reply_to="m5")
+    answer = receive("read_ok", S, "c1", {"value": 9, "token": 7, "op": "c1#2"}, in_reply_to="m5")
     new, effects = fire(LOCKED, context(LOCKED), state, answer, now=NOW + 50 - CHECK_MARGIN_MS - 1)
     assert (new["phase"], new["value"], new["read"]) == ("writing", 9, "m5")
     assert effects == [Send(dest=S, type="write", body={"value": 10, "op": "c1#2", "read": "m5", "token": 7}),
@@ -352,7 +360,7 @@ def test_locked_writes_value_plus_one_under_its_token_while_its_own_clock_says_t
 @covers([LOCKED], (C, "reading", "msg:read_ok"))
 def test_locked_starts_over_when_its_own_clock_says_the_lease_ran_out() -> None:
     state = holder(LOCKED, "reading", tries=1)
-    answer = receive("read_ok", S, "c1", {"value": 9, "token": 7}, in_reply_to="m5")
+    answer = receive("read_ok", S, "c1", {"value": 9, "token": 7, "op": "c1#2"}, in_reply_to="m5")
     late = NOW + 50 - CHECK_MARGIN_MS
     new, effects = fire(LOCKED, context(LOCKED), state, answer, now=late)
     assert (new["phase"], new["token"], new["lease_until"], new["req"], new["sent_at"]) == (
@@ -364,8 +372,16 @@ def test_locked_starts_over_when_its_own_clock_says_the_lease_ran_out() -> None:
 @covers([LOCKED], (C, "reading", "msg:read_ok"))
 def test_locked_ignores_a_value_read_under_an_earlier_lease() -> None:
     state = holder(LOCKED, "reading", tries=1)
-    answer = receive("read_ok", S, "c1", {"value": 9, "token": 6}, in_reply_to="m5")
+    answer = receive("read_ok", S, "c1", {"value": 9, "token": 6, "op": "c1#2"}, in_reply_to="m5")
     assert fire(LOCKED, context(LOCKED), state, answer) == (state, [])
+
+
+@covers([LOCKED], (C, "reading", "msg:read_ok"))
+def test_locked_ignores_a_late_answer_to_its_previous_increment_under_the_same_token() -> None:
+    """Found by hypothesis: a holder granted its own token again took the old value and lost its increment."""
+    state = holder(LOCKED, "reading", tries=1)
+    late = receive("read_ok", S, "c1", {"value": 8, "token": 7, "op": "c1#1"}, in_reply_to="m2")
+    assert fire(LOCKED, context(LOCKED), state, late) == (state, [])
 
 
 @covers([LOCKED], (C, "reading", "timer:retry"))
@@ -373,7 +389,7 @@ def test_locked_reads_again_then_releases_and_gives_up() -> None:
     ctx = context(LOCKED)
     new, effects = fire(LOCKED, ctx, holder(LOCKED, "reading", tries=1), TimerFired(name="retry"))
     assert (new["phase"], new["tries"]) == ("reading", 2)
-    assert effects == [Send(dest=S, type="read", body={"token": 7}), retry_timer()]
+    assert effects == [Send(dest=S, type="read", body={"token": 7, "op": "c1#2"}), retry_timer()]
     new, effects = fire(LOCKED, ctx, holder(LOCKED, "reading", tries=5), TimerFired(name="retry"))
     assert (new["phase"], new["token"]) == ("thinking", None)
     assert without_notes(effects)[:2] == [Send(dest=L, type="release", body={"token": 7}), CancelTimer(name="retry")]
@@ -600,6 +616,13 @@ def test_the_fenced_store_raises_and_forces_its_highest_token_on_a_read() -> Non
     assert effects == [Send(dest="c2", type="read_ok", body={"value": 6, "token": 2}, in_reply_to="m42")]
 
 
+@covers([LOCKED], (S, "serving", "msg:read"))
+def test_the_store_names_the_increment_a_read_was_for_in_its_answer() -> None:
+    state = node_state(LOCKED, S, value=6, max_token=5)
+    _, effects = fire(LOCKED, context(LOCKED, S), state, receive("read", "c2", S, {"token": 5, "op": "c2#3"}))
+    assert effects == [Send(dest="c2", type="read_ok", body={"value": 6, "token": 5, "op": "c2#3"}, in_reply_to="m42")]
+
+
 @covers([NAIVE], (S, "serving", "msg:write"))
 def test_the_naive_store_applies_every_write_forcing_it_first() -> None:
     state = node_state(NAIVE, S, value=6)
@@ -632,7 +655,7 @@ def test_the_fenced_register_refuses_a_stale_token_and_applies_a_current_one() -
 def test_the_log_store_fences_only_with_fencing_on_and_keeps_each_operation_once(fencing: str) -> None:
     ctx = context(LEASE, S, fencing=fencing)
     state = {**LEASE.initial_state(ctx), "content": ["c2#1"], "max_token": 5}
-    assert state["fencing"] is (fencing == "on")
+    assert "fencing" not in state, "the store reads the parameter from its context, never a copy in its state"
     stale = receive("write", "c1", S, {"op": "c1#1", "token": 4})
     new, effects = fire(LEASE, ctx, state, stale)
     if fencing == "on":
@@ -645,6 +668,17 @@ def test_the_log_store_fences_only_with_fencing_on_and_keeps_each_operation_once
     again = receive("write", "c2", S, {"op": "c2#1", "token": 6})
     new, effects = fire(LEASE, ctx, state, again)
     assert new == state and effects == [Send(dest="c2", type="write_ok", body={"op": "c2#1"}, in_reply_to="m42")]
+
+
+@pytest.mark.parametrize(("spec", "params", "boot"), [
+    (NAIVE, {}, {"phase": "serving", "value": 0}),
+    (LOCKED, {}, {"phase": "serving", "value": 0, "max_token": 0}),
+    (LEASE, {"fencing": "on"}, {"phase": "serving", "content": [], "max_token": 0}),
+    (LEASE, {"fencing": "off"}, {"phase": "serving", "content": [], "max_token": 0}),
+], ids=["naive", "locked", "lease-fenced", "lease-unfenced"])
+def test_the_store_boots_with_its_data_and_tokens_but_no_copy_of_the_parameters(
+        spec: ProtocolSpec, params: dict[str, Any], boot: dict[str, Any]) -> None:
+    assert spec.initial_state(context(spec, S, **params)) == boot
 
 
 @pytest.mark.parametrize("spec", SPECS.values(), ids=lambda s: s.name)

@@ -10,6 +10,7 @@ registry, a skewed clock, the horizon) are seen to excuse.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,8 +19,10 @@ import pytest
 from protocols.base import Context, Outcome, Receive, State, Transition, TransitionTable
 from protocols.registry import SPEC
 from protocols.registry import server as s
-from protocols.registry.invariants import answers_match_table, incarnation_logged, no_resurrection
+from protocols.registry.invariants import answers_match_table, eviction_bound, incarnation_logged, no_resurrection
+from protocols.sim.checker import check_trace
 from protocols.sim.engine import Engine
+from protocols.sim.trace import build_trace, dumps
 from protocols.spec import Finding, NodeView, ProtocolSpec
 
 # ------------------------------------------------------- hand-made histories
@@ -31,8 +34,9 @@ def history(*events: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def findings(check: Callable[[dict[str, Any], dict[str, Any]], Iterable[Finding]],
-             events: list[dict[str, Any]]) -> list[Finding]:
-    memo: dict[str, Any] = {}
+             events: list[dict[str, Any]], **params: Any) -> list[Finding]:
+    """Feed the events to one check whose memo starts, as the checker's does, with the run's parameters."""
+    memo: dict[str, Any] = {"params": SPEC.resolve_params(params)}
     return [f for event in events for f in check(event, memo)]
 
 
@@ -95,6 +99,34 @@ def test_an_answer_with_a_wrong_incarnation_or_a_missing_instance_is_found() -> 
     assert found.text == "registry told u1 of p1#1 and left out p1#2, p3#1: its table differs"
 
 
+def crash_then_sweep(sweep_at: int) -> list[dict[str, Any]]:
+    """registry1 lists p1 (renewed at 0); p1 crashes at 10 ms; a sweep at ``sweep_at`` evicts it.
+
+    No boot record anywhere: the bound's terms can only come from the parameters.
+    """
+    return history(boot("registry1"), {"kind": "start", "node": "p1", "role": "provider"},
+                   {**table("registry1", p1=1), "time": 0}, {"kind": "crash", "node": "p1", "time": 10},
+                   {"kind": "timer", "node": "registry1", "timer": "sweep", "time": sweep_at},
+                   {**table("registry1", cause="timer:sweep"), "time": sweep_at})
+
+
+THREE_REPLICAS = {"registry_replicas": 3, "heartbeat_ms": 50, "missed_beats": 4, "sweep_ms": 70,
+                  "delay_ms_min": 5, "delay_ms_max": 20, "duration_ms": 2_000}
+"""A lease of 50 x 4 = 200 ms, a sweep every 70 ms, and a renewal up to two hops of 20 ms away."""
+
+
+def test_the_eviction_bound_is_heartbeat_times_missed_beats_plus_sweep_plus_network_from_the_parameters() -> None:
+    [late] = findings(eviction_bound, crash_then_sweep(321), **THREE_REPLICAS)
+    assert late.text == ("p1 crashed at 10 ms and registry1 evicted it only at 321 ms, past the bound of 320 ms "
+                         "(lease 200 + sweep 70 + network 40 ms)"), "a renewal may cross two hops through a replica"
+    assert late.nodes == ("registry1", "p1") and late.cause_seq == 4, "the crash is the cause"
+    assert findings(eviction_bound, crash_then_sweep(320), **THREE_REPLICAS) == [], "on the bound is in time"
+    assert findings(eviction_bound, crash_then_sweep(321), **{**THREE_REPLICAS, "missed_beats": 5}) == [], (
+        "a longer lease in the parameters moves the bound")
+    assert findings(eviction_bound, crash_then_sweep(321), **{**THREE_REPLICAS, "duration_ms": 320}) == [], (
+        "a deadline past the horizon is excused")
+
+
 def test_a_running_provider_on_an_unlogged_incarnation_is_found() -> None:
     def view(inc: int, durable: tuple[dict[str, Any], ...], up: bool = True) -> NodeView:
         return NodeView(role="provider", up=up, paused=False, state={"phase": "up", "inc": inc}, durable=durable)
@@ -117,7 +149,7 @@ def with_sweep(handler: Callable[[Context, State, Any, int], Outcome], name: str
 
 
 def lazy_sweep(ctx: Context, state: State, event: Any, now: int) -> Outcome:
-    """Evict two heartbeats too late (the lease it enforces is longer than the one it announced)."""
+    """Evict two heartbeats too late (the lease it enforces is longer than the run's parameters say)."""
     slow = Context(node=ctx.node, role=ctx.role, roles=ctx.roles,
                    params={**ctx.params, "missed_beats": ctx.params["missed_beats"] + 2})
     return s.sweep(slow, state, event, now)
@@ -141,6 +173,18 @@ def test_a_registry_that_evicts_late_is_caught_with_the_crash_as_cause() -> None
     assert found["invariant"] == "eviction-bound" and found["nodes"] == ["registry", "p2"]
     assert "p2 crashed at 600 ms and registry evicted it only at" in found["text"]
     assert "lease 300 + sweep 100 + network 20 ms" in found["text"]
+
+
+def test_a_saved_trace_of_a_late_eviction_rechecked_finds_it_again_from_its_params() -> None:
+    spec = with_sweep(lazy_sweep, "lazy")
+    engine = Engine(spec, {}, seed=1, scenario="provider-crash")
+    engine.run()
+    saved = json.loads(dumps(build_trace(engine)))
+    boots = [e["record"] for e in saved["events"] if e["kind"] == "persist" and e["node"] == "registry"]
+    assert boots == [{"type": "boot", "boot": 1}], "the boot record counts lives and holds no lease terms"
+    [found] = check_trace(spec, saved)
+    assert found["invariant"] == "eviction-bound" and found == {
+        k: v for k, v in saved["violations"][0].items() if k not in ("seq", "time", "step")}
 
 
 def test_a_registry_that_never_evicts_is_caught_at_the_first_sweep_past_the_bound() -> None:

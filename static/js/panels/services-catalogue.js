@@ -3,8 +3,9 @@
 //
 // Everything comes from the node states at the playhead (frame.snapshot), never from a
 // simulation: the registry's `state.instances` ({name: {inc, weight, renew}}) and tombstones
-// (`state.evicted`), its lease from its durable boot record (`lease_ms`), each provider's own
-// `state.inc` and up/paused flags, each consumer's `state.cache` and `state.cache_at`.
+// (`state.evicted`), each provider's own `state.inc` and up/paused flags, each consumer's
+// `state.cache` and `state.cache_at`. The lease is a parameter of the run, not a state: it comes
+// from `ctx.params` (heartbeat_ms x missed_beats, as names.py's lease_ms computes it).
 // Health is the registry's belief: UP (lease fresh), DOWN (lease ran out, not yet swept, or held
 // by self-preservation), EVICTED (swept; its tombstone keeps the incarnation). The Process column
 // is the truth beside it, so a registry that believes in a dead instance stands out. Colours
@@ -26,10 +27,11 @@ export function registriesOf(snapshot) {
   return snapshot.nodes.filter((n) => n.role === 'registry').map((n) => n.name);
 }
 
-/** Return the lease (ms) a registry announced in its last durable boot record, or null. */
-export function leaseOf(node) {
-  const boots = ((node && node.durable) || []).filter((r) => r && r.type === 'boot' && Number.isFinite(r.lease_ms));
-  return boots.length ? boots[boots.length - 1].lease_ms : null;
+/** Return an entry's lease (ms) under the run's parameters: heartbeat x missed beats; null if unknown. */
+export function leaseOf(params) {
+  const beat = params ? params.heartbeat_ms : undefined;
+  const missed = params ? params.missed_beats : undefined;
+  return Number.isFinite(beat) && Number.isFinite(missed) ? Math.trunc(beat * missed) : null;
 }
 
 /** Return the replica a provider or consumer talks to: round-robin by its number (as names.py deals). */
@@ -45,19 +47,18 @@ function processOf(node) {
   return node.paused ? 'paused' : 'running';
 }
 
-/** Return one catalogue row per provider as `registry` sees it at time `now`. */
-export function instanceRows(snapshot, registry) {
+/** Return one catalogue row per provider as `registry` sees it at the snapshot's time, under `lease` (ms or null). */
+export function instanceRows(snapshot, registry, lease) {
   const reg = snapshot.nodeMap[registry];
   const state = (reg && reg.state) || {};
   const instances = state.instances || {};
   const evicted = state.evicted || {};
-  const lease = leaseOf(reg);
   const now = snapshot.time;
   return snapshot.nodes.filter((n) => n.role === 'provider').map((p) => {
     const entry = instances[p.name];
     const process = processOf(p);
     let health = 'NONE';
-    if (entry) health = lease !== null && now - entry.renew > lease ? 'DOWN' : 'UP';
+    if (entry) health = Number.isFinite(lease) && now - entry.renew > lease ? 'DOWN' : 'UP';
     else if (p.name in evicted) health = 'EVICTED';
     const processInc = p.state && Number.isFinite(p.state.inc) && p.state.inc > 0 ? p.state.inc : null;
     const inc = entry ? entry.inc : (evicted[p.name] ?? null);
@@ -127,12 +128,14 @@ export function createCataloguePanel(el, ctx) {
     const snap = frame.snapshot;
     const registries = registriesOf(snap);
     if (!registries.includes(chosen)) chosen = registries[0] || null;
-    const key = `${snap.seq}|${chosen}|${registries.length}`;
+    // A live page learns the parameters from the server's welcome: the lease may arrive after the log.
+    const lease = leaseOf(ctx.params);
+    const key = `${snap.seq}|${chosen}|${registries.length}|${lease}`;
     if (key === drawnKey || !chosen) return;
     drawnKey = key;
     drawChooser(registries);
-    drawHead(snap);
-    drawTable(snap);
+    drawHead(snap, lease);
+    drawTable(snap, lease);
     drawViews(snap);
   }
 
@@ -143,9 +146,8 @@ export function createCataloguePanel(el, ctx) {
     }, name)));
   }
 
-  function drawHead(snap) {
+  function drawHead(snap, lease) {
     const reg = snap.nodeMap[chosen];
-    const lease = leaseOf(reg);
     const phase = reg && reg.up ? encoding.phase(reg.phase) : { colour: CRASHED, label: tr('node.crashed', 'crashed') };
     const version = reg && reg.state ? reg.state.version : '—';
     fill(head, h('strong', {}, chosen), ' ', pill(phase.colour, phase.label), ' ',
@@ -153,10 +155,10 @@ export function createCataloguePanel(el, ctx) {
         { lease: lease ?? '—', version }));
   }
 
-  function drawTable(snap) {
+  function drawTable(snap, lease) {
     const headers = [['instance', 'Instance'], ['health', 'Health'], ['weight', 'Weight'],
       ['incarnation', 'Incarnation'], ['heartbeat', 'Last heartbeat'], ['process', 'Process']];
-    const rows = instanceRows(snap, chosen).map((r) => {
+    const rows = instanceRows(snap, chosen, lease).map((r) => {
       const look = HEALTH[r.health];
       const inc = r.inc === null ? '—' : `#${r.inc}`;
       return h('tr', { class: r.believedAlive ? 'svc-wrong' : null, dataset: { node: r.name } },

@@ -110,21 +110,25 @@ test('line paths skip gaps, scales map domains, axes end on round numbers', () =
 // -------------------------------------------------------------- catalogue
 
 const timeline = fromTrace(crash);
+const lease = leaseOf(crash.params); // What the panel computes from ctx.params: 100 ms x 3 beats.
 const seqOf = (pred) => crash.events.find(pred).seq;
 const crashSeq = seqOf((e) => e.kind === 'crash');
 const evictSeq = seqOf((e) => e.kind === 'note' && e.node === 'registry' && e.text.startsWith('evict p2#1'));
 
-test('the registry, its lease and the round-robin home of each node', () => {
+test('the registry, its lease from the run\'s parameters and the round-robin home of each node', () => {
   const snap = timeline.seek(crash.events.length);
   assert.deepEqual(registriesOf(snap), ['registry']);
-  assert.equal(leaseOf(snap.nodeMap.registry), 300);
-  assert.equal(leaseOf({ durable: [] }), null);
+  assert.equal(lease, 300, 'heartbeat_ms x missed_beats');
+  assert.equal(leaseOf({ heartbeat_ms: 50, missed_beats: 4 }), 200);
+  assert.equal(leaseOf(null), null, 'a live page before the welcome: no parameters yet');
+  assert.equal(leaseOf({ heartbeat_ms: 100 }), null);
+  assert.deepEqual(snap.nodeMap.registry.durable, [{ type: 'boot', boot: 1 }], 'the boot record only counts lives');
   assert.equal(homeRegistry('u2', ['registry1', 'registry2', 'registry3']), 'registry2');
   assert.equal(homeRegistry('p4', ['registry1', 'registry2', 'registry3']), 'registry1');
 });
 
 test('right after the crash the registry still believes p2 is UP: the row says so', () => {
-  const rows = instanceRows(timeline.seek(crashSeq), 'registry');
+  const rows = instanceRows(timeline.seek(crashSeq), 'registry', lease);
   const p2 = rows.find((r) => r.name === 'p2');
   assert.equal(p2.health, 'UP');
   assert.equal(p2.process, 'crashed');
@@ -135,7 +139,7 @@ test('right after the crash the registry still believes p2 is UP: the row says s
 });
 
 test('after the sweep p2 is EVICTED with its incarnation kept; p1 stays UP', () => {
-  const rows = instanceRows(timeline.seek(evictSeq), 'registry');
+  const rows = instanceRows(timeline.seek(evictSeq), 'registry', lease);
   assert.deepEqual(rows.map((r) => [r.name, r.health, r.inc, r.weight]), [['p1', 'UP', 1, 1], ['p2', 'EVICTED', 1, null]]);
   assert.equal(rows[1].beatAgo, null);
 });
@@ -145,17 +149,20 @@ test('a lease that ran out but is not swept yet shows DOWN; a newer process inca
     time: 1000,
     nodes: [
       { name: 'registry', role: 'registry', up: true, state: { instances: { p1: { inc: 1, weight: 2, renew: 600 }, p2: { inc: 3, weight: 1, renew: 990 } }, evicted: {} },
-        durable: [{ type: 'boot', boot: 1, lease_ms: 300 }] },
+        durable: [{ type: 'boot', boot: 1 }] },
       { name: 'p1', role: 'provider', up: true, paused: true, state: { inc: 1 } },
       { name: 'p2', role: 'provider', up: true, paused: false, state: { inc: 4 } },
       { name: 'p3', role: 'provider', up: true, paused: false, state: { inc: 1 } },
     ],
   };
   snap.nodeMap = Object.fromEntries(snap.nodes.map((n) => [n.name, n]));
-  const rows = instanceRows(snap, 'registry');
+  const rows = instanceRows(snap, 'registry', 300);
   assert.deepEqual(rows.map((r) => r.health), ['DOWN', 'UP', 'NONE']);
   assert.equal(rows[0].process, 'paused');
   assert.equal(rows[1].newerProcess, true);
+  assert.deepEqual(instanceRows(snap, 'registry', 500).map((r) => r.health), ['UP', 'UP', 'NONE'], 'a longer lease');
+  assert.deepEqual(instanceRows(snap, 'registry', null).map((r) => r.health), ['UP', 'UP', 'NONE'],
+    'no lease known yet: no entry can be judged expired');
   assert.ok(Object.keys(HEALTH).every((k) => HEALTH[k].symbol && HEALTH[k].label), 'every colour has a word');
 });
 
