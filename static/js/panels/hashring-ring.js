@@ -108,7 +108,8 @@ export function createHashRing(el, ctx) {
       const colour = NODE_COLOURS[data.owner] || PALETTE.grey;
       const el = s('circle', { cx, cy, r: data.moved ? 8 : 5, fill: '#FFFFFF', stroke: data.moved ? '#000' : colour,
         'stroke-width': data.moved ? 3 : 2 });
-      el.append(s('title', {}, `${data.key} → ${data.owner}${data.moved ? ` (moved from ${data.was})` : ''}`));
+      const from = data.moved ? ` (${tr(t, 'panel.hashring.movedFrom', 'moved from {node}', { node: data.was })})` : '';
+      el.append(s('title', {}, `${data.key} → ${data.owner}${from}`));
       return { data, el, cached: false };
     });
     dotLayer.replaceChildren(...dots.map((d) => d.el));
