@@ -40,9 +40,11 @@ def replay(saved: dict[str, Any]) -> dict[str, Any]:
 
 
 def render(data: dict[str, Any], like: str) -> str:
-    """Encode ``data`` in the layout of the text ``like`` (its indentation and final newline)."""
+    """Encode ``data`` in the layout of the text ``like`` (indentation, separators, final newline)."""
     indent = re.match(r"\{\n( +)\"", like)
-    text = json.dumps(data, indent=len(indent.group(1)) if indent else None, sort_keys=True, ensure_ascii=False)
+    tight = re.match(r'\{"[^"]*":[^ ]', like) is not None
+    text = json.dumps(data, indent=len(indent.group(1)) if indent else None, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":") if tight else None)
     return text + ("\n" if like.endswith("\n") else "")
 
 
