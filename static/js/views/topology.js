@@ -28,6 +28,9 @@ const d3 = globalThis.d3;
 const BEND = 16;
 const FALL_MS = 1100;
 
+
+/** Pixels kept clear above the top row of nodes for the pause badge. */
+const BADGE_ROOM = 14;
 export function createTopology(el, ctx) {
   const { store, encoding, t } = ctx;
   // Three stacked layers with one viewBox, each composited on its own (lab.css), so that what moves
@@ -76,10 +79,11 @@ export function createTopology(el, ctx) {
     for (const l of [under, flight, svg]) {
       l.attr('viewBox', `0 0 ${size.width} ${size.height}`).attr('width', size.width).attr('height', size.height);
     }
-    // Room for the phase label under the bottom row, less above the top one.
+    // Room for the phase label under the bottom row, and above the top one for a paused node's badge
+    // (drawn over the node: without BADGE_ROOM a paused client in the top row lost its badge to the edge).
     const many = nodes.length > 8;
-    const shifted = placeNodes(nodes, { width: size.width, height: size.height - (many ? 34 : 22), roleOrder: encoding.roleOrder, tiers: encoding.tiers, margin: many ? 40 : 52 });
-    places = new Map([...shifted].map(([n, p]) => [n, { x: p.x, y: p.y - 4 }]));
+    const shifted = placeNodes(nodes, { width: size.width, height: size.height - (many ? 34 : 22) - BADGE_ROOM, roleOrder: encoding.roleOrder, tiers: encoding.tiers, margin: many ? 40 : 52 });
+    places = new Map([...shifted].map(([n, p]) => [n, { x: p.x, y: p.y - 4 + BADGE_ROOM }]));
     R = nodeRadius(places);
     svg.classed('crowded', crowded());
     el.classList.toggle('crowded', crowded());
