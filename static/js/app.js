@@ -85,7 +85,9 @@ export async function boot(root, imported = null) {
     mode: imported || !sessionId ? 'import' : 'live',
     role: imported || !sessionId ? 'reader' : (token ? 'controller' : 'watcher'),
   });
-  if (imported) { store.trace = imported.trace; store.importName = imported.name; }
+  // The file's own text is what Export gives back: JavaScript numbers cannot hold the 64-bit integers a
+  // trace may carry (a client's random stream), so re-encoding the parsed trace would change them.
+  if (imported) { store.trace = imported.trace; store.traceText = imported.text || null; store.importName = imported.name; }
   const encoding = encodingFor(protocol, catalogue ? catalogue.roles : [], t);
   const dom = skeleton(root, t);
   let socket = null;
@@ -97,7 +99,7 @@ export async function boot(root, imported = null) {
   ctx.actions = makeActions(store, {
     send: (frame) => Boolean(socket && socket.send(frame)), toast: ctx.toast, t,
     fork: (seq) => forkAt(store, seq, t, ctx.toast),
-    importTrace: (trace, name) => { teardown(); boot(root, { trace, name }); },
+    importTrace: (trace, name, text) => { teardown(); boot(root, { trace, name, text }); },
   });
   const toasts = createToasts(dom.toasts, ctx);
   const menu = createNodeMenu(dom.menu, ctx);

@@ -26,7 +26,7 @@ export function createExportMenu(el, ctx) {
     const server = store.mode === 'live' && id;
     fill(list,
       server ? link('export-json', `/api/sessions/${encodeURIComponent(id)}/trace`, t('export.json'), `${base}.json`)
-        : item('export-json', t('export.json'), () => downloadJson(store.trace, `${base}.json`)),
+        : item('export-json', t('export.json'), () => downloadJson(store.traceText || store.trace, `${base}.json`)),
       server ? link('export-shiviz', `/api/sessions/${encodeURIComponent(id)}/export/shiviz`, t('export.shiviz'), `${base}.shiviz.txt`) : null,
       server ? link('export-mermaid', `/api/sessions/${encodeURIComponent(id)}/export/mermaid`, t('export.mermaid'), `${base}.mmd`) : null,
       item('export-svg', t('export.svg'), () => exportSvg(ctx, `${base}.svg`)),
@@ -38,9 +38,11 @@ export function createExportMenu(el, ctx) {
   return { update() {} };
 }
 
+/** Download a trace: its original text when there is one (exact), else the parsed trace encoded again. */
 function downloadJson(trace, filename) {
   if (!trace) return;
-  const blob = new Blob([JSON.stringify(trace, null, 1)], { type: 'application/json' });
+  const text = typeof trace === 'string' ? trace : JSON.stringify(trace, null, 1);
+  const blob = new Blob([text], { type: 'application/json' });
   const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: filename });
   document.body.append(a);

@@ -30,10 +30,11 @@ export function createImportButton(el, ctx) {
     if (!file) return;
     if (file.size > MAX_IMPORT_BYTES) { ctx.toast(t('import.tooLarge')); return; }
     let trace;
-    try { trace = JSON.parse(await file.text()); } catch (err) { ctx.toast(t('import.notJson')); return; }
+    const text = await file.text();
+    try { trace = JSON.parse(text); } catch (err) { ctx.toast(t('import.notJson')); return; }
     const problem = checkTrace(trace);
     if (problem) { ctx.toast(t(problem)); return; }
-    actions.importTrace(trace, file.name);
+    actions.importTrace(trace, file.name, text);
   });
   el.append(button, input);
   return { update() {} };

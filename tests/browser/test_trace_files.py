@@ -1,0 +1,50 @@
+"""Trace files in the browser: a trace opened from disk comes back out of Export unchanged."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from protocols import get_protocol
+from protocols.sim.engine import Engine
+from protocols.sim.trace import build_trace, dumps
+from tests.browser.test_lab_page import WAIT_MS, open_session
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+JS_SAFE_INTEGER = 2**53 - 1
+
+
+def big_integers(value: Any) -> list[int]:
+    """Return the integers in a JSON value that a JavaScript number cannot hold exactly."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [value] if abs(value) > JS_SAFE_INTEGER else []
+    if isinstance(value, dict):
+        return [n for item in value.values() for n in big_integers(item)]
+    if isinstance(value, list):
+        return [n for item in value for n in big_integers(item)]
+    return []
+
+
+def test_an_opened_trace_is_exported_byte_for_byte(context, http, tmp_path):
+    """Re-encoding the parsed trace in JavaScript would round the clients' 64-bit random streams."""
+    engine = Engine(get_protocol("counter-naive"), {}, seed=1)
+    engine.run()
+    text = dumps(build_trace(engine))
+    assert big_integers(json.loads(text)), "the trace must carry integers beyond 2^53 for this test to mean anything"
+    saved = tmp_path / "naive.json"
+    saved.write_text(text, encoding="utf-8")
+
+    page = open_session(context, http.create(protocol="two-phase-commit", seed=1))
+    page.set_input_files("input[type=file]", str(saved))
+    page.wait_for_function("() => document.getElementById('lab').lab.store.mode === 'import'", timeout=WAIT_MS)
+    page.click("[data-action=export]")  # Opens the export menu.
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.click("[data-action=export-json]")
+    exported = download.value.path().read_text(encoding="utf-8")
+    assert exported == text
+    assert page.errors == []
