@@ -12,7 +12,7 @@ from django.db import transaction
 from dashboard import broadcast, hotstate, stepper
 from dashboard.models import Session, SessionCommand, SessionEvent, hash_token
 from protocols import get_protocol
-from protocols.base import ParameterError
+from protocols.base import ParameterError, ProtocolError
 from protocols.sim.engine import Engine
 from protocols.sim.runtime import MAX_EVENTS_PER_RUN
 from protocols.sim.trace import build_trace
@@ -75,11 +75,34 @@ def fork(session: Session, upto_seq: int, owner: str = "") -> tuple[Session, str
                           scenario=session.scenario or None, plan_complete=True)
     Session.objects.filter(id=child.id).update(forked_from=session.id)
     child.refresh_from_db()
+    _replay_into(child, commands)
+    return child, token
+
+
+def from_commands(spec_name: str, params: Mapping[str, Any], *, seed: int, commands: list[dict[str, Any]],
+                  owner: str = "") -> tuple[Session, str]:
+    """Start a new session and apply ``commands`` to it at once (an explorer's counterexample, say).
+
+    A command the protocol fails on (a counterexample of kind ``exception``)
+    ends the replay and fails the session, with the protocol's message.
+    """
+    child, token = create(spec_name, params, seed=seed, owner=owner, plan_complete=True)
+    _replay_into(child, commands)
+    return child, token
+
+
+def _replay_into(child: Session, commands: list[dict[str, Any]]) -> None:
+    """Apply commands to a new session's engine; store them, their events and the hot state after them."""
     engine = stepper.load_engine(child)
     replayed: list[dict[str, Any]] = []
+    failure = ""
     for command in commands:
         before = engine.step_no
-        events = engine.apply(command)
+        try:
+            events = engine.apply(command)
+        except ProtocolError as exc:
+            failure = f"protocol error at step {before + 1}: {exc}"
+            break
         if engine.step_no > before:
             SessionCommand.objects.create(session=child, generation=child.generation, step=before + 1,
                                           command=command)
@@ -87,9 +110,12 @@ def fork(session: Session, upto_seq: int, owner: str = "") -> tuple[Session, str
     SessionEvent.objects.bulk_create(
         SessionEvent(session=child, generation=child.generation, seq=e["seq"], step=e["step"],
                      payload={**e, "ran_on": stepper.where()}) for e in replayed)
+    if failure:
+        stepper.forget_engine(child.id, child.generation)  # Part-way through a failing step: not to be trusted.
+        stepper.fail(child.id, failure)
+        return
     hotstate.store(child.id, hotstate.snapshot(engine, child.generation,
                                                stepper.placement(engine, stepper._workers())))
-    return child, token
 
 
 def events_after(session: Session, after_seq: int, limit: int) -> list[dict[str, Any]]:

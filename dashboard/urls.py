@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
 
-from dashboard import api, api_compare, api_exports, views
+from dashboard import api, api_compare, api_explore, api_exports, views
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -19,6 +19,9 @@ urlpatterns = [
     path("api/sessions/<str:session_id>/fork", api.fork_view, name="api-fork"),
     path("api/sessions/<str:session_id>/summary", api_compare.summary_view, name="api-summary"),
     path("api/compare", api_compare.compare_view, name="api-compare"),
+    path("api/sessions/<str:session_id>/explore", api_explore.start_view, name="api-explore-start"),
+    path("api/explore/<str:job>", api_explore.status_view, name="api-explore"),
+    path("api/explore/<str:job>/sessions", api_explore.open_view, name="api-explore-open"),
     path("api/sessions/<str:session_id>/export/<str:fmt>", api_exports.export_view, name="api-export"),
     # The lab runs from a checkout without a CDN or a front web server: Django serves static/ itself
     # (from the finders, so no collectstatic step). A deployment behind nginx can drop this route.
