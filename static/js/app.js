@@ -37,6 +37,7 @@ import { createStatus } from './views/status.js';
 import { createBanner } from './views/banner.js';
 import { createToasts } from './views/toasts.js';
 import { createTabs } from './views/tabs.js';
+import { createExplore } from './views/explore.js';
 
 const TOKEN_KEY = (id) => `protolab.token.${id}`;
 
@@ -96,6 +97,8 @@ export async function boot(root, imported = null) {
   const params = imported ? (imported.trace.params || null) : null;
   const ctx = { store, encoding, catalogue, t, scrubHost: dom.scrub, params };
   ctx.toast = (text) => toasts.show(text);
+  // The token, for the HTTP calls a controller makes (the socket has its own copy); none once refused.
+  ctx.controlToken = () => (store.controller ? token : null);
   ctx.actions = makeActions(store, {
     send: (frame) => Boolean(socket && socket.send(frame)), toast: ctx.toast, t,
     fork: (seq) => forkAt(store, seq, t, ctx.toast),
@@ -134,6 +137,8 @@ export async function boot(root, imported = null) {
     { id: 'nodes', label: t('tabs.nodes') }, { id: 'states', label: t('tabs.states') },
     { id: 'invariants', label: t('tabs.invariants') }, { id: 'pending', label: t('tabs.pending') },
     { id: 'partition', label: t('tabs.partition') }, { id: 'captions', label: t('tabs.captions') },
+    // The explorer searches a session's protocol on the server: an imported trace has no session.
+    ...(store.mode === 'live' ? [{ id: 'explore', label: t('tabs.explore') }] : []),
   ]);
   for (const p of own) views.push(p.create(tabs.panel(p.id), ctx));
   views.push(createNodePanels(tabs.panel('nodes'), ctx));
@@ -142,6 +147,7 @@ export async function boot(root, imported = null) {
   views.push(createPending(tabs.panel('pending'), ctx));
   views.push(createPartitionTool(tabs.panel('partition'), ctx));
   views.push(createCaptionsList(tabs.panel('captions'), ctx));
+  if (store.mode === 'live') createExplore(tabs.panel('explore'), ctx);
   ctx.showTab = (id) => tabs.show(id);
   const roleChanged = () => {
     root.dataset.role = store.role;

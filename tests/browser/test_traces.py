@@ -1,4 +1,5 @@
-"""Trace files in the browser: a trace opened from disk comes back out of Export unchanged."""
+"""Traces in the browser: a file opened from disk comes back out of Export unchanged; a counterexample
+found by the Explore tab opens as a session to step through."""
 
 from __future__ import annotations
 
@@ -47,4 +48,22 @@ def test_an_opened_trace_is_exported_byte_for_byte(context, http, tmp_path):
         page.click("[data-action=export-json]")
     exported = download.value.path().read_text(encoding="utf-8")
     assert exported == text
+    assert page.errors == []
+
+
+def test_the_explore_tab_finds_the_broken_coordinator_and_steps_through_its_counterexample(context, http):
+    created = http.create(protocol="two-phase-commit", params={"participants": 3, "variant": "majority-commit"},
+                          seed=2)
+    page = open_session(context, created)
+    page.click("#tab-explore")
+    page.select_option("select[data-action=explore-states]", "5000")
+    page.click("[data-action=explore-run]")
+    page.wait_for_selector(".explore-finding", timeout=WAIT_MS * 2)
+    assert "commit-needs-all-yes" in page.locator(".explore-result").inner_text()
+    with page.expect_navigation(timeout=WAIT_MS):
+        page.locator("[data-action=explore-step]").first.click()
+    page.wait_for_selector(".conn[data-state=live]", timeout=WAIT_MS)
+    page.wait_for_function("() => document.getElementById('lab').lab.store.timeline.events.some("
+                           "e => e.kind === 'violation')", timeout=WAIT_MS)
+    assert page.evaluate("() => document.getElementById('lab').lab.store.role") == "controller"
     assert page.errors == []
