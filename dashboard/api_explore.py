@@ -44,6 +44,8 @@ def start_view(request: HttpRequest, session_id: str) -> HttpResponse:
         return error(400, "bad_parameter", str(exc))
     except explore_jobs.Busy as exc:
         return error(409, "busy", str(exc))
+    except OSError as exc:
+        return error(503, "unavailable", f"the search could not start on this server: {exc}")
     return JsonResponse({"job": job, "url": f"/api/explore/{job}"}, status=202)
 
 

@@ -93,7 +93,11 @@ def start(session: Session, *, max_states: int = WEB_DEFAULT_STATES, max_drops: 
     if verdict != b"ok":
         raise Busy("a search of this session is already running" if verdict == b"session"
                    else f"the server is already running {MAX_RUNNING} searches; try again in a few seconds")
-    _spawn(job)
+    try:
+        _spawn(job)
+    except OSError as exc:  # No process: free the slot now rather than after STALE_AFTER_S.
+        _finish({**record, "status": "failed", "error": f"the search could not start: {exc}"})
+        raise
     return job
 
 

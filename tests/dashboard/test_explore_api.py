@@ -118,3 +118,17 @@ def test_a_counterexample_can_only_be_opened_from_a_finished_search(client, monk
     response = post_json(client, f"/api/explore/{job}/sessions", {"counterexample": 0})
     assert response.status_code == 400 and "no counterexample" in response.json()["message"]
     assert post_json(client, "/api/explore/nope/sessions", {"counterexample": 0}).status_code == 404
+
+
+def test_a_search_that_cannot_start_frees_its_slot(monkeypatch):
+    session, _ = sessions.create("two-phase-commit", {"participants": 2}, seed=0)
+
+    def no_process(job):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(explore_jobs, "_spawn", no_process)
+    with pytest.raises(OSError):
+        explore_jobs.start(session, max_states=10)
+    monkeypatch.setattr(explore_jobs, "_spawn", lambda job: None)
+    job = explore_jobs.start(session, max_states=10)  # Not refused as busy.
+    assert explore_jobs.status(job)["status"] == "running"
