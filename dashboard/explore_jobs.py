@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 
-from dashboard import hotstate, sessions
+from dashboard import broadcast, hotstate, sessions
 from dashboard.models import Session
 from protocols import get_protocol
 from protocols.base import ParameterError
@@ -43,7 +43,8 @@ MAX_RUNNING = 2
 """Searches running at once on this server (a class pressing Run together must not fill the machine)."""
 
 STALE_AFTER_S = 300
-"""A job still running after this long has lost its process."""
+"""A job still running after this long has lost its process (and a session remembers its latest search
+this long, so that a page opened meanwhile shows it)."""
 
 JOB_TTL_S = 3600
 """How long a finished report stays readable."""
@@ -98,7 +99,22 @@ def start(session: Session, *, max_states: int = WEB_DEFAULT_STATES, max_drops: 
     except OSError as exc:  # No process: free the slot now rather than after STALE_AFTER_S.
         _finish({**record, "status": "failed", "error": f"the search could not start: {exc}"})
         raise
+    # Every page watching the session follows the search: the class sees the verdict the teacher sees.
+    broadcast.status(session.id, {"explore": announcement(job)})
     return job
+
+
+def announcement(job: str) -> dict[str, str]:
+    """Return what pages are told of a search: its id and where to follow it."""
+    return {"job": job, "url": f"/api/explore/{job}"}
+
+
+def latest(session_id: str) -> dict[str, str] | None:
+    """Return the announcement of the session's latest search while its record lasts (None if none)."""
+    r = hotstate.client()
+    raw = r.get(hotstate.key(session_id, "explore"))
+    job = raw.decode() if raw else None
+    return announcement(job) if job and r.exists(_job_key(job)) else None
 
 
 def search_params(spec: Any, params: dict[str, Any]) -> dict[str, Any]:

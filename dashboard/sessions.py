@@ -145,5 +145,11 @@ def describe(session: Session) -> dict[str, Any]:
         "failure": session.failure or None, "generation": session.generation, "created": session.created.isoformat(),
         "forked_from": session.forked_from or None, "seq": hot["seq"], "step": hot["step"], "now": hot["now"],
         "done": hot["done"], "playing": play["playing"], "speed": play["speed"], "verdicts": hot["verdicts"],
-        "nodes": hot["nodes"], "placement": hot["placement"],
+        "nodes": hot["nodes"], "placement": hot["placement"], "explore": _latest_search(session.id),
     }
+
+
+def _latest_search(session_id: str) -> dict[str, str] | None:
+    from dashboard import explore_jobs  # It creates sessions from counterexamples: imported here, not at the top.
+
+    return explore_jobs.latest(session_id)

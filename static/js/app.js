@@ -191,9 +191,11 @@ function socketHandlers(store, ctx, catalogue, getSocket, sessionId) {
       if (s.params) ctx.params = s.params;
       setScenario(ctx, catalogue, s.scenario); // also redraws, so views see the parameters
       if (s.status === 'failed') ctx.toast(`${ctx.t('session.failed')}: ${s.failure || ''}`);
+      if (s.explore) store.emit('explore', s.explore); // the latest search: the Explore tab shows it
     },
     status: (frame) => {
       if (frame.play) store.setPlay(frame.play);
+      if (frame.explore) store.emit('explore', frame.explore); // the controller started a search
       if (frame.status === 'failed') ctx.toast(`${ctx.t('session.failed')}: ${frame.failure || ''}`);
     },
     error: (frame) => {

@@ -55,11 +55,20 @@ def test_the_explore_tab_finds_the_broken_coordinator_and_steps_through_its_coun
     created = http.create(protocol="two-phase-commit", params={"participants": 3, "variant": "majority-commit"},
                           seed=2)
     page = open_session(context, created)
+    watcher = open_session(context, created, control=False)
+    watcher.click("#tab-explore")
+    assert watcher.locator("[data-action=explore-run]").is_disabled()
     page.click("#tab-explore")
     page.select_option("select[data-action=explore-states]", "5000")
     page.click("[data-action=explore-run]")
     page.wait_for_selector(".explore-finding", timeout=WAIT_MS * 2)
     assert "commit-needs-all-yes" in page.locator(".explore-result").inner_text()
+    # The class sees the verdict too: the server announced the search to every page of the session.
+    watcher.wait_for_selector(".explore-finding", timeout=WAIT_MS * 2)
+    assert "commit-needs-all-yes" in watcher.locator(".explore-result").inner_text()
+    late = open_session(context, created, control=False)  # Opened after the search: its welcome names it.
+    late.click("#tab-explore")
+    late.wait_for_selector(".explore-finding", timeout=WAIT_MS)
     with page.expect_navigation(timeout=WAIT_MS):
         page.locator("[data-action=explore-step]").first.click()
     page.wait_for_selector(".conn[data-state=live]", timeout=WAIT_MS)

@@ -41,6 +41,9 @@ def test_a_search_finds_the_broken_coordinator_and_its_counterexample_becomes_a_
     session, token = sessions.create("two-phase-commit", BROKEN, seed=2)
     response = start(client, session.id, token, max_states=5000)
     assert response.status_code == 202, response.content
+    # Pages opened now learn of the search from the session's status (the welcome frame carries it).
+    assert client.get(f"/api/sessions/{session.id}").json()["explore"] == {
+        "job": response.json()["job"], "url": response.json()["url"]}
     body = finished(client, response.json()["url"])
     assert body["status"] == "done", body
     report = body["report"]
@@ -74,6 +77,7 @@ def test_a_correct_protocol_searched_to_the_end_breaks_nothing(client):
 
 def test_only_the_controller_may_start_a_search_and_limits_are_checked(client):
     session, token = sessions.create("two-phase-commit", BROKEN, seed=2)
+    assert client.get(f"/api/sessions/{session.id}").json()["explore"] is None
     assert start(client, session.id, "not-the-token").status_code == 403
     assert start(client, "no-such-session", token).status_code == 404
     for limits, words in (({"max_states": 0}, "max_states"), ({"max_states": 10**6}, "50000"),

@@ -37,10 +37,10 @@ export function createExplore(el, ctx, { fetchFn = (...args) => window.fetch(...
   async function start() {
     const token = ctx.controlToken ? ctx.controlToken() : null;
     if (!token || phase === 'starting' || phase === 'running') return;
-    if (follower) follower.stop();
     setPhase('starting');
+    let started;
     try {
-      job = await startSearch(fetchFn, store.sessionId, {
+      started = await startSearch(fetchFn, store.sessionId, {
         token, maxStates: Number(states.select.value), maxDrops: Number(drops.select.value), maxCrashes: Number(crashes.select.value),
       });
     } catch (err) {
@@ -48,6 +48,17 @@ export function createExplore(el, ctx, { fetchFn = (...args) => window.fetch(...
       ctx.toast(`${t('explore.runFailed')}: ${err.message}`);
       return;
     }
+    follow(started); // unless the server's announcement of it came first
+  }
+
+  /**
+   * Follow a search: one this page started, or one the server announced (the controller started it
+   * on another page, or before this page was opened): every page of the session shows its verdict.
+   */
+  function follow(announced) {
+    if (!announced || !announced.url || (job && job.job === announced.job)) return;
+    if (follower) follower.stop();
+    job = announced;
     setPhase('running');
     follower = followJob(job.url, { fetchFn, onUpdate: update, isActive: shown });
   }
@@ -104,8 +115,9 @@ export function createExplore(el, ctx, { fetchFn = (...args) => window.fetch(...
   observer.observe(el, { attributes: true, attributeFilter: ['hidden'] });
   document.addEventListener('visibilitychange', wake);
   store.on('role', renderForm);
+  store.on('explore', follow);
   renderForm();
-  return { start };
+  return { start, follow };
 }
 
 /** Return a labelled <select> of `values` (counts written the language's way); its hint is `key`.hint. */
