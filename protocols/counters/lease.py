@@ -31,11 +31,9 @@ that delays, loses, duplicates and reorders.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import (
-    ANY_PHASE,
     CancelTimer,
     Context,
     Note,
@@ -54,13 +52,11 @@ from protocols.counters.invariants import CLIENTS_FINISH, LOCK_INVARIANTS
 from protocols.counters.lock_service import initial_lock_state, lock_rows
 from protocols.counters.params import (
     LEASE_PARAM,
-    LOCK,
     MAX_OPS_PER_CLIENT,
     RETRY_PARAM,
     STORE,
     THINK_PARAM,
     TRIES_PARAM,
-    client_names,
     clients_param,
 )
 from protocols.counters.scenarios import LEASE_SCENARIOS
@@ -71,8 +67,6 @@ COMMIT_DELAY_MS = 1
 """From the lease check to the write leaving the client, on the client's clock: short, but not atomic."""
 
 CLIENT_PHASES = ("thinking", "acquiring", "holding", "committing", "writing", "done")
-NEXT = ("thinking", "done")
-RETRIED = ("acquiring", *NEXT)
 
 PARAMS = (
     clients_param(2, "take the lock and write"),
@@ -129,34 +123,16 @@ def write_retry(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     return lc.ask_again_or_release(ctx, state, "write", send_write)
 
 
-LATE = "a late or duplicated answer to a request this client has finished with"
-C = "client"
+C, NEXT, RETRIED = lc.C, lc.NEXT, lc.RETRIED
 
 TABLE = TransitionTable([
-    Transition(role=C, phase="thinking", on="start", to=NEXT, handler=cl.client_start),
-    Transition(role=C, phase="thinking", on="timer:think", to=RETRIED, handler=begin_write),
-    Transition(role=C, phase="acquiring", on="msg:grant", to=("acquiring", "holding"), handler=granted),
-    Transition(role=C, phase="acquiring", on="msg:busy", to=("acquiring",), handler=lc.on_busy),
-    Transition(role=C, phase="acquiring", on="timer:retry", to=RETRIED, handler=lc.acquire_retry),
+    *lc.acquiring_rows(begin_write, granted, holding="holding"),
     Transition(role=C, phase="holding", on="timer:work", to=("committing", *RETRIED), handler=check_lease),
     Transition(role=C, phase="committing", on="timer:write", to=("writing",), handler=send_write),
-    Transition(role=C, phase="writing", on="msg:write_ok", to=("writing", *NEXT), handler=lc.written),
-    Transition(role=C, phase="writing", on="msg:error", to=("writing", *RETRIED), handler=lc.refused),
-    Transition(role=C, phase="writing", on="timer:retry", to=("writing", *NEXT), handler=write_retry),
-    Transition(role=C, phase=ANY_PHASE, on="msg:grant", to=CLIENT_PHASES, handler=lc.unwanted_grant,
-               why="a grant this client no longer waits for: give it back unless it is the lease held"),
-    Transition(role=C, phase=ANY_PHASE, on="msg:busy", to=CLIENT_PHASES, why=LATE),
-    Transition(role=C, phase=ANY_PHASE, on="msg:write_ok", to=CLIENT_PHASES, why=LATE),
-    Transition(role=C, phase=ANY_PHASE, on="msg:error", to=CLIENT_PHASES, why=LATE),
-    Transition(role=C, phase=ANY_PHASE, on="recover", to=NEXT, handler=cl.client_recover),
+    *lc.writing_rows(write_retry, CLIENT_PHASES, late=()),
     *lock_rows(),
     *st.store_rows("log"),
 ])
-
-
-def topology(params: Mapping[str, Any]) -> dict[str, str]:
-    """Place the clients first, then the lock and the store (as in counter-locked)."""
-    return {**{name: "client" for name in client_names(params["clients"])}, LOCK: "lock", STORE: "store"}
 
 
 def initial_state(ctx: Context) -> State:
@@ -177,7 +153,7 @@ SPEC = ProtocolSpec(
     roles=("client", "lock", "store"),
     params=PARAMS,
     table=TABLE,
-    topology=topology,
+    topology=lc.topology,
     initial_state=initial_state,
     invariants=(*LOCK_INVARIANTS, CLIENTS_FINISH),
     scenarios=LEASE_SCENARIOS,

@@ -25,13 +25,27 @@ Limits: :data:`MAX_ACQUIRES_PER_OP` requests per operation, and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from protocols.base import CancelTimer, Context, Effect, Note, Outcome, Receive, Send, SetTimer, State
+from protocols.base import (
+    ANY_PHASE,
+    CancelTimer,
+    Context,
+    Effect,
+    Handler,
+    Note,
+    Outcome,
+    Receive,
+    Send,
+    SetTimer,
+    State,
+    Transition,
+)
 from protocols.common.rng import Stream
+from protocols.counters import client as cl
 from protocols.counters.client import RETRY, current_op, finish_op, gave_up_text, out_of_tries
-from protocols.counters.params import LOCK
+from protocols.counters.params import LOCK, STORE, client_names
 
 MAX_ACQUIRES_PER_OP = 64
 """Acquire requests per operation (busy answers included) before a client gives the operation up."""
@@ -42,6 +56,43 @@ to leave the client."""
 
 LEASE_FIELDS: dict[str, Any] = {"req": 0, "acquires": 0, "sent_at": None, "token": None, "lease_until": None}
 """What a lock client adds to its state; ``token`` and ``lease_until`` are set only while it holds a lease."""
+
+C = "client"
+NEXT = ("thinking", "done")
+"""Where a client goes when an operation ends: think before the next one, or stop."""
+RETRIED = ("acquiring", *NEXT)
+"""Where losing a lease leads: asking for the lock again (or giving up after too many requests)."""
+LATE = "a late or duplicated answer to a request this client has finished with"
+
+
+def topology(params: Mapping[str, Any]) -> dict[str, str]:
+    """Place the clients first (their start draws then match counter-naive's), then the lock and the store."""
+    return {**{name: "client" for name in client_names(params["clients"])}, LOCK: "lock", STORE: "store"}
+
+
+def acquiring_rows(begin: Handler, granted: Handler, holding: str) -> list[Transition]:
+    """Rows of a client that thinks, then takes the lock (``begin``), then holds it in phase ``holding``."""
+    return [
+        Transition(role=C, phase="thinking", on="start", to=NEXT, handler=cl.client_start),
+        Transition(role=C, phase="thinking", on="timer:think", to=RETRIED, handler=begin),
+        Transition(role=C, phase="acquiring", on="msg:grant", to=("acquiring", holding), handler=granted),
+        Transition(role=C, phase="acquiring", on="msg:busy", to=("acquiring",), handler=on_busy),
+        Transition(role=C, phase="acquiring", on="timer:retry", to=RETRIED, handler=acquire_retry),
+    ]
+
+
+def writing_rows(write_retry: Handler, phases: tuple[str, ...], late: tuple[str, ...]) -> list[Transition]:
+    """Rows of a client writing under its lease, then of whatever arrives late (``late``: more answer types)."""
+    return [
+        Transition(role=C, phase="writing", on="msg:write_ok", to=("writing", *NEXT), handler=written),
+        Transition(role=C, phase="writing", on="msg:error", to=("writing", *RETRIED), handler=refused),
+        Transition(role=C, phase="writing", on="timer:retry", to=("writing", *NEXT), handler=write_retry),
+        Transition(role=C, phase=ANY_PHASE, on="msg:grant", to=phases, handler=unwanted_grant,
+                   why="a grant this client no longer waits for: give it back unless it is the lease held"),
+        *(Transition(role=C, phase=ANY_PHASE, on=f"msg:{type_}", to=phases, why=LATE)
+          for type_ in ("busy", *late, "write_ok", "error")),
+        Transition(role=C, phase=ANY_PHASE, on="recover", to=NEXT, handler=cl.client_recover),
+    ]
 
 
 def start_acquiring(ctx: Context, state: State, effects: Sequence[Effect], now: int) -> Outcome:

@@ -31,24 +31,20 @@ two clients can believe they hold the lock; fencing makes that harmless.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from protocols.base import ANY_PHASE, Context, Outcome, Receive, Send, SetTimer, State, Transition, TransitionTable
+from protocols.base import Context, Outcome, Receive, Send, SetTimer, State, Transition, TransitionTable
 from protocols.counters import client as cl
 from protocols.counters import lock_client as lc
 from protocols.counters import store as st
 from protocols.counters.invariants import CLIENTS_FINISH, LOCK_INVARIANTS, LOST_UPDATE
 from protocols.counters.lock_service import initial_lock_state, lock_rows
-from protocols.counters.params import COUNTER_PARAMS, LEASE_PARAM, LOCK, STORE, client_names
+from protocols.counters.params import COUNTER_PARAMS, LEASE_PARAM, STORE
 from protocols.counters.scenarios import LOCKED_SCENARIOS
 from protocols.counters.summary import summarize
 from protocols.spec import ProtocolSpec
 
 CLIENT_PHASES = ("thinking", "acquiring", "reading", "writing", "done")
-NEXT = ("thinking", "done")
-"""Where a client goes when an increment ends: think before the next one, or stop."""
-
 
 def send_read(ctx: Context, state: State) -> Outcome:
     """Read the counter under the lease's token (which shuts out older holders at the store)."""
@@ -106,37 +102,16 @@ def write_retry(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     return lc.ask_again_or_release(ctx, state, "write", send_write)
 
 
-LATE = "a late or duplicated answer to a request this client has finished with"
-C = "client"
-RETRIED = ("acquiring", *NEXT)
-"""Where losing a lease leads: asking for the lock again (or giving up after too many requests)."""
+C, NEXT, RETRIED = lc.C, lc.NEXT, lc.RETRIED
 
 TABLE = TransitionTable([
-    Transition(role=C, phase="thinking", on="start", to=NEXT, handler=cl.client_start),
-    Transition(role=C, phase="thinking", on="timer:think", to=RETRIED, handler=begin_increment),
-    Transition(role=C, phase="acquiring", on="msg:grant", to=("acquiring", "reading"), handler=granted),
-    Transition(role=C, phase="acquiring", on="msg:busy", to=("acquiring",), handler=lc.on_busy),
-    Transition(role=C, phase="acquiring", on="timer:retry", to=RETRIED, handler=lc.acquire_retry),
+    *lc.acquiring_rows(begin_increment, granted, holding="reading"),
     Transition(role=C, phase="reading", on="msg:read_ok", to=("reading", "writing", *RETRIED), handler=got_value),
     Transition(role=C, phase="reading", on="timer:retry", to=("reading", *NEXT), handler=read_retry),
-    Transition(role=C, phase="writing", on="msg:write_ok", to=("writing", *NEXT), handler=lc.written),
-    Transition(role=C, phase="writing", on="msg:error", to=("writing", *RETRIED), handler=lc.refused),
-    Transition(role=C, phase="writing", on="timer:retry", to=("writing", *NEXT), handler=write_retry),
-    Transition(role=C, phase=ANY_PHASE, on="msg:grant", to=CLIENT_PHASES, handler=lc.unwanted_grant,
-               why="a grant this client no longer waits for: give it back unless it is the lease held"),
-    Transition(role=C, phase=ANY_PHASE, on="msg:busy", to=CLIENT_PHASES, why=LATE),
-    Transition(role=C, phase=ANY_PHASE, on="msg:read_ok", to=CLIENT_PHASES, why=LATE),
-    Transition(role=C, phase=ANY_PHASE, on="msg:write_ok", to=CLIENT_PHASES, why=LATE),
-    Transition(role=C, phase=ANY_PHASE, on="msg:error", to=CLIENT_PHASES, why=LATE),
-    Transition(role=C, phase=ANY_PHASE, on="recover", to=NEXT, handler=cl.client_recover),
+    *lc.writing_rows(write_retry, CLIENT_PHASES, late=("read_ok",)),
     *lock_rows(),
     *st.store_rows("register"),
 ])
-
-
-def topology(params: Mapping[str, Any]) -> dict[str, str]:
-    """Place the clients first (their start draws then match counter-naive's), the lock, the store."""
-    return {**{name: "client" for name in client_names(params["clients"])}, LOCK: "lock", STORE: "store"}
 
 
 def initial_state(ctx: Context) -> State:
@@ -157,7 +132,7 @@ SPEC = ProtocolSpec(
     roles=("client", "lock", "store"),
     params=(*COUNTER_PARAMS, LEASE_PARAM),
     table=TABLE,
-    topology=topology,
+    topology=lc.topology,
     initial_state=initial_state,
     invariants=(LOST_UPDATE, *LOCK_INVARIANTS, CLIENTS_FINISH),
     scenarios=LOCKED_SCENARIOS,
