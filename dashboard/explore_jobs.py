@@ -30,7 +30,7 @@ from dashboard import broadcast, hotstate, sessions
 from dashboard.models import Session
 from protocols import get_protocol
 from protocols.base import ParameterError
-from protocols.sim.explorer import DEFAULT_MAX_CRASHES, DEFAULT_MAX_DROPS, explore
+from protocols.sim.explorer import DEFAULT_MAX_CRASHES, DEFAULT_MAX_DROPS, explore, params_of_run
 
 WEB_MAX_STATES = 50_000
 """The largest search a page may ask for: about ten seconds of one core."""
@@ -48,9 +48,6 @@ this long, so that a page opened meanwhile shows it)."""
 
 JOB_TTL_S = 3600
 """How long a finished report stays readable."""
-
-NETWORK_SET_ASIDE = {"loss_probability": 0.0, "duplicate_probability": 0.0, "fifo": False}
-"""The explorer chooses drops, duplicates and orders itself; a session's network randomness is set aside."""
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,7 +83,7 @@ def start(session: Session, *, max_states: int = WEB_DEFAULT_STATES, max_drops: 
     job = secrets.token_urlsafe(12)
     now = time.time()
     record = {"job": job, "status": "running", "session": session.id, "protocol": spec.name,
-              "params": search_params(spec, session.params), "seed": session.seed, "max_states": max_states,
+              "params": params_of_run(spec, session.params), "seed": session.seed, "max_states": max_states,
               "max_drops": max_drops, "max_crashes": max_crashes, "started": now}
     verdict = hotstate.client().eval(_START, 3, _running_key(), hotstate.key(session.id, "explore"), _job_key(job),
                                      job, now, now - STALE_AFTER_S, MAX_RUNNING, json.dumps(record),
@@ -115,18 +112,6 @@ def latest(session_id: str) -> dict[str, str] | None:
     raw = r.get(hotstate.key(session_id, "explore"))
     job = raw.decode() if raw else None
     return announcement(job) if job and r.exists(_job_key(job)) else None
-
-
-def search_params(spec: Any, params: dict[str, Any]) -> dict[str, Any]:
-    """Return the parameters a search of a session uses: those the session changed from the defaults.
-
-    The explorer starts from the protocol's small model (``explore_params``);
-    copying every parameter of the session would undo it (2PC's five
-    decision re-sends alone make the search endless).
-    """
-    defaults = spec.resolve_params({})
-    changed = {name: value for name, value in params.items() if defaults.get(name) != value}
-    return {**changed, **NETWORK_SET_ASIDE}
 
 
 def run(job: str) -> None:

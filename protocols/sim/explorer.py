@@ -87,7 +87,7 @@ Command = tuple[str, str]
 """A command kept compactly: its name and its one argument (an id or a node, or "")."""
 
 _ARGUMENT = {"deliver": "id", "fire": "id", "drop": "id", "crash": "node", "recover": "node"}
-_UNSUPPORTED = {"loss_probability": 0.0, "duplicate_probability": 0.0, "fifo": False}
+NETWORK_CHOSEN_BY_SEARCH = {"loss_probability": 0.0, "duplicate_probability": 0.0, "fifo": False}
 """Network randomness the explorer replaces with its own choices, and FIFO links it would violate."""
 
 
@@ -173,6 +173,19 @@ def explore(
         search.run(root)
     report.elapsed_s = clock() - started if clock else 0.0
     return report
+
+
+def params_of_run(spec: ProtocolSpec, run_params: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the parameters to search a run's configuration with: those it changed from the defaults.
+
+    The search starts from the protocol's small model (``explore_params``);
+    passing every parameter of the run would undo it (2PC's five decision
+    re-sends alone make the search endless). The run's network randomness is
+    set aside: the search chooses drops, duplicates and orders itself.
+    """
+    defaults = spec.resolve_params({})
+    changed = {name: value for name, value in run_params.items() if defaults.get(name) != value}
+    return {**changed, **NETWORK_CHOSEN_BY_SEARCH}
 
 
 def counterexample_trace(spec: ProtocolSpec, report: Report, found: Counterexample) -> dict[str, Any]:
@@ -326,7 +339,7 @@ def _check_limits(max_states: int, max_drops: int, max_crashes: int) -> None:
 
 
 def _check_network(params: Mapping[str, Any]) -> None:
-    for name, wanted in _UNSUPPORTED.items():
+    for name, wanted in NETWORK_CHOSEN_BY_SEARCH.items():
         if params[name] != wanted:
             raise ParameterError(f"parameter {name}: the explorer tries every order and fault itself; "
                                  f"leave it at {str(wanted).lower()}")

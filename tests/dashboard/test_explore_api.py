@@ -10,7 +10,7 @@ import pytest
 from dashboard import explore_jobs, hotstate, sessions
 from dashboard.models import Session
 from protocols import get_protocol
-from protocols.sim.explorer import counterexample_trace, explore
+from protocols.sim.explorer import counterexample_trace, explore, params_of_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,7 +60,7 @@ def test_a_search_finds_the_broken_coordinator_and_its_counterexample_becomes_a_
     assert "commit-needs-all-yes" in {v["invariant"] for v in trace["violations"]}
     # The same steps as the command line's counterexample trace, event for event.
     spec = get_protocol("two-phase-commit")
-    headless = explore(spec, explore_jobs.search_params(spec, session.params), seed=2, max_states=5000)
+    headless = explore(spec, params_of_run(spec, session.params), seed=2, max_states=5000)
     found = next(c for c in headless.counterexamples if c.name == "commit-needs-all-yes")
     expected = counterexample_trace(spec, headless, found)["events"]
     assert [{k: v for k, v in e.items() if k != "ran_on"} for e in trace["events"]] == expected

@@ -294,3 +294,15 @@ def test_explore_refuses_bad_input_in_one_line(args: tuple[str, ...], word: str)
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert word in done.stderr
+
+
+def test_a_runs_parameters_are_searched_as_the_small_model_plus_what_the_run_changed() -> None:
+    from protocols import get_protocol
+    from protocols.sim.explorer import NETWORK_CHOSEN_BY_SEARCH, params_of_run
+
+    spec = get_protocol("two-phase-commit")
+    run = spec.resolve_params({"participants": 2, "variant": "majority-commit", "loss_probability": 0.2})
+    searched = params_of_run(spec, run)
+    assert searched == {"participants": 2, "variant": "majority-commit", **NETWORK_CHOSEN_BY_SEARCH}
+    assert "max_resends" not in searched, "a default left in would undo the small model"
+    assert explore(spec, searched, max_states=2000).params["max_resends"] == spec.explore_params["max_resends"]
