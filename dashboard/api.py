@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dashboard import sessions
+from dashboard import classroom, sessions
 from dashboard.models import Session, SessionEvent
 from protocols import REGISTRY
 from protocols.base import ParameterError
@@ -22,7 +22,7 @@ MAX_BODY_BYTES = 64 * 1024
 """A session request is a few hundred bytes; anything this large is a mistake or an attack."""
 
 CREATE_FIELDS = {"protocol", "params", "seed", "scenario", "faults", "chaos", "owner"}
-FORK_FIELDS = {"seq", "owner"}
+FORK_FIELDS = {"seq", "owner", "sandbox"}
 
 
 def error(status: int, code: str, message: str) -> JsonResponse:
@@ -56,7 +56,11 @@ def sessions_view(request: HttpRequest) -> HttpResponse:
 @csrf_exempt  # JSON only, like sessions_view; forking changes nothing in the parent, so anyone may.
 @require_POST
 def fork_view(request: HttpRequest, session_id: str) -> HttpResponse:
-    """Start a new session from this one's log up to the step holding ``seq``; answer like a create."""
+    """Start a new session from this one's log up to the step holding ``seq``; answer like a create.
+
+    ``sandbox: true`` makes it a student's sandbox of a class (listed on the teacher's page). Forks are
+    throttled per client address and sandboxes capped per class (dashboard/classroom.py).
+    """
     body = json_object(request, FORK_FIELDS)
     if isinstance(body, JsonResponse):
         return body
@@ -73,8 +77,14 @@ def fork_view(request: HttpRequest, session_id: str) -> HttpResponse:
     owner = body.get("owner", "")
     if not isinstance(owner, str):
         return error(400, "bad_request", "'owner' must be a string")
+    sandbox = body.get("sandbox", False)
+    if not isinstance(sandbox, bool):
+        return error(400, "bad_request", "'sandbox' must be true or false")
     try:
-        child, token = sessions.fork(session, seq, owner=owner)
+        classroom.check_fork_allowed(session, request.META.get("REMOTE_ADDR", ""), sandbox)
+        child, token = sessions.fork(session, seq, owner=owner, sandbox=sandbox)
+    except classroom.ClassroomError as exc:
+        return error(exc.status, exc.code, exc.message)
     except ParameterError as exc:
         return error(400, "bad_parameter", str(exc))
     return _created(request, child, token)
@@ -143,3 +153,19 @@ def protocols_view(request: HttpRequest) -> HttpResponse:
 def _brief(session: Session) -> dict[str, Any]:
     return {"id": session.id, "protocol": session.protocol, "scenario": session.scenario or None,
             "owner": session.owner, "status": session.status, "created": session.created.isoformat()}
+
+
+@csrf_exempt  # JSON only, like sessions_view.
+@require_POST
+def keep_view(request: HttpRequest, session_id: str) -> HttpResponse:
+    """Keep a student's sandbox past the end of its class (its controller only)."""
+    body = json_object(request, {"control_token"})
+    if isinstance(body, JsonResponse):
+        return body
+    session = Session.objects.filter(id=session_id).first()
+    if session is None:
+        return error(404, "no_session", f"no session {session_id!r}")
+    if not sessions.may_control(session, body.get("control_token")):
+        return error(403, "forbidden", "only the sandbox's own student (its control token) may keep it")
+    classroom.keep(session)
+    return JsonResponse({"id": session.id, "kept": True})

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import time
+import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -23,7 +24,7 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from dashboard import broadcast, controller, hotstate, hub, sessions, stepper
+from dashboard import broadcast, classroom, controller, hotstate, hub, sessions, stepper
 from dashboard.models import Session
 from dashboard.runners import CeleryRunner, InProcessRunner
 from dashboard.wsproto import CONTROL_TYPES, TokenBucket, parse
@@ -33,6 +34,9 @@ MAX_RESYNC_EVENTS = 5000
 """Events sent for one hello or resync; a client further behind asks again from where it got to."""
 
 CLOSE_NO_SESSION = 4404
+
+RUN_TYPES = {"step", "play", "speed", "reset", "command"}
+"""Control messages that run the protocol: refused once the teacher has ended the class."""
 
 
 def runner() -> controller.Runner:
@@ -48,6 +52,11 @@ class SessionConsumer(AsyncWebsocketConsumer):
     sent_seq: int = -1
     role: str = "watcher"
     greeted: bool = False
+    ended: bool = False
+    member: dict[str, Any] | None = None
+    """How this socket is counted in the audience (see dashboard/classroom.py), once greeted."""
+    audience_sent: Any = None
+    ticker: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Run the consumer on two sources, in one order: the socket, and the session hub's inbox.
@@ -71,12 +80,20 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_NO_SESSION)
             return
         self.generation = session.generation
+        self.ended = session.ended_at is not None
+        self.conn = uuid.uuid4().hex
+        classroom.ensure_heartbeat()
         await hub.hub().join(self.session_id, self.inbox)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "session_id", None):
             hub.hub().leave(self.session_id, self.inbox)
+        if self.ticker is not None:
+            self.ticker.cancel()
+        if self.member is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await asyncio.to_thread(classroom.leave, self.session_id, self.conn)
 
     # ------------------------------------------------------- from the client
 
@@ -90,6 +107,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
                 raise CommandError("forbidden", "you are watching this session; only its controller may change it")
             if message["type"] != "hello" and not self.greeted:
                 raise CommandError("hello_first", "say hello (with the last seq you saw) first")
+            if message["type"] in RUN_TYPES and self.ended:
+                raise CommandError("ended", "the teacher ended this class; fork it (Try it yourself) to go on")
             await getattr(self, "on_" + message["type"])(message)
         except CommandError as exc:
             await self._error(exc.code, exc.text)
@@ -110,8 +129,14 @@ class SessionConsumer(AsyncWebsocketConsumer):
         last = message.get("last_seq", -1) if message.get("generation", self.generation) == self.generation else -1
         info = await database_sync_to_async(sessions.describe)(session)
         self.sent_seq = max(-1, last)
+        view = await asyncio.to_thread(classroom.load_view, self.session_id)
+        you = {"name": message.get("name", "").strip(), "animal": classroom.anonymous_name(message.get("client", ""))}
         await self._send({"type": "welcome", "role": self.role, "session": info, "generation": self.generation,
-                          "seq": info["seq"]})
+                          "seq": info["seq"], "view": view, "you": you})
+        self.member = {**you, "role": self.role, "following": message.get("following", True)}
+        await asyncio.to_thread(classroom.enter, self.session_id, self.conn, self.member)
+        if self.role == "controller" and self.ticker is None:
+            self.ticker = asyncio.get_running_loop().create_task(self._tick(), name="audience-ticker")
         await self._catch_up(session, self.sent_seq)
         hot = await database_sync_to_async(stepper.hot_or_rebuild)(session)
         await self._send({"type": "hot", "generation": self.generation, "seq": self.sent_seq, "hot": hot})
@@ -142,6 +167,21 @@ class SessionConsumer(AsyncWebsocketConsumer):
 
     async def on_speed(self, message: dict[str, Any]) -> None:
         await self._set_play(speed=float(message["value"]))
+
+    async def on_view(self, message: dict[str, Any]) -> None:
+        await asyncio.to_thread(classroom.store_view, self.session_id, message["view"])
+
+    async def on_presence(self, message: dict[str, Any]) -> None:
+        assert self.member is not None  # greeted
+        self.member = {**self.member, "following": message["following"]}
+        if "name" in message:
+            self.member["name"] = message["name"].strip()
+        await asyncio.to_thread(classroom.enter, self.session_id, self.conn, self.member)
+
+    async def on_end(self, message: dict[str, Any]) -> None:
+        session = await _get_session(self.session_id)
+        if session is not None:
+            await database_sync_to_async(classroom.end)(session)
 
     async def on_reset(self, message: dict[str, Any]) -> None:
         session = await _get_session(self.session_id)
@@ -197,8 +237,34 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if hot_json is not None:
             await self.send(text_data=broadcast.hot_frame(self.generation, self.sent_seq, hot_json))
 
+    async def lab_view(self, message: dict[str, Any]) -> None:
+        """Forward the controller's view to every page (followers apply it; the controller's own ignore it)."""
+        if self.greeted:
+            await self._send({"type": "view", "generation": self.generation, "seq": self.sent_seq,
+                              "view": message["view"]})
+
+    async def lab_tick(self, message: dict[str, Any]) -> None:
+        """Tell the controller its audience and its class's sandboxes, when they changed."""
+        try:
+            audience = await asyncio.to_thread(classroom.audience, self.session_id)
+            audience["sandboxes"] = await database_sync_to_async(classroom.sandboxes)(self.session_id)
+        except (RedisError, OSError):  # Redis restarting: tell the teacher next time.
+            return
+        if audience != self.audience_sent:
+            self.audience_sent = audience
+            await self._send({"type": "audience", "generation": self.generation, "seq": self.sent_seq, **audience})
+
+    async def _tick(self) -> None:
+        """Put a tick in this socket's inbox every AUDIENCE_EVERY_S (handled in order with everything else)."""
+        while True:
+            with contextlib.suppress(asyncio.QueueFull):
+                self.inbox.put_nowait({"type": "lab.tick"})
+            await asyncio.sleep(classroom.AUDIENCE_EVERY_S)
+
     async def lab_status(self, message: dict[str, Any]) -> None:
         fields = {k: v for k, v in message.items() if k != "type"}
+        if fields.get("ended"):
+            self.ended = True
         if fields.get("reset"):
             self.generation, self.sent_seq = fields["generation"], -1
         if self.greeted:

@@ -45,6 +45,14 @@ class Session(models.Model):
     status = models.CharField(max_length=16, choices=STATUS_CHOICES, default="live")
     failure = models.TextField(blank=True, default="")
     forked_from = models.CharField(max_length=24, blank=True, default="")
+    fork_seq = models.IntegerField(null=True, blank=True)
+    """The parent's seq this session was forked at (its log is the parent's up to that step)."""
+    sandbox = models.BooleanField(default=False)
+    """A student's own copy of a class session ("Try it yourself"); listed on the teacher's page."""
+    join_code = models.CharField(max_length=8, unique=True, null=True, blank=True)
+    """Short code a class types to watch (``/j/<code>``); see dashboard/classroom.py."""
+    ended_at = models.DateTimeField(null=True, blank=True)
+    """When the teacher ended the class; its sandboxes are swept a while later."""
     created = models.DateTimeField(auto_now_add=True)
 
     def engine_inputs(self) -> dict[str, Any]:

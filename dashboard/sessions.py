@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
-from dashboard import broadcast, hotstate, stepper
+from dashboard import broadcast, classroom, hotstate, stepper
 from dashboard.models import Session, SessionCommand, SessionEvent, hash_token
 from protocols import get_protocol
 from protocols.base import ParameterError, ProtocolError
@@ -64,8 +64,11 @@ def reset(session: Session) -> int:
     return session.generation
 
 
-def fork(session: Session, upto_seq: int, owner: str = "") -> tuple[Session, str]:
-    """Start a new session whose log is this one's up to the step holding ``upto_seq``."""
+def fork(session: Session, upto_seq: int, owner: str = "", sandbox: bool = False) -> tuple[Session, str]:
+    """Start a new session whose log is this one's up to the step holding ``upto_seq``.
+
+    ``sandbox``: a student's own copy of a class session, listed on the teacher's page.
+    """
     step = (SessionEvent.objects.filter(session=session, generation=session.generation, seq__lte=upto_seq)
             .order_by("-seq").values_list("step", flat=True).first()) or 0
     commands = list(SessionCommand.objects.filter(session=session, generation=session.generation, step__lte=step)
@@ -73,7 +76,7 @@ def fork(session: Session, upto_seq: int, owner: str = "") -> tuple[Session, str
     child, token = create(session.protocol, session.params, seed=session.seed, faults=session.faults,
                           chaos=session.chaos, owner=owner or session.owner, max_events=session.max_events,
                           scenario=session.scenario or None, plan_complete=True)
-    Session.objects.filter(id=child.id).update(forked_from=session.id)
+    Session.objects.filter(id=child.id).update(forked_from=session.id, fork_seq=upto_seq, sandbox=sandbox)
     child.refresh_from_db()
     _replay_into(child, commands)
     return child, token
@@ -131,7 +134,7 @@ def trace(session: Session) -> dict[str, Any]:
     events = events_after(session, 0, SESSION_MAX_EVENTS + 1)
     data = build_trace(engine, events)
     data["session"] = {"id": session.id, "generation": session.generation, "owner": session.owner,
-                       "forked_from": session.forked_from or None}
+                       "forked_from": session.forked_from or None, "fork_seq": session.fork_seq}
     return data
 
 
@@ -143,7 +146,10 @@ def describe(session: Session) -> dict[str, Any]:
         "id": session.id, "protocol": session.protocol, "params": session.params, "seed": session.seed,
         "scenario": session.scenario or None, "owner": session.owner, "status": session.status,
         "failure": session.failure or None, "generation": session.generation, "created": session.created.isoformat(),
-        "forked_from": session.forked_from or None, "seq": hot["seq"], "step": hot["step"], "now": hot["now"],
+        "forked_from": session.forked_from or None, "fork_seq": session.fork_seq, "sandbox": session.sandbox,
+        "join_code": classroom.ensure_join_code(session),
+        "ended_at": session.ended_at.isoformat() if session.ended_at else None,
+        "seq": hot["seq"], "step": hot["step"], "now": hot["now"],
         "done": hot["done"], "playing": play["playing"], "speed": play["speed"], "verdicts": hot["verdicts"],
         "nodes": hot["nodes"], "placement": hot["placement"], "explore": _latest_search(session.id),
     }

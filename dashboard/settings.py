@@ -117,4 +117,11 @@ LOGGING = {
 }
 
 PROTOLAB_RUNNER = os.environ.get("PROTOLAB_RUNNER", "celery")
+
+# A class around a session (dashboard/classroom.py).
+PROTOLAB_FORKS_PER_MINUTE = int(os.environ.get("PROTOLAB_FORKS_PER_MINUTE", "6"))
+PROTOLAB_MAX_SANDBOXES = int(os.environ.get("PROTOLAB_MAX_SANDBOXES", "200"))
+PROTOLAB_SANDBOX_TTL_S = int(os.environ.get("PROTOLAB_SANDBOX_TTL_S", str(24 * 3600)))
+PROTOLAB_PUBLIC_URL = os.environ.get("PROTOLAB_PUBLIC_URL", "").rstrip("/")
+"""Where a classroom's devices reach the lab (the launcher sets it when HOST is 0.0.0.0); join links use it."""
 """Where steps run: "celery" (workers host the nodes) or "inprocess" (the web process itself)."""

@@ -10,6 +10,9 @@ from dashboard import api, api_compare, api_explore, api_exports, views
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("sessions/<str:session_id>/", views.session_page, name="session"),
+    path("sessions/<str:session_id>/qr.svg", views.join_qr, name="join-qr"),
+    path("join", views.join_page, name="join"),
+    path("j/<str:code>", views.join_page, name="join-code"),
     path("compare/", views.compare_page, name="compare"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/protocols", api.protocols_view, name="api-protocols"),
@@ -17,6 +20,7 @@ urlpatterns = [
     path("api/sessions/<str:session_id>", api.session_view, name="api-session"),
     path("api/sessions/<str:session_id>/trace", api.trace_view, name="api-trace"),
     path("api/sessions/<str:session_id>/fork", api.fork_view, name="api-fork"),
+    path("api/sessions/<str:session_id>/keep", api.keep_view, name="api-keep"),
     path("api/sessions/<str:session_id>/summary", api_compare.summary_view, name="api-summary"),
     path("api/compare", api_compare.compare_view, name="api-compare"),
     path("api/sessions/<str:session_id>/explore", api_explore.start_view, name="api-explore-start"),

@@ -7,15 +7,19 @@ up with gettext in the page's language (see dashboard/protocol_texts.py).
 
 from __future__ import annotations
 
+import io
 from typing import Any
+from urllib.parse import urlencode
 
+import segno
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from dashboard import sessions
+from dashboard import classroom, sessions
 from dashboard.api import ws_url
 from dashboard.models import Session
 from dashboard.protocol_texts import ui_keys
@@ -97,7 +101,41 @@ def session_page(request: HttpRequest, session_id: str) -> HttpResponse:
         "scenario": next((s for s in entry["scenarios"] if s["name"] == session.scenario), None),
         # ?embed=1: the page inside the compare page's frames, without the site's header.
         "embed": request.GET.get("embed") == "1",
+        "join_url": join_url(request, classroom.ensure_join_code(session)),
     })
+
+
+def join_url(request: HttpRequest, code: str) -> str:
+    """Return the short link a class types or scans: on the address the classroom's devices reach."""
+    base = settings.PROTOLAB_PUBLIC_URL or f"{request.scheme}://{request.get_host()}"
+    return f"{base}/j/{code}"
+
+
+@require_GET
+def join_page(request: HttpRequest, code: str = "") -> HttpResponse:
+    """Ask for a join code (and a name); a known code goes to the session's watcher page."""
+    typed = code or request.GET.get("code", "")
+    name = request.GET.get("name", "").strip()[:classroom.MAX_NAME_LENGTH]
+    if typed:
+        session = classroom.resolve(typed)
+        if session is not None:
+            target = f"/sessions/{session.id}/" + (f"?{urlencode({'as': name})}" if name else "")
+            return redirect(target)
+    return render(request, "join.html", {"code": typed, "name": name, "unknown": bool(typed),
+                                         "code_length": classroom.JOIN_CODE_LENGTH},
+                  status=404 if typed else 200)
+
+
+@require_GET
+def join_qr(request: HttpRequest, session_id: str) -> HttpResponse:
+    """Return the QR code of a session's join link, as SVG (drawn here: no network)."""
+    session = Session.objects.filter(id=session_id).first()
+    if session is None:
+        return render(request, "404.html", {"session_id": session_id}, status=404)
+    qr = segno.make(join_url(request, classroom.ensure_join_code(session)), error="m")
+    buffer = io.BytesIO()
+    qr.save(buffer, kind="svg", scale=8, border=2, xmldecl=False, svgns=True, title="", desc="")
+    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
 
 
 MAX_COMPARED_SESSIONS = 4

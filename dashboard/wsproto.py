@@ -24,11 +24,18 @@ BURST = 40
 MAX_SPEED = 1000.0
 MIN_SPEED = 0.001
 
-CONTROL_TYPES = {"step", "play", "pause", "speed", "reset", "command"}
-"""Messages that change the session: only the controller may send them."""
+CONTROL_TYPES = {"step", "play", "pause", "speed", "reset", "command", "view", "end"}
+"""Messages that change the session or what its class is shown: only the controller may send them."""
+
+ITEM_KINDS = {"message", "event", "node", "invariant", "transition"}
+VIEW_TAB_MAX = 40
+VIEW_ID_MAX = 80
+MAX_NAME_LENGTH = 40
+MAX_CLIENT_ID_LENGTH = 64
 
 SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
-    "hello": {"last_seq": (int,), "generation": (int,), "token": (str,)},
+    "hello": {"last_seq": (int,), "generation": (int,), "token": (str,), "name": (str,), "client": (str,),
+              "following": (bool,)},
     "resync": {"from_seq": (int,)},
     "ping": {"seq": (int,)},
     "step": {},
@@ -37,8 +44,12 @@ SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     "speed": {"value": (int, float)},
     "reset": {},
     "command": {"command": (dict,)},
+    "view": {"view": (dict,)},
+    "presence": {"following": (bool,), "name": (str,)},
+    "end": {},
 }
-REQUIRED = {"resync": {"from_seq"}, "speed": {"value"}, "command": {"command"}}
+REQUIRED = {"resync": {"from_seq"}, "speed": {"value"}, "command": {"command"}, "view": {"view"},
+            "presence": {"following"}}
 
 
 def parse(text: str | None, data: bytes | None) -> dict[str, Any]:
@@ -66,7 +77,8 @@ def parse(text: str | None, data: bytes | None) -> dict[str, Any]:
         if name not in message:
             raise CommandError("bad_message", f"{kind}: missing field {name!r}")
     for name, types in fields.items():
-        if name in message and (isinstance(message[name], bool) or not isinstance(message[name], types)):
+        if name in message and (isinstance(message[name], bool) != (bool in types)
+                                 or not isinstance(message[name], types)):
             raise CommandError("bad_message", f"{kind}: field {name!r} has the wrong type")
     _check_values(kind, message)
     return message
@@ -80,6 +92,70 @@ def _check_values(kind: str, message: dict[str, Any]) -> None:
             raise CommandError("out_of_range", f"{kind}: {name} is out of range")
     if kind == "command":
         message["command"] = engine_commands.validate(message["command"])
+    if kind == "view":
+        message["view"] = check_view(message["view"])
+    if len(message.get("name", "")) > MAX_NAME_LENGTH:
+        raise CommandError("out_of_range", f"{kind}: a name has at most {MAX_NAME_LENGTH} characters")
+    if len(message.get("client", "")) > MAX_CLIENT_ID_LENGTH:
+        raise CommandError("out_of_range", f"{kind}: a client id has at most {MAX_CLIENT_ID_LENGTH} characters")
+
+
+VIEW_FIELDS: dict[str, tuple[type, ...]] = {
+    "seq": (int, type(None)), "tab": (str, type(None)), "selected": (dict, type(None)),
+    "spotlight": (dict, type(None)), "zoom": (dict, type(None)), "showing": (str, type(None)),
+}
+"""The controller's view (docs/websocket-protocol.md): every field optional; null means live / none."""
+
+ITEM_FIELDS: dict[str, tuple[type, ...]] = {"kind": (str,), "id": (str,), "seq": (int,), "name": (str,),
+                                            "row": (int,), "n": (int,)}
+ZOOM_FIELDS: dict[str, tuple[type, ...]] = {"axis": (str,), "row_px": (int, float), "ms_px": (int, float)}
+
+
+def check_view(view: dict[str, Any]) -> dict[str, Any]:
+    """Validate a controller's view against its closed schema; return it, or raise CommandError."""
+    _closed("view", view, VIEW_FIELDS)
+    if view.get("seq") is not None and not 0 <= view["seq"] < 2**53:
+        raise CommandError("out_of_range", "view: seq is out of range")
+    tab = view.get("tab")
+    if tab is not None and (not 0 < len(tab) <= VIEW_TAB_MAX or not tab.replace("-", "").isalnum()):
+        raise CommandError("bad_message", "view: tab is a panel id (letters, digits, dashes)")
+    showing = view.get("showing")
+    if showing is not None and not 0 < len(showing) <= 24:
+        raise CommandError("bad_message", "view: showing is a session id")
+    for name in ("selected", "spotlight"):
+        if view.get(name) is not None:
+            _check_item(name, view[name])
+    if view.get("zoom") is not None:
+        zoom = view["zoom"]
+        _closed("view.zoom", zoom, ZOOM_FIELDS)
+        if zoom.get("axis", "seq") not in ("seq", "time"):
+            raise CommandError("bad_message", "view.zoom: axis is 'seq' or 'time'")
+        for name in ("row_px", "ms_px"):
+            if name in zoom and not 0.001 <= zoom[name] <= 1000:
+                raise CommandError("out_of_range", f"view.zoom: {name} is from 0.001 to 1000")
+    return view
+
+
+def _check_item(where: str, item: dict[str, Any]) -> None:
+    _closed(f"view.{where}", item, ITEM_FIELDS)
+    if item.get("kind") not in ITEM_KINDS:
+        raise CommandError("bad_message", f"view.{where}: kind is one of {', '.join(sorted(ITEM_KINDS))}")
+    for name in ("id", "name"):
+        if len(item.get(name, "")) > VIEW_ID_MAX:
+            raise CommandError("out_of_range", f"view.{where}: {name} has at most {VIEW_ID_MAX} characters")
+    for name in ("seq", "row", "n"):
+        if name in item and not 0 <= item[name] < 2**53:
+            raise CommandError("out_of_range", f"view.{where}: {name} is out of range")
+
+
+def _closed(where: str, value: dict[str, Any], fields: dict[str, tuple[type, ...]]) -> None:
+    """Refuse unknown fields and wrong types (a bool is never a number here)."""
+    unknown = set(value) - set(fields)
+    if unknown:
+        raise CommandError("bad_message", f"{where}: unknown fields {sorted(unknown)}")
+    for name, types in fields.items():
+        if name in value and (isinstance(value[name], bool) or not isinstance(value[name], types)):
+            raise CommandError("bad_message", f"{where}: field {name!r} has the wrong type")
 
 
 @dataclass

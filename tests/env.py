@@ -33,6 +33,7 @@ os.environ["REDIS_URL"] = _choose_redis()
 os.environ["PROTOLAB_PREFIX"] = f"protolab-test-{uuid.uuid4().hex[:8]}"
 os.environ.setdefault("PROTOLAB_VAR_DIR", tempfile.mkdtemp(prefix="protolab-test-var-"))
 os.environ["PROTOLAB_RUNNER"] = "inprocess"
+os.environ.setdefault("PROTOLAB_FORKS_PER_MINUTE", "600")  # tests/dashboard/test_classroom.py tests the real limit
 
 
 def _forget_test_keys() -> None:
