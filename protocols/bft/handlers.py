@@ -82,7 +82,8 @@ def liar_add_unstored(ctx: Context, state: State, event: Receive, now: int) -> O
 
 
 def _report(event: Receive, tags: list[str]) -> Send:
-    return Send(dest=event.message.src, type="read_ok", body={"tags": tags}, in_reply_to=event.message.msg_id)
+    body = clients.echo_epoch(event.message.body, {"tags": tags})
+    return Send(dest=event.message.src, type="read_ok", body=body, in_reply_to=event.message.msg_id)
 
 
 def replica_read(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
@@ -159,7 +160,7 @@ def _add_ok(ctx: Context, state: State, event: Receive) -> Outcome:
 
 def _begin_read(ctx: Context, state: State) -> Outcome:
     new = {**state, "answers": {}, "tally": {}, "attempts": 1}
-    return new, [Send(dest=r, type="read") for r in replicas(ctx)]
+    return new, [Send(dest=r, type="read", body=clients.epoch_body(state)) for r in replicas(ctx)]
 
 
 def _read_ok(ctx: Context, state: State, event: Receive) -> Outcome:
@@ -182,7 +183,7 @@ def _retry_read(ctx: Context, state: State, now: int) -> Outcome:
     """Ask the replicas that have not answered again; after the last attempt, give up undecided."""
     silent = [r for r in replicas(ctx) if r not in state["answers"]]
     if state["attempts"] < READ_ATTEMPTS:
-        effects: list[Effect] = [Send(dest=r, type="read") for r in silent]
+        effects: list[Effect] = [Send(dest=r, type="read", body=clients.epoch_body(state)) for r in silent]
         return {**state, "attempts": state["attempts"] + 1}, [*effects, clients.retry_timer(ctx)]
     return clients.give_up(state, f"no quorum decision: {len(state['answers'])} answers, "
                                   f"{len(silent)} replica(s) silent")

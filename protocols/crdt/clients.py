@@ -22,7 +22,11 @@ Clients journal their progress (operation number, the acknowledged counts)
 in the durable log at each step, so a crashed client resumes where it
 stopped (with freshly seeded streams) and re-sends the operation it was waiting for
 under the same number: servers recognise the repeat and do not count it
-twice.
+twice. A recovered client also starts a new *epoch* (one more than the
+restarts its log records): its reads carry the epoch, servers echo it, and
+an answer from an earlier epoch (to a read sent before the crash) is
+ignored, never taken for an answer to the new read. A client that never
+restarted is in epoch 0, which its messages leave unsaid.
 """
 
 from __future__ import annotations
@@ -136,6 +140,17 @@ class Hooks:
     """The read's retry timer fired (before the horizon)."""
 
 
+def epoch_body(state: State, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return a request's body stamped with the client's epoch (left out in epoch 0, its first life)."""
+    epoch = state.get("epoch", 0)
+    return {**(body or {}), "epoch": epoch} if epoch else dict(body or {})
+
+
+def echo_epoch(request: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a reply's body carrying the epoch of the request it answers, if it had one."""
+    return {**body, "epoch": request["epoch"]} if "epoch" in request else dict(body)
+
+
 def progress(state: State, pending: bool) -> dict[str, Any]:
     """Return the journal record of a client's progress (enough to resume after a crash)."""
     record = {key: state[key] for key in ("ops", "delta", "acked_inc", "acked_dec", "read")}
@@ -199,7 +214,12 @@ class Client:
         return new, [*effects, retry_timer(ctx)]
 
     def read_ok(self, ctx: Context, state: State, event: Receive, now: int) -> Outcome:
-        """An answer to the read: the protocol decides whether the read is now done."""
+        """An answer to the read: the protocol decides whether the read is now done.
+
+        An answer from an earlier epoch answers a read sent before a crash, not this one: ignored.
+        """
+        if event.message.body.get("epoch", 0) != state.get("epoch", 0):
+            return state, [Note(text=f"ignores {event.message.src}'s answer to a read sent before its restart")]
         return self.hooks.read_ok(ctx, state, event)
 
     def retry_read(self, ctx: Context, state: State, event: Any, now: int) -> Outcome:
@@ -211,10 +231,19 @@ class Client:
     def recover(self, ctx: Context, state: State, event: Recover, now: int) -> Outcome:
         """Resume from the journal: re-send the pending operation, think, or stay done."""
         records = [r for r in event.durable if r.get("type") == "progress"]
+        # A new epoch, forced first, so that answers to requests of an earlier life are told apart.
+        epoch = 1 + sum(1 for r in event.durable if r.get("type") == "restart")
+        state = {**state, "epoch": epoch}
+        restart = Persist(record={"type": "restart", "epoch": epoch})
         think = SetTimer(name="think", delay_ms=ctx.params["think_ms"])
         if not records:  # Crashed before its first operation: start thinking afresh.
-            return {**state, "phase": "thinking"}, [think]
-        last = records[-1]
+            return {**state, "phase": "thinking"}, [restart, think]
+        new, effects = self._resume(ctx, state, records[-1], now)
+        return new, [restart, *effects]
+
+    def _resume(self, ctx: Context, state: State, last: Mapping[str, Any], now: int) -> Outcome:
+        """Carry on from the last progress record: re-send, think, or stay done."""
+        think = SetTimer(name="think", delay_ms=ctx.params["think_ms"])
         restored = {**state, **{k: v for k, v in last.items() if k not in ("type", "pending", "done")}}
         # The streams died with the node; reseed from its name and the time (deterministic, not logged).
         restored["stream"] = stable_hash(f"{ctx.node}@{now}/think")

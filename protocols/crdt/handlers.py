@@ -116,8 +116,8 @@ def replica_add(ctx: Context, state: State, event: Receive, now: int) -> Outcome
 
 def replica_read(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """Answer with the value this replica knows now (possibly not yet converged)."""
-    return state, [Send(dest=event.message.src, type="read_ok", body={"value": value_of(state)},
-                        in_reply_to=event.message.msg_id)]
+    body = clients.echo_epoch(event.message.body, {"value": value_of(state)})
+    return state, [Send(dest=event.message.src, type="read_ok", body=body, in_reply_to=event.message.msg_id)]
 
 
 def replica_gossip_timer(ctx: Context, state: State, event: Any, now: int) -> Outcome:
@@ -202,7 +202,7 @@ def _begin_op(ctx: Context, state: State) -> Outcome:
 
 
 def _begin_read(ctx: Context, state: State) -> Outcome:
-    return state, [Send(dest=replica_of(ctx, ctx.node), type="read")]
+    return state, [Send(dest=replica_of(ctx, ctx.node), type="read", body=clients.epoch_body(state))]
 
 
 def _add_ok(ctx: Context, state: State, event: Receive) -> Outcome:

@@ -69,8 +69,8 @@ def shard_add(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
 
 def shard_read(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """Answer a read with this shard's share of the count."""
-    return state, [Send(dest=event.message.src, type="read_ok", body={"count": state["count"]},
-                        in_reply_to=event.message.msg_id)]
+    body = clients.echo_epoch(event.message.body, {"count": state["count"]})
+    return state, [Send(dest=event.message.src, type="read_ok", body=body, in_reply_to=event.message.msg_id)]
 
 
 def shard_recover(ctx: Context, state: State, event: Recover, now: int) -> Outcome:
@@ -102,7 +102,7 @@ def _begin_op(ctx: Context, state: State) -> Outcome:
 def _begin_read(ctx: Context, state: State) -> Outcome:
     everyone = shards(ctx)
     new = {**state, "answers": {}, "attempts": 1, "missing": everyone}
-    return new, [Send(dest=shard, type="read") for shard in everyone]
+    return new, [Send(dest=shard, type="read", body=clients.epoch_body(state)) for shard in everyone]
 
 
 def _add_ok(ctx: Context, state: State, event: Receive) -> Outcome:
@@ -126,7 +126,8 @@ def _retry_read(ctx: Context, state: State, now: int) -> Outcome:
     missing = state["missing"]
     if state["attempts"] < READ_ATTEMPTS:
         new = {**state, "attempts": state["attempts"] + 1}
-        return new, [*(Send(dest=s, type="read") for s in missing), clients.retry_timer(ctx)]
+        reads = [Send(dest=s, type="read", body=clients.epoch_body(state)) for s in missing]
+        return new, [*reads, clients.retry_timer(ctx)]
     done, effects = clients.read_finished(state, sum(state["answers"].values()))
     return done, [Note(text=f"partial read: no answer from {', '.join(missing)}; the sum leaves them out"),
                  *effects]

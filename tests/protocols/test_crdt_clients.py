@@ -24,6 +24,8 @@ from tests.protocols.table_support import RowRegistry, context, receive, sends, 
 SPECS = [G_COUNTER, PN_COUNTER, SHARDED, BFT]
 IDS = [s.name for s in SPECS]
 C = clients.CLIENT
+RESTART = Persist(record={"type": "restart", "epoch": 1})
+"""What a client forces first on every recovery: a new epoch (here its first restart)."""
 COVERAGE = {spec.name: RowRegistry(table_rows(spec.table, [C]), spec.name) for spec in SPECS}
 
 
@@ -132,8 +134,8 @@ def test_reading_rows_exist_and_lead_to_done_or_stopped(spec: ProtocolSpec) -> N
 def test_a_client_recovering_with_no_journal_thinks_afresh(spec: ProtocolSpec) -> None:
     ctx = context(spec, "c2", think_ms=30)
     new, effects = fire(spec, ctx, spec.initial_state(ctx), Recover(durable=()))
-    assert new["phase"] == "thinking" and new["ops"] == 0
-    assert effects == [SetTimer(name="think", delay_ms=30)]
+    assert new["phase"] == "thinking" and new["ops"] == 0 and new["epoch"] == 1
+    assert effects == [RESTART, SetTimer(name="think", delay_ms=30)]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -158,7 +160,7 @@ def test_a_client_recovering_between_operations_thinks_then_goes_on(spec: Protoc
               "acked_dec": 0, "read": None}
     new, effects = fire(spec, ctx, spec.initial_state(ctx), Recover(durable=(record,)))
     assert (new["phase"], new["ops"], new["acked_inc"]) == ("thinking", 2, 2)
-    assert effects == [SetTimer(name="think", delay_ms=10)]
+    assert effects == [RESTART, SetTimer(name="think", delay_ms=10)]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
@@ -168,10 +170,41 @@ def test_a_finished_client_stays_finished_and_a_late_one_gives_up(spec: Protocol
     done = {"type": "progress", "pending": False, "done": True, "ops": 3, "delta": 1, "acked_inc": 3,
             "acked_dec": 0, "read": 7}
     new, effects = fire(spec, ctx, spec.initial_state(ctx), Recover(durable=(done,)))
-    assert (new["phase"], new["read"], effects) == ("done", 7, [])
+    assert (new["phase"], new["read"], effects) == ("done", 7, [RESTART])
     pending = {**done, "done": False, "pending": True, "read": None}
     new, effects = fire(spec, ctx, spec.initial_state(ctx), Recover(durable=(pending,)), now=LATE)
     assert new["phase"] == "stopped" and not sends(effects)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+@covers((C, ANY_PHASE, "recover"), (C, "thinking", "timer:think"), (C, "reading", "msg:read_ok"))
+def test_a_restarted_client_reads_in_a_new_epoch_and_ignores_answers_from_an_earlier_one(spec: ProtocolSpec) -> None:
+    ctx = context(spec, "c1", increments_per_client=1)
+    earlier = ({"type": "restart", "epoch": 1},
+               {"type": "progress", "pending": False, "done": False, "ops": 1, "delta": 1, "acked_inc": 1,
+                "acked_dec": 0, "read": None})
+    new, effects = fire(spec, ctx, spec.initial_state(ctx), Recover(durable=earlier))
+    assert new["epoch"] == 2 and effects[0] == Persist(record={"type": "restart", "epoch": 2})
+    reading, effects = fire(spec, ctx, new, TimerFired(name="think"))
+    assert reading["phase"] == "reading"
+    assert sends(effects) and all(s.type == "read" and s.body["epoch"] == 2 for s in sends(effects))
+    server = "s1" if spec is SHARDED else "r1"
+    answer = {"value": 0, "count": 0, "tags": []}
+    for stale in ({}, {"epoch": 1}):  # Answers to reads sent in its first life, and in its second.
+        again, effects = fire(spec, ctx, reading, receive("read_ok", server, "c1", {**answer, **stale}))
+        assert again == reading and not sends(effects)
+    fresh, _ = fire(spec, ctx, reading, receive("read_ok", server, "c1", {**answer, "epoch": 2}))
+    assert fresh != reading
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_servers_echo_the_epoch_of_the_read_they_answer(spec: ProtocolSpec) -> None:
+    server = "s1" if spec is SHARDED else "r1"
+    ctx = context(spec, server)
+    for body, echoed in (({}, None), ({"epoch": 3}, 3)):
+        _, effects = fire(spec, ctx, spec.initial_state(ctx), receive("read", "c1", server, body))
+        (answer,) = sends(effects)
+        assert answer.type == "read_ok" and answer.body.get("epoch") == echoed
 
 
 LATE_ANSWERS = [(phase, on) for phase in clients.PHASES for on in ("msg:add_ok", "msg:read_ok")
