@@ -92,9 +92,9 @@ export function backoffDelay(attempt, random = Math.random, base = BACKOFF_BASE_
   return ceiling / 2 + random() * (ceiling / 2);
 }
 
-/** Return the hello frame for what we hold. */
-export function helloFrame(sync, token) {
-  const hello = { type: 'hello', last_seq: sync.last };
+/** Return the hello frame for what we hold (`extra`: who we are in the class: name, client, following). */
+export function helloFrame(sync, token, extra = {}) {
+  const hello = { type: 'hello', ...extra, last_seq: sync.last };
   if (sync.generation !== null) hello.generation = sync.generation;
   if (token) hello.token = token;
   return hello;
@@ -102,14 +102,16 @@ export function helloFrame(sync, token) {
 
 /**
  * One websocket to one session. `handlers`: events(list), reset(generation), welcome(frame),
- * hot(hot), status(frame), error(frame), state(connectionState). Connection state is one of
- * connecting, live, reconnecting, offline.
+ * hot(hot), status(frame), view(frame), audience(frame), error(frame), state(connectionState).
+ * Connection state is one of connecting, live, reconnecting, offline. `greeting()` returns what the
+ * hello says of us besides the log (name, client id, following), asked afresh at every (re)connect.
  */
 export class LabSocket {
   constructor({ url, token = null, handlers = {}, WebSocketImpl = globalThis.WebSocket,
-    clock = globalThis, random = Math.random, now = () => Date.now() }) {
+    clock = globalThis, random = Math.random, now = () => Date.now(), greeting = () => ({}) }) {
     this.url = url;
     this.token = token;
+    this.greeting = greeting;
     this.handlers = handlers;
     this.WebSocketImpl = WebSocketImpl;
     this.clock = clock;
@@ -155,7 +157,7 @@ export class LabSocket {
   /** Forget the control token (the server refused it) and say hello again as a watcher. */
   dropToken() {
     this.token = null;
-    this.send(helloFrame(this.sync, null));
+    this.send(helloFrame(this.sync, null, this.greeting()));
   }
 
   open() {
@@ -170,7 +172,7 @@ export class LabSocket {
     this.ws = ws;
     ws.onopen = () => {
       this.lastHeard = this.now();
-      this.send(helloFrame(this.sync, this.token));
+      this.send(helloFrame(this.sync, this.token, this.greeting()));
     };
     ws.onmessage = (msg) => this.receive(msg.data);
     ws.onclose = (ev) => {
@@ -209,6 +211,8 @@ export class LabSocket {
     if (result.behindTo !== null) this.behind();
     if (frame.type === 'hot') this.emit('hot', frame.hot);
     if (frame.type === 'status') this.emit('status', frame);
+    if (frame.type === 'view') this.emit('view', frame);
+    if (frame.type === 'audience') this.emit('audience', frame);
     if (frame.type === 'error') this.emit('error', frame);
   }
 

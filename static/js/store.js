@@ -8,7 +8,13 @@
 //   hot      the server's hot state arrived   play     play/speed changed
 //   role     controller/watcher/reader        error    a refused command or frame
 //   local    local playback started/stopped
+//   following  a watcher started or stopped following the teacher's view (follow.js)
+//   tab      a panel tab was opened            zoom     the space-time zoom changed
+//   spotlight  something was spotlighted      class    audience, sandboxes or the end of class changed
 //
+// A watcher follows the controller's view by default. `applying` is set while follow.js applies the
+// teacher's view; any other change of position, selection, tab or zoom is the watcher's own, and
+// detaches them ("Exploring on your own") until they rejoin.
 // The playhead either follows the newest event ("live") or rests on a seq in
 // history. Hover and selection are items: {kind: 'message', id} |
 // {kind: 'event', seq} | {kind: 'node', name} | {kind: 'transition', row}.
@@ -31,7 +37,31 @@ export class LabStore {
     this.hover = null;
     this.selected = null;
     this.trace = null;          // an imported trace, whole
+    this.following = role === 'watcher' && mode === 'live';
+    this.applying = false;      // true while the teacher's view is being applied
+    this.tab = null;            // the panel tab shown
     this.listeners = new Map();
+  }
+
+  /** A change the user made (not the teacher's view being applied): a follower detaches. */
+  userMoved() {
+    if (this.applying || !this.following) return;
+    this.setFollowing(false);
+  }
+
+  setFollowing(on) {
+    const next = Boolean(on) && this.role === 'watcher' && this.mode === 'live';
+    if (next === this.following) return;
+    this.following = next;
+    this.emit('following', next);
+  }
+
+  /** Note the tab shown (`byUser`: a click or a key, not the teacher's view). */
+  setTab(id, byUser = false) {
+    if (byUser) this.userMoved();
+    if (id === this.tab) return;
+    this.tab = id;
+    this.emit('tab', id);
   }
 
   /** Listen to a topic; return a function that stops listening. */
@@ -72,6 +102,7 @@ export class LabStore {
 
   /** Show the state after `seq`; reaching the newest event (live mode) follows again. */
   seek(seq) {
+    this.userMoved();
     const last = this.timeline.lastSeq;
     const target = Math.max(0, Math.min(seq, last));
     const follow = this.mode === 'live' && target >= last && !this.localPlaying;
@@ -83,6 +114,7 @@ export class LabStore {
 
   /** Follow the newest event again. */
   goLive() {
+    this.userMoved();
     this.follow = true;
     this.setLocalPlaying(false);
     this.emit('playhead', this.playhead);
@@ -98,6 +130,7 @@ export class LabStore {
 
   /** Move to the end of the previous step (history: a seek, never an undo on the server). */
   stepBack() {
+    this.userMoved();
     const here = this.playhead;
     this.follow = false;
     this.seq = here;
@@ -105,6 +138,7 @@ export class LabStore {
   }
 
   setLocalPlaying(on) {
+    if (on) this.userMoved();
     if (on === this.localPlaying) return;
     this.localPlaying = on;
     if (on && this.follow) { this.follow = false; this.seq = this.timeline.lastSeq; }
@@ -118,12 +152,24 @@ export class LabStore {
   }
 
   select(item) {
-    this.selected = sameItem(item, this.selected) ? null : item;
+    this.userMoved();
+    this.setSelected(sameItem(item, this.selected) ? null : item);
+  }
+
+  /** Select exactly `item` (null: nothing), without toggling. */
+  setSelected(item) {
+    if (sameItem(item, this.selected)) return;
+    this.selected = item;
     this.emit('select', this.selected);
   }
 
   setConn(state) { if (state !== this.conn) { this.conn = state; this.emit('conn', state); } }
-  setRole(role) { if (role !== this.role) { this.role = role; this.emit('role', role); } }
+  setRole(role) {
+    if (role === this.role) return;
+    this.role = role;
+    if (role !== 'watcher') this.following = false;
+    this.emit('role', role);
+  }
   setHot(hot) { this.hot = hot; this.emit('hot', hot); }
   setPlay(play) { this.play = { ...this.play, ...play }; this.emit('play', this.play); }
 

@@ -9,13 +9,17 @@ export function createDetails(el, ctx) {
   const body = h('div', { class: 'details-body' });
   const close = h('button', { type: 'button', class: 'details-close', dataset: { action: 'close-details' },
     'aria-label': t('details.close'), onclick: () => store.select(null) }, '×');
-  el.append(close, body);
+  // The teacher points the class at what this box describes: it pulses on every following screen.
+  const spot = h('button', { type: 'button', class: 'details-spotlight', dataset: { action: 'spotlight' },
+    title: t('follow.spotlight.hint'), onclick: () => ctx.spotlightItem && ctx.spotlightItem(store.focus) }, `◎ ${t('follow.spotlight')}`);
+  el.append(close, spot, body);
   el.hidden = true;
 
   function render() {
     const item = store.focus;
     el.hidden = !item;
     if (!item) return;
+    spot.hidden = !(store.controller && ['node', 'message', 'event', 'transition'].includes(item.kind));
     const tl = store.timeline;
     if (item.kind === 'event') fill(body, eventDetails(tl.event(item.seq)));
     else if (item.kind === 'message') fill(body, messageDetails(tl.messages.get(item.id) || { id: item.id }));

@@ -25,7 +25,13 @@ export function createInvariants(el, ctx) {
         h('span', { class: 'verdict' }, bad ? `✗ ${t('invariants.violated')}` : `✓ ${t('invariants.holds')}`),
         h('strong', {}, name),
         info.kind ? h('span', { class: 'kind' }, t(`invariants.kind.${info.kind}`)) : null,
-        info.description ? h('span', { class: 'desc' }, info.description) : null);
+        info.description ? h('span', { class: 'desc' }, info.description) : null,
+        // The teacher points the class at an invariant: it pulses on every following screen.
+        store.controller && ctx.spotlightItem ? h('button', {
+          type: 'button', class: 'inv-spotlight', dataset: { action: 'spotlight', invariant: name },
+          title: t('follow.spotlight.hint'), 'aria-label': `${t('follow.spotlight')} ${name}`,
+          onclick: () => ctx.spotlightItem({ kind: 'invariant', name }),
+        }, '◎') : null);
     }));
     fill(found, violations.length ? violations.map((v) => h('li', {},
       h('button', {
@@ -36,5 +42,6 @@ export function createInvariants(el, ctx) {
       }, `⚠ ${v.invariant} — ${v.text} (${t('common.seq')} ${v.seq}, ${v.time} ms)`))) : h('li', { class: 'empty' }, t('invariants.none')));
   }
 
+  store.on('role', () => { shown = ''; });
   return { update };
 }

@@ -27,8 +27,9 @@ const MS_DEFAULT = 1;
 
 export function createSpacetime(el, ctx) {
   const { store, encoding, t } = ctx;
+  const axisButton = h('button', { type: 'button', dataset: { action: 'axis' }, 'aria-label': t('spacetime.axis'), title: t('spacetime.axis'), onclick: toggleAxis }, t('spacetime.axis.seq'));
   const tools = h('div', { class: 'st-tools' },
-    h('button', { type: 'button', dataset: { action: 'axis' }, 'aria-label': t('spacetime.axis'), title: t('spacetime.axis'), onclick: toggleAxis }, t('spacetime.axis.seq')),
+    axisButton,
     h('button', { type: 'button', dataset: { action: 'zoom-out' }, 'aria-label': t('spacetime.zoomOut'), title: t('spacetime.zoomOut'), onclick: () => zoomBy(1 / 1.5) }, '−'),
     h('button', { type: 'button', dataset: { action: 'zoom-in' }, 'aria-label': t('spacetime.zoomIn'), title: t('spacetime.zoomIn'), onclick: () => zoomBy(1.5) }, '+'),
     h('button', { type: 'button', dataset: { action: 'fit' }, 'aria-label': t('spacetime.fit'), title: t('spacetime.fit'), onclick: fit }, t('spacetime.fitShort')));
@@ -268,6 +269,31 @@ export function createSpacetime(el, ctx) {
     scrollTop = z.scrollTop;
     scroller.scrollTop = z.scrollTop;
     requestRedraw();
+    zoomed();
+  }
+
+  // The zoom is part of the teacher's view (follow.js): a change is announced, and applied from a view.
+  function zoomed() {
+    store.userMoved();
+    store.emit('zoom', zoomState());
+  }
+
+  function zoomState() {
+    return { axis: axisMode === AXIS_SEQ ? 'seq' : 'time', row_px: Math.round(rowPx * 1000) / 1000, ms_px: Math.round(msPx * 1000) / 1000 };
+  }
+
+  function setZoom(z) {
+    const mode = z.axis === 'time' ? AXIS_TIME : AXIS_SEQ;
+    const next = { rowPx: z.row_px ?? rowPx, msPx: z.ms_px ?? msPx };
+    if (mode === axisMode && next.rowPx === rowPx && next.msPx === msPx) return;
+    if (mode !== axisMode) {
+      axisMode = mode;
+      axisButton.textContent = t(axisMode === AXIS_SEQ ? 'spacetime.axis.seq' : 'spacetime.axis.time');
+    }
+    rowPx = Math.max(3, Math.min(60, next.rowPx));
+    msPx = Math.max(0.02, Math.min(40, next.msPx));
+    follow = true;
+    requestRedraw();
   }
 
   function fit() {
@@ -277,6 +303,7 @@ export function createSpacetime(el, ctx) {
     else msPx = Math.max(0.02, Math.min(40, room / Math.max(1, timeline.lastTime)));
     follow = true;
     requestRedraw();
+    zoomed();
   }
 
   function toggleAxis(ev) {
@@ -284,6 +311,7 @@ export function createSpacetime(el, ctx) {
     ev.currentTarget.textContent = t(axisMode === AXIS_SEQ ? 'spacetime.axis.seq' : 'spacetime.axis.time');
     follow = true;
     requestRedraw();
+    zoomed();
   }
 
   store.on('hover', (item) => {
@@ -304,7 +332,9 @@ export function createSpacetime(el, ctx) {
   });
 
   return {
-    prepare, update, highlight,
+    prepare, update, highlight, setZoom,
+    /** Return the zoom as the teacher's view carries it. */
+    zoom: zoomState,
     /** Return the current drawing settings (for export). */
     settings: () => ({ axisMode, rowPx, msPx, width: size.width }),
   };

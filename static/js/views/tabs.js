@@ -3,23 +3,35 @@
 
 import { h } from '../dom.js';
 
-/** Build tabs in `el` from [{id, label, build(panelEl)}]; return {show(id), setVisible(id, on)}. */
-export function createTabs(el, tabs, { initial } = {}) {
+/**
+ * Build tabs in `el` from [{id, label}]; return {show(id), setVisible(id, on), panel(id), add(tab)}.
+ * `onShow(id, byUser)` hears every change of tab (byUser: a click or an arrow key).
+ */
+export function createTabs(el, tabs, { initial, onShow = () => {} } = {}) {
   const bar = h('div', { class: 'tabbar', role: 'tablist' });
   const body = h('div', { class: 'tabbody' });
   el.append(bar, body);
-  const entries = tabs.map((tab) => {
+  const entries = [];
+  const add = (tab) => {
     const button = h('button', {
       type: 'button', role: 'tab', id: `tab-${tab.id}`, dataset: { action: 'tab', tab: tab.id },
-      'aria-controls': `panel-${tab.id}`, onclick: () => show(tab.id),
+      'aria-controls': `panel-${tab.id}`, onclick: () => show(tab.id, true),
     }, tab.label);
     const panel = h('div', { class: `tabpanel panel-${tab.id}`, role: 'tabpanel', id: `panel-${tab.id}`, 'aria-labelledby': `tab-${tab.id}` });
+    panel.hidden = true;
     bar.append(button);
     body.append(panel);
-    return { ...tab, button, panel };
-  });
+    button.tabIndex = -1;
+    button.setAttribute('aria-selected', 'false');
+    entries.push({ ...tab, button, panel });
+    return panel;
+  };
+  tabs.forEach(add);
 
-  function show(id) {
+  function show(id, byUser = false) {
+    const e = entries.find((x) => x.id === id);
+    if (!e || e.button.hidden) return;
+    onShow(id, byUser);
     for (const e of entries) {
       const on = e.id === id;
       e.button.setAttribute('aria-selected', String(on));
@@ -42,9 +54,9 @@ export function createTabs(el, tabs, { initial } = {}) {
     const i = visible.findIndex((x) => x.button === document.activeElement);
     if (i < 0) return;
     const next = visible[(i + (ev.key === 'ArrowRight' ? 1 : visible.length - 1)) % visible.length];
-    show(next.id);
+    show(next.id, true);
     next.button.focus();
   });
   show(initial || tabs[0].id);
-  return { show, setVisible, panel: (id) => entries.find((x) => x.id === id).panel };
+  return { show, setVisible, add, panel: (id) => entries.find((x) => x.id === id).panel };
 }
