@@ -38,6 +38,7 @@ import { createBanner } from './views/banner.js';
 import { createToasts } from './views/toasts.js';
 import { createTabs } from './views/tabs.js';
 import { createExplore } from './views/explore.js';
+import { bindClassroom } from './classroom.js';
 
 const TOKEN_KEY = (id) => `protolab.token.${id}`;
 
@@ -127,6 +128,7 @@ export async function boot(root, imported = null) {
   views.push(createInvariantStrip(dom.strip, ctx));
   views.push(createTopology(dom.topology, ctx));
   const spacetime = createSpacetime(dom.spacetime, ctx);
+  ctx.spacetime = spacetime;
   ctx.spacetimeSettings = spacetime.settings;
   views.push(spacetime);
   views.push(createDetails(dom.details, ctx));
@@ -139,7 +141,7 @@ export async function boot(root, imported = null) {
     { id: 'partition', label: t('tabs.partition') }, { id: 'captions', label: t('tabs.captions') },
     // The explorer searches a session's protocol on the server: an imported trace has no session.
     ...(store.mode === 'live' ? [{ id: 'explore', label: t('tabs.explore') }] : []),
-  ]);
+  ], { onShow: (id, byUser) => store.setTab(id, byUser) });
   for (const p of own) views.push(p.create(tabs.panel(p.id), ctx));
   views.push(createNodePanels(tabs.panel('nodes'), ctx));
   views.push(createStateDiagram(tabs.panel('states'), ctx));
@@ -160,7 +162,13 @@ export async function boot(root, imported = null) {
   setScenario(ctx, catalogue, imported ? imported.trace.scenario : null);
 
   if (store.mode === 'live') {
-    socket = new LabSocket({ url: absoluteWs(data.wsUrl), token, handlers: socketHandlers(store, ctx, catalogue, () => socket, sessionId) });
+    // The class around the session: following the teacher, the Class tab, Try it yourself (classroom.js).
+    const klass = bindClassroom(ctx, {
+      root, dom, addTab: (id, label) => tabs.add({ id, label }), send: (frame) => Boolean(socket && socket.send(frame)),
+      joinUrl: data.joinUrl, qrUrl: data.qrUrl, fork: (seq, options) => forkAt(store, seq, t, ctx.toast, options),
+    });
+    socket = new LabSocket({ url: absoluteWs(data.wsUrl), token, greeting: klass.greeting,
+      handlers: socketHandlers(store, ctx, catalogue, () => socket, sessionId, klass.handlers) });
     socket.start();
   } else {
     store.seek(timeline.nextStepEnd(0));
@@ -177,8 +185,10 @@ export async function boot(root, imported = null) {
   return { store, player, teardown };
 }
 
-function socketHandlers(store, ctx, catalogue, getSocket, sessionId) {
+function socketHandlers(store, ctx, catalogue, getSocket, sessionId, klass) {
   return {
+    view: klass.view,
+    audience: klass.audience,
     state: (state) => store.setConn(state),
     reset: () => store.resetTimeline(),
     events: (events) => store.appendEvents(events),
@@ -192,11 +202,13 @@ function socketHandlers(store, ctx, catalogue, getSocket, sessionId) {
       setScenario(ctx, catalogue, s.scenario); // also redraws, so views see the parameters
       if (s.status === 'failed') ctx.toast(`${ctx.t('session.failed')}: ${s.failure || ''}`);
       if (s.explore) store.emit('explore', s.explore); // the latest search: the Explore tab shows it
+      klass.welcome(frame);
     },
     status: (frame) => {
       if (frame.play) store.setPlay(frame.play);
       if (frame.explore) store.emit('explore', frame.explore); // the controller started a search
       if (frame.status === 'failed') ctx.toast(`${ctx.t('session.failed')}: ${frame.failure || ''}`);
+      klass.status(frame);
     },
     error: (frame) => {
       if (frame.code === 'bad_token') {
@@ -228,17 +240,21 @@ function absoluteWs(url) {
   return `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}${url}`;
 }
 
-/** Fork the session at `seq` and open the child (controller token in its fragment) in a new tab. */
-async function forkAt(store, seq, t, toast) {
+/**
+ * Fork the session at `seq` and open the child (controller token in its fragment) in a new tab.
+ * `sandbox`: a student's own copy of the class (named `owner`); `remember(child)` keeps its link.
+ */
+async function forkAt(store, seq, t, toast, { sandbox = false, owner = null, remember = null } = {}) {
   const win = window.open('', '_blank');
   try {
     const response = await fetch(`/api/sessions/${encodeURIComponent(store.sessionId)}/fork`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ seq, owner: store.owner || '' }),
+      body: JSON.stringify({ seq, owner: owner ?? (store.owner || ''), ...(sandbox ? { sandbox: true } : {}) }),
     });
     const body = await response.json();
     if (!response.ok) throw new Error(body.message || response.statusText);
     const url = `${body.url}#token=${encodeURIComponent(body.control_token)}`;
+    if (remember) remember({ id: body.id, url, token: body.control_token });
     if (win) win.location.href = url; else window.location.href = url;
   } catch (err) {
     if (win) win.close();
@@ -253,17 +269,18 @@ function skeleton(root, t) {
     tools: el('bar-tools'), scrub: el('lab-scrub'), narration: el('lab-narration'), strip: el('invariant-strip', 'div', { 'aria-label': t('invariants.title') }),
     topology: el('topology-host'), spacetime: el('spacetime-host'), details: el('details', 'aside', { 'aria-live': 'polite', 'aria-label': t('details.title') }),
     panels: el('panels-host'), menu: el('node-menu'), toasts: el('toasts'),
+    follow: el('follow-banner'), showing: el('showing-host'),
   };
   root.classList.add('lab');
   root.replaceChildren(
     h('header', { class: 'lab-bar' }, dom.status, dom.controls, dom.tools),
-    h('div', { class: 'lab-scrub-row' }, dom.banner, dom.scrub),
+    h('div', { class: 'lab-scrub-row' }, dom.banner, dom.follow, dom.scrub),
     h('div', { class: 'lab-story' }, dom.narration, dom.strip),
     h('main', { class: 'lab-main' },
       h('section', { class: 'pane topology-pane', 'aria-label': t('topology.title') }, h('h2', { class: 'pane-title' }, t('topology.title')), dom.topology),
       h('section', { class: 'pane spacetime-pane', 'aria-label': t('spacetime.title') }, h('h2', { class: 'pane-title' }, t('spacetime.title')), dom.spacetime, dom.details),
       h('section', { class: 'pane panels-pane' }, dom.panels)),
-    dom.menu, dom.toasts);
+    dom.showing, dom.menu, dom.toasts);
   return dom;
 }
 
