@@ -271,3 +271,22 @@ def test_ending_the_class_tells_every_page_and_stops_the_run(class_session):
 
     async_to_sync(scenario)()
     assert Session.objects.get(id=session.id).ended_at is not None
+
+
+# ------------------------------------------------------------------- the address a class reaches
+
+
+def test_the_launcher_tells_a_class_an_address_it_can_reach(monkeypatch):
+    from dashboard import launcher
+
+    monkeypatch.delenv("PROTOLAB_PUBLIC_URL", raising=False)
+    assert launcher.public_url("127.0.0.1", 8000) == "" and launcher.public_url("localhost", 8000) == ""
+    assert launcher.public_url("lab.school.example", 8000) == "http://lab.school.example:8000"
+    listing = ("1: lo    inet 127.0.0.1/8 scope host lo\n"
+               "2: eth0    inet 10.1.2.3/24 brd 10.1.2.255 scope global eth0\\       valid_lft forever\n")
+    assert launcher.first_global_address(listing) == "10.1.2.3"
+    assert launcher.first_global_address("") is None
+    monkeypatch.setattr(launcher, "first_global_address", lambda: "10.1.2.3")
+    assert launcher.public_url("0.0.0.0", 8000) == "http://10.1.2.3:8000"
+    monkeypatch.setenv("PROTOLAB_PUBLIC_URL", "http://lab:9000/")
+    assert launcher.public_url("0.0.0.0", 8000) == "http://lab:9000"
