@@ -60,11 +60,13 @@ def test_a_class_follows_the_teacher_explores_rejoins_joins_late_and_tries_it(br
     teacher.evaluate(f"""() => {{ const s = document.querySelector('[data-action=scrub]');
         s.value = '{target}'; s.dispatchEvent(new Event('input', {{ bubbles: true }})); }}""")
     teacher.click("[data-action=tab][data-tab=invariants]")
-    message = teacher.evaluate(f"() => {STORE}.timeline.events.find(e => e.kind === 'send' && e.seq <= {target}).message.msg_id")
+    message = teacher.evaluate(
+        f"() => {STORE}.timeline.events.find(e => e.kind === 'send' && e.seq <= {target}).message.msg_id")
     teacher.evaluate(f"() => {STORE}.select({{ kind: 'message', id: {json.dumps(message)} }})")
     teacher.click(".details-spotlight")
     for student in students:
-        wait_for(student, f"s.playhead === {target} && s.tab === 'invariants' && s.selected && s.selected.id === {json.dumps(message)}")
+        wait_for(student, f"s.playhead === {target} && s.tab === 'invariants' "
+                          f"&& s.selected && s.selected.id === {json.dumps(message)}")
         student.wait_for_selector(f"g.arrow[data-msg='{message}'].spotlit", timeout=WAIT_MS)
         assert student.get_attribute("[data-action=tab][data-tab=invariants]", "aria-selected") == "true"
         assert student.locator(".follow-state.following").is_visible()
