@@ -83,6 +83,8 @@ def fork_view(request: HttpRequest, session_id: str) -> HttpResponse:
     try:
         classroom.check_fork_allowed(session, request.META.get("REMOTE_ADDR", ""), sandbox)
         child, token = sessions.fork(session, seq, owner=owner, sandbox=sandbox)
+        if sandbox:
+            classroom.sweep_now_and_then()
     except classroom.ClassroomError as exc:
         return error(exc.status, exc.code, exc.message)
     except ParameterError as exc:

@@ -250,11 +250,22 @@ def end(session: Session) -> str:
     return ended.isoformat()
 
 
+SWEEP_EVERY_S = 600
+"""The lab sweeps by itself at most this often, when a sandbox is made (also: manage.py sweep_sandboxes)."""
+
+
+def sweep_now_and_then() -> None:
+    """Sweep unless another process swept in the last SWEEP_EVERY_S (one Redis key decides)."""
+    if hotstate.client().set(f"{settings.PROTOLAB_PREFIX}:swept", "1", nx=True, ex=SWEEP_EVERY_S):
+        sweep()
+
+
 def sweep(now: datetime.datetime | None = None) -> int:
-    """Delete the sandboxes of classes that ended more than PROTOLAB_SANDBOX_TTL_S ago (not kept); return how many."""
+    """Delete sandboxes older than PROTOLAB_SANDBOX_TTL_S of classes that ended as long ago (not kept); say how many."""
     cutoff = (now or timezone.now()) - datetime.timedelta(seconds=settings.PROTOLAB_SANDBOX_TTL_S)
     ended = Session.objects.filter(ended_at__lt=cutoff).values_list("id", flat=True)
-    doomed = list(Session.objects.filter(sandbox=True, forked_from__in=list(ended)).values_list("id", flat=True))
+    doomed = list(Session.objects.filter(sandbox=True, forked_from__in=list(ended), created__lt=cutoff)
+                  .values_list("id", flat=True))
     for session_id in doomed:
         hotstate.forget(session_id)
     Session.objects.filter(id__in=doomed).delete()

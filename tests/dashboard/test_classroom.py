@@ -132,9 +132,28 @@ def test_sandboxes_of_an_ended_class_are_swept_later_unless_kept(client, class_s
     classroom.end(session)
     assert classroom.sweep() == 0  # Not yet: the class ended a moment ago.
     later = timezone.now() + datetime.timedelta(days=2)
-    assert classroom.sweep(later) == 1
+    assert classroom.sweep(later) == 1  # Both ended and made more than a day before "later".
     assert Session.objects.filter(id=kept["id"]).exists() and not Session.objects.filter(id=swept["id"]).exists()
     assert Session.objects.filter(id=session.id).exists()
+
+
+def test_the_lab_sweeps_by_itself_when_a_sandbox_is_made_and_by_command(client, class_session):
+    session, _ = class_session
+    url = f"/api/sessions/{session.id}/fork"
+    old = post_json(client, url, {"seq": 0, "sandbox": True}).json()
+    two_days_ago = timezone.now() - datetime.timedelta(days=2)
+    Session.objects.filter(id=session.id).update(ended_at=two_days_ago)
+    Session.objects.filter(id=old["id"]).update(created=two_days_ago)
+    classroom.hotstate.client().delete(f"{classroom.settings.PROTOLAB_PREFIX}:swept")
+    post_json(client, url, {"seq": 0, "sandbox": True})  # Sweeps the old one (and makes a new one).
+    assert not Session.objects.filter(id=old["id"]).exists()
+    from django.core.management import call_command
+
+    call_command("sweep_sandboxes")
+    assert Session.objects.filter(forked_from=session.id, sandbox=True).count() == 1, "made after the end: kept a while"
+    Session.objects.filter(forked_from=session.id).update(created=two_days_ago)
+    call_command("sweep_sandboxes")
+    assert not Session.objects.filter(forked_from=session.id, sandbox=True).exists()
 
 
 # ------------------------------------------------------------------- the view's schema
