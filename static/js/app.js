@@ -39,6 +39,7 @@ import { createToasts } from './views/toasts.js';
 import { createTabs } from './views/tabs.js';
 import { createExplore } from './views/explore.js';
 import { bindClassroom } from './classroom.js';
+import { createPaneSwitcher } from './views/pane-switcher.js';
 
 const TOKEN_KEY = (id) => `protolab.token.${id}`;
 
@@ -281,6 +282,7 @@ function skeleton(root, t) {
       h('section', { class: 'pane spacetime-pane', 'aria-label': t('spacetime.title') }, h('h2', { class: 'pane-title' }, t('spacetime.title')), dom.spacetime, dom.details),
       h('section', { class: 'pane panels-pane' }, dom.panels)),
     dom.showing, dom.menu, dom.toasts);
+  dom.panes = createPaneSwitcher(root.querySelector('.lab-main'), t); // one pane at a time on a narrow screen
   return dom;
 }
 
