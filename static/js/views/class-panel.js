@@ -11,7 +11,7 @@ export function createClassPanel(el, ctx, { joinUrl, qrUrl }) {
   const codeBox = h('div', { class: 'join-code', dataset: { code } }, code);
   const link = h('a', { class: 'join-link', href: joinUrl, target: '_blank', rel: 'noopener' }, joinUrl);
   const qr = h('img', { class: 'join-qr', src: qrUrl, alt: t('class.qrAlt', { url: joinUrl }), width: 180, height: 180 });
-  const big = h('button', { type: 'button', class: 'ctl', dataset: { action: 'show-code' }, onclick: () => showCode() }, `⛶ ${t('class.showCode')}`);
+  const big = h('button', { type: 'button', class: 'ctl', dataset: { action: 'show-code' }, onclick: () => showCode() }, `▣ ${t('class.showCode')}`);
   const counts = h('p', { class: 'audience-counts', 'aria-live': 'polite' });
   const members = h('ul', { class: 'audience-members' });
   const boxes = h('table', { class: 'sandboxes' });
