@@ -140,20 +140,31 @@ def anonymous_name(client_id: str) -> str:
     return ANIMALS[int.from_bytes(client_id.encode(), "big") % len(ANIMALS)] if client_id else ANIMALS[0]
 
 
+_members: dict[tuple[str, str], str] = {}
+"""This process's sockets as counted ((session, socket) -> record): the heartbeat writes them again, so a
+count lost to a Redis restart or a late heartbeat comes back by itself (tests/live/test_audience.py)."""
+
+
 def enter(session_id: str, conn: str, member: dict[str, Any]) -> None:
     """Count a socket in the session's audience (or update how it is counted)."""
-    record = {**member, "proc": PROCESS_ID}
-    hotstate.client().hset(hotstate.key(session_id, "audience"), conn, json.dumps(record, ensure_ascii=False))
+    record = json.dumps({**member, "proc": PROCESS_ID}, ensure_ascii=False)
+    _members[(session_id, conn)] = record
+    hotstate.client().hset(hotstate.key(session_id, "audience"), conn, record)
 
 
 def leave(session_id: str, conn: str) -> None:
     """Stop counting a socket."""
+    _members.pop((session_id, conn), None)
     hotstate.client().hdel(hotstate.key(session_id, "audience"), conn)
 
 
 def heartbeat() -> None:
-    """Say this web process is alive (its sockets keep being counted)."""
-    hotstate.client().set(f"{settings.PROTOLAB_PREFIX}:webproc:{PROCESS_ID}", "1", ex=PROCESS_TTL_S)
+    """Say this web process is alive, and write its sockets' records again (one round trip)."""
+    pipe = hotstate.client().pipeline(transaction=False)
+    pipe.set(f"{settings.PROTOLAB_PREFIX}:webproc:{PROCESS_ID}", "1", ex=PROCESS_TTL_S)
+    for (session_id, conn), record in list(_members.items()):
+        pipe.hset(hotstate.key(session_id, "audience"), conn, record)
+    pipe.execute()
 
 
 async def keep_alive() -> None:

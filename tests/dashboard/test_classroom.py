@@ -269,6 +269,22 @@ def test_a_dead_web_process_leaves_the_audience_when_its_heartbeat_expires(class
     audience = classroom.audience(session.id)
     assert audience["connected"] == 1 and [m["name"] for m in audience["members"]] == ["A"]
     assert not classroom.hotstate.client().hexists(classroom.hotstate.key(session.id, "audience"), "ghost")
+    classroom.leave(session.id, "alive")
+
+
+def test_a_count_lost_with_redis_comes_back_with_the_next_heartbeat(class_session):
+    session, _ = class_session
+    classroom.enter(session.id, "c1", {"name": "A", "following": True, "role": "watcher"})
+    classroom.heartbeat()
+    r = classroom.hotstate.client()
+    r.delete(classroom.hotstate.key(session.id, "audience"))  # As a Redis restart would.
+    r.delete(f"{classroom.settings.PROTOLAB_PREFIX}:webproc:{classroom.PROCESS_ID}")
+    assert classroom.audience(session.id)["connected"] == 0
+    classroom.heartbeat()
+    assert classroom.audience(session.id)["connected"] == 1
+    classroom.leave(session.id, "c1")
+    classroom.heartbeat()
+    assert classroom.audience(session.id)["connected"] == 0
 
 
 def test_ending_the_class_tells_every_page_and_stops_the_run(class_session):
