@@ -95,3 +95,53 @@ class SessionEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "generation", "seq"], name="one_event_per_seq")
         ]
+
+
+class Note(models.Model):
+    """A teacher's note pinned to a seq of a session: beside the log, never in it."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="notes")
+    generation = models.IntegerField()
+    seq = models.IntegerField()
+    text = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the note as the websocket and the exports carry it."""
+        return {"id": self.id, "seq": self.seq, "text": self.text}
+
+
+class Question(models.Model):
+    """A question the teacher asked the class at a seq (protocols/sim/questions.py computed its answer)."""
+
+    STATES = [("open", "open"), ("closed", "closed"), ("revealed", "revealed")]
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="questions")
+    generation = models.IntegerField()
+    seq = models.IntegerField()
+    step = models.IntegerField()
+    kind = models.CharField(max_length=32)
+    """A kind of protocols/sim/questions.py, or ``free`` (the teacher's own words and choices)."""
+    data = models.JSONField(default=dict)
+    options = models.JSONField(default=list)
+    answer = models.IntegerField(null=True, blank=True)
+    """The index of the right option (None: a free question with no right answer)."""
+    steps = models.IntegerField(default=0)
+    detail = models.JSONField(default=dict)
+    prompt = models.TextField(blank=True, default="")
+    state = models.CharField(max_length=16, choices=STATES, default="open")
+    created = models.DateTimeField(auto_now_add=True)
+
+
+class Answer(models.Model):
+    """One student's answer to a question (changeable until the question closes)."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    voter = models.CharField(max_length=64)
+    """The student's browser (its random client id): one answer per student."""
+    name = models.CharField(max_length=80, blank=True, default="")
+    choice = models.IntegerField()
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["question", "voter"], name="one_answer_per_voter")]
