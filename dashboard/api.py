@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dashboard import classroom, sessions
+from dashboard import classroom, questions, sessions
 from dashboard.models import Session, SessionEvent
 from protocols import REGISTRY
 from protocols.base import ParameterError
@@ -171,3 +171,26 @@ def keep_view(request: HttpRequest, session_id: str) -> HttpResponse:
         return error(403, "forbidden", "only the sandbox's own student (its control token) may keep it")
     classroom.keep(session)
     return JsonResponse({"id": session.id, "kept": True})
+
+
+@require_GET
+def questions_view(request: HttpRequest, session_id: str) -> HttpResponse:
+    """Return the class's questions with answers and votes (the controller only: header X-Control-Token).
+
+    ``?format=csv``: one row per student answer; otherwise JSON.
+    """
+    session = Session.objects.filter(id=session_id).first()
+    if session is None:
+        return error(404, "no_session", f"no session {session_id!r}")
+    if not sessions.may_control(session, request.headers.get("X-Control-Token")):
+        return error(403, "forbidden", "the class's answers are the teacher's: send the control token "
+                     "in the X-Control-Token header")
+    fmt = request.GET.get("format", "json")
+    if fmt == "csv":
+        response = HttpResponse(questions.results_csv(session), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{session.protocol}-{session.id}-questions.csv"'
+        return response
+    if fmt != "json":
+        return error(400, "bad_request", "format is json or csv")
+    return JsonResponse({"session": session.id, "questions": questions.results(session),
+                         "notes": questions.notes(session)})

@@ -24,7 +24,7 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from dashboard import broadcast, classroom, controller, hotstate, hub, sessions, stepper
+from dashboard import broadcast, classroom, controller, hotstate, hub, questions, sessions, stepper
 from dashboard.models import Session
 from dashboard.runners import CeleryRunner, InProcessRunner
 from dashboard.wsproto import CONTROL_TYPES, TokenBucket, parse
@@ -56,7 +56,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
     member: dict[str, Any] | None = None
     """How this socket is counted in the audience (see dashboard/classroom.py), once greeted."""
     audience_sent: Any = None
+    votes_sent: Any = None
     ticker: asyncio.Task[None] | None = None
+    voter: str = ""
+    """Who answers questions from this socket: the browser's client id (one answer per student)."""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Run the consumer on two sources, in one order: the socket, and the session hub's inbox.
@@ -131,8 +134,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
         self.sent_seq = max(-1, last)
         view = await asyncio.to_thread(classroom.load_view, self.session_id)
         you = {"name": message.get("name", "").strip(), "animal": classroom.anonymous_name(message.get("client", ""))}
+        self.voter = message.get("client") or self.conn
+        asked, notes = await database_sync_to_async(self._class_material)(session)
         await self._send({"type": "welcome", "role": self.role, "session": info, "generation": self.generation,
-                          "seq": info["seq"], "view": view, "you": you})
+                          "seq": info["seq"], "view": view, "you": you, "question": asked, "notes": notes})
         self.member = {**you, "role": self.role, "following": message.get("following", True)}
         await asyncio.to_thread(classroom.enter, self.session_id, self.conn, self.member)
         if self.role == "controller" and self.ticker is None:
@@ -182,6 +187,45 @@ class SessionConsumer(AsyncWebsocketConsumer):
         session = await _get_session(self.session_id)
         if session is not None:
             await database_sync_to_async(classroom.end)(session)
+
+    async def on_ask(self, message: dict[str, Any]) -> None:
+        session = await _get_session(self.session_id)
+        if session is not None:
+            await database_sync_to_async(questions.ask)(session, message["question"])
+
+    async def on_close_question(self, message: dict[str, Any]) -> None:
+        await database_sync_to_async(questions.close)(self.session_id, message["id"])
+
+    async def on_reveal(self, message: dict[str, Any]) -> None:
+        await database_sync_to_async(questions.reveal)(self.session_id, message["id"], runner())
+
+    async def on_answer(self, message: dict[str, Any]) -> None:
+        name = (self.member or {}).get("name", "")
+        await database_sync_to_async(questions.vote)(self.session_id, message["id"], self.voter, name,
+                                                     message["choice"])
+        await self._send({"type": "answered", "generation": self.generation, "seq": self.sent_seq,
+                          "id": message["id"], "choice": message["choice"]})
+
+    async def on_note(self, message: dict[str, Any]) -> None:
+        session = await _get_session(self.session_id)
+        if session is not None:
+            await database_sync_to_async(questions.add_note)(session, message["seq"], message["text"])
+
+    async def on_unnote(self, message: dict[str, Any]) -> None:
+        session = await _get_session(self.session_id)
+        if session is not None:
+            await database_sync_to_async(questions.remove_note)(session, message["id"])
+
+    def _class_material(self, session: Session) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """Return the question a page opened now shows (with this socket's answer, or the key) and the notes."""
+        asked = questions.current(session)
+        shown = None
+        if asked is not None:
+            shown = questions.public(asked)
+            if self.role == "controller":
+                shown.update(questions.key(asked))
+            shown["mine"] = questions.mine(asked, self.voter)
+        return shown, questions.notes(session)
 
     async def on_reset(self, message: dict[str, Any]) -> None:
         session = await _get_session(self.session_id)
@@ -243,16 +287,32 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self._send({"type": "view", "generation": self.generation, "seq": self.sent_seq,
                               "view": message["view"]})
 
+    async def lab_question(self, message: dict[str, Any]) -> None:
+        """Forward a question; its right answer goes to the controller only until it is revealed."""
+        if self.greeted:
+            shown = {**message["question"], **(message["key"] if self.role == "controller" else {})}
+            await self._send({"type": "question", "generation": self.generation, "seq": self.sent_seq,
+                              "question": shown})
+
+    async def lab_notes(self, message: dict[str, Any]) -> None:
+        if self.greeted:
+            await self._send({"type": "notes", "generation": self.generation, "seq": self.sent_seq,
+                              "notes": message["notes"]})
+
     async def lab_tick(self, message: dict[str, Any]) -> None:
-        """Tell the controller its audience and its class's sandboxes, when they changed."""
+        """Tell the controller its audience, its class's sandboxes and the votes, when they changed."""
         try:
             audience = await asyncio.to_thread(classroom.audience, self.session_id)
             audience["sandboxes"] = await database_sync_to_async(classroom.sandboxes)(self.session_id)
+            votes = await database_sync_to_async(questions.votes)(self.session_id)
         except (RedisError, OSError):  # Redis restarting: tell the teacher next time.
             return
         if audience != self.audience_sent:
             self.audience_sent = audience
             await self._send({"type": "audience", "generation": self.generation, "seq": self.sent_seq, **audience})
+        if votes is not None and votes != self.votes_sent:
+            self.votes_sent = votes
+            await self._send({"type": "votes", "generation": self.generation, "seq": self.sent_seq, **votes})
 
     async def _tick(self) -> None:
         """Put a tick in this socket's inbox every AUDIENCE_EVERY_S (handled in order with everything else)."""

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/sessions/<str:session_id>/trace", api.trace_view, name="api-trace"),
     path("api/sessions/<str:session_id>/fork", api.fork_view, name="api-fork"),
     path("api/sessions/<str:session_id>/keep", api.keep_view, name="api-keep"),
+    path("api/sessions/<str:session_id>/questions", api.questions_view, name="api-questions"),
     path("api/sessions/<str:session_id>/summary", api_compare.summary_view, name="api-summary"),
     path("api/compare", api_compare.compare_view, name="api-compare"),
     path("api/sessions/<str:session_id>/explore", api_explore.start_view, name="api-explore-start"),

@@ -24,7 +24,8 @@ BURST = 40
 MAX_SPEED = 1000.0
 MIN_SPEED = 0.001
 
-CONTROL_TYPES = {"step", "play", "pause", "speed", "reset", "command", "view", "end"}
+CONTROL_TYPES = {"step", "play", "pause", "speed", "reset", "command", "view", "end", "ask", "close_question",
+                 "reveal", "note", "unnote"}
 """Messages that change the session or what its class is shown: only the controller may send them."""
 
 ITEM_KINDS = {"message", "event", "node", "invariant", "transition"}
@@ -47,9 +48,16 @@ SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     "view": {"view": (dict,)},
     "presence": {"following": (bool,), "name": (str,)},
     "end": {},
+    "ask": {"question": (dict,)},
+    "close_question": {"id": (int,)},
+    "reveal": {"id": (int,)},
+    "answer": {"id": (int,), "choice": (int,)},
+    "note": {"seq": (int,), "text": (str,)},
+    "unnote": {"id": (int,)},
 }
 REQUIRED = {"resync": {"from_seq"}, "speed": {"value"}, "command": {"command"}, "view": {"view"},
-            "presence": {"following"}}
+            "presence": {"following"}, "ask": {"question"}, "close_question": {"id"}, "reveal": {"id"},
+            "answer": {"id", "choice"}, "note": {"seq", "text"}, "unnote": {"id"}}
 
 
 def parse(text: str | None, data: bytes | None) -> dict[str, Any]:
@@ -94,11 +102,23 @@ def _check_values(kind: str, message: dict[str, Any]) -> None:
         message["command"] = engine_commands.validate(message["command"])
     if kind == "view":
         message["view"] = check_view(message["view"])
+    if kind == "ask":
+        _closed("ask.question", message["question"], QUESTION_FIELDS)
+        if not isinstance(message["question"].get("kind"), str):
+            raise CommandError("bad_message", "ask: the question needs a kind")
+    for name in ("id", "choice"):
+        if name in message and not 0 <= message[name] < 2**53:
+            raise CommandError("out_of_range", f"{kind}: {name} is out of range")
     if len(message.get("name", "")) > MAX_NAME_LENGTH:
         raise CommandError("out_of_range", f"{kind}: a name has at most {MAX_NAME_LENGTH} characters")
     if len(message.get("client", "")) > MAX_CLIENT_ID_LENGTH:
         raise CommandError("out_of_range", f"{kind}: a client id has at most {MAX_CLIENT_ID_LENGTH} characters")
 
+
+QUESTION_FIELDS: dict[str, tuple[type, ...]] = {
+    "kind": (str,), "node": (str,), "steps": (int,), "invariant": (str,), "field": (str,), "prompt": (str,),
+    "options": (list,), "answer": (int,)}
+"""What a teacher's question names (dashboard/questions.py checks the values; protocols/sim/questions.py the rest)."""
 
 VIEW_FIELDS: dict[str, tuple[type, ...]] = {
     "seq": (int, type(None)), "tab": (str, type(None)), "selected": (dict, type(None)),
