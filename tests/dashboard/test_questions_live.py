@@ -73,7 +73,8 @@ def test_ask_answer_reveal_with_three_students(class_session, client):
     assert after[:len(before)] == before, "asking changed nothing that happened"
     handled = next(e for e in after[len(before):] if e["kind"] in ("deliver", "timer", "drop"))
     right = question["options"][question["answer"]]["id"]
-    assert handled.get("id", (handled.get("message") or {}).get("msg_id")) == right, "Reveal played the step asked about"
+    handled_id = handled.get("id", (handled.get("message") or {}).get("msg_id"))
+    assert handled_id == right, "Reveal played the step asked about"
     assert Answer.objects.filter(question_id=question["id"]).count() == 3
 
     response = client.get(f"/api/sessions/{session.id}/questions?format=csv", HTTP_X_CONTROL_TOKEN=token)
