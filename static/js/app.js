@@ -165,7 +165,8 @@ export async function boot(root, imported = null) {
   if (store.mode === 'live') {
     // The class around the session: following the teacher, the Class tab, Try it yourself (classroom.js).
     const klass = bindClassroom(ctx, {
-      root, dom, addTab: (id, label) => tabs.add({ id, label }), send: (frame) => Boolean(socket && socket.send(frame)),
+      root, dom, addTab: (id, label) => tabs.add({ id, label }), addView: (view) => views.push(view),
+      send: (frame) => Boolean(socket && socket.send(frame)),
       joinUrl: data.joinUrl, qrUrl: data.qrUrl, fork: (seq, options) => forkAt(store, seq, t, ctx.toast, options),
     });
     socket = new LabSocket({ url: absoluteWs(data.wsUrl), token, greeting: klass.greeting,
@@ -190,6 +191,10 @@ function socketHandlers(store, ctx, catalogue, getSocket, sessionId, klass) {
   return {
     view: klass.view,
     audience: klass.audience,
+    question: klass.question,
+    votes: klass.votes,
+    answered: klass.answered,
+    notes: klass.notes,
     state: (state) => store.setConn(state),
     reset: () => store.resetTimeline(),
     events: (events) => store.appendEvents(events),
@@ -270,18 +275,18 @@ function skeleton(root, t) {
     tools: el('bar-tools'), scrub: el('lab-scrub'), narration: el('lab-narration'), strip: el('invariant-strip', 'div', { 'aria-label': t('invariants.title') }),
     topology: el('topology-host'), spacetime: el('spacetime-host'), details: el('details', 'aside', { 'aria-live': 'polite', 'aria-label': t('details.title') }),
     panels: el('panels-host'), menu: el('node-menu'), toasts: el('toasts'),
-    follow: el('follow-banner'), showing: el('showing-host'),
+    follow: el('follow-banner'), showing: el('showing-host'), question: el('question-card', 'aside'), notes: el('notes-strip'),
   };
   root.classList.add('lab');
   root.replaceChildren(
     h('header', { class: 'lab-bar' }, dom.status, dom.controls, dom.tools),
     h('div', { class: 'lab-scrub-row' }, dom.banner, dom.follow, dom.scrub),
-    h('div', { class: 'lab-story' }, dom.narration, dom.strip),
+    h('div', { class: 'lab-story' }, dom.narration, dom.notes, dom.strip),
     h('main', { class: 'lab-main' },
       h('section', { class: 'pane topology-pane', 'aria-label': t('topology.title') }, h('h2', { class: 'pane-title' }, t('topology.title')), dom.topology),
       h('section', { class: 'pane spacetime-pane', 'aria-label': t('spacetime.title') }, h('h2', { class: 'pane-title' }, t('spacetime.title')), dom.spacetime, dom.details),
       h('section', { class: 'pane panels-pane' }, dom.panels)),
-    dom.showing, dom.menu, dom.toasts);
+    dom.showing, dom.question, dom.menu, dom.toasts);
   dom.panes = createPaneSwitcher(root.querySelector('.lab-main'), t); // one pane at a time on a narrow screen
   return dom;
 }

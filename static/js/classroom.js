@@ -9,6 +9,9 @@ import { createClassPanel } from './views/class-panel.js';
 import { createAudienceBadge } from './views/audience-badge.js';
 import { createShowing } from './views/showing.js';
 import { createSpotlight } from './views/spotlight.js';
+import { createQuestionCard } from './views/question-card.js';
+import { createQuestionsPanel } from './views/questions-panel.js';
+import { createNotesStrip } from './views/notes-strip.js';
 
 const NAME_KEY = 'protolab.name';
 const CLIENT_KEY = 'protolab.client';
@@ -32,14 +35,25 @@ export function whoAmI(loc = window.location, storage = window.localStorage, his
 }
 
 /**
- * Wire the class into a live page. `dom`: follow (strip), tools (toolbar), showing (overlay host);
- * `addTab(id, label)` returns a panel element; `send(frame)` reaches the socket.
- * Returns {greeting(), handlers: {welcome, view, audience, status}}.
+ * Wire the class into a live page. `dom`: follow (strip), tools (toolbar), showing (overlay host),
+ * question (the question card), notes (in the story row); `addTab(id, label)` returns a panel
+ * element; `addView(view)` draws a view every frame; `send(frame)` reaches the socket.
+ * Returns {greeting(), handlers: {welcome, status, view, audience, question, votes, answered, notes}}.
  */
-export function bindClassroom(ctx, { root, dom, addTab, send, joinUrl, qrUrl, fork }) {
+export function bindClassroom(ctx, { root, dom, addTab, addView, send, joinUrl, qrUrl, fork }) {
   const { store, t } = ctx;
   const me = whoAmI();
   store.you = { name: me.name, animal: '' };
+  store.question = null;
+  store.votes = null;
+  store.notes = [];
+  ctx.send = send;
+  ctx.answer = (id, choice) => {
+    if (send({ type: 'answer', id, choice }) && store.question && store.question.id === id) {
+      store.question = { ...store.question, mine: choice };
+      store.emit('question', store.question);
+    }
+  };
   ctx.pulse = createSpotlight(root);
   const follow = bindFollow(ctx, send);
   ctx.spotlightItem = (item) => follow.spotlight(item);
@@ -64,11 +78,21 @@ export function bindClassroom(ctx, { root, dom, addTab, send, joinUrl, qrUrl, fo
   createFollowBanner(dom.follow, ctx);
   createAudienceBadge(dom.tools, ctx);
   createShowing(dom.showing, ctx);
+  createQuestionCard(dom.question, ctx);
+  addView(createNotesStrip(dom.notes, ctx));
   let panel = null;
   const ensurePanel = () => {
     if (panel || !store.controller || !store.session) return;
     panel = createClassPanel(addTab('class', t('tabs.class')), ctx, { joinUrl, qrUrl });
+    addView(createQuestionsPanel(addTab('questions', t('tabs.questions')), ctx));
   };
+  const setQuestion = (q) => {
+    const before = store.question;
+    const mine = q && q.mine !== undefined ? q.mine : (before && q && before.id === q.id ? before.mine : null);
+    store.question = q ? { ...q, mine } : null;
+    store.emit('question', store.question);
+  };
+  const setNotes = (notes) => { store.notes = notes || []; store.emit('notes', store.notes); };
 
   return {
     greeting: () => ({ name: store.you.name, client: me.client, following: store.following }),
@@ -79,9 +103,15 @@ export function bindClassroom(ctx, { root, dom, addTab, send, joinUrl, qrUrl, fo
         store.ended = store.session.ended_at || null;
         ensurePanel();
         follow.welcome(frame);
+        setQuestion(frame.question || null);
+        setNotes(frame.notes);
         store.emit('session', store.session);
         store.emit('class', {});
       },
+      question(frame) { setQuestion(frame.question); },
+      votes(frame) { store.votes = frame; store.emit('question', store.question); },
+      answered(frame) { if (store.question && store.question.id === frame.id) setQuestion({ ...store.question, mine: frame.choice }); },
+      notes(frame) { setNotes(frame.notes); },
       view(frame) { follow.view(frame); store.emit('class', {}); },
       audience(frame) { store.audience = frame; store.emit('class', frame); },
       status(frame) {

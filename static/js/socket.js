@@ -23,6 +23,7 @@ export const OFFLINE_AFTER_ATTEMPTS = 6;
 export const MAX_BUFFERED = 20000;
 /** Out-of-order events held while a gap is repaired; beyond this, drop them and resync. */
 export const CLOSE_NO_SESSION = 4404;
+const CLASS_FRAMES = new Set(['view', 'audience', 'question', 'votes', 'answered', 'notes']);
 
 /** Return a fresh synchronisation state: no generation known, nothing held. */
 export function createSync() {
@@ -102,7 +103,8 @@ export function helloFrame(sync, token, extra = {}) {
 
 /**
  * One websocket to one session. `handlers`: events(list), reset(generation), welcome(frame),
- * hot(hot), status(frame), view(frame), audience(frame), error(frame), state(connectionState).
+ * hot(hot), status(frame), error(frame), state(connectionState), and the class's frames: view, audience,
+ * question, votes, answered, notes (each handed the whole frame).
  * Connection state is one of connecting, live, reconnecting, offline. `greeting()` returns what the
  * hello says of us besides the log (name, client id, following), asked afresh at every (re)connect.
  */
@@ -211,8 +213,8 @@ export class LabSocket {
     if (result.behindTo !== null) this.behind();
     if (frame.type === 'hot') this.emit('hot', frame.hot);
     if (frame.type === 'status') this.emit('status', frame);
-    if (frame.type === 'view') this.emit('view', frame);
-    if (frame.type === 'audience') this.emit('audience', frame);
+    // The class around the session (classroom.js): the teacher's view, audience, questions, notes.
+    if (CLASS_FRAMES.has(frame.type)) this.emit(frame.type, frame);
     if (frame.type === 'error') this.emit('error', frame);
   }
 

@@ -150,3 +150,44 @@ def test_a_class_follows_the_teacher_explores_rejoins_joins_late_and_tries_it(br
     screenshot(students[2], "classroom-student-class-ended")
     for page in [teacher, *students, late, sandbox]:
         assert not page.errors, page.errors
+
+
+def test_predict_then_reveal_with_three_students_on_phones(browser, http):
+    created = http.create(protocol="two-phase-commit", params={"participants": 3}, seed=7, scenario="happy-commit",
+                          owner="Ms Li")
+    base = created["url"].replace("localhost", "127.0.0.1")
+    teacher = open_page(browser, f"{base}#token={created['control_token']}", {"width": 1920, "height": 1080})
+    teacher.click("[data-action=step]")
+    teacher.wait_for_function(f"() => {STORE}.timeline.lastSeq > 20", timeout=WAIT_MS)
+    students = [open_page(browser, f"{base}?as=S{i}", {"width": 390, "height": 844}) for i in range(3)]
+    teacher.click("[data-action=tab][data-tab=questions]")
+    teacher.click("[data-action=ask-next-event]")
+    teacher.wait_for_selector(".question-card[data-state=open]", timeout=WAIT_MS)
+    right = int(teacher.evaluate(f"() => {STORE}.question.answer"))
+    last = teacher.evaluate(f"() => {STORE}.timeline.lastSeq")
+    for i, student in enumerate(students):  # Three different answers, one of them the right one.
+        student.wait_for_selector(".question-card[data-state=open] [data-action=answer]", timeout=WAIT_MS)
+        assert student.evaluate(f"() => {STORE}.question.answer") is None, "no answer before the reveal"
+        student.click(f".question-card [data-action=answer][data-choice='{(right + i) % 3}']")
+        student.wait_for_selector(f".question-card li.mine [data-choice='{(right + i) % 3}']", timeout=WAIT_MS)
+    teacher.wait_for_function(f"() => {STORE}.votes && {STORE}.votes.answered === 3", timeout=WAIT_MS)
+    bars = teacher.eval_on_selector_all(".question-card .qc-bar", "bars => bars.map(b => Number(b.dataset.count))")
+    assert sorted(bars, reverse=True)[:3] == [1, 1, 1] and sum(bars) == 3
+    screenshot(students[0], "question-student-open-phone")
+    teacher.click(".question-card [data-action=reveal]")
+    for page in [teacher, *students]:
+        page.wait_for_selector(f".question-card[data-state=revealed] li.right [data-choice='{right}']", timeout=WAIT_MS)
+        counts = page.eval_on_selector_all(".question-card .qc-bar", "bars => bars.map(b => Number(b.dataset.count))")
+        assert sum(counts) == 3
+    teacher.wait_for_function(f"() => {STORE}.timeline.lastSeq > {last}", timeout=WAIT_MS)  # Reveal played the step.
+    handled = teacher.evaluate(f"""() => {{ const e = {STORE}.timeline.events.find(e => e.seq > {last}
+        && ['deliver', 'timer', 'drop'].includes(e.kind)); return e.id || e.message.msg_id; }}""")
+    assert handled == teacher.evaluate(f"() => {STORE}.question.options[{right}].id")
+    screenshot(students[1], "question-student-revealed-phone")
+    with teacher.expect_download() as download:
+        teacher.click("[data-action=export-questions-csv]")
+    rows = download.value.path().read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("question,kind,seq") and len(rows) == 4
+    assert sorted(r.split(",")[4] for r in rows[1:]) == ["S0", "S1", "S2"]
+    for page in [teacher, *students]:
+        assert not page.errors, page.errors
