@@ -227,6 +227,21 @@ def test_every_pane_opens_on_a_phone_and_a_tablet_and_nothing_overlaps(browser, 
         context.close()
 
 
+def test_a_lab_in_a_compare_frame_keeps_the_desktop_layout(browser, http):
+    """A compare page's frame is narrow (679 px at 1366x768) but no phone: no switcher, every pane shown."""
+    created = http.create(**SESSIONS["two-phase-commit"])
+    context = browser.new_context(viewport={"width": 679, "height": 528})
+    try:
+        page = open_page(context, {**created, "url": created["url"] + "?embed=1"}, controller=True)
+        page.evaluate(FRAMES)
+        g = page.evaluate(GEOMETRY)
+        assert not g["switcherShown"]
+        assert all(p["height"] > 0 for p in g["panes"].values()), g["panes"]
+        assert page.locator(".topology-pane .pane-title").bounding_box()["height"] > 10  # not the hidden title
+    finally:
+        context.close()
+
+
 @pytest.mark.xfail(strict=True, reason="views/topology.js spaces a row's nodes about 64 px apart whatever their "
                    "labels' width and hides the phase labels only below a node radius; a service mesh's 25 nodes "
                    "(names like 'p8-sidecar', 85 px) then run into each other in a phone's 374 px pane (also, less, "
