@@ -145,3 +145,50 @@ class Answer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["question", "voter"], name="one_answer_per_voter")]
+
+
+class Lesson(models.Model):
+    """A session prefix with its notes and questions, under a stable link (dashboard/lessons.py).
+
+    Everything a lesson shows follows from its inputs and commands (replayed headless); its
+    questions carry their answers, which reach a student only once they answered.
+    """
+
+    slug = models.SlugField(max_length=64, unique=True)
+    title = models.JSONField(default=str)
+    """A text: a string, or ``{"en": ..., "zh-hans": ...}`` (ready-made lessons)."""
+    summary = models.JSONField(default=str, blank=True)
+    protocol = models.CharField(max_length=64)
+    params = models.JSONField(default=dict)
+    seed = models.BigIntegerField(default=0)
+    scenario = models.CharField(max_length=64, blank=True, default="")
+    faults = models.JSONField(default=list)
+    """The whole fault plan (the scenario's included): the engine is built without adding them again."""
+    chaos = models.FloatField(default=0.0)
+    max_events = models.IntegerField(default=100_000)
+    commands = models.JSONField(default=list)
+    notes = models.JSONField(default=list)
+    questions = models.JSONField(default=list)
+    ready_made = models.CharField(max_length=64, blank=True, default="")
+    """The name of its definition in lessons/ (empty: saved by a teacher or imported)."""
+    source = models.CharField(max_length=24, blank=True, default="")
+    """The session it was saved from, if any."""
+    token_hash = models.CharField(max_length=64, blank=True, default="")
+    """Whoever holds the lesson token reads its results (the token itself is never stored)."""
+    created = models.DateTimeField(auto_now_add=True)
+
+
+class LessonAnswer(models.Model):
+    """One student's answer to one question of a lesson (final: the answer is revealed to them at once)."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="answers")
+    question = models.IntegerField()
+    """The index of the question in the lesson's list."""
+    voter = models.CharField(max_length=64)
+    choice = models.IntegerField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "question", "voter"], name="one_lesson_answer_per_voter")
+        ]

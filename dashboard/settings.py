@@ -125,3 +125,7 @@ PROTOLAB_SANDBOX_TTL_S = int(os.environ.get("PROTOLAB_SANDBOX_TTL_S", str(24 * 3
 PROTOLAB_PUBLIC_URL = os.environ.get("PROTOLAB_PUBLIC_URL", "").rstrip("/")
 """Where a classroom's devices reach the lab (the launcher sets it when HOST is 0.0.0.0); join links use it."""
 """Where steps run: "celery" (workers host the nodes) or "inprocess" (the web process itself)."""
+
+# Lessons (dashboard/lessons.py): answers one client address may send a minute. A lecture hall behind
+# one NAT answers a question within a minute (200 students), a script flooding the table does not.
+PROTOLAB_LESSON_ANSWERS_PER_MINUTE = int(os.environ.get("PROTOLAB_LESSON_ANSWERS_PER_MINUTE", "300"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
 
-from dashboard import api, api_compare, api_explore, api_exports, views
+from dashboard import api, api_compare, api_explore, api_exports, api_lessons, views, views_lessons
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -28,6 +28,13 @@ urlpatterns = [
     path("api/explore/<str:job>", api_explore.status_view, name="api-explore"),
     path("api/explore/<str:job>/sessions", api_explore.open_view, name="api-explore-open"),
     path("api/sessions/<str:session_id>/export/<str:fmt>", api_exports.export_view, name="api-export"),
+    path("lessons/<slug:slug>", views_lessons.lesson_page, name="lesson"),
+    path("api/sessions/<str:session_id>/lesson", api_lessons.save_view, name="api-lesson-save"),
+    path("api/lessons/import", api_lessons.import_view, name="api-lesson-import"),
+    path("api/lessons/<slug:slug>", api_lessons.lesson_view, name="api-lesson"),
+    path("api/lessons/<slug:slug>/answers", api_lessons.answer_view, name="api-lesson-answers"),
+    path("api/lessons/<slug:slug>/results", api_lessons.results_view, name="api-lesson-results"),
+    path("api/lessons/<slug:slug>/export", api_lessons.export_view, name="api-lesson-export"),
     # The lab runs from a checkout without a CDN or a front web server: Django serves static/ itself
     # (from the finders, so no collectstatic step). A deployment behind nginx can drop this route.
     re_path(r"^static/(?P<path>.+)$", serve_static, {"insecure": True}),

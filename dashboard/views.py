@@ -70,6 +70,13 @@ def landing_strings() -> dict[str, str]:
     }
 
 
+def ready_made_lessons() -> list[dict[str, str]]:
+    """Return the ready-made lessons stored here, for the landing page (dashboard/views_lessons.py)."""
+    from dashboard.views_lessons import ready_made_lessons as stored  # It imports this module's helpers.
+
+    return stored()
+
+
 @require_GET
 def landing(request: HttpRequest) -> HttpResponse:
     """Show what the lab is, the protocol catalogue, the start form and the recent sessions."""
@@ -80,6 +87,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         "families": families, "catalogue": catalogue, "form_catalogue": form_catalogue,
         "landing_strings": landing_strings(),
         "max_owner_length": sessions.MAX_OWNER_LENGTH,
+        "lessons": ready_made_lessons(),
     })
 
 
