@@ -103,8 +103,10 @@ class Stack:
                                     start_new_session=True, pass_fds=pass_fds)
 
     def migrate(self) -> None:
-        """Bring the database schema up to date."""
+        """Bring the database schema up to date, and the ready-made lessons (lessons/*.json, rebuilt if changed)."""
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT,
+                       env=self.child_env(), check=True)
+        subprocess.run([sys.executable, "manage.py", "lessons", "--load", "-v0"], cwd=ROOT,
                        env=self.child_env(), check=True)
 
     def start_daphne(self) -> None:

@@ -27,7 +27,9 @@ class Command(BaseCommand):
             raise CommandError("say what to do: --load, --list or --token SLUG")
         if options["load"]:
             for name in names():
-                self.stdout.write(load(name))
+                said = load(name)
+                if options["verbosity"] >= 1:
+                    self.stdout.write(said)
         if options["list"]:
             for lesson in Lesson.objects.order_by("created"):
                 self.stdout.write(f"/lessons/{lesson.slug}  {lesson.protocol}  {english(lesson.title)}  "
