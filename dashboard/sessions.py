@@ -135,6 +135,10 @@ def trace(session: Session) -> dict[str, Any]:
     data = build_trace(engine, events)
     data["session"] = {"id": session.id, "generation": session.generation, "owner": session.owner,
                        "forked_from": session.forked_from or None, "fork_seq": session.fork_seq}
+    notes = [{"seq": n.seq, "text": n.text} for n in session.notes.filter(generation=session.generation)
+             .order_by("seq", "id")]
+    if notes:  # The teacher's notes travel with the trace, beside the log (never events in it).
+        data["session"]["notes"] = notes
     return data
 
 

@@ -6,15 +6,20 @@ import csv
 import io
 import json
 
+from pathlib import Path
+
+import jsonschema
 import pytest
 from asgiref.sync import async_to_sync
 
-from dashboard import controller, sessions
+from dashboard import controller, questions, sessions
 from dashboard.models import Answer, Note, Question, SessionEvent
 from dashboard.runners import InProcessRunner
 from tests.dashboard.test_classroom import Client
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "trace.schema.json"
 
 
 @pytest.fixture
@@ -154,3 +159,34 @@ def test_notes_travel_to_every_page_and_only_the_teacher_pins_them(class_session
     before = json.dumps(events_of(session))
     async_to_sync(scenario)()
     assert json.dumps(events_of(session)) == before and not Note.objects.exists()
+
+
+def test_notes_travel_with_the_trace_beside_its_events(class_session, client):
+    session, _ = class_session
+    plain = client.get(f"/api/sessions/{session.id}/trace").json()
+    assert "notes" not in plain["session"]
+    questions.add_note(session, 3, "the coordinator asks / 协调者发问")
+    noted = client.get(f"/api/sessions/{session.id}/trace").json()
+    assert noted["session"]["notes"] == [{"seq": 3, "text": "the coordinator asks / 协调者发问"}]
+    assert noted["events"] == plain["events"]
+    jsonschema.validate(noted, json.loads(SCHEMA.read_text()))
+
+
+def test_a_flood_of_answers_is_refused_and_counts_once(class_session):
+    session, token = class_session
+
+    async def scenario() -> None:
+        teacher, student = Client(session.id), Client(session.id)
+        await teacher.open(token=token)
+        await student.open(client="flooder")
+        await teacher.send({"type": "ask", "question": {"kind": "next-event"}})
+        qid = (await student.until("question"))["question"]["id"]
+        for i in range(100):
+            await student.send({"type": "answer", "id": qid, "choice": i % 2})
+        await student.until("error", lambda f: f["code"] == "rate_limited")
+        await teacher.ws.disconnect()
+        await student.ws.disconnect()
+
+    async_to_sync(scenario)()
+    assert Answer.objects.filter(voter="flooder").count() == 1
+    assert Question.objects.get(session=session).state == "open"
