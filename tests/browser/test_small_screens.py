@@ -211,6 +211,15 @@ def test_every_pane_opens_on_a_phone_and_a_tablet_and_nothing_overlaps(browser, 
         figures = {f"{s['width']}x{s['height']}": check_small(page, s, lang, label) for s in (PHONE, TABLET)}
         print(label, figures)  # The figures a report quotes (pytest -s shows them).
 
+        # On a phone the invariants chip opens its tab where it can be seen: in the panels pane.
+        page.set_viewport_size(PHONE)
+        show_pane(page, "topology")
+        page.evaluate("() => window.scrollTo(0, 0)")
+        page.tap(".invariant-strip [data-action=invariants]")
+        page.wait_for_function("() => document.querySelector('.lab-main').dataset.pane === 'panels'", timeout=WAIT_MS)
+        assert page.get_attribute("[data-action=tab][data-tab=invariants]", "aria-selected") == "true"
+        assert page.locator(".panels-pane").bounding_box()["height"] >= PANE_MIN_PX
+
         # A wide screen: no switcher, the three panes side by side as before, whichever was chosen.
         page.set_viewport_size(DESKTOP)
         page.evaluate(FRAMES)
@@ -225,6 +234,24 @@ def test_every_pane_opens_on_a_phone_and_a_tablet_and_nothing_overlaps(browser, 
         assert not page.errors
     finally:
         context.close()
+
+
+def test_a_student_on_a_phone_follows_the_teachers_tab_and_keeps_the_pane_they_chose(browser, http):
+    created = http.create(**SESSIONS["two-phase-commit"])
+    teacher_context = browser.new_context(viewport=DESKTOP)
+    student_context = browser.new_context(viewport=PHONE, has_touch=True)
+    try:
+        teacher = open_page(teacher_context, created, controller=True)
+        student = open_page(student_context, created, controller=False)
+        show_pane(student, "spacetime")
+        teacher.click("[data-action=tab][data-tab=invariants]")
+        student.wait_for_function("() => document.querySelector('[data-action=tab][data-tab=invariants]')"
+                                  ".getAttribute('aria-selected') === 'true'", timeout=WAIT_MS)
+        assert student.evaluate("() => document.querySelector('.lab-main').dataset.pane") == "spacetime"
+        assert not student.errors and not teacher.errors
+    finally:
+        student_context.close()
+        teacher_context.close()
 
 
 def test_a_lab_in_a_compare_frame_keeps_the_desktop_layout(browser, http):

@@ -3,6 +3,10 @@
 // on a wider screen, hides the switcher, so every pane shows as before. One button per pane, the
 // shown one pressed (aria-pressed). A pane hidden by the switcher has no size; the topology and the
 // space-time diagram watch their size and draw again when theirs comes back.
+//
+// A tap elsewhere that opens a tab (the invariants chip, the audience count) also shows the panels
+// pane, or it would open a tab nobody sees. A tab the teacher's view opens (follow.js) does not: it
+// arrives from the socket, not from a tap, and the student keeps the pane they chose.
 
 import { h } from '../dom.js';
 
@@ -32,6 +36,21 @@ export function createPaneSwitcher(main, t, { initial = PANES[0].id } = {}) {
     if (!entries.some((e) => e.id === id)) return;
     main.dataset.pane = id;
     for (const e of entries) e.button.setAttribute('aria-pressed', String(e.id === id));
+  }
+
+  // A click is being handled from its capture until the next task; the tab it shows, if any, is
+  // seen in the microtask after its handlers (MutationObserver), still inside that window.
+  let clicking = false;
+  main.ownerDocument.addEventListener('click', () => {
+    clicking = true;
+    setTimeout(() => { clicking = false; }, 0);
+  }, true);
+  const panels = main.querySelector('.panels-pane');
+  if (panels) {
+    new MutationObserver((records) => {
+      const opened = records.some((r) => r.oldValue !== 'true' && r.target.getAttribute('aria-selected') === 'true');
+      if (opened && clicking) show('panels');
+    }).observe(panels, { subtree: true, attributeFilter: ['aria-selected'], attributeOldValue: true });
   }
 
   show(initial);
