@@ -105,3 +105,25 @@ def test_a_lesson_in_chinese(browser, http):
         assert not page.errors
     finally:
         context.close()
+
+
+def test_on_a_phone_the_choices_are_big_and_on_the_screen(browser, http):
+    phone = {"width": 390, "height": 844}
+    context = browser.new_context(viewport=phone, has_touch=True, is_mobile=True)
+    try:
+        page = open_lesson(context, http.base, "retry-storm")
+        page.locator("[data-action=play]:visible").tap()
+        page.wait_for_selector(CARD, timeout=WAIT_MS)
+        boxes = [page.locator(".lesson-option").nth(i).bounding_box()
+                 for i in range(page.locator(".lesson-option").count())]
+        for box in boxes:
+            assert box["height"] >= 44 and box["width"] >= phone["width"] * 0.8
+            assert box["x"] >= 0 and box["x"] + box["width"] <= phone["width"]
+            assert box["y"] >= 0 and box["y"] + box["height"] <= phone["height"]
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= phone["width"]
+        screenshot(page, "lesson-question-phone")
+        page.locator(".lesson-option").first.tap()
+        page.wait_for_selector(".lesson-continue", timeout=WAIT_MS)
+        assert not page.errors
+    finally:
+        context.close()
