@@ -1078,4 +1078,10 @@ UI_TEXTS = (
     gettext_noop("Continue"),
     gettext_noop("Play on: watch the answer happen"),
     gettext_noop("End of the lesson: {right} of {total} answers right."),
+    gettext_noop("Class results"),
+    gettext_noop("{n} students answered."),
+    gettext_noop("({right} of {answers} right)"),
+    gettext_noop("Refresh"),
+    gettext_noop("Download CSV"),
+    gettext_noop("The results could not be read: {message}"),
 )

@@ -5,7 +5,8 @@
 // question stops the playback at its seq until the student answers (big buttons, one thumb on a
 // phone). The answer travels to the server, which records it (one per student) and only then tells
 // this student the right one and what the engine saw; the page says whether they were right, and
-// Continue plays on. Answers are remembered in this browser, so a reload does not ask again.
+// Continue plays on. Answers are remembered in this browser, so a reload does not ask again. Opened
+// with the lesson's token in the fragment, the page also shows the class's results (lesson-results.js).
 
 import { boot } from './app.js';
 import { loadTranslator } from './i18n.js';
@@ -13,6 +14,7 @@ import { whoAmI } from './classroom.js';
 import { encodingFor } from './protocols/index.js';
 import { questionPrompt, optionLabel } from './question-text.js';
 import { gateAt, noteAt, textIn, score } from './lesson-steps.js';
+import { takeLessonToken, showResults } from './lesson-results.js';
 import { h, fill } from './dom.js';
 
 const ANSWERS_KEY = (slug, voter) => `protolab.lesson.${slug}.${voter}`;
@@ -148,6 +150,8 @@ async function start(page) {
 
   store.on('playhead', onPlayhead);
   onPlayhead();
+  const token = takeLessonToken(slug); // The teacher's link (#token=...): the class's results too.
+  if (token) showResults(page.querySelector('.lesson-results-host'), { slug, token, t, encoding });
   page.lesson = { store, answered }; // for tests and the console
 }
 

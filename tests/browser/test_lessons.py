@@ -127,3 +127,22 @@ def test_on_a_phone_the_choices_are_big_and_on_the_screen(browser, http):
         assert not page.errors
     finally:
         context.close()
+
+
+def test_the_teacher_link_shows_the_class_results(context, http):
+    _, exported = http.call("GET", "/api/lessons/fencing-tokens/export")
+    status, created = http.call("POST", "/api/lessons/import", exported)  # Prepared at home, taught here.
+    assert status == 201, created
+    slug, right = created["slug"], exported["questions"][0]["answer"]
+    for voter, choice in [("a", right), ("b", right), ("c", 1 - right)]:
+        answer = {"question": 0, "choice": choice, "voter": voter}
+        assert http.call("POST", f"/api/lessons/{slug}/answers", answer)[0] == 200
+    page = context.new_page()
+    page.goto(f"{http.base}/lessons/{slug}#token={created['lesson_token']}")
+    page.wait_for_selector(".lesson-results-list", timeout=WAIT_MS)
+    assert "#token" not in page.url
+    assert "3 students answered" in page.locator(".lesson-results").inner_text()
+    first = page.locator(".lesson-results-list > li").first
+    assert "(2 of 3 right)" in first.inner_text()
+    assert first.locator("li.correct").inner_text().endswith(": 2")
+    screenshot(page, "lesson-results-en")
