@@ -13,7 +13,7 @@ export const SPOTLIGHT_MS = 4000;
 /** How long a spotlighted item pulses on every screen. */
 
 const ITEM_KINDS = new Set(['message', 'event', 'node', 'invariant', 'transition']);
-const CONTROLLER_TABS = new Set(['pending', 'partition', 'class']);
+const CONTROLLER_TABS = new Set(['pending', 'partition', 'class', 'questions']);
 /** Tabs only a controller has: a follower keeps the tab it had. */
 
 /** Return an item as the view schema carries it (only the fields that name it), or null. */
