@@ -108,6 +108,10 @@ def _created(request: HttpRequest, session: Session, token: str) -> JsonResponse
     return JsonResponse(created_body(request, session, token), status=201)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def json_object(request: HttpRequest, allowed: set[str]) -> dict[str, Any] | JsonResponse:
     """Return the request's JSON object body, or the error response saying what is wrong with it."""
     if request.content_type != "application/json":
@@ -115,9 +119,11 @@ def json_object(request: HttpRequest, allowed: set[str]) -> dict[str, Any] | Jso
     if len(request.body) > MAX_BODY_BYTES:
         return error(413, "too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes")
     try:
-        body = json.loads(request.body)
+        body = json.loads(request.body, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError):
-        return error(400, "bad_json", "the body is not valid JSON")
+        return error(400, "bad_json", "the body is not valid JSON (NaN and Infinity are not JSON)")
+    except RecursionError:
+        return error(400, "bad_json", "the body is nested too deeply")
     if not isinstance(body, dict):
         return error(400, "bad_request", "the body must be a JSON object")
     unknown = set(body) - allowed

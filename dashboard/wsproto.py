@@ -69,7 +69,7 @@ def parse(text: str | None, data: bytes | None) -> dict[str, Any]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
         raise CommandError("too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes")
     try:
-        message = json.loads(text)
+        message = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):
         raise CommandError("bad_json", "the frame is not valid JSON") from None
     if not isinstance(message, dict):
@@ -90,6 +90,10 @@ def parse(text: str | None, data: bytes | None) -> dict[str, Any]:
             raise CommandError("bad_message", f"{kind}: field {name!r} has the wrong type")
     _check_values(kind, message)
     return message
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _check_values(kind: str, message: dict[str, Any]) -> None:

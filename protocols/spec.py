@@ -9,6 +9,8 @@ invariants the checker evaluates from the outside.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,7 +51,10 @@ class Param:
         if self.kind == "float":
             if isinstance(raw, bool):
                 raise ValueError(raw)
-            return float(raw)
+            number = float(raw)
+            if not math.isfinite(number):  # NaN passes every range check (all its comparisons are false).
+                raise ValueError(raw)
+            return number
         if self.kind == "bool":
             if isinstance(raw, bool):
                 return raw
