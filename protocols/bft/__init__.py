@@ -62,7 +62,7 @@ from protocols.bft.table import TABLE
 from protocols.crdt import clients
 from protocols.crdt.detectors import read_within_bounds
 from protocols.crdt.summary import client_reads, client_totals, duplicates_rejected, messages_sent, outcome_figures
-from protocols.spec import Param, ProtocolSpec
+from protocols.spec import Foil, Param, ProtocolSpec
 
 PARAMS = (
     Param(name="f", kind="int", default=1, min=1, max=3,
@@ -129,4 +129,7 @@ SPEC = ProtocolSpec(
     # arrive gives up undecided (reads-decide): under asynchrony a timeout can always come first.
     explore_params={"clients": 1, "increments_per_client": 1, "f": 1, "liars": 1, "duration_ms": 100,
                     "retry_ms": 10_000},
+    # One liar of four is tolerated however it lies; two (more than f) outvote the honest.
+    foils=(Foil(params={"liars": 2}, breaks=("read-equals-true-count", "acknowledged-held-by-honest")),),
+    clean=({}, {"behaviour": "lie-low"}, {"behaviour": "equivocate"}, {"behaviour": "silent"}),
 )

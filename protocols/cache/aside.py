@@ -57,9 +57,9 @@ from protocols.cache.common import (
     without,
 )
 from protocols.cache.db import initial_db
-from protocols.cache.policy import policy_spec
+from protocols.cache.policy import STALE_READ_SCRIPT, policy_spec
 from protocols.cache.proxy import cache_recover, drop_victim, make_room
-from protocols.spec import Param
+from protocols.spec import Foil, Param
 
 ANSWERS = ("get_ok", "db_read_ok", "db_write_ok", "delete_ok")
 """What a cache-aside client hears back: from the cache and from the database."""
@@ -223,4 +223,8 @@ SPEC = policy_spec(
     invariants=(detectors.ACK_IMPLIES_DB, detectors.STALE_READ, detectors.LOST_WRITE),
     scenarios=scenarios.ASIDE,
     explore_caches=1,
+    # c1's miss reads the old value, c2 writes and deletes, c1's fill lands late: its next read is stale.
+    explore_script=STALE_READ_SCRIPT,
+    foils=(Foil(params={"remedy": "none"}, breaks=("stale-read",)),),
+    clean=({"remedy": "versioned-fill"},),
 )

@@ -7,22 +7,30 @@ parameters, the table, the boot state, the checks and the scenarios differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from protocols.base import Context, State, TransitionTable
 from protocols.cache.common import ROLES, topology
 from protocols.cache.summary import summarize
-from protocols.spec import Invariant, Param, ProtocolSpec, Scenario
+from protocols.spec import Foil, Invariant, Param, ProtocolSpec, Scenario
+
+STALE_READ_SCRIPT = "c1: r k0, r k0; c2: w k0"
+"""The smallest workload that can read stale data: c1 reads k0 (a copy is cached), c2 writes it,
+c1 reads it again. A random workload of one operation per client never reads after a write."""
 
 
 def policy_spec(*, name: str, title: str, summary: str, theory: str, params: tuple[Param, ...],
                 table: TransitionTable, initial_state: Callable[[Context], State],
                 invariants: tuple[Invariant, ...], scenarios: tuple[Scenario, ...],
-                explore_caches: int = 2) -> ProtocolSpec:
+                explore_caches: int = 2, explore_script: str = "", foils: tuple[Foil, ...] = (),
+                clean: tuple[Mapping[str, Any], ...] = ({},)) -> ProtocolSpec:
     """Return a write policy's spec with the family's roles, placement and summary."""
     explore: dict[str, Any] = {"clients": 2, "caches": explore_caches, "keys": 1, "ops_per_client": 1,
                                "think_ms": 0}
+    if explore_script:
+        explore["script"] = explore_script
     return ProtocolSpec(name=name, title=title, summary=summary, theory=theory, roles=ROLES, params=params,
                         table=table, topology=topology, initial_state=initial_state, invariants=invariants,
-                        scenarios=scenarios, summarize=summarize, explore_params=explore)
+                        scenarios=scenarios, summarize=summarize, explore_params=explore, foils=foils,
+                        clean=clean)

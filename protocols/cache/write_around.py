@@ -36,7 +36,8 @@ from protocols.cache.client import initial_client
 from protocols.cache.common import CACHE, COMMON_PARAMS, DB_NODE, empty_cache, raise_seen, reply_to
 from protocols.cache.common import without as drop_entry
 from protocols.cache.db import echo_of, initial_db
-from protocols.cache.policy import policy_spec
+from protocols.cache.policy import STALE_READ_SCRIPT, policy_spec
+from protocols.spec import Foil
 
 
 def initial_state(ctx: Context) -> dict[str, Any]:
@@ -87,4 +88,8 @@ SPEC = policy_spec(
     initial_state=initial_state,
     invariants=(detectors.ACK_IMPLIES_DB, detectors.STALE_READ, detectors.LOST_WRITE),
     scenarios=scenarios.WRITE_AROUND,
+    # Nothing tells the other cache: c1's second read finds its old copy. One shared cache is safe.
+    explore_script=STALE_READ_SCRIPT,
+    foils=(Foil(params={}, breaks=("stale-read",)),),
+    clean=({"caches": 1},),
 )

@@ -46,7 +46,7 @@ from protocols.cache.common import CACHE, COMMON_PARAMS, DB, DB_NODE, empty_cach
 from protocols.cache.db import db_read
 from protocols.cache.policy import policy_spec
 from protocols.cache.proxy import make_read_ok, make_room
-from protocols.spec import Param
+from protocols.spec import Foil, Param
 
 MAX_QUEUED = 8
 """Writes one cache holds for a key while it waits for ownership; more are refused at once."""
@@ -251,4 +251,6 @@ SPEC = policy_spec(
     initial_state=initial_state,
     invariants=(detectors.SINGLE_DIRTY, detectors.STALE_READ, detectors.LOST_WRITE),
     scenarios=scenarios.WRITE_BACK,
+    # The price of acknowledging from the cache: a crash before the flush loses the write.
+    foils=(Foil(params={}, breaks=("lost-write",), max_crashes=1),),
 )

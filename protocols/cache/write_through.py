@@ -51,9 +51,9 @@ from protocols.cache.common import (
     without,
 )
 from protocols.cache.db import echo_of, initial_db
-from protocols.cache.policy import policy_spec
+from protocols.cache.policy import STALE_READ_SCRIPT, policy_spec
 from protocols.cache.proxy import drop_victim, make_room
-from protocols.spec import Param
+from protocols.spec import Foil, Param
 
 
 def initial_state(ctx: Context) -> dict[str, Any]:
@@ -175,4 +175,8 @@ SPEC = policy_spec(
     initial_state=initial_state,
     invariants=(detectors.ACK_IMPLIES_DB, detectors.STALE_READ, detectors.LOST_WRITE),
     scenarios=scenarios.WRITE_THROUGH,
+    # Without invalidation (the default) c1's second read finds its cache's old copy.
+    explore_script=STALE_READ_SCRIPT,
+    foils=(Foil(params={"invalidation": "none"}, breaks=("stale-read",)),),
+    clean=({"invalidation": "broadcast"}, {"caches": 1}),
 )

@@ -37,7 +37,7 @@ from protocols.counters.invariants import CLIENTS_FINISH, LOST_UPDATE
 from protocols.counters.params import COUNTER_PARAMS, STORE, client_names
 from protocols.counters.scenarios import NAIVE_SCENARIOS
 from protocols.counters.summary import summarize
-from protocols.spec import ProtocolSpec
+from protocols.spec import Foil, ProtocolSpec
 
 CLIENT_PHASES = ("thinking", "reading", "writing", "done")
 NEXT = ("thinking", "done")
@@ -139,4 +139,7 @@ SPEC = ProtocolSpec(
     scenarios=NAIVE_SCENARIOS,
     summarize=summarize,
     explore_params={"clients": 2, "increments_per_client": 1, "think_ms": 0, "max_tries": 1},
+    # Every configuration of two clients can lose an update: that is the lesson.
+    foils=(Foil(params={}, breaks=("lost-update",)),),
+    clean=(),
 )

@@ -53,7 +53,7 @@ from protocols.crdt.invariants import INVARIANTS
 from protocols.crdt.scenarios import SCENARIOS
 from protocols.crdt.summary import crdt_summary
 from protocols.crdt.table import TABLE
-from protocols.spec import Param, ProtocolSpec
+from protocols.spec import Foil, Param, ProtocolSpec
 
 REPLICA_PARAMS = (
     Param(name="replicas", kind="int", default=3, min=2, max=8, help="How many replicas keep the counter."),
@@ -82,6 +82,8 @@ def topology(params: Mapping[str, Any]) -> dict[str, str]:
 # client retry before it (each resend would multiply the worlds; every delivery order is still tried).
 _EXPLORE = {"clients": 1, "increments_per_client": 1, "replicas": 2, "gossip_fanout": "all", "gossip_ms": 100,
             "duration_ms": 100, "retry_ms": 10_000}
+# A replica without a log forgets its own entry only if it crashes: that foil needs one crash.
+_FOILS = (Foil(params={"durable": False}, breaks=("no-lost-updates",), max_crashes=1),)
 
 G_COUNTER = ProtocolSpec(
     name="g-counter",
@@ -98,6 +100,7 @@ G_COUNTER = ProtocolSpec(
     scenarios=SCENARIOS,
     summarize=crdt_summary,
     explore_params=_EXPLORE,
+    foils=_FOILS,
 )
 
 PN_COUNTER = ProtocolSpec(
@@ -114,4 +117,5 @@ PN_COUNTER = ProtocolSpec(
     scenarios=SCENARIOS,
     summarize=crdt_summary,
     explore_params=_EXPLORE,
+    foils=_FOILS,
 )

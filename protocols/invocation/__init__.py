@@ -45,7 +45,7 @@ from protocols.invocation.params import PARAMS, check_provider_params, consumer_
 from protocols.invocation.scenarios import SCENARIOS
 from protocols.invocation.summary import summarize_services
 from protocols.invocation.table import TABLE
-from protocols.spec import ProtocolSpec
+from protocols.spec import Foil, ProtocolSpec
 
 
 def topology(params: Mapping[str, Any]) -> dict[str, str]:
@@ -75,6 +75,9 @@ SPEC = ProtocolSpec(
     invariants=INVARIANTS,
     scenarios=SCENARIOS,
     summarize=summarize,
-    # One consumer, one call, one provider, no retries: every interleaving of a single call.
-    explore_params={"consumers": 1, "providers": 1, "calls_per_consumer": 1, "max_retries": 0},
+    # One consumer, one call, one provider and one retry (without a retry nothing can execute twice,
+    # and no breaker or budget is ever asked): every interleaving of a call and its retry, some 90 worlds.
+    explore_params={"consumers": 1, "providers": 1, "calls_per_consumer": 1, "max_retries": 1},
+    foils=(Foil(params={"idempotency": False}, breaks=("at-most-once",)),),
+    clean=({}, {"breaker": True, "failure_threshold": 1}, {"retry_budget": "1"}),
 )

@@ -42,7 +42,7 @@ from protocols.mesh.invariants import INVARIANTS
 from protocols.mesh.params import PARAMS
 from protocols.mesh.scenarios import SCENARIOS
 from protocols.mesh.table import TABLE
-from protocols.spec import ProtocolSpec
+from protocols.spec import Foil, ProtocolSpec
 
 
 def topology(params: Mapping[str, Any]) -> dict[str, str]:
@@ -78,7 +78,9 @@ SPEC = ProtocolSpec(
     invariants=INVARIANTS,
     scenarios=SCENARIOS,
     summarize=summarize,
-    # One call through four sidecars, no retries, no re-sent policy: every order of about a thousand worlds.
-    explore_params={"consumers": 1, "providers": 1, "calls_per_consumer": 1, "max_retries": 0,
+    # One call through four sidecars, one retry (without it nothing can execute twice), no re-sent policy:
+    # every order, some 36,000 worlds.
+    explore_params={"consumers": 1, "providers": 1, "calls_per_consumer": 1, "max_retries": 1,
                     "policy_resends": 0},
+    foils=(Foil(params={"idempotency": False}, breaks=("at-most-once",)),),
 )

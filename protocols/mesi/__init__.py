@@ -56,7 +56,7 @@ from protocols.mesi.invariants import INVARIANTS
 from protocols.mesi.scenarios import SCENARIOS
 from protocols.mesi.summary import summarize
 from protocols.mesi.table import TABLE
-from protocols.spec import Param, ProtocolSpec
+from protocols.spec import Foil, Param, ProtocolSpec
 
 MAX_CACHES = 8
 """Eight cache lanes plus clients and the directory still fit a projector."""
@@ -109,4 +109,6 @@ SPEC = ProtocolSpec(
     # write back): every order of every message is tried in about a second (some 5,000 worlds).
     explore_params={"clients": 2, "caches": 2, "keys": 2, "capacity": 1, "ops_per_client": 3,
                     "read_ratio": 0.5, "think_ms": 0},
+    foils=(Foil(params={"directory": "broken"}, breaks=("single-writer-multiple-readers", "data-value")),),
+    clean=({}, {"variant": "msi"}),
 )

@@ -62,7 +62,7 @@ from protocols.registry.names import (
 from protocols.registry.scenarios import SCENARIOS
 from protocols.registry.summary import summarize
 from protocols.registry.table import TABLE
-from protocols.spec import Param, ProtocolSpec
+from protocols.spec import Foil, Param, ProtocolSpec
 
 
 def _one_or_three(value: int) -> str | None:
@@ -133,4 +133,6 @@ SPEC = ProtocolSpec(
     # Time is abstracted away in the explorer, so keep the horizon a few beats long and one of each role.
     explore_params={"providers": 1, "consumers": 1, "duration_ms": 200, "heartbeat_ms": 100, "missed_beats": 1,
                     "sweep_ms": 100, "refresh_ms": 150, "call_ms": 150, "call_timeout_ms": 100},
+    foils=(Foil(params={"variant": "no-incarnations"}, breaks=("no-resurrection",)),),
+    clean=({}, {"discovery": "watch"}),
 )

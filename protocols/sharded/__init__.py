@@ -40,7 +40,7 @@ from protocols.sharded.handlers import SHARD, initial_state
 from protocols.sharded.invariants import INVARIANTS
 from protocols.sharded.scenarios import SCENARIOS
 from protocols.sharded.table import TABLE
-from protocols.spec import Param, ProtocolSpec
+from protocols.spec import Foil, Param, ProtocolSpec
 
 PARAMS = (
     Param(name="shards", kind="int", default=3, min=1, max=8, help="How many shards share the count."),
@@ -109,4 +109,6 @@ SPEC = ProtocolSpec(
     # Two clients, one increment each, two shards; the horizon comes before any retry (each resend
     # would multiply the worlds), so the search tries every delivery order and ends.
     explore_params={"clients": 2, "increments_per_client": 1, "shards": 2, "duration_ms": 100, "retry_ms": 10_000},
+    # A volatile shard shows its loss only if it crashes: that foil needs one crash.
+    foils=(Foil(params={"durable": False}, breaks=("read-sum-bounded",), max_crashes=1),),
 )
