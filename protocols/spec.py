@@ -191,6 +191,27 @@ class Scenario:
         }
 
 
+# ------------------------------------------------------------------ foils
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Foil:
+    """A configuration wrong on purpose (a broken variant, a missing defence) and what it breaks.
+
+    The explorer's small model must show it: a search with ``params`` over the
+    protocol's ``explore_params`` (and at most ``max_crashes`` crashes, for a
+    foil that only a crash reveals) finds a violation of each invariant in ``breaks``.
+    """
+
+    params: Mapping[str, Any]
+    breaks: tuple[str, ...]
+    max_crashes: int = 0
+
+    def describe(self) -> dict[str, Any]:
+        """Return a JSON-ready description for catalogues."""
+        return {"params": dict(self.params), "breaks": list(self.breaks), "max_crashes": self.max_crashes}
+
+
 # --------------------------------------------------------------- protocol
 
 
@@ -215,6 +236,11 @@ class ProtocolSpec:
     explore_params: Mapping[str, Any] = field(default_factory=dict)
     """The explorer's small model: parameters it uses unless the user sets them (as TLA+
     models use small constants), chosen so an exhaustive search of a small configuration ends."""
+    foils: tuple[Foil, ...] = ()
+    """What the small model must catch (tests/sim/test_foils.py searches each)."""
+    clean: tuple[Mapping[str, Any], ...] = ({},)
+    """Settings of the small model whose search must end with no safety violation (``{}``: the small
+    model itself); empty when no configuration is meant to be safe (a naive counter)."""
 
     def param(self, name: str) -> Param:
         """Return a parameter by name, or raise a ParameterError listing the known ones."""
