@@ -1084,4 +1084,9 @@ UI_TEXTS = (
     gettext_noop("Refresh"),
     gettext_noop("Download CSV"),
     gettext_noop("The results could not be read: {message}"),
+    gettext_noop("Save as lesson"),
+    gettext_noop("Keep the run so far, with your notes and questions, as a link students take at their own pace"),
+    gettext_noop("Title of the lesson"),
+    gettext_noop("Lesson saved. Give the class this link: {url}"),
+    gettext_noop("The lesson could not be saved: {message}"),
 )

@@ -32,6 +32,7 @@ import { createNodeMenu } from './views/node-menu.js';
 import { createPartitionTool } from './views/partition-tool.js';
 import { createExportMenu } from './views/export-menu.js';
 import { createImportButton } from './views/import-button.js';
+import { createLessonSave } from './views/lesson-save.js';
 import { createDetails } from './views/details.js';
 import { createStatus } from './views/status.js';
 import { createBanner } from './views/banner.js';
@@ -125,6 +126,7 @@ export async function boot(root, imported = null) {
   views.push(createControls(dom.controls, ctx));
   createExportMenu(dom.tools, ctx);
   createImportButton(dom.tools, ctx);
+  if (store.mode === 'live') createLessonSave(dom.tools, ctx); // the teacher keeps the run as a lesson link
   views.push(createNarration(dom.narration, ctx));
   views.push(createInvariantStrip(dom.strip, ctx));
   views.push(createTopology(dom.topology, ctx));

@@ -146,3 +146,29 @@ def test_the_teacher_link_shows_the_class_results(context, http):
     assert "(2 of 3 right)" in first.inner_text()
     assert first.locator("li.correct").inner_text().endswith(": 2")
     screenshot(page, "lesson-results-en")
+
+
+def test_the_teacher_saves_the_run_as_a_lesson_from_the_session_page(context, http):
+    created = http.create(protocol="two-phase-commit", params={"participants": 2}, seed=4, owner="Ms Li")
+    page = context.new_page()
+    page.goto(created["url"].replace("localhost", "127.0.0.1") + f"#token={created['control_token']}")
+    page.wait_for_selector(".conn[data-state=live]", timeout=WAIT_MS)
+    for _ in range(3):
+        before = page.evaluate("() => document.getElementById('lab').lab.store.timeline.lastSeq")
+        page.click("[data-action=step]")
+        page.wait_for_function(f"() => document.getElementById('lab').lab.store.timeline.lastSeq > {before}",
+                               timeout=WAIT_MS)
+    page.once("dialog", lambda dialog: dialog.accept("Two participants, three steps"))
+    with context.expect_page() as opened:
+        page.click("[data-action=save-lesson]")
+    teacher = opened.value
+    teacher.wait_for_selector(".lesson-results-body p", timeout=WAIT_MS)  # No question asked: no rows.
+    assert "0 students answered" in teacher.locator(".lesson-results").inner_text()
+    assert "Two participants, three steps" in teacher.locator(".session-title").inner_text()
+    slug = teacher.url.rsplit("/", 1)[1]
+    lesson = lesson_of(http, slug)
+    assert len(lesson["trace"]["commands"]) == 3 and lesson["trace"]["protocol"] == "two-phase-commit"
+    watcher = context.new_page()  # A student's plain link shows no save button and no results.
+    watcher.goto(created["url"].replace("localhost", "127.0.0.1"))
+    watcher.wait_for_selector(".conn[data-state=live]", timeout=WAIT_MS)
+    assert watcher.locator("[data-action=save-lesson]:visible").count() == 0
