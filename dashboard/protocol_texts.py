@@ -1089,4 +1089,6 @@ UI_TEXTS = (
     gettext_noop("Title of the lesson"),
     gettext_noop("Lesson saved. Give the class this link: {url}"),
     gettext_noop("The lesson could not be saved: {message}"),
+    gettext_noop("Download the lesson file"),
+    gettext_noop("One JSON file with everything, answers included: import it on another lab (POST /api/lessons/import)"),
 )

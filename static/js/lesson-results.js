@@ -48,7 +48,9 @@ export function showResults(host, { slug, token, t, encoding }) {
     h('summary', {}, t('lesson.results.title')),
     h('div', { class: 'lesson-results-tools' },
       h('button', { type: 'button', dataset: { action: 'results-refresh' }, onclick: refresh }, t('lesson.results.refresh')),
-      h('button', { type: 'button', dataset: { action: 'results-csv' }, onclick: csv }, t('lesson.results.csv'))),
+      h('button', { type: 'button', dataset: { action: 'results-csv' }, onclick: csv }, t('lesson.results.csv')),
+      h('a', { class: 'lesson-export', href: `/api/lessons/${encodeURIComponent(slug)}/export`, download: `lesson-${slug}.json`,
+        title: t('lesson.results.export.hint') }, t('lesson.results.export'))),
     body));
   host.hidden = false;
   refresh();

@@ -145,6 +145,8 @@ def test_the_teacher_link_shows_the_class_results(context, http):
     first = page.locator(".lesson-results-list > li").first
     assert "(2 of 3 right)" in first.inner_text()
     assert first.locator("li.correct").inner_text().endswith(": 2")
+    href = page.locator(".lesson-export").get_attribute("href")
+    assert http.call("GET", href)[1] == {**exported, "slug": slug}
     screenshot(page, "lesson-results-en")
 
 
