@@ -34,7 +34,7 @@ LANGUAGES = ("en", "zh-hans")
 MAX_COMMANDS = 2000
 """Steps a lesson may hold: a lesson is minutes of a run, not hours (its trace is replayed on each load)."""
 MAX_NOTES = 200
-MAX_QUESTIONS = 100
+MAX_QUESTIONS = 200
 MAX_TEXT = 1000
 """Characters of one note in one language: a paragraph."""
 MAX_TITLE = 120

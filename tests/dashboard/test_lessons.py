@@ -50,6 +50,9 @@ def taught():
                             state="open", **engine_questions.ask(live, "next-event").to_json())
     Question.objects.create(session=session, generation=session.generation, seq=live.seq, step=live.step_no,
                             state="closed", **engine_questions.ask(live, "next-event").to_json())
+    Question.objects.create(session=session, generation=session.generation, seq=live.seq, step=live.step_no,
+                            state="revealed", kind="free", data={}, options=[{"text": "p1"}, {"text": "p2"}],
+                            answer=None, steps=0, detail={}, prompt="Who would you ask?")
     return session, token
 
 
@@ -68,10 +71,13 @@ def test_the_teacher_saves_a_session_as_a_lesson_and_students_get_it_without_ans
     stored = list(SessionCommand.objects.filter(session=session).order_by("step").values_list("command", flat=True))
     assert lesson.commands == stored and lesson.source == session.id
     assert [n["text"] for n in lesson.notes] == ["Watch p1 now"]
-    assert len(lesson.questions) == 2  # Revealed and open, not closed.
+    assert len(lesson.questions) == 3  # Revealed and open, not closed.
     shown = client.get(f"/api/lessons/{reply['slug']}").json()
     assert strip(shown["trace"]["events"]) == strip(sessions.trace(session)["events"])  # The same run, replayed.
-    assert shown["notes"] == lesson.notes and len(shown["questions"]) == 2
+    assert shown["notes"] == lesson.notes and len(shown["questions"]) == 3
+    assert shown["questions"][2]["prompt"] == "Who would you ask?"
+    free = post_json(client, f"/api/lessons/{reply['slug']}/answers", {"question": 2, "choice": 1, "voter": "s"})
+    assert free.status_code == 200 and free.json()["correct"] is None  # A question of the teacher's own.
     for question in shown["questions"]:
         assert "answer" not in question and "detail" not in question
     page = client.get(f"/lessons/{reply['slug']}")
