@@ -19,9 +19,36 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PROTOLAB_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
+
+
+def _secret_key() -> str:
+    """Return DJANGO_SECRET_KEY; else, off DEBUG, a key made once and kept in the var dir (never the dev key)."""
+    given = os.environ.get("DJANGO_SECRET_KEY")
+    if given:
+        return given
+    if DEBUG:
+        return "dev-only-insecure-key-change-me"
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        import secrets
+
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # Two processes racing: one wins.
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+try:
+    SECRET_KEY = _secret_key()
+except FileExistsError:  # Another process made it a moment ago.
+    SECRET_KEY = (VAR_DIR / "secret_key").read_text().strip()
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+PROTOLAB_ALLOWED_ORIGINS = [o for o in os.environ.get("PROTOLAB_ALLOWED_ORIGINS", "").split(",") if o]
+"""Origins (scheme://host[:port]) that may open websockets besides the lab's own, e.g. a front proxy's."""
+X_FRAME_OPTIONS = "SAMEORIGIN"
+"""Only the lab's own pages frame a page (compare, a sandbox on the projector); never another site."""
+SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
     "daphne",
@@ -36,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dashboard.security.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"

@@ -21,6 +21,8 @@ def open_page(browser: Any, url: str, viewport: dict[str, int] | None = None) ->
     page = context.new_page()
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    # The Content-Security-Policy (dashboard/security.py) must let the pages do all they do.
+    page.on("console", lambda msg: page.errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.goto(url)
     page.wait_for_selector(".conn[data-state=live]", timeout=WAIT_MS)
     page.wait_for_function(f"() => {STORE}.timeline.lastSeq > 0", timeout=WAIT_MS)

@@ -56,3 +56,74 @@ def test_websocket_frames_refuse_nan_and_deep_nesting():
             parse(text, None)
         assert caught.value.code == "bad_json"
     assert parse(json.dumps({"type": "speed", "value": 0.5}), None)["value"] == 0.5
+
+
+# ------------------------------------------------------------------- headers and origins
+
+
+def test_pages_say_how_they_may_be_framed_and_what_they_may_load(client):
+    response = client.get("/")
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    policy = response["Content-Security-Policy"]
+    for part in ("default-src 'self'", "script-src 'self'", "frame-ancestors 'self'", "object-src 'none'",
+                 "connect-src 'self' ws://testserver wss://testserver"):
+        assert part in policy
+    assert "unsafe-eval" not in policy and "script-src 'self' 'unsafe-inline'" not in policy
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(("origin", "host", "secure", "ok"), [
+    ("http://127.0.0.1:8000", "127.0.0.1:8000", False, True),
+    ("http://127.0.0.1:1", "127.0.0.1:8000", False, False),  # Another port: another origin.
+    ("http://localhost:8000", "127.0.0.1:8000", False, False),
+    ("https://127.0.0.1:8000", "127.0.0.1:8000", False, False),  # Another scheme.
+    ("http://127.0.0.1", "127.0.0.1", False, True),
+    ("http://127.0.0.1", "127.0.0.1:80", False, True),
+    ("https://localhost", "localhost", True, True),
+    ("http://[::1]:8000", "[::1]:8000", False, True),
+    ("http://evil.example:8000", "evil.example:8000", False, False),  # Not an allowed host.
+    ("null", "127.0.0.1:8000", False, False),
+    ("http://127.0.0.1:99999", "127.0.0.1:8000", False, False),
+])
+def test_a_websocket_origin_is_checked_with_scheme_host_and_port(origin, host, secure, ok):
+    from dashboard.security import origin_allowed
+
+    assert origin_allowed(origin, host, secure) is ok
+
+
+def test_a_listed_origin_may_open_a_websocket(settings):
+    from dashboard.security import origin_allowed
+
+    settings.PROTOLAB_ALLOWED_ORIGINS = ["https://lab.school.example"]
+    assert origin_allowed("https://lab.school.example", "127.0.0.1:8000", False)
+
+
+def test_a_websocket_from_another_port_is_refused_at_the_handshake():
+    from asgiref.sync import async_to_sync
+    from channels.testing import WebsocketCommunicator
+
+    from dashboard import sessions
+    from dashboard.asgi import application
+
+    session, _ = sessions.create("two-phase-commit", {})
+
+    async def attempt(origin: bytes) -> bool:
+        ws = WebsocketCommunicator(application, f"/ws/sessions/{session.id}/",
+                                   headers=[(b"origin", origin), (b"host", b"127.0.0.1:8000")])
+        connected, _ = await ws.connect()
+        if connected:
+            await ws.disconnect()
+        return connected
+
+    assert async_to_sync(attempt)(b"http://127.0.0.1:8000")
+    assert not async_to_sync(attempt)(b"http://127.0.0.1:1")
+
+
+def test_without_a_configured_key_the_lab_makes_one_and_keeps_it(tmp_path):
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    env = {"PATH": "/usr/bin:/bin", "PROTOLAB_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "dashboard.settings"}
+    run = lambda: subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"],  # noqa: E731
+                                 cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True).stdout
+    first, second = run(), run()
+    assert first == second and len(first.strip()) >= 50 and "dev-only" not in first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
