@@ -33,22 +33,36 @@ def _secret_key() -> str:
     if not path.exists():
         import secrets
 
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # Two processes racing: one wins.
+        # Written whole under a name of its own, then linked into place: processes starting together
+        # never read a half-written key, and the first link wins.
+        draft = VAR_DIR / f"secret_key.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
-try:
-    SECRET_KEY = _secret_key()
-except FileExistsError:  # Another process made it a moment ago.
-    SECRET_KEY = (VAR_DIR / "secret_key").read_text().strip()
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 PROTOLAB_ALLOWED_ORIGINS = [o for o in os.environ.get("PROTOLAB_ALLOWED_ORIGINS", "").split(",") if o]
 """Origins (scheme://host[:port]) that may open websockets besides the lab's own, e.g. a front proxy's."""
 X_FRAME_OPTIONS = "SAMEORIGIN"
 """Only the lab's own pages frame a page (compare, a sandbox on the projector); never another site."""
 SECURE_REFERRER_POLICY = "same-origin"
+if os.environ.get("PROTOLAB_HTTPS", "0") == "1":  # Served over HTTPS (a proxy in front): say so to browsers.
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("PROTOLAB_HSTS_SECONDS", "3600"))
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = True
+SILENCED_SYSTEM_CHECKS = ["security.W019"]
+"""X_FRAME_OPTIONS is SAMEORIGIN on purpose: the compare page and a sandbox on the projector frame the lab's own
+pages (frame-ancestors 'self' in the CSP keeps every other site out)."""
 
 INSTALLED_APPS = [
     "daphne",
