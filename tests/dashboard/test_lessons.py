@@ -10,6 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dashboard import controller, lessons, sessions, stepper
 from dashboard.lesson_library import build
@@ -244,3 +246,26 @@ def test_manage_py_lessons_load_is_idempotent_and_the_landing_page_lists_them(cl
     call_command("lessons", "--token", "retry-storm", stdout=out)
     token = out.getvalue().strip().rsplit(" ", 1)[1]
     assert client.get("/api/lessons/retry-storm/results", HTTP_X_LESSON_TOKEN=token).status_code == 200
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-3, 10**6) | st.floats(allow_nan=False)
+                           | st.text(max_size=8),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                                        max_size=3), max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["title", "summary", "protocol", "params", "seed", "scenario", "faults", "chaos",
+                              "max_events", "commands", "notes", "questions", "slug"]),
+       value=JSON_VALUES, index=st.integers(0, 5))
+def test_an_import_with_any_field_garbled_is_refused_or_taken_never_a_500(client, ready, field, value, index):
+    lesson, _ = ready
+    data = lessons.export_file(lesson)
+    if isinstance(data[field], list) and data[field] and index < len(data[field]):
+        data[field] = [*data[field][:index], value, *data[field][index + 1:]]  # One element garbled.
+    else:
+        data[field] = value
+    before = Lesson.objects.count()
+    response = post_json(client, "/api/lessons/import", data)
+    assert response.status_code in (201, 400), response.content[:300]
+    assert Lesson.objects.count() == before + (response.status_code == 201)
