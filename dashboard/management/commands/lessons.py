@@ -26,10 +26,18 @@ class Command(BaseCommand):
         if not (options["load"] or options["list"] or options["token"]):
             raise CommandError("say what to do: --load, --list or --token SLUG")
         if options["load"]:
+            broken = []
             for name in names():
-                said = load(name)
+                try:
+                    said = load(name)
+                except CommandError as exc:  # One broken definition does not keep the others out.
+                    broken.append(name)
+                    self.stderr.write(f"not loaded: {exc}")
+                    continue
                 if options["verbosity"] >= 1:
                     self.stdout.write(said)
+            if broken:
+                raise CommandError(f"{len(broken)} ready-made lessons could not be built: {', '.join(broken)}")
         if options["list"]:
             for lesson in Lesson.objects.order_by("created"):
                 self.stdout.write(f"/lessons/{lesson.slug}  {lesson.protocol}  {english(lesson.title)}  "
