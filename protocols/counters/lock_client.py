@@ -19,8 +19,8 @@ after it, or whose clock runs slow, acts on a lease the lock has already
 given to someone else. It then releases with its token; a release, or any
 grant it no longer wants, is answered by no one.
 
-Limits: :data:`MAX_ACQUIRES_PER_OP` requests per operation, and
-``max_tries`` unanswered ones in a row.
+Limits: ``max_acquires`` requests per operation (at most
+:data:`MAX_ACQUIRES_PER_OP`), and ``max_tries`` unanswered ones in a row.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ from protocols.counters.client import RETRY, current_op, finish_op, gave_up_text
 from protocols.counters.params import LOCK, STORE, client_names
 
 MAX_ACQUIRES_PER_OP = 64
-"""Acquire requests per operation (busy answers included) before a client gives the operation up."""
+"""The most acquire requests per operation (busy answers included) before a client gives the operation up:
+the ``max_acquires`` parameter's default and ceiling."""
 
 CHECK_MARGIN_MS = 2
 """A lease with this little time left (by the holder's clock) is treated as expired: the write still has
@@ -102,7 +103,7 @@ def start_acquiring(ctx: Context, state: State, effects: Sequence[Effect], now: 
 
 def send_acquire(ctx: Context, state: State, effects: Sequence[Effect], now: int) -> Outcome:
     """Ask the lock service for the lock (again), noting when by this client's clock."""
-    if state["acquires"] >= MAX_ACQUIRES_PER_OP:
+    if state["acquires"] >= ctx.params["max_acquires"]:
         return finish_op(ctx, state, effects, f"{ctx.node} gives up {current_op(ctx, state)}: "
                                               f"{state['acquires']} requests for the lock")
     req = state["req"] + 1

@@ -40,6 +40,10 @@ LEASE_PARAM = Param(name="lease_ms", kind="int", default=100, min=10, max=60_000
               help="How long a lease lasts: the lock service's promise not to grant the lock to anyone "
                    "else for that long, and the time a holder may trust its lease by its own clock.")
 
+ACQUIRES_PARAM = Param(name="max_acquires", kind="int", default=64, min=1, max=64,
+                       help="How many times a client asks for the lock for one operation (busy answers "
+                            "included) before it gives the operation up.")
+
 COUNTER_PARAMS = (clients_param(3, "increment the shared counter"), INCREMENTS_PARAM, THINK_PARAM, RETRY_PARAM,
                   TRIES_PARAM)
 """The workload of ``counter-naive`` and ``counter-locked``: same names, same meanings."""

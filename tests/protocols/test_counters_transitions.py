@@ -313,6 +313,10 @@ def test_a_lock_client_asks_again_gives_up_after_silences_and_after_too_many_req
     new, effects = fire(spec, ctx, {**state, "acquires": MAX_ACQUIRES_PER_OP}, TimerFired(name="retry"))
     assert new["phase"] == "thinking"
     assert "gives up c1#1" in notes(effects)
+    few = context(spec, max_acquires=4)  # The explorer's small model asks once (max_acquires=1).
+    new, effects = fire(spec, few, state, TimerFired(name="retry"))
+    assert new["phase"] == "thinking" and "gives up c1#1" in notes(effects)
+    assert not [e for e in effects if isinstance(e, Send)]
 
 
 @pytest.mark.parametrize("spec", LOCKING, ids=lambda s: s.name)
