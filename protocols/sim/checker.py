@@ -35,6 +35,61 @@ _VIEW_KINDS = frozenset(("state", "persist", *_LIFE))
 """Events that change a node view, and so may change a state invariant's verdict."""
 
 
+class Seq(int):
+    """An event's sequence number as the history checks see it, so their memory can be abstracted.
+
+    A history check only compares sequence numbers (which came first) and
+    reports them; every event still to come has a larger one. So renaming
+    the ones it remembers by their rank keeps every verdict it will give, and
+    two orders of a run that differ only in how events were numbered look the
+    same to the explorer (see :meth:`Checker.memory`).
+    """
+
+    __slots__ = ()
+
+
+def _ranked(value: Any, ranks: Mapping[int, int]) -> Any:
+    """Return ``value`` with each :class:`Seq` in it replaced by its rank."""
+    if type(value) is Seq:
+        return ("seq", ranks[value])
+    if isinstance(value, dict):
+        return {k: _ranked(v, ranks) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_ranked(v, ranks) for v in value]
+    return value
+
+
+def _copied(value: Any) -> Any:
+    """Return a copy of a memo: its dicts, lists and sets copied, the rest (immutable) shared.
+
+    ``copy.deepcopy`` of a memo cost four times as much, and the explorer copies
+    every memo once per world.
+    """
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    if isinstance(value, set):
+        return {_copied(v) for v in value}
+    if isinstance(value, tuple):
+        return tuple(_copied(v) for v in value)
+    if value is None or isinstance(value, int | float | str):
+        return value
+    return copy.deepcopy(value)  # Anything else a check chose to keep.
+
+
+def _seqs(value: Any, found: set[int]) -> None:
+    """Collect every :class:`Seq` in ``value``."""
+    if type(value) is Seq:
+        found.add(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _seqs(item, found)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _seqs(item, found)
+
+
 class Checker:
     """Keeps node views up to date from events and reports new violations."""
 
@@ -63,8 +118,22 @@ class Checker:
         twin.views = dict(self.views)
         twin._active = set(self._active)
         twin.failed = set(self.failed)
-        twin._memos = copy.deepcopy(self._memos) if self._memos else {}
+        twin._memos = {name: _copied(memo) for name, memo in self._memos.items()}
         return twin
+
+    def memory(self) -> Any:
+        """Return what decides the history checks' future verdicts: their memory, sequence numbers ranked.
+
+        The run's parameters (the same in every world) are left out.
+        """
+        kept = [(name, {k: v for k, v in memo.items() if k != "params"})
+                for name, memo in self._memos.items() if len(memo) > 1]
+        found: set[int] = set()
+        _seqs(kept, found)
+        if not found:
+            return kept
+        ranks = {seq: rank for rank, seq in enumerate(sorted(found))}
+        return _ranked(kept, ranks)
 
     def observe(self, event: Event) -> list[Event]:
         """Update the views with one event; return transition and history violations it causes."""
@@ -93,6 +162,7 @@ class Checker:
         return found
 
     def _check_history(self, event: Event) -> list[Event]:
+        event = {**event, "seq": Seq(event["seq"])}
         return [
             self._violation(inv, finding)
             for inv in self._history_checks

@@ -13,11 +13,16 @@ timing allows is among the runs tried), though it may show runs that only an
 arbitrarily slow network could produce.
 
 Each world is identified by a 16-byte blake2b digest of
-:meth:`Engine.fingerprint` (which leaves out time and ids) together with the
-fault budget spent, so two orders that reach the same world are explored
-once, and of several identical messages in flight (resends, duplicates) only
-one is tried. Leaving time out is right for protocols whose handlers ignore
-``now``, as 2PC's do; one that reads it (a lease) would be merged too eagerly.
+:meth:`Engine.fingerprint` together with the fault budget spent, so two
+orders that reach the same world are explored once, and of several identical
+messages in flight (resends, duplicates) only one is tried. The fingerprint
+holds everything that decides what happens next and what the checker will
+say: node states and timers (with their due times), messages in flight, the
+virtual time (handlers may read it) and the history checks' memory, with the
+event numbers it holds replaced by their rank (protocols/sim/snapshot.py).
+Leaving that memory out merged a stale read away (issue 14);
+tests/sim/test_soundness.py compares the merging search with one that
+follows every path, for every protocol.
 Per world only its parent's digest and the command that led there are kept;
 the worlds still to be expanded (one BFS level, roughly) are the only live
 engines. Breadth first means the first time a violation is seen, the command
@@ -71,7 +76,7 @@ DEFAULT_MAX_DROPS = 0
 
 DEFAULT_MAX_CRASHES = 0
 """No crash unless asked: with the protocol's small model the default search then completes
-(3-participant 2PC: about 21,000 worlds in seconds). One crash (``--max-crashes 1``, and any
+(3-participant 2PC: about 30,000 worlds in seconds). One crash (``--max-crashes 1``, and any
 recovery) covers the classic failures but multiplies the worlds by some thirty."""
 
 MAX_FAULTS_CEILING = 4
@@ -156,8 +161,16 @@ def explore(
     max_drops: int = DEFAULT_MAX_DROPS,
     max_crashes: int = DEFAULT_MAX_CRASHES,
     clock: Callable[[], float] | None = None,
+    merge: bool = True,
+    depth_limit: int | None = None,
 ) -> Report:
-    """Search every order from the initial world; ``clock`` (seconds) times it, if given."""
+    """Search every order from the initial world; ``clock`` (seconds) times it, if given.
+
+    ``merge=False`` follows every path on its own, never merging two orders that reach
+    the same world nor identical messages: far slower, it is the reference the merging
+    search is tested against (tests/sim/test_soundness.py). ``depth_limit`` expands no
+    world that many commands from the start: a search complete to that depth.
+    """
     _check_limits(max_states, max_drops, max_crashes)
     # The small model unless the user says otherwise; delays mean nothing once time is abstracted.
     params = {**spec.explore_params, **(params or {}), "delay_ms_min": 0, "delay_ms_max": 0}
@@ -165,7 +178,7 @@ def explore(
     _check_network(boot.params)
     report = Report(protocol=spec.name, params=dict(boot.params), seed=seed, max_states=max_states,
                     max_drops=max_drops, max_crashes=max_crashes)
-    search = _Search(report)
+    search = _Search(report, merge=merge, depth_limit=depth_limit)
     search.note_violations(boot.log, None)
     root = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS, record=False).clone()
     started = clock() if clock else 0.0
@@ -210,8 +223,10 @@ def counterexample_trace(spec: ProtocolSpec, report: Report, found: Counterexamp
 class _Search:
     """One breadth-first search: the worlds seen, the frontier, the findings."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, *, merge: bool = True, depth_limit: int | None = None) -> None:
         self.report = report
+        self.merge = merge
+        self.depth_limit = depth_limit
         self.parents: dict[bytes, tuple[bytes, str, str] | None] = {}
         self.found: dict[tuple[str, str], Counterexample] = {}
 
@@ -225,6 +240,8 @@ class _Search:
             engine, key, depth, drops, crashes = frontier.popleft()
             if not engine.pending and all(rt.up for rt in engine.nodes.values()):
                 self._check_liveness(engine, key)
+            if self.depth_limit is not None and depth >= self.depth_limit:
+                continue
             choices = self._choices(engine, drops, crashes)
             last = len(choices) - 1
             for index, (name, arg, spent_drops, spent_crashes) in enumerate(choices):
@@ -232,7 +249,8 @@ class _Search:
                 child = engine if index == last else engine.clone()
                 if not self._apply(child, key, name, arg):
                     continue
-                child_key = _digest(child, spent_drops, spent_crashes)
+                child_key = (_digest(child, spent_drops, spent_crashes) if self.merge
+                             else len(self.parents).to_bytes(DIGEST_BYTES, "little"))
                 if child_key in self.parents:
                     continue
                 self.parents[child_key] = (key, name, arg)
@@ -250,14 +268,14 @@ class _Search:
         """List every command possible in a world, with the fault budget spent after it."""
         report = self.report
         choices: list[tuple[str, str, int, int]] = []
-        contents: set[tuple[str, str, str, str]] = set()
+        contents: set[tuple[str, str, str, str, str | None]] = set()
         for entry in engine.pending.values():
             if entry.kind == "timer":
                 choices.append(("fire", entry.id, drops, crashes))
             elif entry.message is not None:
                 message = entry.message
-                content = (message.src, message.dest, message.type, _body_key(message.body))
-                if content in contents:
+                content = (message.src, message.dest, message.type, _body_key(message.body), message.in_reply_to)
+                if content in contents and self.merge:
                     continue  # An identical message (a resend, a duplicate) leads to the same world.
                 contents.add(content)
                 choices.append(("deliver", entry.id, drops, crashes))

@@ -212,18 +212,21 @@ def test_a_crash_needs_a_recovery_row() -> None:
 
 
 def _reference_fingerprint(engine: Engine) -> str:
-    """The fingerprint as first written, before it was optimized."""
+    """The fingerprint written plainly, as it was before it was optimized."""
     nodes = [
-        (name, rt.up, rt.paused, rt.state, rt.durable, sorted(rt.timers), len(rt.held))
+        (name, rt.up, rt.paused, rt.state, rt.durable,
+         sorted((timer, engine.pending[pid].due) for timer, pid in rt.timers.items()), len(rt.held))
         for name, rt in engine.nodes.items()
     ]
     flights = sorted(
-        (p.message.src, p.message.dest, p.message.type, json.dumps(p.message.body, sort_keys=True))
+        (p.message.src, p.message.dest, p.message.type, json.dumps(p.message.body, sort_keys=True),
+         p.message.in_reply_to or "")
         for p in engine.pending.values() if p.message is not None
     )
     faults = sorted(json.dumps(p.fault, sort_keys=True) for p in engine.pending.values() if p.fault)
     partition = sorted(engine.network.partition.items()) if engine.network.partition else None
-    return json.dumps([nodes, flights, faults, partition, len(engine._watches)], sort_keys=True, default=str)
+    return json.dumps([engine.now, nodes, flights, faults, partition, len(engine._watches),
+                       engine.checker.memory()], sort_keys=True, default=str)
 
 
 def _worlds() -> list[Engine]:
