@@ -79,7 +79,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
         self.session_id = self.scope["url_route"]["kwargs"]["session_id"]
         self.bucket = TokenBucket()
         session = await _get_session(self.session_id)
-        if session is None:
+        if session is None:  # Accepted, then closed with a code that says why (a refused handshake cannot).
+            await self.accept()
             await self.close(code=CLOSE_NO_SESSION)
             return
         self.generation = session.generation
@@ -106,10 +107,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
             return
         try:
             message = parse(text_data, bytes_data)
-            if message["type"] in CONTROL_TYPES and self.role != "controller":
-                raise CommandError("forbidden", "you are watching this session; only its controller may change it")
             if message["type"] != "hello" and not self.greeted:
                 raise CommandError("hello_first", "say hello (with the last seq you saw) first")
+            if message["type"] in CONTROL_TYPES and self.role != "controller":
+                raise CommandError("forbidden", "you are watching this session; only its controller may change it")
             if message["type"] in RUN_TYPES and self.ended:
                 raise CommandError("ended", "the teacher ended this class; fork it (Try it yourself) to go on")
             await getattr(self, "on_" + message["type"])(message)

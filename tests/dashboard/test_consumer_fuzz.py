@@ -96,11 +96,28 @@ def test_a_controller_survives_anything_and_every_change_is_a_valid_log(batch):
         assert seqs == list(range(1, len(seqs) + 1))  # Whatever changed, each log stayed whole.
 
 
-def test_an_unknown_session_is_closed_with_4404():
+def test_an_unknown_session_is_accepted_then_closed_with_4404():
     async def scenario():
         communicator = WebsocketCommunicator(application, "/ws/sessions/nope/", headers=[ORIGIN])
-        connected, code = await communicator.connect()
-        return connected, code
+        connected, _ = await communicator.connect()
+        closing = await communicator.receive_output(timeout=5)
+        return connected, closing
 
-    connected, code = async_to_sync(scenario)()
-    assert not connected and code == 4404
+    connected, closing = async_to_sync(scenario)()
+    assert connected and closing == {"type": "websocket.close", "code": 4404}
+
+
+def test_a_control_frame_before_hello_is_told_to_say_hello_first():
+    session, _ = sessions.create("two-phase-commit", {})
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, f"/ws/sessions/{session.id}/", headers=[ORIGIN])
+        await communicator.connect()
+        replies = []
+        for frame in ({"type": "play"}, {"type": "view", "view": {}}, {"type": "resync", "from_seq": 0}, {"seq": 1}):
+            await communicator.send_to(text_data=json.dumps(frame))
+            replies.append(json.loads(await communicator.receive_from(timeout=5))["code"])
+        await communicator.disconnect()
+        return replies
+
+    assert async_to_sync(scenario)() == ["hello_first", "hello_first", "hello_first", "unknown_type"]
