@@ -36,7 +36,9 @@ from protocols.base import (
     Handler,
     Note,
     Outcome,
+    Persist,
     Receive,
+    Recover,
     Send,
     SetTimer,
     State,
@@ -50,6 +52,10 @@ from protocols.counters.params import LOCK, STORE, client_names
 MAX_ACQUIRES_PER_OP = 64
 """The most acquire requests per operation (busy answers included) before a client gives the operation up:
 the ``max_acquires`` parameter's default and ceiling."""
+
+EPOCH_SPAN = 1_000_000
+"""After a restart, request numbers are ``epoch * EPOCH_SPAN + counter`` (as the hash ring's caches number
+theirs), so a recovered client never takes a grant meant for a request of an earlier life for its own."""
 
 CHECK_MARGIN_MS = 2
 """A lease with this little time left (by the holder's clock) is treated as expired: the write still has
@@ -92,8 +98,15 @@ def writing_rows(write_retry: Handler, phases: tuple[str, ...], late: tuple[str,
                    why="a grant this client no longer waits for: give it back unless it is the lease held"),
         *(Transition(role=C, phase=ANY_PHASE, on=f"msg:{type_}", to=phases, why=LATE)
           for type_ in ("busy", *late, "write_ok", "error")),
-        Transition(role=C, phase=ANY_PHASE, on="recover", to=NEXT, handler=cl.client_recover),
+        Transition(role=C, phase=ANY_PHASE, on="recover", to=NEXT, handler=recover),
     ]
+
+
+def recover(ctx: Context, state: State, event: Recover, now: int) -> Outcome:
+    """Go on as every counter client does, in a new epoch (forced first) that numbers requests afresh."""
+    epoch = 1 + sum(1 for r in event.durable if r.get("type") == "restart")
+    new, effects = cl.client_recover(ctx, {**state, "req": epoch * EPOCH_SPAN}, event, now)
+    return new, [Persist(record={"type": "restart", "epoch": epoch}), *effects]
 
 
 def start_acquiring(ctx: Context, state: State, effects: Sequence[Effect], now: int) -> Outcome:

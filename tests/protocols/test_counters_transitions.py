@@ -35,7 +35,7 @@ from protocols.common.rng import Stream, seed_from_draw
 from protocols.counters.client import STREAM_SALT, think_time
 from protocols.counters.lease import COMMIT_DELAY_MS
 from protocols.counters.lease import SPEC as LEASE
-from protocols.counters.lock_client import CHECK_MARGIN_MS, MAX_ACQUIRES_PER_OP
+from protocols.counters.lock_client import CHECK_MARGIN_MS, EPOCH_SPAN, MAX_ACQUIRES_PER_OP
 from protocols.counters.locked import SPEC as LOCKED
 from protocols.counters.naive import SPEC as NAIVE
 from protocols.spec import ProtocolSpec
@@ -148,7 +148,7 @@ def test_a_recovered_client_goes_on_after_the_last_logged_operation(spec: Protoc
     new, effects = fire(spec, ctx, spec.initial_state(ctx), Recover(durable=durable))
     stream, timer = think_effect(22)
     assert (new["phase"], new["op"], new["stream"]) == ("thinking", 2, stream)
-    assert without_notes(effects) == [timer]
+    assert without_notes(effects) == [*restart(spec), timer]
     assert "c1#2 was interrupted" in notes(effects)
     last = ({"type": "op", "op": 3, "stream": 5},)
     new, effects = fire(spec, ctx, spec.initial_state(ctx), Recover(durable=last))
@@ -162,7 +162,30 @@ def test_a_client_recovered_before_any_operation_seeds_from_its_name(spec: Proto
     new, effects = fire(spec, ctx, spec.initial_state(ctx), Recover(durable=()))
     stream, timer = think_effect(Stream(stable_hash("c3")).state)
     assert (new["phase"], new["op"], new["stream"]) == ("thinking", 0, stream)
-    assert without_notes(effects) == [timer]
+    assert without_notes(effects) == [*restart(spec), timer]
+
+
+def restart(spec: ProtocolSpec) -> list[Effect]:
+    """Return what a client forces first on its first recovery: a lock client's new epoch, if any."""
+    return [Persist(record={"type": "restart", "epoch": 1})] if spec in LOCKING else []
+
+
+@pytest.mark.parametrize("spec", LOCKING, ids=lambda s: s.name)
+@covers(LOCKING, (C, ANY_PHASE, "recover"), (C, "thinking", "timer:think"), (C, "acquiring", "msg:grant"))
+def test_a_restarted_lock_client_never_takes_a_grant_meant_for_its_previous_life(spec: ProtocolSpec) -> None:
+    ctx = context(spec, **{ops_param(spec): 3})
+    durable = ({"type": "op", "op": 1, "stream": 11}, {"type": "restart", "epoch": 1})
+    recovered, effects = fire(spec, ctx, spec.initial_state(ctx), Recover(durable=durable))
+    assert effects[0] == Persist(record={"type": "restart", "epoch": 2})
+    acquiring, effects = fire(spec, ctx, recovered, TimerFired(name="think"))
+    (ask,) = [e for e in effects if isinstance(e, Send)]
+    assert ask.type == "acquire" and ask.body["req"] == 2 * EPOCH_SPAN + 1
+    # A grant for request 1, sent before the crash (or before the one before): not for this request.
+    for old in (1, EPOCH_SPAN + 1):
+        stale = receive("grant", L, "c1", {"req": old, "token": 1, "lease_ms": 100})
+        assert fire(spec, ctx, acquiring, stale)[0] == acquiring
+    fresh = receive("grant", L, "c1", {"req": ask.body["req"], "token": 2, "lease_ms": 100})
+    assert fire(spec, ctx, acquiring, fresh)[0]["token"] == 2
 
 
 # ------------------------------------------------------------- counter-naive client
