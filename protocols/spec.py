@@ -147,12 +147,25 @@ class Invariant:
     only the history shows: a stale read, a lost update; its findings name the
     event that caused them) or ``"liveness"`` (a predicate over all views,
     checked only when nothing more can happen).
+
+    Its finding is a ``safety`` violation, a ``liveness`` failure (``kind``
+    ``"liveness"``) or, when ``illustrative``, a finding the lesson expects
+    (two clients both believing they hold a lease): reported apart, it does
+    not make a configuration unclean.
     """
 
     name: str
     kind: str
     description: str
     check: Callable[..., Any]
+    illustrative: bool = False
+
+    @property
+    def category(self) -> str:
+        """Return what a finding of this invariant is: ``safety``, ``liveness`` or ``illustrative``."""
+        if self.illustrative:
+            return "illustrative"
+        return "liveness" if self.kind == "liveness" else "safety"
 
     def describe(self) -> dict[str, str]:
         """Return a JSON-ready description for catalogues."""

@@ -272,7 +272,7 @@ TOKENS_INCREASE = Invariant(
     name="tokens-increase", kind="history", check=tokens_increase,
     description="Every grant carries a fencing token higher than all earlier grants.")
 ONE_BELIEVER = Invariant(
-    name="one-believer-at-a-time", kind="history", check=one_believer,
+    name="one-believer-at-a-time", kind="history", check=one_believer, illustrative=True,
     description="At most one client believes, by its own clock, that it holds a valid lease. Expected to "
                 "break when a holder is paused or its clock runs slow: that is why the store needs fencing.")
 SINGLE_HOLDER = Invariant(

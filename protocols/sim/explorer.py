@@ -102,6 +102,8 @@ class Counterexample:
 
     kind: str
     """``violation`` (an invariant broke) or ``exception`` (the protocol raised)."""
+    category: str = "safety"
+    """``safety``, ``liveness`` or ``illustrative`` (expected by the lesson); an exception is ``safety``."""
     name: str
     """The invariant's name, or the exception's class."""
     text: str
@@ -110,7 +112,8 @@ class Counterexample:
 
     def to_json(self) -> dict[str, Any]:
         """Return the finding as a JSON-ready dict."""
-        return {"kind": self.kind, "name": self.name, "text": self.text, "nodes": list(self.nodes),
+        return {"kind": self.kind, "category": self.category, "name": self.name, "text": self.text,
+                "nodes": list(self.nodes),
                 "depth": len(self.commands), "commands": [dict(c) for c in self.commands]}
 
 
@@ -135,6 +138,15 @@ class Report:
     counterexamples: list[Counterexample] = field(default_factory=list)
 
     @property
+    def clean(self) -> bool:
+        """True when nothing found is a safety violation, a liveness failure or an exception."""
+        return all(c.category == "illustrative" for c in self.counterexamples)
+
+    def found(self, category: str) -> list[Counterexample]:
+        """Return the findings of one category, in report order."""
+        return [c for c in self.counterexamples if c.category == category]
+
+    @property
     def states_per_s(self) -> float:
         """Return distinct worlds visited per second of search."""
         return self.states / self.elapsed_s if self.elapsed_s > 0 else 0.0
@@ -148,6 +160,7 @@ class Report:
             "max_depth": self.max_depth,
             "elapsed_s": round(self.elapsed_s, 3), "states_per_s": round(self.states_per_s, 1),
             "complete": self.complete, "stopped": "complete" if self.complete else "max-states",
+            "clean": self.clean,
             "counterexamples": [c.to_json() for c in self.counterexamples],
         }
 
@@ -178,7 +191,8 @@ def explore(
     _check_network(boot.params)
     report = Report(protocol=spec.name, params=dict(boot.params), seed=seed, max_states=max_states,
                     max_drops=max_drops, max_crashes=max_crashes)
-    search = _Search(report, merge=merge, depth_limit=depth_limit)
+    search = _Search(report, {inv.name: inv.category for inv in spec.invariants}, merge=merge,
+                     depth_limit=depth_limit)
     search.note_violations(boot.log, None)
     root = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS, record=False).clone()
     started = clock() if clock else 0.0
@@ -223,8 +237,12 @@ def counterexample_trace(spec: ProtocolSpec, report: Report, found: Counterexamp
 class _Search:
     """One breadth-first search: the worlds seen, the frontier, the findings."""
 
-    def __init__(self, report: Report, *, merge: bool = True, depth_limit: int | None = None) -> None:
+    def __init__(self, report: Report, categories: Mapping[str, str], *, merge: bool = True,
+                 depth_limit: int | None = None) -> None:
         self.report = report
+        self.categories = categories
+        self.unfair: set[bytes] = set()
+        """Worlds reached so far only by unfair schedules (a timer fired while a message was on its way)."""
         self.merge = merge
         self.depth_limit = depth_limit
         self.parents: dict[bytes, tuple[bytes, str, str] | None] = {}
@@ -235,10 +253,10 @@ class _Search:
         report = self.report
         key = _digest(root, 0, 0)
         self.parents[key] = None
-        frontier: deque[tuple[Engine, bytes, int, int, int]] = deque([(root, key, 0, 0, 0)])
+        frontier: deque[tuple[Engine, bytes, int, int, int, bool]] = deque([(root, key, 0, 0, 0, True)])
         while frontier and len(self.parents) < report.max_states:
-            engine, key, depth, drops, crashes = frontier.popleft()
-            if not engine.pending and all(rt.up for rt in engine.nodes.values()):
+            engine, key, depth, drops, crashes, fair = frontier.popleft()
+            if fair and not engine.pending and all(rt.up for rt in engine.nodes.values()):
                 self._check_liveness(engine, key)
             if self.depth_limit is not None and depth >= self.depth_limit:
                 continue
@@ -246,18 +264,28 @@ class _Search:
             last = len(choices) - 1
             for index, (name, arg, spent_drops, spent_crashes) in enumerate(choices):
                 # The parent is not needed after its last choice: apply that one in place.
+                # A timer fired while a message could still arrive: the schedule is no longer fair.
+                child_fair = fair and not (name == "fire" and _in_flight(engine))
                 child = engine if index == last else engine.clone()
                 if not self._apply(child, key, name, arg):
                     continue
                 child_key = (_digest(child, spent_drops, spent_crashes) if self.merge
                              else len(self.parents).to_bytes(DIGEST_BYTES, "little"))
                 if child_key in self.parents:
+                    if child_fair and child_key in self.unfair:
+                        # Seen before only at the end of an unfair schedule: expand it again, fairly,
+                        # so its liveness is judged, and remember this (fair) way to it.
+                        self.unfair.discard(child_key)
+                        self.parents[child_key] = (key, name, arg)
+                        frontier.append((child, child_key, depth + 1, spent_drops, spent_crashes, True))
                     continue
                 self.parents[child_key] = (key, name, arg)
+                if not child_fair:
+                    self.unfair.add(child_key)
                 report.max_depth = max(report.max_depth, depth + 1)
                 if len(self.parents) >= report.max_states:
                     break
-                frontier.append((child, child_key, depth + 1, spent_drops, spent_crashes))
+                frontier.append((child, child_key, depth + 1, spent_drops, spent_crashes, child_fair))
             else:
                 report.expanded += 1
         report.states = len(self.parents)
@@ -316,6 +344,7 @@ class _Search:
             key = ("violation", event.get("invariant", ""))
             if event["kind"] == "violation" and key not in self.found:
                 self.found[key] = Counterexample(kind="violation", name=event["invariant"], text=event["text"],
+                                                 category=self.categories.get(event["invariant"], "safety"),
                                                  nodes=tuple(event["nodes"]),
                                                  commands=self._path(*via) if via else ())
 
@@ -341,6 +370,11 @@ def _command(name: str, arg: str) -> dict[str, Any]:
 def _digest(engine: Engine, drops: int, crashes: int) -> bytes:
     text = f"{drops},{crashes}|" + engine.fingerprint()
     return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).digest()
+
+
+def _in_flight(engine: Engine) -> bool:
+    """Say whether any message is on its way (so firing a timer now would be unfair)."""
+    return any(entry.kind == "message" for entry in engine.pending.values())
 
 
 def _body_key(body: Mapping[str, Any]) -> str:

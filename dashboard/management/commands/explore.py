@@ -89,9 +89,26 @@ def describe(spec: ProtocolSpec, report: Report, files: list[Path]) -> str:
         f"  {report.states} states, {report.transitions} transitions, max depth {report.max_depth}, "
         f"{report.elapsed_s:.1f} s, {report.states_per_s:,.0f} states/s",
     ]
-    if not report.counterexamples:
-        lines.append("  no violation or protocol exception found")
-    for found, path in zip(report.counterexamples, files, strict=True):
-        lines.append(f"  {found.kind} {found.name} in {len(found.commands)} steps: {found.text.splitlines()[0]}")
-        lines.append(f"    replay: python manage.py simulate --replay {path}")
+    if report.clean:
+        lines.append("  clean: no safety violation, liveness failure or protocol exception"
+                     + ("" if report.complete else " found so far"))
+    else:
+        lines.append("  not clean")
+    where = dict(zip(map(id, report.counterexamples), files, strict=True))
+    for category, heading in CATEGORY_HEADINGS:
+        found_here = report.found(category)
+        if found_here:
+            lines.append(f"  {heading}:")
+        for found in found_here:
+            what = "exception" if found.kind == "exception" else category
+            lines.append(f"    {what} {found.name} in {len(found.commands)} steps: {found.text.splitlines()[0]}")
+            lines.append(f"      replay: python manage.py simulate --replay {where[id(found)]}")
     return "\n".join(lines)
+
+
+CATEGORY_HEADINGS = (
+    ("safety", "safety violations and protocol exceptions"),
+    ("liveness", "liveness failures (judged at the end of fair schedules only)"),
+    ("illustrative", "illustrative findings (the lesson expects these; they do not make it unclean)"),
+)
+"""How the human report groups findings, in this order."""
