@@ -43,3 +43,18 @@ def _close_old_connections(**_: object) -> None:
 @signals.worker_init.connect
 def _install_watchdog(**_: object) -> None:
     logging.getLogger("celery.worker").addHandler(_ExitWhenStuck())
+
+
+@signals.worker_ready.connect
+def _resume_playing(**_: object) -> None:
+    """Kick every session the database says is playing: a worker starts after Redis came back (or the lab)."""
+    from dashboard import controller
+    from dashboard.runners import CeleryRunner
+
+    try:
+        resumed = controller.resume_all(CeleryRunner())
+    except Exception:  # Redis or the database still away: the pages' pings kick the sessions later.
+        logging.getLogger(__name__).warning("could not resume the playing sessions yet", exc_info=True)
+        return
+    if resumed:
+        logging.getLogger(__name__).warning("resumed %d playing sessions", resumed)

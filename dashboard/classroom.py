@@ -33,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from dashboard import broadcast, hotstate
+from dashboard import broadcast, controller, hotstate
 from dashboard.models import Session
 
 JOIN_ALPHABET = "ACDEFHJKMNPRTUVWXY"
@@ -256,8 +256,8 @@ def end(session: Session) -> str:
     ended = session.ended_at or timezone.now()
     Session.objects.filter(id=session.id, ended_at__isnull=True).update(ended_at=ended)
     session.ended_at = ended
-    hotstate.set_play(session.id, playing=False)
-    broadcast.status(session.id, {"play": hotstate.play_state(session.id), "ended": ended.isoformat()})
+    play = controller.set_play(session.id, playing=False)
+    broadcast.status(session.id, {"play": play, "ended": ended.isoformat()})
     return ended.isoformat()
 
 

@@ -58,6 +58,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
     audience_sent: Any = None
     votes_sent: Any = None
     ticker: asyncio.Task[None] | None = None
+    degraded: bool = False
+    """This socket was told Redis is away (and will be told when it is back)."""
     voter: str = ""
     """Who answers questions from this socket: the browser's client id (one answer per student)."""
 
@@ -118,6 +120,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self._error(exc.code, exc.text)
         except (RedisError, OSError) as exc:  # Redis restarting: nothing changed, the client may retry.
             await self._error("unavailable", f"the lab's Redis is unavailable ({exc.__class__.__name__}); retry")
+            await self._degraded(True)
 
     async def on_hello(self, message: dict[str, Any]) -> None:
         session = await _get_session(self.session_id)
@@ -158,6 +161,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await database_sync_to_async(controller.kick)(self.session_id, runner())
         hot = await database_sync_to_async(hotstate.load)(self.session_id)
         await self._send({"type": "pong", "seq": hot["seq"] if hot else self.sent_seq, "generation": self.generation})
+        await self._degraded(False)
 
     async def on_step(self, message: dict[str, Any]) -> None:
         await self._submit({"cmd": "step"})
@@ -231,7 +235,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
     async def on_reset(self, message: dict[str, Any]) -> None:
         session = await _get_session(self.session_id)
         if session is not None:
-            await database_sync_to_async(hotstate.set_play)(self.session_id, playing=False)
+            await database_sync_to_async(controller.set_play)(self.session_id, playing=False)
             await database_sync_to_async(sessions.reset)(session)
 
     async def _submit(self, command: dict[str, Any]) -> None:
@@ -244,7 +248,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
             raise CommandError("busy", "too many commands are waiting; try again shortly")
 
     async def _set_play(self, playing: bool | None = None, speed: float | None = None) -> None:
-        state = await database_sync_to_async(hotstate.set_play)(self.session_id, playing, speed)
+        state = await database_sync_to_async(controller.set_play)(self.session_id, playing, speed)
         await database_sync_to_async(broadcast.status)(self.session_id, {"play": state})
         if state["playing"]:
             await database_sync_to_async(controller.kick)(self.session_id, runner())
@@ -354,6 +358,13 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "events", "generation": self.generation, "from_seq": events[0]["seq"],
                           "seq": events[-1]["seq"], "events": events})
         self.sent_seq = events[-1]["seq"]
+
+    async def _degraded(self, on: bool) -> None:
+        """Tell this page when Redis goes away and when it is back (play resumes by itself meanwhile)."""
+        if on != self.degraded and self.greeted:
+            self.degraded = on
+            await self._send({"type": "status", "generation": self.generation, "seq": self.sent_seq,
+                              "degraded": "redis" if on else None})
 
     async def _error(self, code: str, text: str, **extra: Any) -> None:
         await self._send({"type": "error", "code": code, "message": text, "seq": self.sent_seq, **extra})

@@ -77,6 +77,41 @@ class Runner(Protocol):
     def dispatch(self, plan: Plan) -> None: ...
 
 
+def set_play(session_id: str, playing: bool | None = None, speed: float | None = None) -> dict[str, Any]:
+    """Change play or speed: in the database (durable), then in Redis (the working copy); return the new state."""
+    state = play_state(session_id)
+    if playing is not None:
+        state["playing"] = playing
+    if speed is not None:
+        state["speed"] = speed
+    Session.objects.filter(id=session_id).update(playing=state["playing"], speed=state["speed"])
+    return hotstate.set_play(session_id, state["playing"], state["speed"])
+
+
+def play_state(session_id: str) -> dict[str, Any]:
+    """Return whether the session plays and how fast: Redis's copy, or the database's when Redis lost it."""
+    raw = hotstate.client().get(hotstate.key(session_id, "play"))
+    return hotstate.decode_play(raw) if raw else _restore_play(session_id)
+
+
+def _restore_play(session_id: str) -> dict[str, Any]:
+    """Put the durable play state back in Redis (after a restart) and return it."""
+    row = Session.objects.filter(id=session_id).values("playing", "speed").first()
+    if row is None:
+        return hotstate.decode_play(None)
+    return hotstate.set_play(session_id, row["playing"], row["speed"])
+
+
+def resume_all(runner: Runner) -> int:
+    """Kick every live session the database says is playing (a worker starting after Redis came back)."""
+    resumed = 0
+    for session_id in Session.objects.filter(playing=True, status="live", ended_at__isnull=True) \
+            .values_list("id", flat=True):
+        kick(session_id, runner)
+        resumed += 1
+    return resumed
+
+
 def submit(session_id: str, command: dict[str, Any], runner: Runner) -> bool:
     """Queue a validated command behind any others and dispatch if nothing is in flight; False if the queue is full."""
     return _advance(session_id, runner, enqueue=json.dumps(command, sort_keys=True))
@@ -185,7 +220,7 @@ def _next_plan(session_id: str, token: str, failed: bytes | None, hot_raw: bytes
     if raw is not None:
         command = json.loads(raw)
     else:
-        play = hotstate.decode_play(play_raw)
+        play = hotstate.decode_play(play_raw) if play_raw else _restore_play(session_id)
         if not play["playing"] or hot["done"]:
             return None
         command = {"cmd": "step"}

@@ -53,6 +53,9 @@ class Session(models.Model):
     """Short code a class types to watch (``/j/<code>``); see dashboard/classroom.py."""
     ended_at = models.DateTimeField(null=True, blank=True)
     """When the teacher ended the class; its sandboxes are swept a while later."""
+    playing = models.BooleanField(default=False)
+    speed = models.FloatField(default=0.05)
+    """Play state, durable: Redis holds the working copy (dashboard/hotstate.py), this one survives its restart."""
     created = models.DateTimeField(auto_now_add=True)
 
     def engine_inputs(self) -> dict[str, Any]:

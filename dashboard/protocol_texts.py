@@ -311,6 +311,7 @@ PROTOCOL_TEXTS = (
     gettext_noop("How long a holder works (by its own clock) between getting the lock and writing."),
     gettext_noop("How long a lease lasts: the lock service's promise not to grant the lock to anyone else for that long, and the time a holder may trust its lease by its own clock."),
     gettext_noop("'on': the store refuses a write whose token is lower than the highest it has seen."),
+    gettext_noop("How many times a client asks for the lock for one operation (busy answers included) before it gives the operation up."),
     gettext_noop("Two clients take turns under the lease lock; every grant carries a higher token."),
     gettext_noop("The lock grants a lease: a time to live and a fencing token."),
     gettext_noop("The other client must wait: the lock is busy until the lease is released or expires."),
@@ -1091,4 +1092,5 @@ UI_TEXTS = (
     gettext_noop("The lesson could not be saved: {message}"),
     gettext_noop("Download the lesson file"),
     gettext_noop("One JSON file with everything, answers included: import it on another lab (POST /api/lessons/import)"),
+    gettext_noop("the lab's Redis is away; play resumes by itself"),
 )

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import transaction
 
-from dashboard import broadcast, classroom, hotstate, stepper
+from dashboard import broadcast, classroom, controller, hotstate, stepper
 from dashboard.models import Session, SessionCommand, SessionEvent, hash_token
 from protocols import get_protocol
 from protocols.base import ParameterError, ProtocolError
@@ -145,7 +145,7 @@ def trace(session: Session) -> dict[str, Any]:
 def describe(session: Session) -> dict[str, Any]:
     """Return the public status of a session (no token)."""
     hot = stepper.hot_or_rebuild(session)
-    play = hotstate.play_state(session.id)
+    play = controller.play_state(session.id)
     return {
         "id": session.id, "protocol": session.protocol, "params": session.params, "seed": session.seed,
         "scenario": session.scenario or None, "owner": session.owner, "status": session.status,

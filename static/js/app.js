@@ -215,6 +215,7 @@ function socketHandlers(store, ctx, catalogue, getSocket, sessionId, klass) {
     status: (frame) => {
       if (frame.play) store.setPlay(frame.play);
       if (frame.explore) store.emit('explore', frame.explore); // the controller started a search
+      if ('degraded' in frame) { store.degraded = frame.degraded; store.emit('conn', store.conn); } // Redis away, or back
       if (frame.status === 'failed') ctx.toast(`${ctx.t('session.failed')}: ${frame.failure || ''}`);
       klass.status(frame);
     },

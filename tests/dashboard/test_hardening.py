@@ -142,3 +142,24 @@ def test_check_deploy_says_only_the_warnings_documented_as_not_applying():
 
     assert warnings(PROTOLAB_HTTPS="1") == {"security.W005", "security.W021"}  # HSTS subdomains, preload
     assert warnings() == {"security.W004", "security.W008", "security.W016"}  # Plain HTTP on a classroom LAN
+
+
+# ------------------------------------------------------------------- play survives a Redis restart
+
+
+def test_play_state_survives_redis_losing_it_and_playing_sessions_are_resumed():
+    from dashboard import controller, hotstate, sessions
+    from dashboard.runners import InProcessRunner
+
+    session, _ = sessions.create("two-phase-commit", {}, seed=1)
+    controller.set_play(session.id, playing=True, speed=0.25)
+    assert Session.objects.filter(id=session.id, playing=True, speed=0.25).exists()
+    for name in ("play", "hot", "queue", "inflight"):  # Redis restarted: it kept nothing.
+        hotstate.client().delete(hotstate.key(session.id, name))
+    assert controller.play_state(session.id) == {"playing": True, "speed": 0.25}
+    hotstate.client().delete(hotstate.key(session.id, "play"))
+    controller.set_play(session.id, speed=0)  # Playing as fast as it goes, so the in-process runner finishes.
+    hotstate.client().delete(hotstate.key(session.id, "play"))
+    assert controller.resume_all(InProcessRunner()) == 1
+    assert hotstate.load(session.id)["done"], "the playing session was resumed and ran to its end"
+    assert controller.resume_all(InProcessRunner()) == 0, "a finished session is not kicked again"

@@ -47,6 +47,8 @@ class LabClient:
         self.role: str | None = None
         self.hot: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
+        self.degraded: list[str | None] = []
+        """Each degraded status the server sent ('redis' while Redis is away, None when it is back)."""
         self.failures: list[str] = []
         self._tasks: set[asyncio.Future[None]] = set()
         self.reconnects = 0
@@ -141,6 +143,8 @@ class LabClient:
             self.errors.append(message)
         elif kind == "status" and message.get("reset"):
             self.generation, self.events = message["generation"], {}
+        if kind == "status" and "degraded" in message:
+            self.degraded.append(message["degraded"])
         self._changed.set()
 
     def _resync(self) -> None:

@@ -13,7 +13,10 @@ export function createStatus(el, ctx) {
   function render() {
     const state = store.mode === 'import' ? 'replay' : store.conn;
     badge.dataset.state = state;
-    fill(badge, h('span', { class: 'conn-icon', 'aria-hidden': 'true' }, ICONS[state] || '?'), ` ${t(`conn.${state}`)}`);
+    // The server says when its Redis is away: play waits, then resumes by itself when it is back.
+    badge.dataset.degraded = store.degraded ? 'yes' : 'no';
+    fill(badge, h('span', { class: 'conn-icon', 'aria-hidden': 'true' }, ICONS[state] || '?'), ` ${t(`conn.${state}`)}`,
+      store.degraded ? h('span', { class: 'conn-degraded' }, ` · ⚠ ${t('conn.degraded')}`) : null);
   }
 
   store.on('conn', render);
