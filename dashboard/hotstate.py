@@ -9,8 +9,9 @@ Keys, all under ``{PROTOLAB_PREFIX}:s:{session}:``:
 - ``tries:G:S`` how many times step S of generation G was delivered to a worker
 
 Redis keeps nothing on disk here: if it restarts, ``hot`` is rebuilt by
-replaying the session's commands from the database, and ``play`` falls back
-to paused (a teacher presses Play again; nothing is lost).
+replaying the session's commands from the database, and ``play`` is refilled
+from the session's row (dashboard/controller.py ``play_state``), so a session
+that was playing goes on playing.
 """
 
 from __future__ import annotations
