@@ -22,10 +22,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocols.base import CancelTimer, Context, Effect, Outcome, Receive, Send, SetTimer, Start, State
+from protocols.base import CancelTimer, Context, Effect, Outcome, Persist, Receive, Send, SetTimer, Start, State
 from protocols.common.ring import stable_hash
 from protocols.common.rng import Stream, seed_from_draw
 from protocols.registry.names import home_registry, past_horizon, refresh_of
+
+EPOCH_SPAN = 1_000_000
+"""After a restart, calls are numbered ``epoch * EPOCH_SPAN + n`` (as the hash ring's caches number their
+requests), so an answer to a call made before the crash never ends a call of the new life."""
 
 FIRST_MARK = [0, 0]
 """Below every registry's first answer (boot 1, version 0)."""
@@ -50,11 +54,13 @@ def start(ctx: Context, state: State, event: Start, now: int) -> Outcome:
 
 
 def recover(ctx: Context, state: State, event: Any, now: int) -> Outcome:
-    """Restart with an empty cache (it was volatile) and a stream seeded from name and time."""
+    """Restart with an empty cache (it was volatile), a stream seeded from name and time, in a new epoch."""
     state = initial_state(ctx)  # What the engine hands a recovering node anyway: memory is gone.
     if past_horizon(now, ctx.params):
         return {**state, "phase": "stopped"}, ()
-    return _begin(ctx, state, stable_hash(f"{ctx.node}@{now}"))
+    epoch = 1 + sum(1 for r in event.durable if r.get("type") == "restart")
+    new, effects = _begin(ctx, {**state, "n": epoch * EPOCH_SPAN}, stable_hash(f"{ctx.node}@{now}"))
+    return new, [Persist(record={"type": "restart", "epoch": epoch}), *effects]
 
 
 def _stop(state: State) -> Outcome:

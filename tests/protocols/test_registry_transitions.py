@@ -32,7 +32,7 @@ from protocols.base import (
     TimerFired,
 )
 from protocols.registry import SPEC
-from protocols.registry.consumer import pick
+from protocols.registry.consumer import EPOCH_SPAN, pick
 from protocols.registry.table import TABLE
 from tests.protocols import table_support as support
 from tests.protocols.table_support import (
@@ -473,6 +473,21 @@ def test_a_recovered_consumer_starts_again_with_an_empty_cache() -> None:
     assert [e.name for e in effects if isinstance(e, SetTimer)] == ["refresh", "call"]
     past = fire(context("u1", duration_ms=100), SPEC.initial_state(ctx), Recover(durable=()), now=100)
     assert past == ({**SPEC.initial_state(ctx), "phase": "stopped"}, [])
+
+
+@covers((U, ANY_PHASE, "recover"), (U, "ready", "timer:call"), (U, ANY_PHASE, "msg:call_ok"))
+def test_a_restarted_consumer_numbers_calls_afresh_so_an_answer_from_its_previous_life_ends_none() -> None:
+    ctx = context("u1")
+    new, effects = fire(ctx, SPEC.initial_state(ctx), Recover(durable=({"type": "restart", "epoch": 1},)))
+    assert effects[0] == Persist(record={"type": "restart", "epoch": 2})
+    ready = {**new, "phase": "ready", "cache": {"p1": {"inc": 1, "weight": 1}}}
+    calling, effects = fire(ctx, ready, TimerFired(name="call"))
+    (ask,) = [e for e in effects if isinstance(e, Send)]
+    assert ask.body["n"] == 2 * EPOCH_SPAN + 1
+    for old in (1, EPOCH_SPAN + 1):  # Call 1 of its first life, or of its second, answered late.
+        assert fire(ctx, calling, receive("call_ok", "p1", "u1", {"n": old}))[0] == calling
+    done, _ = fire(ctx, calling, receive("call_ok", "p1", "u1", {"n": ask.body["n"]}))
+    assert done["ok"] == 1 and done["call"] is None
 
 
 @covers((U, ANY_PHASE, "msg:instances"))
