@@ -3,7 +3,14 @@
 //
 // A report (GET /api/explore/<job> once done) says how much of the model was searched (`states`
 // distinct worlds, `transitions`, `max_depth`, `elapsed_s`), whether the search ran to the end
-// (`complete`) and what it found (`counterexamples`, each with the shortest command list to it).
+// (`complete`) and what it found (`counterexamples`, each with the shortest command list to it and
+// its `category`: 'safety', 'liveness', or 'illustrative' for a finding the lesson expects, which
+// leaves the configuration clean; see docs/architecture.md).
+
+/** The kinds of findings, in the order the tab lists them. */
+export const CATEGORIES = ['safety', 'liveness', 'illustrative'];
+
+const categoryOf = (c) => (CATEGORIES.includes(c.category) ? c.category : 'safety');
 
 /** Choices offered for the search's budget; the server accepts 1..50,000 worlds and 0..2 of each fault. */
 export const MAX_STATES_CHOICES = [5000, 20000, 50000];
@@ -39,21 +46,23 @@ export function summaryLine(report, t, locale) {
 }
 
 /**
- * Return the verdict: {kind, text}. `kind` is 'broken' when anything was found (whether or not the
- * search finished: one counterexample is proof enough), 'safe' when every world was tried and none
- * broke, and 'partial' when the budget ran out first: nothing found is then no proof.
+ * Return the verdict: {kind, text}. `kind` is 'broken' when a safety or liveness finding was made
+ * (whether or not the search finished: one counterexample is proof enough), 'safe' when every world
+ * was tried and none broke (findings the lesson expects aside), and 'partial' when the budget ran
+ * out first: nothing found is then no proof.
  */
 export function verdict(report, t, locale) {
-  const found = (report.counterexamples || []).length;
+  const all = report.counterexamples || [];
+  const found = all.filter((c) => categoryOf(c) !== 'illustrative').length;
   if (found === 1) return { kind: 'broken', text: t('explore.broken.one') };
   if (found > 1) return { kind: 'broken', text: t('explore.broken.many', { n: formatCount(found, locale) }) };
-  if (report.complete) return { kind: 'safe', text: t('explore.safe') };
+  if (report.complete) return { kind: 'safe', text: t(all.length ? 'explore.clean.illustrative' : 'explore.safe') };
   return { kind: 'partial', text: t('explore.partial', { states: formatCount(report.states, locale) }) };
 }
 
 /**
  * Return one row per counterexample, in the report's order (its index is what
- * POST /api/explore/<job>/sessions takes): {index, name, text, depth, exception}.
+ * POST /api/explore/<job>/sessions takes): {index, name, text, depth, exception, category}.
  * `exception`: the protocol raised (an unlisted state and input) rather than an invariant breaking.
  */
 export function findingRows(report, t) {
@@ -63,5 +72,14 @@ export function findingRows(report, t) {
     text: c.text || '',
     depth: depthText(c.depth ?? (c.commands || []).length, t),
     exception: c.kind === 'exception',
+    category: categoryOf(c),
   }));
+}
+
+/** Return the finding rows grouped by kind, non-empty groups only: [{category, title, rows}]. */
+export function findingGroups(report, t) {
+  const rows = findingRows(report, t);
+  return CATEGORIES
+    .map((category) => ({ category, title: t(`explore.kind.${category}`), rows: rows.filter((r) => r.category === category) }))
+    .filter((group) => group.rows.length);
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 
 import { makeTranslator } from '../i18n.js';
 import {
-  formatCount, formatSeconds, depthText, summaryLine, verdict, findingRows,
+  formatCount, formatSeconds, depthText, summaryLine, verdict, findingRows, findingGroups,
   MAX_STATES_CHOICES, DEFAULT_MAX_STATES,
 } from '../explore-report.js';
 import {
@@ -22,8 +22,8 @@ const report = (over = {}) => ({
   complete: true, stopped: 'complete', counterexamples: [], ...over,
 });
 
-const finding = (name, depth, kind = 'violation') => ({
-  kind, name, text: `${name} broke`, nodes: ['p1'], depth, commands: Array.from({ length: depth }, () => ({ cmd: 'deliver', id: 'm1' })),
+const finding = (name, depth, kind = 'violation', category = 'safety') => ({
+  kind, category, name, text: `${name} broke`, nodes: ['p1'], depth, commands: Array.from({ length: depth }, () => ({ cmd: 'deliver', id: 'm1' })),
 });
 
 // ------------------------------------------------------------------ the report in words
@@ -63,6 +63,32 @@ test('counterexamples are the red verdict, complete search or not, counted in wo
   assert.deepEqual(verdict(many, t, 'en'), { kind: 'broken', text: '2 ways to break it' });
 });
 
+test('a finding the lesson expects leaves a complete search clean: green, and said so', () => {
+  const expected = report({ counterexamples: [finding('one-believer-at-a-time', 8, 'violation', 'illustrative')] });
+  assert.deepEqual(verdict(expected, t, 'en'), { kind: 'safe', text: t('explore.clean.illustrative') });
+  assert.notEqual(t('explore.clean.illustrative'), 'explore.clean.illustrative');
+  assert.equal(verdict({ ...expected, complete: false }, t, 'en').kind, 'partial');
+});
+
+test('only safety and liveness findings are counted as ways to break it', () => {
+  const mixed = report({ counterexamples: [
+    finding('one-believer-at-a-time', 8, 'violation', 'illustrative'), finding('termination', 9, 'violation', 'liveness')] });
+  assert.deepEqual(verdict(mixed, t, 'en'), { kind: 'broken', text: '1 way to break it' });
+});
+
+test('findings are grouped by kind, in the order safety, liveness, illustrative, keeping their index', () => {
+  const mixed = report({ counterexamples: [
+    finding('one-believer-at-a-time', 8, 'violation', 'illustrative'), finding('termination', 9, 'violation', 'liveness'),
+    finding('consistency', 4)] });
+  const groups = findingGroups(mixed, t);
+  assert.deepEqual(groups.map((g) => [g.category, g.rows.map((r) => r.index)]),
+    [['safety', [2]], ['liveness', [1]], ['illustrative', [0]]]);
+  for (const g of groups) assert.equal(g.title, t(`explore.kind.${g.category}`));
+  assert.notEqual(groups[0].title, 'explore.kind.safety');
+  const older = { kind: 'violation', name: 'x', text: '', nodes: [], commands: [] }; // a report from before categories
+  assert.equal(findingGroups(report({ counterexamples: [older] }), t)[0].category, 'safety');
+});
+
 test('depth is said in steps, singular and plural', () => {
   assert.equal(depthText(4, t), 'in 4 steps');
   assert.equal(depthText(1, t), 'in 1 step');
@@ -72,8 +98,8 @@ test('depth is said in steps, singular and plural', () => {
 test('finding rows keep the report order (its index opens the session) and mark exceptions', () => {
   const rows = findingRows(report({ counterexamples: [finding('atomicity', 4), finding('ProtocolError', 2, 'exception')] }), t);
   assert.deepEqual(rows, [
-    { index: 0, name: 'atomicity', text: 'atomicity broke', depth: 'in 4 steps', exception: false },
-    { index: 1, name: 'ProtocolError', text: 'ProtocolError broke', depth: 'in 2 steps', exception: true },
+    { index: 0, name: 'atomicity', text: 'atomicity broke', depth: 'in 4 steps', exception: false, category: 'safety' },
+    { index: 1, name: 'ProtocolError', text: 'ProtocolError broke', depth: 'in 2 steps', exception: true, category: 'safety' },
   ]);
   const noDepth = { kind: 'violation', name: 'x', text: '', nodes: [], commands: [{ cmd: 'fire', id: 't1' }] };
   assert.equal(findingRows(report({ counterexamples: [noDepth] }), t)[0].depth, 'in 1 step');

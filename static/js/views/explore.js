@@ -7,7 +7,7 @@
 import { h, fill } from '../dom.js';
 import { icon } from '../icons.js';
 import {
-  MAX_STATES_CHOICES, DEFAULT_MAX_STATES, FAULT_CHOICES, formatCount, summaryLine, verdict, findingRows,
+  MAX_STATES_CHOICES, DEFAULT_MAX_STATES, FAULT_CHOICES, formatCount, summaryLine, verdict, findingGroups,
 } from '../explore-report.js';
 import { startSearch, followJob, openCounterexample } from '../explore-job.js';
 
@@ -134,9 +134,12 @@ function budgetSelect(action, key, values, initial, t, locale) {
 function reportView(report, { t, locale, described, onStep }) {
   const v = verdict(report, t, locale);
   const summary = h('p', { class: 'explore-summary' }, summaryLine(report, t, locale));
-  if (v.kind !== 'broken') return [summary, h('p', { class: `explore-verdict ${v.kind}` }, `${VERDICT_MARK[v.kind]} ${v.text}`)];
-  return [summary, h('h3', { class: 'explore-verdict broken' }, `${VERDICT_MARK.broken} ${v.text}`),
-    h('ol', { class: 'explore-findings' }, findingRows(report, t).map((row) => {
+  const head = v.kind === 'broken'
+    ? h('h3', { class: 'explore-verdict broken' }, `${VERDICT_MARK.broken} ${v.text}`)
+    : h('p', { class: `explore-verdict ${v.kind}` }, `${VERDICT_MARK[v.kind]} ${v.text}`);
+  const groups = findingGroups(report, t).map((group) => [
+    h('h4', { class: `explore-kind ${group.category}` }, group.title),
+    h('ol', { class: 'explore-findings', dataset: { category: group.category } }, group.rows.map((row) => {
       const button = h('button', {
         type: 'button', class: 'ctl', dataset: { action: 'explore-step', index: row.index }, title: t('explore.step.hint'),
         onclick: () => onStep(row.index, button),
@@ -147,5 +150,6 @@ function reportView(report, { t, locale, described, onStep }) {
           row.exception ? h('span', { class: 'pill' }, t('explore.exception')) : null,
           h('span', { class: 'explore-depth' }, row.depth), button),
         row.text ? h('p', { class: 'explore-text' }, row.text) : null);
-    }))];
+    }))]);
+  return [summary, head, ...groups.flat()];
 }
