@@ -33,6 +33,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/engine.py
 	$(PY) bench/live.py
+	$(PY) bench/classroom.py
 
 clean:
 	rm -rf $(VENV) var artifacts
