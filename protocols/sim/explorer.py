@@ -241,8 +241,6 @@ class _Search:
                  depth_limit: int | None = None) -> None:
         self.report = report
         self.categories = categories
-        self.unfair: set[bytes] = set()
-        """Worlds reached so far only by unfair schedules (a timer fired while a message was on its way)."""
         self.merge = merge
         self.depth_limit = depth_limit
         self.parents: dict[bytes, tuple[bytes, str, str] | None] = {}
@@ -269,19 +267,17 @@ class _Search:
                 child = engine if index == last else engine.clone()
                 if not self._apply(child, key, name, arg):
                     continue
-                child_key = (_digest(child, spent_drops, spent_crashes) if self.merge
-                             else len(self.parents).to_bytes(DIGEST_BYTES, "little"))
+                if self.merge:
+                    child_key = _digest(child, spent_drops, spent_crashes)
+                    # A world reached fairly subsumes the same world reached unfairly (liveness is judged
+                    # only in the first); one reached unfairly first is kept apart, and found again fairly.
+                    if not child_fair and child_key not in self.parents:
+                        child_key = _unfair(child_key)
+                else:
+                    child_key = len(self.parents).to_bytes(DIGEST_BYTES, "little")
                 if child_key in self.parents:
-                    if child_fair and child_key in self.unfair:
-                        # Seen before only at the end of an unfair schedule: expand it again, fairly,
-                        # so its liveness is judged, and remember this (fair) way to it.
-                        self.unfair.discard(child_key)
-                        self.parents[child_key] = (key, name, arg)
-                        frontier.append((child, child_key, depth + 1, spent_drops, spent_crashes, True))
                     continue
                 self.parents[child_key] = (key, name, arg)
-                if not child_fair:
-                    self.unfair.add(child_key)
                 report.max_depth = max(report.max_depth, depth + 1)
                 if len(self.parents) >= report.max_states:
                     break
@@ -370,6 +366,11 @@ def _command(name: str, arg: str) -> dict[str, Any]:
 def _digest(engine: Engine, drops: int, crashes: int) -> bytes:
     text = f"{drops},{crashes}|" + engine.fingerprint()
     return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).digest()
+
+
+def _unfair(key: bytes) -> bytes:
+    """Return the key of a world reached by an unfair schedule, apart from the same world reached fairly."""
+    return bytes([key[0] ^ 0xFF]) + key[1:]
 
 
 def _in_flight(engine: Engine) -> bool:
