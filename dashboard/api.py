@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dashboard import classroom, questions, sessions
+from dashboard import classroom, limits, questions, sessions
 from dashboard.models import Session, SessionEvent
 from protocols import REGISTRY
 from protocols.base import ParameterError
@@ -44,6 +45,10 @@ def sessions_view(request: HttpRequest) -> HttpResponse:
     seed = body.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
         return error(400, "bad_request", "seed must be a whole number from 0 to 2**63-1")
+    try:
+        limits.take("create", request.META.get("REMOTE_ADDR", ""), settings.PROTOLAB_CREATES_PER_MINUTE, "new sessions")
+    except limits.Throttled as exc:
+        return error(429, "rate_limited", exc.message)
     try:
         session, token = sessions.create(
             body["protocol"], body.get("params") or {}, seed=seed, scenario=body.get("scenario") or None,

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard import sessions
+from dashboard import limits, sessions
 from dashboard.api import created_body, error, json_object
 from dashboard.models import Session
 from protocols import REGISTRY, get_protocol
@@ -42,6 +43,9 @@ def compare_view(request: HttpRequest) -> HttpResponse:
         seed = body.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ParameterError("seed must be a whole number from 0 to 2**63-1")
+        for _ in runs:  # Each run is a new session, counted as one.
+            limits.take("create", request.META.get("REMOTE_ADDR", ""), settings.PROTOLAB_CREATES_PER_MINUTE,
+                        "new sessions")
         created = []
         for run, own in zip(runs, split_params(runs, params), strict=True):
             session, token = sessions.create(run.spec.name, own, seed=seed, scenario=run.scenario,
@@ -49,6 +53,8 @@ def compare_view(request: HttpRequest) -> HttpResponse:
             created.append({**created_body(request, session, token), "label": run.label})
     except ParameterError as exc:
         return error(400, "bad_parameter", str(exc))
+    except limits.Throttled as exc:
+        return error(429, "rate_limited", exc.message)
     ids = ",".join(c["id"] for c in created)
     return JsonResponse({"sessions": created, "url": request.build_absolute_uri(f"/compare/?s={ids}")}, status=201)
 

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import explore_jobs, sessions
+from dashboard import limits as throttle
 from dashboard.api import created_body, error, json_object
 from dashboard.models import Session
 from protocols.base import ParameterError
@@ -39,7 +40,9 @@ def start_view(request: HttpRequest, session_id: str) -> HttpResponse:
         return error(403, "not_controller", "only the session's controller may start a search: send its control_token")
     limits = {name: body[name] for name in ("max_states", "max_drops", "max_crashes") if name in body}
     try:
-        job = explore_jobs.start(session, **limits)
+        job = explore_jobs.start(session, **limits, address=request.META.get("REMOTE_ADDR", ""))
+    except throttle.Throttled as exc:
+        return error(429, "rate_limited", exc.message)
     except ParameterError as exc:
         return error(400, "bad_parameter", str(exc))
     except explore_jobs.Busy as exc:

@@ -33,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from dashboard import broadcast, controller, hotstate
+from dashboard import broadcast, controller, hotstate, limits
 from dashboard.models import Session
 
 JOIN_ALPHABET = "ACDEFHJKMNPRTUVWXY"
@@ -215,13 +215,10 @@ MAX_MEMBERS_LISTED = 300
 
 def check_fork_allowed(parent: Session, client_address: str, sandbox: bool) -> None:
     """Refuse a fork that is over its client's rate or (for a sandbox) over its class's cap."""
-    r = hotstate.client()
-    minute = int(timezone.now().timestamp() // 60)
-    key = f"{settings.PROTOLAB_PREFIX}:forks:{client_address}:{minute}"
-    count, _ = r.pipeline(transaction=False).incr(key).expire(key, 120).execute()
-    if count > settings.PROTOLAB_FORKS_PER_MINUTE:
-        raise ClassroomError("rate_limited", f"at most {settings.PROTOLAB_FORKS_PER_MINUTE} forks a minute from "
-                             "one address; try again in a minute", status=429)
+    try:
+        limits.take("fork", client_address, settings.PROTOLAB_FORKS_PER_MINUTE, "forks")
+    except limits.Throttled as exc:
+        raise ClassroomError("rate_limited", exc.message, status=429) from None
     cap = settings.PROTOLAB_MAX_SANDBOXES
     if sandbox and Session.objects.filter(forked_from=parent.id, sandbox=True).count() >= cap:
         raise ClassroomError("too_many_sandboxes", f"this class already has {cap} sandboxes; ask the teacher",

@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 from dashboard import broadcast, classroom, controller, hotstate, hub, questions, sessions, stepper
 from dashboard.models import Session
 from dashboard.runners import CeleryRunner, InProcessRunner
-from dashboard.wsproto import CONTROL_TYPES, TokenBucket, parse
+from dashboard.wsproto import CONTROL_TYPES, ByteBudget, TokenBucket, parse
 from protocols.sim.commands import CommandError
 
 MAX_RESYNC_EVENTS = 5000
@@ -80,6 +80,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.session_id = self.scope["url_route"]["kwargs"]["session_id"]
         self.bucket = TokenBucket()
+        self.resync_budget = ByteBudget()
         session = await _get_session(self.session_id)
         if session is None:  # Accepted, then closed with a code that says why (a refused handshake cannot).
             await self.accept()
@@ -151,10 +152,13 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "hot", "generation": self.generation, "seq": self.sent_seq, "hot": hot})
 
     async def on_resync(self, message: dict[str, Any]) -> None:
+        if not self.resync_budget.allow(time.monotonic()):
+            raise CommandError("rate_limited", "resyncs are limited to 512 KiB a second per connection; "
+                               "ask again from the last seq you hold")
         session = await _get_session(self.session_id)
         if session is not None:
             self.sent_seq = max(-1, message["from_seq"])
-            await self._catch_up(session, self.sent_seq)
+            self.resync_budget.spend(await self._catch_up(session, self.sent_seq))
 
     async def on_ping(self, message: dict[str, Any]) -> None:
         # A ping is also a nudge: a step whose broker message was lost is sent again.
@@ -345,19 +349,23 @@ class SessionConsumer(AsyncWebsocketConsumer):
 
     # ------------------------------------------------------------ helpers
 
-    async def _catch_up(self, session: Session, after: int, upto: int | None = None) -> None:
+    async def _catch_up(self, session: Session, after: int, upto: int | None = None) -> int:
+        """Send the stored events after ``after`` (up to ``upto``); return how many bytes that was."""
         events = await database_sync_to_async(sessions.events_after)(session, after, MAX_RESYNC_EVENTS)
         if upto is not None:
             events = [e for e in events if e["seq"] <= upto]
+        sent = 0
         for start in range(0, len(events), broadcast.MAX_EVENTS_PER_FRAME):
-            await self._send_events(events[start:start + broadcast.MAX_EVENTS_PER_FRAME])
+            sent += await self._send_events(events[start:start + broadcast.MAX_EVENTS_PER_FRAME])
+        return sent
 
-    async def _send_events(self, events: list[dict[str, Any]]) -> None:
+    async def _send_events(self, events: list[dict[str, Any]]) -> int:
         if not events:
-            return
-        await self._send({"type": "events", "generation": self.generation, "from_seq": events[0]["seq"],
-                          "seq": events[-1]["seq"], "events": events})
+            return 0
+        sent = await self._send({"type": "events", "generation": self.generation, "from_seq": events[0]["seq"],
+                                 "seq": events[-1]["seq"], "events": events})
         self.sent_seq = events[-1]["seq"]
+        return sent
 
     async def _degraded(self, on: bool) -> None:
         """Tell this page when Redis goes away and when it is back (play resumes by itself meanwhile)."""
@@ -369,8 +377,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
     async def _error(self, code: str, text: str, **extra: Any) -> None:
         await self._send({"type": "error", "code": code, "message": text, "seq": self.sent_seq, **extra})
 
-    async def _send(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(message, ensure_ascii=False))
+    async def _send(self, message: dict[str, Any]) -> int:
+        text = json.dumps(message, ensure_ascii=False)
+        await self.send(text_data=text)
+        return len(text)
 
 
 def _nodes_named(command: dict[str, Any]) -> list[str]:

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 
-from dashboard import broadcast, hotstate, sessions
+from dashboard import broadcast, hotstate, limits, sessions
 from dashboard.models import Session
 from protocols import get_protocol
 from protocols.base import ParameterError
@@ -72,8 +72,12 @@ class Busy(Exception):
 
 
 def start(session: Session, *, max_states: int = WEB_DEFAULT_STATES, max_drops: int = DEFAULT_MAX_DROPS,
-          max_crashes: int = DEFAULT_MAX_CRASHES) -> str:
-    """Start a search of the session's protocol and parameters; return the job's id."""
+          max_crashes: int = DEFAULT_MAX_CRASHES, address: str = "") -> str:
+    """Start a search of the session's protocol and parameters; return the job's id.
+
+    ``address``: the client's; it may start PROTOLAB_SEARCHES_PER_MINUTE a minute and hold one of the
+    server's MAX_RUNNING slots at a time, so one stranger cannot keep everyone else's searches out.
+    """
     for name, value, top in (("max_states", max_states, WEB_MAX_STATES), ("max_drops", max_drops, WEB_MAX_FAULTS),
                              ("max_crashes", max_crashes, WEB_MAX_FAULTS)):
         low = 1 if name == "max_states" else 0
@@ -82,7 +86,11 @@ def start(session: Session, *, max_states: int = WEB_DEFAULT_STATES, max_drops: 
     spec = get_protocol(session.protocol)
     job = secrets.token_urlsafe(12)
     now = time.time()
-    record = {"job": job, "status": "running", "session": session.id, "protocol": spec.name,
+    limits.take("search", address, settings.PROTOLAB_SEARCHES_PER_MINUTE, "searches")
+    holder = hotstate.client().get(_address_key(address))
+    if holder is not None and (_load(holder.decode()) or {}).get("status") == "running":
+        raise Busy("a search you started is still running; one at a time from one address")
+    record = {"job": job, "status": "running", "session": session.id, "protocol": spec.name, "address": address,
               "params": params_of_run(spec, session.params), "seed": session.seed, "max_states": max_states,
               "max_drops": max_drops, "max_crashes": max_crashes, "started": now}
     verdict = hotstate.client().eval(_START, 3, _running_key(), hotstate.key(session.id, "explore"), _job_key(job),
@@ -91,6 +99,7 @@ def start(session: Session, *, max_states: int = WEB_DEFAULT_STATES, max_drops: 
     if verdict != b"ok":
         raise Busy("a search of this session is already running" if verdict == b"session"
                    else f"the server is already running {MAX_RUNNING} searches; try again in a few seconds")
+    hotstate.client().set(_address_key(address), job, ex=STALE_AFTER_S)
     try:
         _spawn(job)
     except OSError as exc:  # No process: free the slot now rather than after STALE_AFTER_S.
@@ -193,6 +202,10 @@ def _load(job: str) -> dict[str, Any] | None:
 
 def _job_key(job: str) -> str:
     return f"{settings.PROTOLAB_PREFIX}:explore:{job}"
+
+
+def _address_key(address: str) -> str:
+    return f"{settings.PROTOLAB_PREFIX}:explore:address:{address}"
 
 
 def _running_key() -> str:

@@ -163,6 +163,10 @@ PROTOLAB_RUNNER = os.environ.get("PROTOLAB_RUNNER", "celery")
 
 # A class around a session (dashboard/classroom.py).
 PROTOLAB_FORKS_PER_MINUTE = int(os.environ.get("PROTOLAB_FORKS_PER_MINUTE", "6"))
+PROTOLAB_CREATES_PER_MINUTE = int(os.environ.get("PROTOLAB_CREATES_PER_MINUTE", "30"))
+"""New sessions (and compare runs) one address may start a minute (dashboard/limits.py)."""
+PROTOLAB_SEARCHES_PER_MINUTE = int(os.environ.get("PROTOLAB_SEARCHES_PER_MINUTE", "4"))
+"""Searches one address may start a minute; and it holds at most one of the server's slots at a time."""
 PROTOLAB_MAX_SANDBOXES = int(os.environ.get("PROTOLAB_MAX_SANDBOXES", "200"))
 PROTOLAB_SANDBOX_TTL_S = int(os.environ.get("PROTOLAB_SANDBOX_TTL_S", str(24 * 3600)))
 PROTOLAB_PUBLIC_URL = os.environ.get("PROTOLAB_PUBLIC_URL", "").rstrip("/")

@@ -182,6 +182,32 @@ def _closed(where: str, value: dict[str, Any], fields: dict[str, tuple[type, ...
             raise CommandError("bad_message", f"{where}: field {name!r} has the wrong type")
 
 
+RESYNC_BURST_BYTES = 4 * 2**20
+RESYNC_BYTES_PER_S = 512 * 2**10
+"""What one connection's resyncs may make the server send: a page catching up on a long session at once,
+then half a megabyte a second. A watcher asking for the whole log again and again (19,000 bytes out per
+byte in, measured) gets `rate_limited` instead of the log (tests/live/test_ws_edges.py)."""
+
+
+@dataclass
+class ByteBudget:
+    """Bytes a connection's resyncs may cost: RESYNC_BURST_BYTES at once, RESYNC_BYTES_PER_S after."""
+
+    available: float = RESYNC_BURST_BYTES
+    last: float = 0.0
+
+    def allow(self, now: float) -> bool:
+        """Say whether a resync may be served now (the budget is not spent)."""
+        if self.last:
+            self.available = min(RESYNC_BURST_BYTES, self.available + (now - self.last) * RESYNC_BYTES_PER_S)
+        self.last = now
+        return self.available > 0
+
+    def spend(self, sent: int) -> None:
+        """Take what a resync cost (the budget may go below zero: the next ones wait for it to refill)."""
+        self.available -= sent
+
+
 @dataclass
 class TokenBucket:
     """Allow RATE_PER_S messages per second on average, bursts up to BURST."""

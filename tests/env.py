@@ -33,7 +33,11 @@ os.environ["REDIS_URL"] = _choose_redis()
 os.environ["PROTOLAB_PREFIX"] = f"protolab-test-{uuid.uuid4().hex[:8]}"
 os.environ.setdefault("PROTOLAB_VAR_DIR", tempfile.mkdtemp(prefix="protolab-test-var-"))
 os.environ["PROTOLAB_RUNNER"] = "inprocess"
-os.environ.setdefault("PROTOLAB_FORKS_PER_MINUTE", "600")  # tests/dashboard/test_classroom.py tests the real limit
+# The suite makes many sessions from one address; tests/dashboard/test_classroom.py and test_hardening.py test
+# the real limits with settings of their own.
+os.environ.setdefault("PROTOLAB_FORKS_PER_MINUTE", "600")
+os.environ.setdefault("PROTOLAB_CREATES_PER_MINUTE", "100000")
+os.environ.setdefault("PROTOLAB_SEARCHES_PER_MINUTE", "1000")
 
 
 def _forget_test_keys() -> None:

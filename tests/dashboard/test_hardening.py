@@ -163,3 +163,92 @@ def test_play_state_survives_redis_losing_it_and_playing_sessions_are_resumed():
     assert controller.resume_all(InProcessRunner()) == 1
     assert hotstate.load(session.id)["done"], "the playing session was resumed and ran to its end"
     assert controller.resume_all(InProcessRunner()) == 0, "a finished session is not kicked again"
+
+
+# ------------------------------------------------------------------- fair limits
+
+
+def test_session_creation_is_throttled_per_address_and_compare_counts_each_run(client, settings):
+    settings.PROTOLAB_CREATES_PER_MINUTE = 3
+    body = '{"protocol": "two-phase-commit"}'
+    statuses = [client.post("/api/sessions", body, content_type="application/json", REMOTE_ADDR="10.9.0.1")
+                .status_code for _ in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    assert Session.objects.count() == 3
+    other = client.post("/api/sessions", body, content_type="application/json", REMOTE_ADDR="10.9.0.2")
+    assert other.status_code == 201, "another address is not slowed"
+    runs = ["cache-write-through", "cache-write-back", "cache-write-around"]
+    compare = client.post("/api/compare", json.dumps({"runs": runs}), content_type="application/json",
+                          REMOTE_ADDR="10.9.0.2")
+    assert compare.status_code == 429 and compare.json()["error"] == "rate_limited"  # 1 + 3 runs > 3
+
+
+def test_one_address_holds_one_search_slot_at_a_time(client, settings, monkeypatch):
+    from dashboard import explore_jobs, sessions
+
+    monkeypatch.setattr(explore_jobs, "_spawn", lambda job: None)  # No process: the slots are what is tested.
+    explore_jobs.hotstate.client().delete(explore_jobs._running_key())  # Slots other tests' searches still hold.
+    first, first_token = sessions.create("two-phase-commit", {})
+    second, second_token = sessions.create("two-phase-commit", {})
+
+    def start(session, token, address):
+        return client.post(f"/api/sessions/{session.id}/explore", json.dumps({"control_token": token}),
+                           content_type="application/json", REMOTE_ADDR=address)
+
+    assert start(first, first_token, "10.8.0.1").status_code == 202
+    busy = start(second, second_token, "10.8.0.1")
+    assert busy.status_code == 409 and "one at a time" in busy.json()["message"]
+    assert start(second, second_token, "10.8.0.2").status_code == 202, "another address gets the other slot"
+    settings.PROTOLAB_SEARCHES_PER_MINUTE = 1
+    assert start(second, second_token, "10.8.0.3").status_code in (202, 409)
+    assert start(second, second_token, "10.8.0.3").status_code == 429
+
+
+def test_a_search_process_is_capped_in_memory_and_cpu():
+    code = ("import resource; from dashboard.management.commands import explore_job as e; e._limit_resources(); "
+            "print(resource.getrlimit(resource.RLIMIT_AS)[0] // 2**20, resource.getrlimit(resource.RLIMIT_CPU)[0])")
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "dashboard.settings", "PROTOLAB_VAR_DIR": "/tmp"}
+    out = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    assert out == ["1536", "90"]
+
+
+def test_resyncs_cost_a_bounded_number_of_bytes_whatever_a_watcher_asks():
+    import time
+
+    from asgiref.sync import async_to_sync
+
+    from dashboard import controller, sessions
+    from dashboard.consumers import MAX_RESYNC_EVENTS
+    from dashboard.runners import InProcessRunner
+    from dashboard.wsproto import RESYNC_BURST_BYTES, RESYNC_BYTES_PER_S
+    from tests.dashboard.test_classroom import Client
+
+    session, _ = sessions.create("cache-write-through", {"clients": 4, "ops_per_client": 150}, seed=2)
+    controller.set_play(session.id, playing=True, speed=0)
+    controller.kick(session.id, InProcessRunner())
+
+    stored = sessions.events_after(session, 0, MAX_RESYNC_EVENTS)  # What one resync sends: about 1.2 MB.
+    frames_per_log = -(-len(stored) // 500)
+
+    async def flood() -> tuple[int, int, float]:
+        watcher = Client(session.id)
+        await watcher.open()
+        await watcher.until("hot")  # The hello's own catch-up is over.
+        received, refused, started = 0, 0, time.monotonic()
+        for _ in range(35):  # Under the message rate limit's burst; each asks for the whole log again.
+            await watcher.send({"type": "resync", "from_seq": -1})
+            for _ in range(frames_per_log):  # The answer: the whole log, or one refusal.
+                text = await watcher.ws.receive_from(timeout=10)
+                frame = json.loads(text)
+                if frame["type"] == "error":
+                    refused += frame["code"] == "rate_limited"
+                    break
+                received += len(text) if frame["type"] == "events" else 0
+        await watcher.ws.disconnect()
+        return received, refused, time.monotonic() - started
+
+    received, refused, elapsed = async_to_sync(flood)()
+    one_log = len(json.dumps(stored))
+    assert refused > 0 and one_log > 1_000_000
+    assert received <= RESYNC_BURST_BYTES + RESYNC_BYTES_PER_S * elapsed + 2 * one_log
