@@ -109,6 +109,6 @@ SPEC = ProtocolSpec(
     # write back): every order of every message is tried in about a second (some 5,000 worlds).
     explore_params={"clients": 2, "caches": 2, "keys": 2, "capacity": 1, "ops_per_client": 3,
                     "read_ratio": 0.5, "think_ms": 0},
-    foils=(Foil(params={"directory": "broken"}, breaks=("single-writer-multiple-readers", "data-value")),),
+    foils=(Foil(params={"directory": "broken"}, breaks=("single-writer-multiple-readers", "directory-agrees")),),
     clean=({}, {"variant": "msi"}),
 )

@@ -9,10 +9,11 @@ no protocol exception (liveness findings and those the lesson expects are
 reported apart, and judged elsewhere).
 
 The normal suite searches a bounded number of worlds: enough to reach
-every foil, and, for a clean configuration, a safe prefix of the search
-(a complete one where the model is small). ``PROTOLAB_EXPLORE_ALL=1``
-searches every clean configuration to the end (the default budget) and
-requires it to complete, as ``manage.py explore`` would.
+every foil but the deep ones (``DEEP``), and, for a clean configuration, a
+safe prefix of the search (a complete one where the model is small).
+``PROTOLAB_EXPLORE_ALL=1`` also searches the deep foils, within the default
+budget, and every clean configuration to the end, requiring it to
+complete, as ``manage.py explore`` would.
 """
 
 from __future__ import annotations
@@ -28,22 +29,20 @@ from protocols.sim.explorer import DEFAULT_MAX_STATES, Report, explore
 from protocols.spec import Foil, ProtocolSpec
 
 FULL = os.environ.get("PROTOLAB_EXPLORE_ALL") == "1"
-FOIL_STATES = (1_000, 6_000, DEFAULT_MAX_STATES)
-"""Worlds a foil search visits: a small budget first (most foils are a few steps deep), then larger ones
-up to the default, which is what `manage.py explore` promises. The deepest foil (a stale read after thirteen
-steps) is reached within 4,500 worlds by the explorer of December 6, 2026."""
+FOIL_STATES = (1_000, 6_000)
+"""Worlds a foil search visits in the normal suite: a small budget first (most foils are a few steps
+deep), then a larger one. With PROTOLAB_EXPLORE_ALL=1 the default budget follows: what `manage.py
+explore` promises."""
+DEEP = {"cache-write-through,invalidation=none", "cache-write-around", "cache-aside,remedy=none",
+        "counter-sharded,durable=False"}
+"""Foils the sound explorer reaches only past 6,000 worlds (a stale read thirteen or fourteen steps deep,
+some 25,000 to 40,000 worlds in; a volatile shard's loss after a crash): searched with PROTOLAB_EXPLORE_ALL=1,
+as each takes from half a minute to a minute and a half here."""
 CLEAN_STATES = DEFAULT_MAX_STATES if FULL else 1_500
 """Worlds a clean search visits: all of them with PROTOLAB_EXPLORE_ALL=1, else a bounded prefix."""
 NOT_SAFETY = {"liveness", "illustrative"}
-"""Kinds of findings a clean configuration may still report: judged by other tests."""
-
-AWAITING = {
-    "cache-aside,remedy=none": "found once the explorer no longer merges worlds that differ only in what "
-                               "the history checks remember (issue 14, item 1)",
-    "lock-lease": "one-believer-at-a-time is the finding the lesson expects: not a safety violation once "
-                  "findings have kinds (issue 14, item 2)",
-}
-"""Cases that wait for the explorer's other changes: expected to fail until then, welcome to pass."""
+"""Categories of findings this test leaves to others: liveness (judged under fair schedules by each
+protocol's tests) and what the lesson expects (lock-lease's two believers)."""
 
 
 def _id(spec: ProtocolSpec, params: Mapping[str, Any]) -> str:
@@ -54,7 +53,8 @@ def _cases(pairs: list[tuple[ProtocolSpec, Any]], params_of: Any) -> list[Any]:
     cases = []
     for spec, item in pairs:
         name = _id(spec, params_of(item))
-        marks = [pytest.mark.xfail(reason=AWAITING[name], strict=False)] if name in AWAITING else []
+        deep = name in DEEP and not FULL
+        marks = [pytest.mark.skip(reason="a deep foil: set PROTOLAB_EXPLORE_ALL=1")] if deep else []
         cases.append(pytest.param(spec, item, id=name, marks=marks))
     return cases
 
@@ -63,11 +63,13 @@ FOILS = _cases([(spec, foil) for spec in REGISTRY.values() for foil in spec.foil
 CLEAN = _cases([(spec, params) for spec in REGISTRY.values() for params in spec.clean], lambda p: p)
 
 
-def unsafe(spec: ProtocolSpec, report: Report) -> list[str]:
-    """Return the findings that are neither liveness nor expected by the lesson."""
-    kinds = {inv.name: inv.kind for inv in spec.invariants}
-    return [f"{c.name}: {c.text}" for c in report.counterexamples
-            if c.kind == "exception" or kinds.get(c.name) not in NOT_SAFETY]
+def test_the_deep_foils_are_declared() -> None:
+    assert {_id(spec, foil.params) for spec in REGISTRY.values() for foil in spec.foils} >= DEEP
+
+
+def unsafe(report: Report) -> list[str]:
+    """Return the findings that are neither liveness nor expected by the lesson (exceptions included)."""
+    return [f"{c.name}: {c.text}" for c in report.counterexamples if c.category not in NOT_SAFETY]
 
 
 def test_every_protocol_declares_its_foils_or_a_clean_configuration() -> None:
@@ -83,7 +85,7 @@ def test_every_protocol_declares_its_foils_or_a_clean_configuration() -> None:
 
 @pytest.mark.parametrize("spec, foil", FOILS)
 def test_the_small_model_catches_the_foil(spec: ProtocolSpec, foil: Foil) -> None:
-    for budget in FOIL_STATES:
+    for budget in (*FOIL_STATES, DEFAULT_MAX_STATES) if FULL else FOIL_STATES:
         report = explore(spec, foil.params, max_crashes=foil.max_crashes, max_states=budget)
         found = {c.name for c in report.counterexamples}
         if set(foil.breaks) <= found or report.complete:
@@ -94,6 +96,6 @@ def test_the_small_model_catches_the_foil(spec: ProtocolSpec, foil: Foil) -> Non
 @pytest.mark.parametrize("spec, params", CLEAN)
 def test_a_correct_configuration_of_the_small_model_is_clean(spec: ProtocolSpec, params: dict[str, Any]) -> None:
     report = explore(spec, params, max_states=CLEAN_STATES)
-    assert unsafe(spec, report) == []
+    assert unsafe(report) == []
     if FULL:
         assert report.complete, f"{report.states} worlds and not complete"
