@@ -10,7 +10,6 @@ invariants the checker evaluates from the outside.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
