@@ -250,7 +250,7 @@ def check_refinement(params: dict[str, Any], max_crashes: int, *, stop_at_bad: b
 @pytest.mark.parametrize("params, max_crashes, outcomes", [
     ({"participants": 2}, 1, {"committed", "aborted"}),  # Any one node crashes, at any point.
     ({"participants": 2, "votes": "yes,no"}, 1, {"aborted"}),
-    ({"participants": 3}, 0, {"committed", "aborted"}),  # The worlds `manage.py explore two-phase-commit` sees.
+    ({"participants": 3}, 0, {"committed", "aborted"}),  # The explorer's small model.
 ])
 def test_every_step_of_two_phase_commit_is_zero_or_more_twophase_steps(
         params: dict[str, Any], max_crashes: int, outcomes: set[str]) -> None:
