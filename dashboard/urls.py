@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.contrib.staticfiles.views import serve as serve_static
 from django.urls import include, path, re_path
 
-from dashboard import api, api_compare, api_explore, api_exports, api_lessons, views, views_lessons
+from dashboard import api, api_compare, api_explore, api_exports, api_lessons, openapi, views, views_lessons
+
+handler404 = openapi.not_found
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -15,6 +17,7 @@ urlpatterns = [
     path("j/<str:code>", views.join_page, name="join-code"),
     path("compare/", views.compare_page, name="compare"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema", openapi.schema_view, name="api-schema"),
     path("api/protocols", api.protocols_view, name="api-protocols"),
     path("api/sessions", api.sessions_view, name="api-sessions"),
     path("api/sessions/<str:session_id>", api.session_view, name="api-session"),
