@@ -68,7 +68,8 @@ def main() -> None:
     url = postgres_url()
     if url:
         step("pytest (PostgreSQL)", [sys.executable, "-m", "pytest", "-m", "not browser",
-                                     "tests/dashboard", "tests/live/test_live_session.py", *pytest_args],
+                                     "tests/dashboard", "tests/live/test_live_session.py",
+                                     "tests/live/test_two_hosts.py", *pytest_args],
              {"DATABASE_URL": url})
     else:
         print("\n=== no PostgreSQL answers: the SQLite run stands alone", flush=True)
