@@ -165,3 +165,27 @@ def test_every_order_of_a_retried_call_with_a_drop_and_a_crash_is_safe() -> None
     report = explore(SPEC, {"max_retries": 1}, max_drops=1, max_crashes=1, max_states=5_000)
     assert report.complete and report.states > 100
     assert not report.counterexamples, [c.to_json() for c in report.counterexamples]
+
+
+def _worlds(params: dict[str, Any]) -> Iterator[Engine]:
+    """Yield every world of the explorer's small model with ``params``, each once (by fingerprint)."""
+    root = Engine(SPEC, {**SPEC.explore_params, **params, "delay_ms_min": 0, "delay_ms_max": 0}, record=False)
+    seen, todo = {root.fingerprint()}, [root.clone()]
+    while todo:
+        world = todo.pop()
+        yield world
+        for entry in list(world.pending.values()):
+            child = world.clone()
+            child.apply({"cmd": "fire" if entry.kind == "timer" else "deliver", "id": entry.id}, trusted=True)
+            if child.fingerprint() not in seen:
+                seen.add(child.fingerprint())
+                todo.append(child)
+
+
+def test_the_small_model_exercises_the_breaker_and_the_retry_budget() -> None:
+    """Its one retry lets the checks of breakers and budgets see something (issue 14: with none they never did)."""
+    breakers = {b["state"] for world in _worlds({"breaker": True, "failure_threshold": 1})
+                for b in (world.nodes["u1"].state.get("breakers") or {}).values()}
+    assert breakers == {"closed", "open", "half-open"}
+    granted = max(world.nodes["u1"].state["metrics"]["retries"] for world in _worlds({"retry_budget": "1"}))
+    assert granted == 1
