@@ -83,9 +83,4 @@ def summary_view(request: HttpRequest, session_id: str) -> HttpResponse:
     session = Session.objects.filter(id=session_id).first()
     if session is None:
         return error(404, "no_session", f"no session {session_id!r}")
-    trace = sessions.trace(session)
-    return JsonResponse({
-        "id": session.id, "protocol": session.protocol, "scenario": session.scenario or None,
-        "seq": len(trace["events"]), "summary": trace["summary"], "verdicts": trace["verdicts"],
-        "quiescent": trace["quiescent"],
-    })
+    return JsonResponse(sessions.summary(session))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -163,3 +165,43 @@ def _latest_search(session_id: str) -> dict[str, str] | None:
     from dashboard import explore_jobs  # It creates sessions from counterexamples: imported here, not at the top.
 
     return explore_jobs.latest(session_id)
+
+
+SUMMARY_MIN_AGE_S = 2.0
+"""A summary is computed again at most this often per session, however many pages poll it."""
+
+SUMMARY_COST_FACTOR = 5
+"""... and at most every 5x as long as the last computation took: a 40,000-event session's summary
+(a replay of its whole log) then costs at most a fifth of a core however many pollers ask."""
+
+
+def summary(session: Session) -> dict[str, Any]:
+    """Return the session's summary figures at (or a moment before) its newest event, from Redis when fresh.
+
+    Summaries are functions of the whole log (each protocol's ``summarize``), so they are computed from
+    the trace; this keeps the answer for the seq it was computed at and computes again only when the
+    log moved on and the last computation is old enough, or the run has ended (its final figures are
+    always exact); one process at a time (a Redis lock).
+    """
+    r = hotstate.client()
+    key = hotstate.key(session.id, "summary")
+    raw = r.get(key)
+    cached = json.loads(raw) if raw else None
+    hot = stepper.hot_or_rebuild(session)
+    now = time.time()
+    fresh_enough = hot["done"] is False and now - (cached or {"at": 0})["at"] < (cached or {"wait": 0})["wait"]
+    if cached is not None and cached["generation"] == session.generation and (
+            cached["body"]["seq"] == hot["seq"] or fresh_enough or not r.set(key + ":lock", "1", nx=True, ex=60)):
+        return dict(cached["body"])
+    started = time.perf_counter()
+    try:
+        data = trace(session)
+        body = {"id": session.id, "protocol": session.protocol, "scenario": session.scenario or None,
+                "seq": len(data["events"]), "summary": data["summary"], "verdicts": data["verdicts"],
+                "quiescent": data["quiescent"]}
+        cost = time.perf_counter() - started
+        r.set(key, json.dumps({"generation": session.generation, "at": now, "body": body,
+                               "wait": max(SUMMARY_MIN_AGE_S, SUMMARY_COST_FACTOR * cost)}), ex=3600)
+    finally:
+        r.delete(key + ":lock")
+    return body

@@ -252,3 +252,28 @@ def test_resyncs_cost_a_bounded_number_of_bytes_whatever_a_watcher_asks():
     one_log = len(json.dumps(stored))
     assert refused > 0 and one_log > 1_000_000
     assert received <= RESYNC_BURST_BYTES + RESYNC_BYTES_PER_S * elapsed + 2 * one_log
+
+
+# ------------------------------------------------------------------- summaries that do not cost the log each time
+
+
+def test_a_summary_is_computed_once_per_seq_and_at_most_every_few_seconds(client, monkeypatch):
+    from dashboard import controller, hotstate, sessions
+    from dashboard.runners import InProcessRunner
+
+    session, _ = sessions.create("two-phase-commit", {}, seed=1)
+    first = client.get(f"/api/sessions/{session.id}/summary").json()
+    computed = []
+    real_trace = sessions.trace
+    monkeypatch.setattr(sessions, "trace", lambda s: computed.append(s.id) or real_trace(s))
+    for _ in range(5):  # Pollers at the same seq: no replay of the log.
+        assert client.get(f"/api/sessions/{session.id}/summary").json() == first
+    assert computed == []
+    controller.submit(session.id, {"cmd": "step"}, InProcessRunner())
+    assert client.get(f"/api/sessions/{session.id}/summary").json()["seq"] == first["seq"], "fresh enough: kept"
+    assert computed == []
+    key = hotstate.key(session.id, "summary")
+    aged = json.loads(hotstate.client().get(key))
+    hotstate.client().set(key, json.dumps({**aged, "at": aged["at"] - 60}))
+    moved = client.get(f"/api/sessions/{session.id}/summary").json()
+    assert moved["seq"] > first["seq"] and computed == [session.id]
