@@ -132,11 +132,15 @@ class Stack:
         # Any one answering is enough: a connection waits in the backlog until some Daphne accepts it.
         _wait_for_port(self.port, self.daphne)
 
+    def worker_name(self, index: int) -> str:
+        """Return worker ``index``'s node name: its port in it, so two labs on one machine never share one."""
+        return f"w{index}-{self.port}@{socket.gethostname()}"
+
     def start_worker(self, index: int) -> subprocess.Popen[bytes]:
         """Start worker ``index`` consuming its own node queue; return the process."""
         prefix = self.child_env().get("PROTOLAB_PREFIX", "protolab")
         argv = [str(BIN / "celery"), "-A", "dashboard.celery", "worker", "-Q", f"{prefix}.node{index}",
-                "-n", f"w{index}@%h", "--pool=prefork", "--concurrency=1", "--without-gossip",
+                "-n", self.worker_name(index), "--pool=prefork", "--concurrency=1", "--without-gossip",
                 "--without-mingle", "--without-heartbeat", "-l", "WARNING"]
         proc = self._spawn(f"worker{index}", argv, {"PROTOLAB_WORKER_NAME": f"w{index}"})
         if index < len(self.celery):
@@ -151,7 +155,8 @@ class Stack:
         for index in range(self.workers):
             self.start_worker(index)
         self.start_daphne()
-        wait_for_workers(self.redis_url, self.child_env().get("PROTOLAB_PREFIX", "protolab"), self.workers)
+        wait_for_workers(self.redis_url, self.child_env().get("PROTOLAB_PREFIX", "protolab"), self.workers,
+                         [self.worker_name(i) for i in range(self.workers)])
         threading.Thread(target=self._supervise, name="stack-supervisor", daemon=True).start()
 
     def _supervise(self) -> None:
@@ -184,15 +189,19 @@ class Stack:
             self._listener = None
 
 
-def wait_for_workers(redis_url: str, prefix: str, count: int) -> None:
-    """Wait until ``count`` Celery workers are consuming their queues (Redis knows their bindings)."""
+def wait_for_workers(redis_url: str, prefix: str, count: int, names: list[str] | None = None) -> None:
+    """Wait until ``count`` Celery workers (``names``, when given: these and no others) answer a ping.
+
+    Another lab on the same Redis and prefix (a second host) answers too: only its own workers tell a
+    stack it is ready (tests/live/test_two_hosts.py).
+    """
     from celery import Celery
 
     app = Celery(broker=redis_url)
     app.conf.broker_transport_options = {"global_keyprefix": f"{prefix}:celery:"}
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
-        replies = app.control.ping(timeout=0.5) or []
+        replies = app.control.ping(destination=names, timeout=0.5) or []
         if len(replies) >= count:
             return
     raise RuntimeError(f"only some of {count} Celery workers answered within {READY_TIMEOUT_S} s")
