@@ -38,9 +38,12 @@ Figures, each beside a baseline measured in the same run:
 (c) every follower ends with the whole log and the teacher's final view.
     Baseline: what the bare hubs (no repair) lost.
 (d) each sandbox's pace: virtual time advanced / speed / wall time (1.0 is the
-    schedule exactly), and its steps/s. Baselines: 30 bare paced Celery chains
-    (5 hops/s) and one at 20 hops/s on two bare workers, run at the same time
-    as the bare hubs at 20 steps/s; and one sandbox (then the class) alone on
+    schedule exactly), and its steps/s. Baselines: 30 bare Celery chains at
+    5 hops/s and one at 20 on two bare workers, run at the same time as the
+    bare hubs at 20 steps/s: the class's and half the others paced as the lab
+    paces (countdown from the end of the hop before: the baseline), the other
+    half on an absolute schedule (the fix proposed: a what-if); one chain of
+    each kind alone at each rate; and one sandbox (then the class) alone on
     the otherwise idle lab.
 (e) Daphne resident memory, both processes together, the peak of per-second
     samples under load. Baseline: the two bare hubs after their 200 sockets.
@@ -195,11 +198,15 @@ def __getattr__(name: str) -> Any:
     client = redis.Redis.from_url(base.REDIS_URL)
 
     @base.app.task(name=PACED_TASK, ignore_result=True)
-    def paced_hop(remaining: int, period: float, key: str) -> None:
-        """Record when this hop ran, then enqueue the next after ``period`` (as a paced auto step does)."""
+    def paced_hop(remaining: int, period: float, key: str, anchor: float = 0.0, done: int = 0) -> None:
+        """Record when this hop ran, then enqueue the next: after ``period`` (as a paced auto step does), or,
+        given an ``anchor``, at ``anchor + (done + 1) * period`` (the absolute schedule docs/performance.md
+        proposes)."""
         client.rpush(key, repr(time.time()))
         if remaining > 0:
-            paced_hop.apply_async((remaining - 1, period, key), countdown=period, queue=base.QUEUE)
+            countdown = max(0.0, anchor + (done + 1) * period - time.time()) if anchor else period
+            paced_hop.apply_async((remaining - 1, period, key, anchor, done + 1), countdown=countdown,
+                                  queue=base.QUEUE)
 
     globals()["paced_app"] = base.app
     return base.app
@@ -681,7 +688,7 @@ async def raw_baselines(rig: Rig, sizes: dict[str, int], steps_per_s: float, cha
                                for i, c in enumerate(clients[start:start + CONNECT_BATCH])))
     teacher, followers = clients[0], clients[1:]
     publisher = aioredis.Redis.from_url(rig.redis_url)
-    chains = start_chains(rig) if chains_too else []
+    chains = start_chains(rig, LOAD_CHAINS, "load", BASE_S) if chains_too else []
     cpu_before = bare_cpu(rig)
     sent: dict[int, tuple[float, str]] = {}
     n, t0 = 0, time.perf_counter()
@@ -722,14 +729,26 @@ def bare_cpu(rig: Rig) -> dict[str, float]:
             "Valkey": cpu_s(rig.valkey_pid) if rig.valkey_pid else 0.0, "bench clients": time.process_time()}
 
 
-def start_chains(rig: Rig) -> list[tuple[str, float, int]]:
-    """Start a bare chain per sandbox (SANDBOX_STEPS_PER_S) and one for the class; return (key, period, hops)."""
+def start_chains(rig: Rig, specs: list[tuple[float, bool]], name: str, seconds: float) -> list[tuple[str, float, int]]:
+    """Start one bare chain per (hops/s, absolute schedule?) for ``seconds``; return (key, period, hops) for each.
+
+    A chain paces as paced play does (each countdown from the end of the hop before), or, when asked, keeps an
+    absolute schedule (the fix proposed in docs/performance.md).
+    """
     chains = []
-    for index, rate in enumerate([SANDBOX_STEPS_PER_S] * SANDBOXES + [CLASS_STEPS_PER_S]):
-        key, hops = f"{rig.prefix}:paced:{index}", int(BASE_S * rate)
-        rig.celery.app.send_task(PACED_TASK, (hops - 1, 1 / rate, key), queue=rig.celery.QUEUE)
+    for index, (rate, absolute) in enumerate(specs):
+        key, hops = f"{rig.prefix}:paced:{name}:{index}", int(seconds * rate)
+        anchor = time.time() if absolute else 0.0
+        rig.celery.app.send_task(PACED_TASK, (hops - 1, 1 / rate, key, anchor), queue=rig.celery.QUEUE)
         chains.append((key, 1 / rate, hops))
     return chains
+
+
+LOAD_CHAINS = [(SANDBOX_STEPS_PER_S, index % 2 == 1) for index in range(SANDBOXES)] + [(CLASS_STEPS_PER_S, False)]
+"""One chain per sandbox and one for the class; the odd-numbered sandboxes' keep an absolute schedule (a what-if)."""
+ALONE_CHAINS = [(SANDBOX_STEPS_PER_S, False), (SANDBOX_STEPS_PER_S, True), (CLASS_STEPS_PER_S, False),
+                (CLASS_STEPS_PER_S, True)]
+"""One chain of each kind, alone: what pacing costs a bare hop with nothing else running."""
 
 
 async def finish_chains(rig: Rig, chains: list[tuple[str, float, int]]) -> list[float]:
@@ -769,11 +788,12 @@ def latency_rows(rows: list[Row], samples: dict[str, list[float]], nominal: dict
                          f"({nominal['steps_per_s']:.0f} steps/s)", f"{value / floors[0]:.2f}", target, ok))
 
 
-def pace_rows(rows: list[Row], got: dict[str, Any], chains: list[float], alone: dict[str, tuple[float, float]]) -> None:
+def pace_rows(rows: list[Row], got: dict[str, Any], chains: list[float], alone: dict[str, Any]) -> None:
     """(d): the sandboxes' and the class's pace beside the bare paced chains and the lab alone."""
     paces = [p for p, _ in got["pace"]] or [0.0]
     rates = [r for _, r in got["pace"]] or [0.0]
-    sandbox_chains = chains[:-1] or [0.0]
+    sandbox_chains = chains[:-1:2] or [0.0]  # Paced as the lab paces; the odd ones keep an absolute schedule.
+    absolute = chains[1:-1:2] or [0.0]
     slowest, slowest_chain = min(paces), max(1e-9, min(sandbox_chains))
     median, median_chain = statistics.median(paces), max(1e-9, statistics.median(sandbox_chains))
     rows.append((f"(d) sandbox pace, slowest of {SANDBOXES}", f"{slowest:.1%} ({min(rates):.2f} steps/s)",
@@ -782,10 +802,16 @@ def pace_rows(rows: list[Row], got: dict[str, Any], chains: list[float], alone: 
     rows.append((f"(d) sandbox pace, median of {SANDBOXES}", f"{median:.1%} "
                  f"({statistics.median(rates):.2f} steps/s)", f"{median_chain:.1%} (bare chains)",
                  f"{median / median_chain:.2f}", "—", ""))
+    rows.append(("(d) what-if: bare chains on an absolute schedule, slowest / median", "—",
+                 f"{min(absolute):.1%} / {statistics.median(absolute):.1%} (bare chains, same load)", "—", "—", ""))
+    rows.append(("(d) bare chains alone at 5 and 20 hops/s: paced as the lab / absolute schedule", "—",
+                 f"{alone['chains'][0]:.1%} / {alone['chains'][1]:.1%}; {alone['chains'][2]:.1%} / "
+                 f"{alone['chains'][3]:.1%}", "—", "—", ""))
     rows.append(("(d) class pace (teacher's play)", f"{got['teacher_pace'][0]:.1%} ({got['teacher_pace'][1]:.1f} "
                  "steps/s)", f"{chains[-1]:.1%} (bare chain at 20/s); {alone['class'][0]:.1%} (alone)", "—", "—", ""))
     say(f"(d) sandbox paces {sorted(round(p, 3) for p in paces)}; "
         f"bare chains {sorted(round(p, 3) for p in sandbox_chains)}"
+        f", bare chains on an absolute schedule {sorted(round(p, 3) for p in absolute)}"
         f", bare 20/s chain {chains[-1]:.3f}; alone: sandbox {alone['sandbox'][0]:.3f} ({alone['sandbox'][1]:.2f} "
         f"steps/s), class {alone['class'][0]:.3f} ({alone['class'][1]:.2f} steps/s)")
     steps_per_s = got["steps"] / LOAD_S
@@ -796,7 +822,7 @@ def pace_rows(rows: list[Row], got: dict[str, Any], chains: list[float], alone: 
 
 
 def print_report(got: dict[str, Any], nominal: dict[str, Any], same: dict[str, Any],
-                 alone: dict[str, tuple[float, float]]) -> None:
+                 alone: dict[str, Any]) -> None:
     samples = latencies(got)
     start, end = got["window"]
     views_sent = sum(1 for at in got["sent"].values() if start <= at <= end)
@@ -850,7 +876,11 @@ async def measure(rig: Rig) -> None:
     await warm_up(rig)
     alone = {"sandbox": await play_alone(rig, speeds["sandbox"], CLASS_SEED + 1),
              "class": await play_alone(rig, speeds["class"], CLASS_SEED + 2)}
-    say(f"Alone on the idle lab: a sandbox's pace {alone['sandbox'][0]:.1%}, the class's {alone['class'][0]:.1%}")
+    alone["chains"] = await finish_chains(rig, start_chains(rig, ALONE_CHAINS, "alone", ALONE_S))
+    say(f"Alone on the idle lab: a sandbox's pace {alone['sandbox'][0]:.1%}, the class's {alone['class'][0]:.1%}; "
+        "bare chains alone, paced as the lab paces / on an absolute schedule: at 5 hops/s "
+        f"{alone['chains'][0]:.1%} / {alone['chains'][1]:.1%}, at 20 hops/s {alone['chains'][2]:.1%} / "
+        f"{alone['chains'][3]:.1%}")
     say(f"The class: {FOLLOWERS} followers, {VIEWS_PER_S:.0f} views/s, {CLASS_STEPS_PER_S:.0f} steps/s, "
         f"{SANDBOXES} sandboxes at {SANDBOX_STEPS_PER_S:.0f} steps/s; load average {load_average()}")
     got = await run_class(rig, speeds)
