@@ -6,6 +6,7 @@ Bad input gets a 400 whose ``message`` says what is wrong and what is allowed.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,10 @@ from protocols.base import ParameterError
 
 MAX_BODY_BYTES = 64 * 1024
 """A session request is a few hundred bytes; anything this large is a mistake or an attack."""
+
+NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+"""A NUL character in a JSON text (only ever written \\u0000): PostgreSQL stores no text holding one (a 500)."""
+NUL_MESSAGE = "text may not hold the NUL character (\\u0000)"
 
 CREATE_FIELDS = {"protocol", "params", "seed", "scenario", "faults", "chaos", "owner"}
 FORK_FIELDS = {"seq", "owner", "sandbox"}
@@ -129,6 +134,8 @@ def json_object(request: HttpRequest, allowed: set[str]) -> dict[str, Any] | Jso
         return error(400, "bad_json", "the body is not valid JSON (NaN and Infinity are not JSON)")
     except RecursionError:
         return error(400, "bad_json", "the body is nested too deeply")
+    if NUL_ESCAPE.search(request.body):
+        return error(400, "bad_request", NUL_MESSAGE)
     if not isinstance(body, dict):
         return error(400, "bad_request", "the body must be a JSON object")
     unknown = set(body) - allowed

@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import lessons, sessions
-from dashboard.api import error, json_object
+from dashboard.api import NUL_ESCAPE, NUL_MESSAGE, error, json_object
 from dashboard.models import Lesson, Session
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -146,6 +146,8 @@ def import_view(request: HttpRequest) -> HttpResponse:
         return error(400, "bad_json", "the body is not valid JSON (NaN and Infinity are not JSON)")
     except RecursionError:  # A body of 30,000 '[' raised it from the parser: a 500 before.
         return error(400, "bad_json", "the body is nested too deeply")
+    if NUL_ESCAPE.search(request.body):
+        return error(400, "bad_request", NUL_MESSAGE)
     try:
         lesson, token = lessons.import_file(data)
     except lessons.Refused as exc:

@@ -46,7 +46,7 @@ KNOWN: dict[str, str] = {}
 """Ids and tokens of the real session, lesson and search of the current test (filled by the `known` fixture)."""
 
 CONFIG = SchemathesisConfig.from_dict({
-    "generation": {"mode": "all", "max-examples": FUZZ_EXAMPLES},
+    "generation": {"mode": "all", "max-examples": FUZZ_EXAMPLES, "allow-x00": True},
     # The coverage phase alone sends dozens of boundary cases per operation; the fuzzing phase is the bound.
     "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
     # A schema cannot say which scenarios a protocol has or where a session's log ends: valid-looking
@@ -175,6 +175,30 @@ def test_no_json_body_gets_a_server_error(client, raw):
         assert reply.status_code == 400, (path, reply.content[:200])
         error.validate(reply.json())
         assert reply.json()["error"] == "bad_json", path
+
+
+@pytest.mark.parametrize("raw", ['{"owner": "Ada\\u0000"}', '{"a\\u0000": 1}', '{"params": {"votes": ["\\u0000"]}}'],
+                         ids=["in-a-value", "in-a-key", "nested"])
+def test_a_nul_character_in_a_body_is_refused_on_every_post(client, raw):
+    """PostgreSQL stores no text holding NUL: it was a 500 there (an owner, a voter, a title)."""
+    for path in json_posts():
+        reply = client.post(path, raw, content_type="application/json")
+        assert reply.status_code == 400 and "NUL" in reply.json()["message"], (path, reply.content[:200])
+
+
+def test_a_nul_character_in_a_path_is_a_documented_404(client):
+    """A session id holding NUL reached a query, a 500 on PostgreSQL; ids are URL-safe tokens, so no route matches."""
+    document = openapi.document()
+    for path, item in document["paths"].items():
+        if "{" not in path:
+            continue
+        url = path.format(session_id="a%00b", job="a%00b", slug="a%00b", fmt="text")
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            reply = client.generic(method.upper(), url, "{}", content_type="application/json")
+            assert reply.status_code == 404 and "404" in operation["responses"], (method, url, reply.content[:200])
+            assert reply.json()["error"] in {"no_route", "no_session", "no_job", "no_report", "no_lesson"}
 
 
 def test_a_path_no_route_matches_gets_the_error_body_under_api_only(client):
