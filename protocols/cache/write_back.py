@@ -251,6 +251,9 @@ SPEC = policy_spec(
     initial_state=initial_state,
     invariants=(detectors.SINGLE_DIRTY, detectors.STALE_READ, detectors.LOST_WRITE),
     scenarios=scenarios.WRITE_BACK,
-    # The price of acknowledging from the cache: a crash before the flush loses the write.
-    foils=(Foil(params={}, breaks=("lost-write",), max_crashes=1),),
+    # The price of acknowledging from the cache: a crash before the flush loses the write. And nothing
+    # keeps two caches' copies in step: the other cache serves an old one. No configuration is clean
+    # and small: with one cache the flush timers alone make the search run past the default budget.
+    foils=(Foil(params={}, breaks=("stale-read",)), Foil(params={}, breaks=("lost-write",), max_crashes=1)),
+    clean=(),
 )

@@ -115,7 +115,9 @@ def test_cache_aside_runs_are_sound(run: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
 def test_the_explorer_finishes_the_small_model_without_breaking_a_guarantee(spec: ProtocolSpec) -> None:
-    report = explore(spec, max_states=20_000, max_drops=0, max_crashes=0)
+    # The random workload of one operation per client: the small model's stale-read script (whose
+    # stale read is the foil, tests/sim/test_foils.py) left out.
+    report = explore(spec, {"script": ""}, max_states=20_000, max_drops=0, max_crashes=0)
     assert report.complete, f"{spec.name}: {report.states} states and not done"
     promised = GUARANTEES.get(spec.name, ()) + (("ack-implies-db",) if spec is not WRITE_BACK else ())
     found = [(c.kind, c.name, c.text) for c in report.counterexamples if c.kind == "exception" or c.name in promised]
