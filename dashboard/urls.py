@@ -9,12 +9,12 @@ from dashboard import api, api_compare, api_explore, api_exports, api_lessons, o
 
 handler404 = openapi.not_found
 
-# Session ids are URL-safe tokens (dashboard/models.py new_session_id): the API's routes match no other
+# Session ids are URL-safe tokens (dashboard/models.py new_session_id): the routes match no other
 # character, so a NUL or the like never reaches a query (PostgreSQL refused it with a 500).
 urlpatterns = [
     path("", views.landing, name="landing"),
-    path("sessions/<str:session_id>/", views.session_page, name="session"),
-    path("sessions/<str:session_id>/qr.svg", views.join_qr, name="join-qr"),
+    path("sessions/<slug:session_id>/", views.session_page, name="session"),
+    path("sessions/<slug:session_id>/qr.svg", views.join_qr, name="join-qr"),
     path("join", views.join_page, name="join"),
     path("j/<str:code>", views.join_page, name="join-code"),
     path("compare/", views.compare_page, name="compare"),

@@ -153,7 +153,8 @@ MAX_COMPARED_SESSIONS = 4
 def compare_page(request: HttpRequest) -> HttpResponse:
     """Show up to four sessions side by side, with their summary figures in one table."""
     ids = [i for i in request.GET.get("s", "").split(",") if i][:MAX_COMPARED_SESSIONS]
-    found = {s.id: s for s in Session.objects.filter(id__in=ids)}
+    # An id holding NUL is no session's, and PostgreSQL refuses it in a query (a 500).
+    found = {s.id: s for s in Session.objects.filter(id__in=[i for i in ids if "\x00" not in i])}
     panes = []
     for session_id in ids:
         session = found.get(session_id)

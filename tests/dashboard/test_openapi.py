@@ -201,6 +201,11 @@ def test_a_nul_character_in_a_path_is_a_documented_404(client):
             assert reply.json()["error"] in {"no_route", "no_session", "no_job", "no_report", "no_lesson"}
 
 
+@pytest.mark.parametrize("url", ["/sessions/a%00b/", "/sessions/a%00b/qr.svg", "/compare/?s=a%00b,b"])
+def test_a_nul_character_in_a_page_address_is_a_404_too(client, url):
+    assert client.get(url).status_code == 404
+
+
 def test_a_path_no_route_matches_gets_the_error_body_under_api_only(client):
     reply = client.get("/api/sessions/x/nothing-here")
     assert reply.status_code == 404 and reply.json()["error"] == "no_route"
