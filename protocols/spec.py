@@ -253,6 +253,10 @@ class ProtocolSpec:
     clean: tuple[Mapping[str, Any], ...] = ({},)
     """Settings of the small model whose search must end with no safety violation (``{}``: the small
     model itself); empty when no configuration is meant to be safe (a naive counter)."""
+    symmetry: Callable[[Mapping[str, Any]], tuple[tuple[str, ...], ...]] | None = None
+    """Given checked parameters, the groups of interchangeable nodes (same role, same parameters,
+    handlers that treat them alike): the explorer merges worlds that differ only by a renaming
+    within a group. None (or no group) when no two nodes are interchangeable."""
 
     def param(self, name: str) -> Param:
         """Return a parameter by name, or raise a ParameterError listing the known ones."""

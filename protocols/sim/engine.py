@@ -230,9 +230,12 @@ class Engine(CommandsMixin, FaultsMixin):
         twin.checker = self.checker.copy()
         return twin
 
-    def fingerprint(self) -> str:
-        """Return a canonical description of the world, without time or ids, for state hashing."""
-        return snapshot.fingerprint(self)
+    def fingerprint(self, symmetric: Sequence[Sequence[str]] = ()) -> str:
+        """Return a canonical description of the world, without ids, for state hashing.
+
+        Nodes in each group of ``symmetric`` are interchangeable: renamings among them look the same.
+        """
+        return snapshot.fingerprint(self, symmetric)
 
     # ------------------------------------------------------ the world
 

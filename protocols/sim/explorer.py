@@ -176,13 +176,15 @@ def explore(
     clock: Callable[[], float] | None = None,
     merge: bool = True,
     depth_limit: int | None = None,
+    symmetry: bool = True,
 ) -> Report:
     """Search every order from the initial world; ``clock`` (seconds) times it, if given.
 
     ``merge=False`` follows every path on its own, never merging two orders that reach
     the same world nor identical messages: far slower, it is the reference the merging
     search is tested against (tests/sim/test_soundness.py). ``depth_limit`` expands no
-    world that many commands from the start: a search complete to that depth.
+    world that many commands from the start: a search complete to that depth. ``symmetry``
+    merges worlds that differ only by renaming interchangeable nodes (``ProtocolSpec.symmetry``).
     """
     _check_limits(max_states, max_drops, max_crashes)
     # The small model unless the user says otherwise; delays mean nothing once time is abstracted.
@@ -191,8 +193,9 @@ def explore(
     _check_network(boot.params)
     report = Report(protocol=spec.name, params=dict(boot.params), seed=seed, max_states=max_states,
                     max_drops=max_drops, max_crashes=max_crashes)
+    groups = spec.symmetry(boot.params) if symmetry and merge and spec.symmetry else ()
     search = _Search(report, {inv.name: inv.category for inv in spec.invariants}, merge=merge,
-                     depth_limit=depth_limit)
+                     depth_limit=depth_limit, symmetric=groups)
     search.note_violations(boot.log, None)
     root = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS, record=False).clone()
     started = clock() if clock else 0.0
@@ -238,7 +241,8 @@ class _Search:
     """One breadth-first search: the worlds seen, the frontier, the findings."""
 
     def __init__(self, report: Report, categories: Mapping[str, str], *, merge: bool = True,
-                 depth_limit: int | None = None) -> None:
+                 depth_limit: int | None = None, symmetric: tuple[tuple[str, ...], ...] = ()) -> None:
+        self.symmetric = symmetric
         self.report = report
         self.categories = categories
         self.merge = merge
@@ -249,7 +253,7 @@ class _Search:
     def run(self, root: Engine) -> None:
         """Expand worlds level by level until none is left or max_states are seen."""
         report = self.report
-        key = _digest(root, 0, 0)
+        key = _digest(root, 0, 0, self.symmetric)
         self.parents[key] = None
         frontier: deque[tuple[Engine, bytes, int, int, int, bool]] = deque([(root, key, 0, 0, 0, True)])
         while frontier and len(self.parents) < report.max_states:
@@ -268,7 +272,7 @@ class _Search:
                 if not self._apply(child, key, name, arg):
                     continue
                 if self.merge:
-                    child_key = _digest(child, spent_drops, spent_crashes)
+                    child_key = _digest(child, spent_drops, spent_crashes, self.symmetric)
                     # A world reached fairly subsumes the same world reached unfairly (liveness is judged
                     # only in the first); one reached unfairly first is kept apart, and found again fairly.
                     if not child_fair and child_key not in self.parents:
@@ -363,8 +367,8 @@ def _command(name: str, arg: str) -> dict[str, Any]:
     return {"cmd": name, field_name: arg} if field_name else {"cmd": name}
 
 
-def _digest(engine: Engine, drops: int, crashes: int) -> bytes:
-    text = f"{drops},{crashes}|" + engine.fingerprint()
+def _digest(engine: Engine, drops: int, crashes: int, symmetric: tuple[tuple[str, ...], ...] = ()) -> bytes:
+    text = f"{drops},{crashes}|" + engine.fingerprint(symmetric)
     return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).digest()
 
 

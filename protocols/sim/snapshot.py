@@ -14,7 +14,10 @@ out.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,8 +37,13 @@ _CANONICAL = json.JSONEncoder(sort_keys=True)
 _CANONICAL_LENIENT = json.JSONEncoder(sort_keys=True, default=_canonical_default)
 
 
-def fingerprint(engine: Engine) -> str:
-    """Return a canonical description of the world, without ids, for state hashing."""
+def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = ()) -> str:
+    """Return a canonical description of the world, without ids, for state hashing.
+
+    ``symmetric`` lists groups of interchangeable nodes: the nodes of each group
+    are renamed in an order decided by what each holds, so that two worlds that
+    differ only by such a renaming get the same description.
+    """
     pending = engine.pending
     nodes = [
         (name, rt.up, rt.paused, rt.state, rt.durable,
@@ -62,5 +70,40 @@ def fingerprint(engine: Engine) -> str:
     flights.sort()
     faults.sort()
     partition = sorted(engine.network.partition.items()) if engine.network.partition else None
-    return _CANONICAL_LENIENT.encode([engine.now, nodes, flights, faults, partition, len(engine._watches),
-                                      engine.checker.memory()])
+    world = [engine.now, nodes, flights, faults, partition, len(engine._watches), engine.checker.memory()]
+    if symmetric and not faults and not engine._watches and partition is None:
+        return _canonical(world, symmetric)  # A fault plan or a partition names nodes inside its text.
+    return _CANONICAL_LENIENT.encode(world)
+
+
+def _canonical(world: list[Any], groups: Sequence[Sequence[str]]) -> str:
+    """Return the world's text with the nodes of each group renamed in the order of their signatures.
+
+    Each node and each message is encoded on its own; renaming is then a substitution of the
+    quoted names (a JSON string token is a whole name or not), and the pieces are sorted again.
+    """
+    now, nodes, flights, _, _, watches, memory = world
+    node_texts = {entry[0]: _CANONICAL_LENIENT.encode(entry) for entry in nodes}
+    flight_texts = [(src, dest, f"{_CANONICAL.encode([src, dest, kind, reply])[:-1]},{body}]")
+                    for src, dest, kind, body, reply in flights]
+    renaming: dict[str, str] = {}
+    for group in groups:
+        anonymous = _substitution(tuple((name, "*") for name in group))
+        # A node's signature: what it holds and what is on its way to or from it, its group anonymous.
+        signature = {name: (anonymous(node_texts[name][len(name) + 4:]),
+                            sorted(anonymous(text) for src, dest, text in flight_texts if name in (src, dest)))
+                     for name in group}
+        ordered = sorted(group, key=lambda name: (signature[name], name))
+        renaming.update((old, new) for old, new in zip(ordered, group, strict=True) if old != new)
+    rename = _substitution(tuple(sorted(renaming.items()))) if renaming else (lambda text: text)
+    return (f"[{now},[{','.join(sorted(rename(text) for text in node_texts.values()))}],"
+            f"[{','.join(sorted(rename(text) for _, _, text in flight_texts))}],[],null,{watches},"
+            f"{rename(_CANONICAL_LENIENT.encode(memory))}]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _substitution(pairs: tuple[tuple[str, str], ...]) -> Callable[[str], str]:
+    """Return a function renaming, in JSON text, every string token that is exactly a name in ``pairs``."""
+    names = dict(pairs)
+    pattern = re.compile('"(' + "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)) + ')"')
+    return lambda text: pattern.sub(lambda found: f'"{names[found.group(1)]}"', text)

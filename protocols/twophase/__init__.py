@@ -91,6 +91,13 @@ def topology(params: Mapping[str, Any]) -> dict[str, str]:
     return roles
 
 
+def symmetry(params: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
+    """Return the participants as one interchangeable group when they all vote alike for sure."""
+    if params["votes"].strip() not in ("yes", "no"):
+        return ()  # Votes differ by participant, or are drawn at random: no two are alike.
+    return (tuple(f"p{i}" for i in range(1, params["participants"] + 1)),)
+
+
 def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
     """Return the outcome, when each participant decided and how long it was blocked in doubt."""
     entered: dict[str, int] = {}
@@ -148,4 +155,5 @@ SPEC = ProtocolSpec(
     # Even with every vote yes, the broken coordinator commits on two votes while the third participant
     # may still abort alone (its prepare timer fires).
     foils=(Foil(params={"variant": "majority-commit"}, breaks=("commit-needs-all-yes", "consistency")),),
+    symmetry=symmetry,
 )

@@ -46,6 +46,7 @@ to that depth is a few thousand worlds at most)."""
 
 EXTRA = [
     ("two-phase-commit", {"participants": 3, "variant": "majority-commit"}, 4),
+    ("two-phase-commit", {"participants": 3}, 5),
 ]
 """Configurations with a violation within reach of the reference search."""
 
@@ -68,15 +69,26 @@ def test_merging_finds_what_every_path_finds(name: str, params: dict[str, Any], 
     spec = REGISTRY[name]
     every_path = explore(spec, params, merge=False, depth_limit=depth, max_states=TREE_STATES)
     assert every_path.complete, f"the reference search of {name} to depth {depth} did not complete"
-    merged = explore(spec, params, depth_limit=depth, max_states=TREE_STATES)
-    assert merged.complete
-    assert merged.states <= every_path.states
-    assert broken(merged) == broken(every_path)
+    for symmetry in (False, True):
+        merged = explore(spec, params, depth_limit=depth, max_states=TREE_STATES, symmetry=symmetry)
+        assert merged.complete
+        assert merged.states <= every_path.states
+        assert broken(merged) == broken(every_path), f"symmetry={symmetry}"
 
 
 def test_the_majority_commit_comparison_has_something_to_compare() -> None:
     name, params, depth = EXTRA[0]
     assert broken(explore(REGISTRY[name], params, depth_limit=depth))
+
+
+def test_symmetry_merges_worlds_that_differ_by_a_renaming_of_participants() -> None:
+    spec = REGISTRY["two-phase-commit"]
+    plain = explore(spec, {"participants": 3}, depth_limit=6, symmetry=False)
+    reduced = explore(spec, {"participants": 3}, depth_limit=6)
+    assert plain.complete and reduced.complete
+    assert reduced.states * 3 < plain.states
+    assert explore(spec, {"participants": 3, "votes": "yes,no,yes"}, depth_limit=6).states == explore(
+        spec, {"participants": 3, "votes": "yes,no,yes"}, depth_limit=6, symmetry=False).states
 
 
 # ------------------------------------------------------------ history only
