@@ -33,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from dashboard import broadcast, controller, hotstate, limits
+from dashboard import broadcast, controller, hotstate, hub, limits
 from dashboard.models import Session
 
 JOIN_ALPHABET = "ACDEFHJKMNPRTUVWXY"
@@ -114,16 +114,23 @@ def resolve(text: str) -> Session | None:
 # ------------------------------------------------------------ the teacher's view
 
 
+_STORE_VIEW = """
+-- KEYS: the view's counter, the view, the session's channel. ARGV: the view's JSON without its closing brace.
+local v = redis.call('incr', KEYS[1])
+local view = ARGV[1] .. (ARGV[1] == '{' and '' or ',') .. '"v":' .. v .. '}'
+redis.call('set', KEYS[2], view)
+redis.call('publish', KEYS[3], '{"type":"lab.view","view":' .. view .. '}')
+return v
+"""
+"""Number, store and publish a view in one round trip (three took a third of a view's cost under load)."""
+
+
 def store_view(session_id: str, view: dict[str, Any]) -> dict[str, Any]:
     """Save the controller's view (validated by dashboard/wsproto.py), numbered; publish it; return it."""
-    r = hotstate.client()
-    numbered = {**view, "v": int(r.incr(hotstate.key(session_id, "view-v")))}
-    encoded = json.dumps(numbered, ensure_ascii=False)
-    pipe = r.pipeline(transaction=False)
-    pipe.set(hotstate.key(session_id, "view"), encoded)
-    pipe.execute()
-    broadcast.send(session_id, {"type": "lab.view", "view": numbered})
-    return numbered
+    body = json.dumps(view, ensure_ascii=False, separators=(",", ":"))[:-1]
+    v = hotstate.client().eval(_STORE_VIEW, 3, hotstate.key(session_id, "view-v"), hotstate.key(session_id, "view"),
+                               hub.channel(session_id), body)
+    return {**view, "v": int(v)}
 
 
 def load_view(session_id: str) -> dict[str, Any] | None:

@@ -260,17 +260,22 @@ class SessionConsumer(AsyncWebsocketConsumer):
     # ----------------------------------------------------- from the hub
 
     async def dispatch(self, message: dict[str, Any]) -> None:
-        """Handle a message; the hub's messages skip Channels' per-message database cleanup.
+        """Handle a message; the hub's messages and the client's frames skip Channels' database cleanup.
 
         ``AsyncConsumer.dispatch`` awaits ``aclose_old_connections()`` (a hop to
         the one sync thread) before every message: 10-12% of Daphne's CPU with
         200 watchers (bench/live.py), and the controller's commands queued
-        behind those hops. A hub handler touches the database only through
-        ``database_sync_to_async``, which closes old connections itself.
+        behind those hops; the teacher's views fell behind under load that way
+        (bench/classroom.py). Every handler here touches the database only
+        through ``database_sync_to_async``, which closes old connections itself.
         """
-        handler = getattr(self, message["type"].replace(".", "_"), None) if message["type"].startswith("lab.") else None
+        kind = message["type"]
+        handler = getattr(self, kind.replace(".", "_"), None) if kind.startswith("lab.") else None
         if handler is not None:
             await handler(message)
+            return
+        if kind == "websocket.receive":
+            await self.websocket_receive(message)
             return
         await super().dispatch(message)
 

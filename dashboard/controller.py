@@ -39,10 +39,10 @@ return 0
 """
 
 _TAKE = """
--- KEYS: inflight, failed, hot, queue, play.
+-- KEYS: inflight, failed, hot, queue, play, pace.
 -- ARGV: new token, lock TTL, the token the caller holds ('' if none), a command to queue first ('' if none),
 -- the queue's limit. Returns {-1} if the queue is full, {0} if another step holds the lock, else
--- {1, failed, hot, next queued command, play}, '' standing for a missing value.
+-- {1, failed, hot, next queued command, play, pace}, '' standing for a missing value.
 if ARGV[4] ~= '' then
   if redis.call('llen', KEYS[4]) >= tonumber(ARGV[5]) then return {-1} end
   redis.call('rpush', KEYS[4], ARGV[4])
@@ -51,7 +51,7 @@ local held = redis.call('get', KEYS[1])
 if held and held ~= ARGV[3] then return {0} end
 redis.call('set', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
 return {1, redis.call('get', KEYS[2]) or '', redis.call('get', KEYS[3]) or '', redis.call('lpop', KEYS[4]) or '',
-        redis.call('get', KEYS[5]) or ''}
+        redis.call('get', KEYS[5]) or '', redis.call('get', KEYS[6]) or ''}
 """
 """Queue a command, take (or keep) the in-flight lock and read what the next plan needs, in one round
 trip: a step's latency is mostly round trips (before: five, from queueing to planning; bench/live.py)."""
@@ -128,7 +128,7 @@ def kick(session_id: str, runner: Runner, held: str = "") -> None:
 
 def _advance(session_id: str, runner: Runner, held: str = "", enqueue: str = "") -> bool:
     r = hotstate.client()
-    keys = [hotstate.key(session_id, name) for name in ("inflight", "failed", "hot", "queue", "play")]
+    keys = [hotstate.key(session_id, name) for name in ("inflight", "failed", "hot", "queue", "play", "pace")]
     while True:
         token = f"{secrets.token_hex(8)}@{time.time():.3f}"  # When the lock was taken travels with it.
         taken, *state = _take_script()(keys=keys, args=[token, hotstate.INFLIGHT_TTL_S, held, enqueue,
@@ -204,7 +204,7 @@ def release(session_id: str, token: str) -> None:
 
 
 def _next_plan(session_id: str, token: str, failed: bytes | None, hot_raw: bytes | None, raw: bytes | None,
-               play_raw: bytes | None) -> Plan | None:
+               play_raw: bytes | None, pace_raw: bytes | None = None) -> Plan | None:
     # The database is asked only when Redis has lost the hot state (a step's latency is round trips).
     r = hotstate.client()
     hot = hotstate.decode_hot(hot_raw)
@@ -227,12 +227,32 @@ def _next_plan(session_id: str, token: str, failed: bytes | None, hot_raw: bytes
         if play["speed"] == hotstate.MAX_SPEED:
             batch = stepper.MAX_BATCH_STEPS
         elif hot["next_due"] is not None:
-            gap_ms = max(0, hot["next_due"] - hot["now"])
-            countdown = min(MAX_PACE_S, gap_ms / play["speed"] / 1000.0)
+            countdown = _countdown(session_id, hot, play["speed"], json.loads(pace_raw) if pace_raw else None)
     node = _node_concerned(command, hot)
     queue = hot["placement"].get(node, 0) if node else 0
     return Plan(session_id=session_id, generation=generation, step=hot["step"] + 1, command=command,
                 batch=batch, queue=queue, countdown=countdown, token=token)
+
+
+def _countdown(session_id: str, hot: dict[str, Any], speed: float, pace: dict[str, Any] | None) -> float:
+    """Return how long to wait before the next auto step, against the session's schedule (not its last step).
+
+    The schedule is an anchor: the wall time at which virtual time ``virtual`` was (or is) due. Counting
+    each wait from the end of the previous step instead adds every step's own latency to every gap: a
+    sandbox at 5 steps/s kept 81-94 % of its pace that way (bench/classroom.py). A new anchor is laid when
+    there is none, the speed changed, an idle gap must be compressed to MAX_PACE_S, or the session fell
+    more than MAX_PACE_S behind (it then goes on from now rather than rushing to catch up).
+    """
+    now = time.time()
+    due = hot["next_due"]
+    if pace is not None and pace["speed"] == speed:
+        wait = pace["wall"] + (due - pace["virtual"]) / speed / 1000.0 - now
+        if -MAX_PACE_S <= wait <= MAX_PACE_S:
+            return max(0.0, wait)
+    wait = min(MAX_PACE_S, max(0, due - hot["now"]) / speed / 1000.0)
+    hotstate.client().set(hotstate.key(session_id, "pace"), json.dumps({"wall": now + wait, "virtual": due,
+                                                                        "speed": speed}), ex=3600)
+    return wait
 
 
 def _node_concerned(command: dict[str, Any], hot: dict[str, Any]) -> str | None:
