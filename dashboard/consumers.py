@@ -186,7 +186,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await asyncio.to_thread(classroom.store_view, self.session_id, message["view"])
 
     async def on_presence(self, message: dict[str, Any]) -> None:
-        assert self.member is not None  # greeted
+        if self.member is None:  # Its hello failed half-way (Redis away): it says hello again on reconnect.
+            return
         self.member = {**self.member, "following": message["following"]}
         if "name" in message:
             self.member["name"] = message["name"].strip()
