@@ -93,6 +93,8 @@ FORMAT_QUERY = {"name": "format", "in": "query", "required": False, "description
                 "schema": {"enum": ["json", "csv"]}}
 STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
+NUMBER = {"type": "number"}
+BOOLEAN = {"type": "boolean"}
 NULLABLE_STRING = {"type": ["string", "null"]}
 ANY_OBJECT = {"type": "object"}
 TEXT = {"description": "A string, or one string per language ({'en': ..., 'zh-hans': ...}).",
@@ -122,11 +124,15 @@ def schemas() -> dict[str, Any]:
             "verdicts": ref("Verdicts"), "nodes": ANY_OBJECT, "placement": ANY_OBJECT,
             "explore": {"anyOf": [{"type": "null"}, ref("Announcement")]}}),
         "Announcement": obj({"job": STRING, "url": STRING}),
-        "Report": obj({name: ANY_OBJECT if name == "params" else
-                       ({"type": "array", "items": ANY_OBJECT} if name == "counterexamples" else {})
-                       for name in ("protocol", "params", "seed", "max_states", "max_drops", "max_crashes", "states",
-                                    "expanded", "transitions", "max_depth", "elapsed_s", "states_per_s", "complete",
-                                    "stopped", "clean", "counterexamples")}),
+        "Report": obj({
+            "protocol": STRING, "params": ANY_OBJECT, "elapsed_s": NUMBER, "states_per_s": NUMBER,
+            **dict.fromkeys(("seed", "max_states", "max_drops", "max_crashes", "states", "expanded", "transitions",
+                             "max_depth"), INTEGER),
+            "complete": BOOLEAN, "clean": BOOLEAN, "stopped": {"enum": ["complete", "max-states"]},
+            "counterexamples": {"type": "array", "items": obj({
+                "kind": STRING, "category": {"enum": ["safety", "liveness", "illustrative"]}, "name": STRING,
+                "text": STRING, "nodes": {"type": "array", "items": STRING}, "depth": INTEGER,
+                "commands": {"type": "array", "items": ANY_OBJECT}})}}),
         "Search": obj({"job": STRING, "status": {"enum": ["running", "done", "failed"]}, "report": ref("Report"),
                        "error": STRING}, required=("job", "status")),
         "LessonFile": lesson_file(),

@@ -112,6 +112,7 @@ def known(monkeypatch: pytest.MonkeyPatch) -> Any:
     KNOWN.update(session=session.id, token=token, slug=lesson.slug, lesson_token=lesson_token, job=job)
     yield KNOWN
     KNOWN.clear()
+    assert not explore_jobs._children, "the fuzz started a search process"
 
 
 # ------------------------------------------------------------------ the document
@@ -157,6 +158,29 @@ def test_the_error_body_is_the_one_every_error_has(client):
     reply = client.get("/api/sessions/nope")
     assert reply.status_code == 404
     Draft202012Validator(error).validate(reply.json())
+
+
+def documented(path: str, method: str, status: int) -> Draft202012Validator:
+    """Return a validator for an operation's documented JSON answer (its $refs resolved in the document)."""
+    document = openapi.document()
+    answer = document["paths"][path][method]["responses"][str(status)]
+    schema = answer["content"]["application/json"]["schema"]
+    return Draft202012Validator({**schema, "components": document["components"]})
+
+
+def test_real_objects_answer_as_documented(client, known):
+    """Not left to chance: each GET of a real session, lesson and finished search matches its schema."""
+    readers = ["/api/protocols", "/api/sessions", "/api/sessions/{session_id}", "/api/sessions/{session_id}/trace",
+               "/api/sessions/{session_id}/summary", "/api/explore/{job}", "/api/lessons/{slug}",
+               "/api/lessons/{slug}/export", "/api/sessions/{session_id}/export/{fmt}"]
+    headers = {"HTTP_X_CONTROL_TOKEN": known["token"], "HTTP_X_LESSON_TOKEN": known["lesson_token"]}
+    readers += ["/api/sessions/{session_id}/questions", "/api/lessons/{slug}/results"]
+    for path in readers:
+        url = path.format(session_id=known["session"], slug=known["slug"], job=known["job"], fmt="json")
+        reply = client.get(url, **headers)
+        assert reply.status_code == 200, (url, reply.content[:200])
+        documented(path, "get", 200).validate(json.loads(reply.content))
+    assert client.get(f"/api/explore/{known['job']}").json()["report"]["counterexamples"]
 
 
 def json_posts() -> list[str]:
