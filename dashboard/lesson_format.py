@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from dashboard import trace_schema
 from protocols import get_protocol
 from protocols.base import ParameterError, ProtocolError
 from protocols.sim import questions as engine_questions
@@ -180,6 +181,10 @@ def _check_inputs(data: Mapping[str, Any]) -> dict[str, Any]:
         raise LessonError("'scenario' must be a scenario's name or null")
     if not isinstance(data.get("faults", []), list):
         raise LessonError("'faults' must be a list of fault objects")
+    for index, fault in enumerate(data.get("faults", [])):
+        problem = trace_schema.fault_problem(fault)  # Its trace must fit the schema (dashboard/trace_schema.py).
+        if problem is not None:
+            raise LessonError(f"fault {index + 1}: {problem}")
     if isinstance(chaos, bool) or not isinstance(chaos, int | float):
         raise LessonError("'chaos' must be a number from 0 to 1")
     if isinstance(max_events, bool) or not isinstance(max_events, int):

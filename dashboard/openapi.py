@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -25,10 +24,19 @@ from django.urls import URLPattern, get_resolver
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 
-from dashboard import api, api_compare, api_explore, api_exports, explore_jobs, lesson_format, lessons, sessions
+from dashboard import (
+    api,
+    api_compare,
+    api_explore,
+    api_exports,
+    explore_jobs,
+    lesson_format,
+    lessons,
+    sessions,
+    trace_schema,
+)
 from protocols import REGISTRY
 
-TRACE_SCHEMA = Path(__file__).resolve().parent.parent / "docs" / "trace.schema.json"
 SEED_MAX = 2**63 - 1
 
 STATUS_WORDS = {
@@ -155,7 +163,7 @@ def lesson_file() -> dict[str, Any]:
 
 def trace_schemas() -> dict[str, Any]:
     """Return docs/trace.schema.json as named schemas: ``Trace`` and each of its $defs as ``trace_NAME``."""
-    text = TRACE_SCHEMA.read_text(encoding="utf-8").replace('"#/$defs/', '"#/components/schemas/trace_')
+    text = json.dumps(trace_schema.schema()).replace('"#/$defs/', '"#/components/schemas/trace_')
     schema = json.loads(text)
     defs = schema.pop("$defs")
     for key in ("$schema", "$id"):
@@ -165,9 +173,17 @@ def trace_schemas() -> dict[str, Any]:
 
 def operations() -> dict[str, dict[str, Any]]:
     """Return every operation by route name (dashboard/urls.py) and method."""
-    created = {201: json_response(ref("Created"), "Created: its id, control token and addresses.")}
-    body_errors = (400, 413, 415)
-    owner = {"type": "string", "maxLength": sessions.MAX_OWNER_LENGTH}
+    return {**session_operations(), **compare_and_explore_operations(), **lesson_operations()}
+
+
+CREATED_ANSWER = {201: json_response(ref("Created"), "Created: its id, control token and addresses.")}
+BODY_ERRORS = (400, 413, 415)
+FAULTS = {"type": ["array", "null"], "items": ref("trace_fault")}
+OWNER = {"type": "string", "maxLength": sessions.MAX_OWNER_LENGTH}
+
+
+def session_operations() -> dict[str, dict[str, Any]]:
+    """Return this document, the catalogue and the operations on sessions (create, list, read, fork...)."""
     return {
         "api-schema": {"get": op("This document.", {200: json_response(ANY_OBJECT, "The OpenAPI document.")}, ())},
         "api-protocols": {"get": op("The protocol catalogue.", {200: json_response(
@@ -177,20 +193,20 @@ def operations() -> dict[str, dict[str, Any]]:
         "api-sessions": {
             "get": op("The 20 newest sessions.", {200: json_response(
                 obj({"sessions": {"type": "array", "items": ref("Brief")}}), "Newest first.")}, ()),
-            "post": op("Create a session.", created, (*body_errors, 429), body(api.CREATE_FIELDS, {
+            "post": op("Create a session.", CREATED_ANSWER, (*BODY_ERRORS, 429), body(api.CREATE_FIELDS, {
                 "protocol": {"enum": sorted(REGISTRY)}, "params": {"type": ["object", "null"]},
                 "seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX},
-                "scenario": NULLABLE_STRING, "faults": {"type": ["array", "null"], "items": ref("trace_fault")},
-                "chaos": {"type": "number", "minimum": 0, "maximum": 1}, "owner": owner}, required=("protocol",)))},
+                "scenario": NULLABLE_STRING, "faults": FAULTS,
+                "chaos": {"type": "number", "minimum": 0, "maximum": 1}, "owner": OWNER}, required=("protocol",)))},
         "api-session": {"get": op("A session's status.", {200: json_response(ref("Status"), "Its status.")}, (404,))},
         "api-trace": {"get": op("A session's trace (as manage.py simulate --format json).", {200: json_response(
             ref("Trace"), "The trace, with its session's id, generation, owner and notes.")}, (404,))},
-        "api-fork": {"post": op("Start a new session from this one's log up to the step holding seq.", created,
-                                (*body_errors, 404, 409, 429), body(api.FORK_FIELDS, {
-                                    "seq": {"type": "integer", "minimum": 0}, "owner": owner,
+        "api-fork": {"post": op("Start a new session from this one's log up to the step holding seq.", CREATED_ANSWER,
+                                (*BODY_ERRORS, 404, 409, 429), body(api.FORK_FIELDS, {
+                                    "seq": {"type": "integer", "minimum": 0}, "owner": OWNER,
                                     "sandbox": {"type": "boolean"}}, required=("seq",)))},
         "api-keep": {"post": op("Keep a student's sandbox past the end of its class.", {200: json_response(
-            obj({"id": STRING, "kept": {"const": True}}), "Kept.")}, (*body_errors, 403, 404),
+            obj({"id": STRING, "kept": {"const": True}}), "Kept.")}, (*BODY_ERRORS, 403, 404),
             body({"control_token"}, {"control_token": STRING}))},
         "api-questions": {"get": op("The class's questions, answers and votes (the controller only).", {200: {
             "description": "JSON, or CSV with ?format=csv.", "content": {
@@ -200,16 +216,22 @@ def operations() -> dict[str, dict[str, Any]]:
         "api-summary": {"get": op("A session's summary figures at its newest event.", {200: json_response(obj({
             "id": STRING, "protocol": STRING, "scenario": NULLABLE_STRING, "seq": INTEGER, "summary": ANY_OBJECT,
             "verdicts": ref("Verdicts"), "quiescent": {"type": "boolean"}}), "Its figures.")}, (404,))},
+    }
+
+
+def compare_and_explore_operations() -> dict[str, dict[str, Any]]:
+    """Return compare side by side, the explorer's three operations and a session's trace as a file."""
+    return {
         "api-compare": {"post": op("Start one session per run, side by side.", {201: json_response(obj({
             "sessions": {"type": "array", "items": obj({**CREATED, "label": STRING})},
             "url": {"type": "string", "format": "uri"}}), "One session per run and the compare page.")},
-            (*body_errors, 429), body(api_compare.COMPARE_FIELDS, {
+            (*BODY_ERRORS, 429), body(api_compare.COMPARE_FIELDS, {
                 "runs": {"type": "array", "items": STRING, "minItems": 2, "maxItems": api_compare.MAX_SIDE_BY_SIDE},
                 "preset": STRING, "params": {"type": ["object", "null"]},
-                "seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX}, "owner": owner}))},
+                "seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX}, "owner": OWNER}))},
         "api-explore-start": {"post": op("Start a search of this session's protocol (the controller only).", {
             202: json_response(ref("Announcement"), "Started: follow it at url.")},
-            (*body_errors, 403, 404, 409, 429, 503), body(api_explore.START_FIELDS, {
+            (*BODY_ERRORS, 403, 404, 409, 429, 503), body(api_explore.START_FIELDS, {
                 "control_token": STRING,
                 "max_states": {"type": "integer", "minimum": 1, "maximum": explore_jobs.WEB_MAX_STATES},
                 "max_drops": {"type": "integer", "minimum": 0, "maximum": explore_jobs.WEB_MAX_FAULTS},
@@ -217,19 +239,25 @@ def operations() -> dict[str, dict[str, Any]]:
                 required=("control_token",)))},
         "api-explore": {"get": op("A search: running, done with its report, or failed with why.", {
             200: json_response(ref("Search"), "Its state.")}, (404,))},
-        "api-explore-open": {"post": op("Start a live session holding one counterexample's steps.", created,
-                                        (*body_errors, 404, 409), body(api_explore.OPEN_FIELDS, {
-                                            "counterexample": {"type": "integer", "minimum": 0}, "owner": owner}))},
+        "api-explore-open": {"post": op("Start a live session holding one counterexample's steps.", CREATED_ANSWER,
+                                        (*BODY_ERRORS, 404, 409), body(api_explore.OPEN_FIELDS, {
+                                            "counterexample": {"type": "integer", "minimum": 0}, "owner": OWNER}))},
         "api-export": {"parameters": [{"name": "fmt", "in": "path", "required": True,
                                        "schema": {"enum": list(api_exports.DOWNLOADS)}}],
                        "get": op("A session's trace as a file: text, shiviz, mermaid or json.", {200: {
             "description": "The file.", "content": {"text/plain": {"schema": STRING},
                                                     "application/json": {"schema": ref("Trace")}}}}, (400, 404))},
+    }
+
+
+def lesson_operations() -> dict[str, dict[str, Any]]:
+    """Return the operations on lessons: save, import, read, answer, results, export."""
+    return {
         "api-lesson-save": {"post": op("Save the session so far as a lesson (the controller only).", {
-            201: json_response(ref("LessonCreated"), "Saved.")}, (*body_errors, 403, 404, 409),
+            201: json_response(ref("LessonCreated"), "Saved.")}, (*BODY_ERRORS, 403, 404, 409),
             body({"control_token", "title"}, {"control_token": STRING, "title": TEXT}))},
         "api-lesson-import": {"post": op("Create a lesson here from an exported file.", {
-            201: json_response(ref("LessonCreated"), "Imported.")}, (*body_errors, 409), {
+            201: json_response(ref("LessonCreated"), "Imported.")}, (*BODY_ERRORS, 409), {
                 "required": True, "content": {"application/json": {"schema": ref("LessonFile")}}})},
         "api-lesson": {"get": op("A lesson as a student loads it (no answers).", {200: json_response(obj({
             "slug": STRING, "title": TEXT, "summary": TEXT, "protocol": STRING, "scenario": NULLABLE_STRING,
@@ -241,7 +269,7 @@ def operations() -> dict[str, dict[str, Any]]:
             409: json_response(obj({"error": STRING, "message": STRING, "question": INTEGER, "choice": INTEGER,
                                     "correct": {}, "detail": {}}, required=("error", "message")),
                                "Answered already (the first answer stands), or no free link.")},
-            (*body_errors, 404, 429), body({"question", "choice", "voter"}, {
+            (*BODY_ERRORS, 404, 429), body({"question", "choice", "voter"}, {
                 "question": {"type": "integer", "minimum": 0}, "choice": {"type": "integer", "minimum": 0},
                 "voter": {"type": "string", "minLength": 1, "maxLength": lessons.MAX_VOTER_LENGTH}},
                 required=("question", "choice", "voter")))},

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
-from dashboard import broadcast, classroom, controller, hotstate, stepper
+from dashboard import broadcast, classroom, controller, hotstate, stepper, trace_schema
 from dashboard.models import Session, SessionCommand, SessionEvent, hash_token
 from protocols import get_protocol
 from protocols.base import ParameterError, ProtocolError
@@ -42,6 +42,10 @@ def create(spec_name: str, params: Mapping[str, Any] | None = None, *, seed: int
     max_events = min(max_events, MAX_EVENTS_PER_RUN)
     engine = Engine(spec, params or {}, seed=seed, scenario=scenario or None, faults=faults or [],
                     chaos=float(chaos), max_events=max_events, record=False, scenario_faults=not plan_complete)
+    for index, fault in enumerate(faults or [] if not plan_complete else []):
+        problem = trace_schema.fault_problem(fault)  # What the engine let through must still fit the trace.
+        if problem is not None:
+            raise ParameterError(f"fault {index + 1}: {problem} (docs/trace-format.md)")
     token = secrets.token_urlsafe(24)
     session = Session.objects.create(
         protocol=spec.name, params=engine.params, seed=seed, scenario=scenario or "", faults=engine.faults,

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from schemathesis.config import SchemathesisConfig
 
-from dashboard import controller, explore_jobs, lessons, openapi, sessions
+from dashboard import controller, explore_jobs, lessons, openapi, questions, sessions
 from dashboard.runners import InProcessRunner
 from protocols import get_protocol
 from protocols.sim.explorer import explore, params_of_run
@@ -103,6 +103,8 @@ def known(monkeypatch: pytest.MonkeyPatch) -> Any:
     session, token = sessions.create("two-phase-commit", BROKEN, seed=2, owner="Ada")
     for _ in range(3):
         controller.submit(session.id, {"cmd": "step"}, InProcessRunner())
+    questions.ask(session, {"kind": "free", "prompt": "Who decides?", "options": ["coordinator", "anyone"],
+                            "answer": 0})
     lesson, lesson_token = lessons.save_from_session(session, "Fuzzed")
     spec = get_protocol("two-phase-commit")  # A small search in this process: counterexamples to open.
     report = explore(spec, params_of_run(spec, session.params), seed=2, max_states=300)
@@ -181,6 +183,11 @@ def test_real_objects_answer_as_documented(client, known):
         assert reply.status_code == 200, (url, reply.content[:200])
         documented(path, "get", 200).validate(json.loads(reply.content))
     assert client.get(f"/api/explore/{known['job']}").json()["report"]["counterexamples"]
+    answer = f"/api/lessons/{known['slug']}/answers"
+    for status in (200, 409):  # Answered, then answered again (the first answer stands).
+        reply = client.post(answer, {"question": 0, "choice": 1, "voter": "v1"}, content_type="application/json")
+        assert reply.status_code == status, reply.content
+        documented("/api/lessons/{slug}/answers", "post", status).validate(reply.json())
 
 
 def json_posts() -> list[str]:
@@ -228,6 +235,20 @@ def test_a_nul_character_in_a_path_is_a_documented_404(client):
 @pytest.mark.parametrize("url", ["/sessions/a%00b/", "/sessions/a%00b/qr.svg", "/compare/?s=a%00b,b"])
 def test_a_nul_character_in_a_page_address_is_a_404_too(client, url):
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("fault", [{"action": "clock", "node": "p1", "at_ms": 5, "offset_ms": True},
+                                   {"action": "crash", "node": "p1", "at_ms": 5, "groups": [None]}])
+def test_a_fault_plan_the_trace_schema_refuses_is_refused(client, fault):
+    """The engine took these (found by the fuzz); the session's trace then broke docs/trace.schema.json."""
+    body = {"protocol": "two-phase-commit", "faults": [fault]}
+    reply = client.post("/api/sessions", json.dumps(body), content_type="application/json")
+    assert reply.status_code == 400 and reply.json()["message"].startswith("fault 1:"), reply.content
+    fine = {**fault, "offset_ms": 3} if "offset_ms" in fault else {k: v for k, v in fault.items() if k != "groups"}
+    reply = client.post("/api/sessions", json.dumps({**body, "faults": [fine]}), content_type="application/json")
+    assert reply.status_code == 201, reply.content
+    trace = client.get(f"/api/sessions/{reply.json()['id']}/trace").json()
+    documented("/api/sessions/{session_id}/trace", "get", 200).validate(trace)
 
 
 def test_a_path_no_route_matches_gets_the_error_body_under_api_only(client):
