@@ -66,9 +66,15 @@ def check(engine: Engine, spec: dict, noting: bool = False) -> None:
 def test_every_answer_is_what_then_happens(protocol, seed, position, pick):
     engine = world(protocol, seed, position)
     asked = candidates(engine)
-    if not asked:
-        return
-    check(engine, asked[pick % len(asked)], noting=True)
+    # A value question about any node's field (the teacher picks them on the page).
+    fields = [(node, field) for node, rt in engine.nodes.items() for field in rt.state if field != "phase"]
+    node, field = fields[pick % len(fields)]
+    asked.append({"kind": "value-after", "node": node, "field": field, "steps": 1 + pick % 12})
+    spec = asked[pick % len(asked)]
+    try:
+        check(engine, spec, noting=True)
+    except QuestionError as exc:  # Only a value that stays put has nothing to choose from.
+        assert spec["kind"] == "value-after" and "takes no other value" in str(exc)
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
