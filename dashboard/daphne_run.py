@@ -4,9 +4,10 @@ Autobahn, under Daphne, fails a websocket by dropping the TCP connection
 (``failByDrop``): a message over the size limit (1 MiB), a frame over it, or
 text that is not UTF-8 ended the connection with no close frame, so a client
 could not tell a refusal from a network fault. With ``failByDrop`` off the
-protocol closes as RFC 6455 says: 1009 (message too big, reason
-``too_large``) and 1007 (invalid UTF-8), then drops the connection if the
-client does not answer the close. Checked by tests/live/test_ws_edges.py.
+protocol closes as RFC 6455 says: 1009 (message too big; autobahn's reason
+says the size and the limit) and 1007 (invalid UTF-8), then drops the
+connection if the client does not answer the close. Checked by
+tests/live/test_ws_edges.py and bin/autobahn (docs/autobahn/).
 """
 
 from __future__ import annotations
