@@ -7,7 +7,10 @@ Run it as ``.venv/bin/python bench/engine.py`` (or ``make bench``). It prints:
 (b) explorer states per second: a default-budget search of 3 participants,
     in a child process of its own;
 (c) explorer peak memory: that child's peak resident set size, read with
-    ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` after it exits.
+    ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` after it exits;
+(d) the explorer's reductions (issue 14): the 3-participant search with them
+    (symmetry) against the same sound search without, in worlds, and whether
+    a 4-participant search completes, each in a child process of its own.
 
 Machines differ and so does their load, so each figure stands beside a bare
 loop timed in the same run: for (a) a dict update plus a heap push and pop
@@ -51,6 +54,11 @@ MAX_ENGINE_SEEDS = 10_000
 """Stop adding seeds here even on a machine fast enough to need more for one second."""
 
 EXPLORER_PARTICIPANTS = 3
+REDUCTION_TARGET = 5.0
+"""Issue 14: with 3 participants, at least this many times fewer worlds than the unreduced sound search."""
+LARGER_PARTICIPANTS = 4
+LARGER_MAX_STATES = 100_000
+"""Budget of the 4-participant search: twice the default, so a search that nearly fits is seen to finish."""
 FINGERPRINT_SIZE = 800
 """Characters in a typical 3-participant fingerprint: what the explorer baseline hashes."""
 
@@ -117,7 +125,13 @@ def child(kind: str) -> None:
     if kind == "idle":
         Engine(spec, {"participants": EXPLORER_PARTICIPANTS}).run()
         return
-    report = explore(spec, {"participants": EXPLORER_PARTICIPANTS}, clock=time.perf_counter)
+    if kind == "explore-unreduced":
+        report = explore(spec, {"participants": EXPLORER_PARTICIPANTS}, clock=time.perf_counter, symmetry=False)
+    elif kind == "explore-larger":
+        report = explore(spec, {"participants": LARGER_PARTICIPANTS}, clock=time.perf_counter,
+                         max_states=LARGER_MAX_STATES)
+    else:
+        report = explore(spec, {"participants": EXPLORER_PARTICIPANTS}, clock=time.perf_counter)
     print(json.dumps(report.to_json()))
 
 
@@ -137,7 +151,8 @@ def verdict(ok: bool) -> str:
 def main() -> None:
     """Measure, then print each figure with its baseline, ratio, target and verdict."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", choices=("idle", "explore"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("idle", "explore", "explore-unreduced", "explore-larger"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child)
@@ -150,6 +165,8 @@ def main() -> None:
     # the largest child so far.
     _, idle_peak = run_child("idle")
     report, explorer_peak = run_child("explore")
+    unreduced, _ = run_child("explore-unreduced")
+    larger, _ = run_child("explore-larger")
     explorer_base = baseline_explorer_loop()
     engine_base = baseline_engine_loop()
     rate, events, seeds = engine_events_per_s()
@@ -174,6 +191,13 @@ def main() -> None:
           f"{report['stopped']}; budget {report['max_states']:,} states, {report['max_drops']} drops, "
           f"{report['max_crashes']} crashes")
     print("(c) peak resident set of the explorer's child process (resource.getrusage(RUSAGE_CHILDREN).ru_maxrss)")
+    ratio = unreduced["states"] / report["states"]
+    print(f"(d) 3 participants: {report['states']:,} worlds with symmetry, {unreduced['states']:,} without "
+          f"({unreduced['states_per_s']:,.0f} states/s, {unreduced['elapsed_s']:.1f} s): {ratio:.2f}x fewer, "
+          f"target >= {REDUCTION_TARGET}x {verdict(ratio >= REDUCTION_TARGET)}")
+    print(f"(d) {LARGER_PARTICIPANTS} participants: {larger['states']:,} worlds, depth {larger['max_depth']}, "
+          f"{larger['elapsed_s']:.1f} s, {larger['stopped']} (budget {larger['max_states']:,}) "
+          f"{verdict(larger['complete'])}")
 
 
 if __name__ == "__main__":
