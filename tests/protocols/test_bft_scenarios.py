@@ -164,7 +164,8 @@ def test_with_at_most_f_liars_no_read_is_ever_wrong_whatever_the_faults(case: di
 def test_the_explorer_finds_no_wrong_read_with_f_liars_and_one_with_f_plus_1() -> None:
     report = explore(SPEC)
     assert report.complete
-    # Safety holds in every order; the one finding is asynchrony's: a timer may fire before any answer.
-    assert {c.name for c in report.counterexamples} == {"reads-decide"}
+    # Safety holds in every order, and liveness too once judged only at the end of fair schedules
+    # (issue 14: a retry timer firing before any answer was once reported as reads-decide).
+    assert report.counterexamples == []
     broken = explore(SPEC, {"liars": 2})
     assert "read-equals-true-count" in {c.name for c in broken.counterexamples}

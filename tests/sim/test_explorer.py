@@ -290,6 +290,8 @@ def test_explore_from_the_command_line_prints_a_json_report(tmp_path: Path) -> N
     (("two-phase-commit", "--max-states", "0"), "max-states"),
     (("no-such-protocol",), "no-such-protocol"),
     (("two-phase-commit", "--max-drops", "many"), "max-drops"),
+    ((), "--all"),
+    (("two-phase-commit", "--all"), "--all"),
 ])
 def test_explore_refuses_bad_input_in_one_line(args: tuple[str, ...], word: str) -> None:
     done = run_manage("explore", *args)
