@@ -12,8 +12,9 @@ from django.conf import settings
 from django.core.management.base import CommandParser
 
 from dashboard.management.base import LabCommand, parse_params
-from protocols import get_protocol
+from protocols import REGISTRY, get_protocol
 from protocols.base import ParameterError
+from protocols.sim import explore_table
 from protocols.sim.explorer import (
     DEFAULT_MAX_CRASHES,
     DEFAULT_MAX_DROPS,
@@ -30,7 +31,11 @@ class Command(LabCommand):
     help = "Search every delivery order (and a few faults) of a protocol; save each counterexample as a trace."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("protocol", help="Protocol name (see `manage.py protocols`).")
+        parser.add_argument("protocol", nargs="?", help="Protocol name (see `manage.py protocols`).")
+        parser.add_argument("--all", action="store_true",
+                            help="Search every protocol's small model and its foils; print one row each.")
+        parser.add_argument("--markdown", action="store_true",
+                            help="With --all: print the table docs/protocols.md ends with.")
         parser.add_argument("--param", action="append", metavar="NAME=VALUE", help="Set a parameter.")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the network's generator.")
         parser.add_argument("--max-states", type=int, default=DEFAULT_MAX_STATES, metavar="N",
@@ -44,6 +49,11 @@ class Command(LabCommand):
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["all"] == bool(options["protocol"]):
+            raise ParameterError("name one protocol, or give --all")
+        if options["all"]:
+            self._all(markdown=options["markdown"])
+            return
         spec = get_protocol(options["protocol"])
         report = explore(spec, parse_params(options["param"]), seed=options["seed"],
                          max_states=options["max_states"], max_drops=options["max_drops"],
@@ -57,6 +67,17 @@ class Command(LabCommand):
             self.stdout.write(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False))
         else:
             self.stdout.write(describe(spec, report, files))
+
+    def _all(self, *, markdown: bool) -> None:
+        rows = []
+        for spec in REGISTRY.values():
+            entry = explore_table.row(spec, clock=time.perf_counter)
+            rows.append(entry)
+            if not markdown:
+                self.stdout.write(explore_table.plain(entry))
+                self.stdout.flush()
+        if markdown:
+            self.stdout.write(explore_table.markdown(rows), ending="")
 
 
 def save_counterexamples(spec: ProtocolSpec, report: Report, save_dir: Path) -> list[Path]:
