@@ -1097,4 +1097,7 @@ UI_TEXTS = (
     gettext_noop("Download the lesson file"),
     gettext_noop("One JSON file with everything, answers included: import it on another lab (POST /api/lessons/import)"),
     gettext_noop("the lab's Redis is away; play resumes by itself"),
+    gettext_noop("Finished at seq {seq}: nothing more can happen"),
+    gettext_noop("Stopped at seq {seq}: the run reached its event limit"),
+    gettext_noop("Replay from start"),
 )

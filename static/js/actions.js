@@ -2,16 +2,22 @@
 // (play, pause, step, reset, speed, engine commands); anywhere in history, for a watcher, or in an
 // imported trace, the same buttons move the local playhead and never touch the session.
 
+/** Return true when the server says the run can go no further (quiescent, or at its event limit). */
+export function finished(store) {
+  return store.mode === 'live' && Boolean(store.hot && store.hot.done) && store.hot.seq <= store.timeline.lastSeq;
+}
+
 /** Return the actions object the views call. `send(frame)` reaches the socket; `toast(text)` tells the user. */
 export function makeActions(store, { send, toast, t, fork, importTrace }) {
-  const serverControls = () => store.controller && store.follow && !store.localPlaying;
+  const serverControls = () => store.controller && store.follow && !store.localPlaying && !finished(store);
   const sendOrSay = (frame) => { if (!send(frame)) toast(t('conn.notSent')); };
 
   return {
     play() {
       if (serverControls()) { sendOrSay({ type: 'play' }); return; }
       if (store.playhead >= store.timeline.lastSeq) {
-        if (store.mode !== 'import') return;
+        // At the end of an imported trace or a finished run, Play is "Replay from start" (locally).
+        if (store.mode !== 'import' && !finished(store)) return;
         store.seek(store.timeline.nextStepEnd(0));
       }
       store.setLocalPlaying(true);

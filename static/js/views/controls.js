@@ -6,6 +6,7 @@
 
 import { h, fill } from '../dom.js';
 import { icon } from '../icons.js';
+import { finished } from '../actions.js';
 
 export const SPEEDS = [0.01, 0.02, 0.05, 0.1, 0.25, 1, 0];
 /** Virtual ms per wall ms; 0 is "as fast as possible" (the server batches). */
@@ -38,6 +39,8 @@ export function createControls(el, ctx) {
   const scrub = h('input', { type: 'range', min: 0, max: 0, value: 0, step: 1, dataset: { action: 'scrub' },
     'aria-label': t('controls.scrub'), oninput: () => actions.seek(Number(scrub.value)) });
   const where = h('output', { class: 'where', 'aria-live': 'off' });
+  // A run that can go no further says so, and Play becomes "Replay from start" (the server's words: hot.done).
+  const ended = h('span', { class: 'run-finished', role: 'status', hidden: true });
   const session = h('div', { class: 'ctl-group session', role: 'group', 'aria-label': t('controls.session') });
   const history = h('div', { class: 'ctl-group history', role: 'group', 'aria-label': t('controls.history') });
   el.append(session);
@@ -49,7 +52,7 @@ export function createControls(el, ctx) {
     live.hidden = false;
     if (full) fill(session, back, play, pause, step, reset, speedLabel, local ? null : fork);
     else fill(session, WATCHER_HISTORY_CONTROLS ? [back, forward] : []);
-    fill(history, full || WATCHER_HISTORY_CONTROLS ? scrub : null, where, local ? null : live);
+    fill(history, full || WATCHER_HISTORY_CONTROLS ? scrub : null, where, ended, local ? null : live);
     history.classList.toggle('readout', !(full || WATCHER_HISTORY_CONTROLS));
     render();
   }
@@ -63,7 +66,15 @@ export function createControls(el, ctx) {
     const e = store.timeline.event(here);
     const text = t('controls.where', { seq: here, last, time: e ? e.time : 0 });
     if (where.value !== text) where.value = text;
-    const playing = store.localPlaying || (store.mode === 'live' && store.play.playing && store.follow);
+    const done = finished(store);
+    const playing = store.localPlaying || (store.mode === 'live' && store.play.playing && store.follow && !done);
+    ended.hidden = !done;
+    if (done) {
+      const text = t(store.hot.truncated ? 'controls.finished.limit' : 'controls.finished', { seq: store.hot.seq });
+      if (ended.textContent !== `■ ${text}`) ended.textContent = `■ ${text}`;
+    }
+    const playWord = done && !store.localPlaying ? t('controls.replay') : t('controls.play');
+    if (play.lastChild.textContent !== playWord) { play.lastChild.textContent = playWord; play.setAttribute('aria-label', playWord); }
     play.setAttribute('aria-pressed', String(playing));
     pause.setAttribute('aria-pressed', String(!playing));
     play.disabled = playing;
@@ -80,7 +91,7 @@ export function createControls(el, ctx) {
   // Store events only mark the bar stale; it is drawn in the next animation frame (app.js), however
   // many events arrived since the last one.
   let dirty = true;
-  for (const topic of ['playhead', 'events', 'play', 'local', 'reset']) store.on(topic, () => { dirty = true; });
+  for (const topic of ['playhead', 'events', 'play', 'local', 'reset', 'hot']) store.on(topic, () => { dirty = true; });
   store.on('role', layout);
   layout();
   return { update() { if (dirty) render(); }, render };
