@@ -9,7 +9,9 @@ edge, looking each English string up with gettext when it renders a page
 
 They are generated: after changing a protocol's texts or the keys file, run
 ``python -m dashboard.protocol_texts --write``, then ``manage.py makemessages
--l zh_Hans``, translate, and ``manage.py compilemessages``.
+-l zh_Hans --ignore=var --ignore=.venv`` (var/ may hold other software, such as
+bin/autobahn's test suite), translate, and ``manage.py compilemessages -l zh_Hans
+--ignore=var --ignore=.venv``.
 tests/dashboard/test_i18n.py fails while the lists are stale.
 """
 
