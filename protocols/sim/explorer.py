@@ -31,8 +31,11 @@ list that reaches it is a shortest one.
 Findings are every distinct safety violation (by invariant), every distinct
 protocol exception (a :class:`ProtocolError`, such as an unlisted
 (state, input) pair) and, at worlds where nothing is pending and every node
-is up, every liveness expectation that fails. Each comes with its shortest
-command list; :func:`counterexample_trace` turns that into a trace that
+is up, reached by a fair schedule (no timer fired while a message was on its
+way), every liveness expectation that fails. Each has a category (safety,
+liveness, or illustrative: expected by the lesson; a report is clean without
+the first two) and comes with its shortest command list (for liveness, the
+shortest fair one); :func:`counterexample_trace` turns that into a trace that
 ``manage.py simulate --replay`` re-runs step by step.
 
 Faults and what they add: a dropped message is, for safety, no different from
