@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -175,18 +176,44 @@ def _brief(session: Session) -> dict[str, Any]:
             "owner": session.owner, "status": session.status, "created": session.created.isoformat()}
 
 
-@csrf_exempt  # JSON only, like sessions_view.
-@require_POST
-def keep_view(request: HttpRequest, session_id: str) -> HttpResponse:
-    """Keep a student's sandbox past the end of its class (its controller only)."""
-    body = json_object(request, {"control_token"})
+def controlled(request: HttpRequest, session_id: str, allowed: set[str], refusal: tuple[str, str],
+               ) -> tuple[Session, dict[str, Any]] | JsonResponse:
+    """Return the session and the request's JSON body if it carries the session's ``control_token``.
+
+    Otherwise the response saying what is wrong: the body's, a 404, or a 403 with ``refusal`` (code, words).
+    """
+    body = json_object(request, allowed | {"control_token"})
     if isinstance(body, JsonResponse):
         return body
     session = Session.objects.filter(id=session_id).first()
     if session is None:
         return error(404, "no_session", f"no session {session_id!r}")
     if not sessions.may_control(session, body.get("control_token")):
-        return error(403, "forbidden", "only the sandbox's own student (its control token) may keep it")
+        return error(403, *refusal)
+    return session, body
+
+
+def table_response(fmt: str, csv_text: Callable[[], str], json_body: Callable[[], dict[str, Any]],
+                   filename: str) -> HttpResponse:
+    """Answer ``?format=csv`` with a download of ``csv_text()``, ``json`` with ``json_body()``; else a 400."""
+    if fmt == "csv":
+        response = HttpResponse(csv_text(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    if fmt != "json":
+        return error(400, "bad_request", "format is json or csv")
+    return JsonResponse(json_body())
+
+
+@csrf_exempt  # JSON only, like sessions_view.
+@require_POST
+def keep_view(request: HttpRequest, session_id: str) -> HttpResponse:
+    """Keep a student's sandbox past the end of its class (its controller only)."""
+    found = controlled(request, session_id, set(),
+                       ("forbidden", "only the sandbox's own student (its control token) may keep it"))
+    if isinstance(found, JsonResponse):
+        return found
+    session, _ = found
     classroom.keep(session)
     return JsonResponse({"id": session.id, "kept": True})
 
@@ -203,12 +230,7 @@ def questions_view(request: HttpRequest, session_id: str) -> HttpResponse:
     if not sessions.may_control(session, request.headers.get("X-Control-Token")):
         return error(403, "forbidden", "the class's answers are the teacher's: send the control token "
                      "in the X-Control-Token header")
-    fmt = request.GET.get("format", "json")
-    if fmt == "csv":
-        response = HttpResponse(questions.results_csv(session), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{session.protocol}-{session.id}-questions.csv"'
-        return response
-    if fmt != "json":
-        return error(400, "bad_request", "format is json or csv")
-    return JsonResponse({"session": session.id, "questions": questions.results(session),
-                         "notes": questions.notes(session)})
+    return table_response(request.GET.get("format", "json"), lambda: questions.results_csv(session),
+                          lambda: {"session": session.id, "questions": questions.results(session),
+                                   "notes": questions.notes(session)},
+                          f"{session.protocol}-{session.id}-questions.csv")

@@ -16,10 +16,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard import explore_jobs, sessions
+from dashboard import explore_jobs
 from dashboard import limits as throttle
-from dashboard.api import created_body, error, json_object
-from dashboard.models import Session
+from dashboard.api import controlled, created_body, error, json_object
 from protocols.base import ParameterError
 
 START_FIELDS = {"control_token", "max_states", "max_drops", "max_crashes"}
@@ -30,14 +29,11 @@ OPEN_FIELDS = {"counterexample", "owner"}
 @require_POST
 def start_view(request: HttpRequest, session_id: str) -> HttpResponse:
     """Start a search of this session's protocol and parameters (its controller only)."""
-    body = json_object(request, START_FIELDS)
-    if isinstance(body, JsonResponse):
-        return body
-    session = Session.objects.filter(id=session_id).first()
-    if session is None:
-        return error(404, "no_session", f"no session {session_id!r}")
-    if not sessions.may_control(session, body.get("control_token")):
-        return error(403, "not_controller", "only the session's controller may start a search: send its control_token")
+    found = controlled(request, session_id, START_FIELDS,
+                       ("not_controller", "only the session's controller may start a search: send its control_token"))
+    if isinstance(found, JsonResponse):
+        return found
+    session, body = found
     limits = {name: body[name] for name in ("max_states", "max_drops", "max_crashes") if name in body}
     try:
         job = explore_jobs.start(session, **limits, address=request.META.get("REMOTE_ADDR", ""))

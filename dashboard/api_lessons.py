@@ -19,9 +19,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard import lessons, sessions
-from dashboard.api import NUL_ESCAPE, NUL_MESSAGE, error, json_object
-from dashboard.models import Lesson, Session
+from dashboard import lessons
+from dashboard.api import NUL_ESCAPE, NUL_MESSAGE, controlled, error, json_object, table_response
+from dashboard.models import Lesson
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 """A lesson file of 2,000 steps, 200 notes and 100 questions is well under this."""
@@ -56,15 +56,11 @@ def _no_lesson(slug: str) -> JsonResponse:
 @require_POST
 def save_view(request: HttpRequest, session_id: str) -> HttpResponse:
     """Save the session so far as a lesson (its controller only)."""
-    body = json_object(request, {"control_token", "title"})
-    if isinstance(body, JsonResponse):
-        return body
-    session = Session.objects.filter(id=session_id).first()
-    if session is None:
-        return error(404, "no_session", f"no session {session_id!r}")
-    if not sessions.may_control(session, body.get("control_token")):
-        return error(403, "not_controller", "only the session's teacher may save it as a lesson: send its "
-                     "control_token")
+    found = controlled(request, session_id, {"title"},
+                       ("not_controller", "only the session's teacher may save it as a lesson: send its control_token"))
+    if isinstance(found, JsonResponse):
+        return found
+    session, body = found
     try:
         lesson, token = lessons.save_from_session(session, body.get("title"))
     except lessons.Refused as exc:
@@ -110,14 +106,8 @@ def results_view(request: HttpRequest, slug: str) -> HttpResponse:
     if not lessons.may_read_results(lesson, request.headers.get("X-Lesson-Token")):
         return error(403, "forbidden", "a lesson's results are its teacher's: send the lesson token in the "
                      "X-Lesson-Token header")
-    fmt = request.GET.get("format", "json")
-    if fmt == "csv":
-        response = HttpResponse(lessons.results_csv(lesson), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="lesson-{lesson.slug}-results.csv"'
-        return response
-    if fmt != "json":
-        return error(400, "bad_request", "format is json or csv")
-    return JsonResponse(lessons.results(lesson))
+    return table_response(request.GET.get("format", "json"), lambda: lessons.results_csv(lesson),
+                          lambda: lessons.results(lesson), f"lesson-{lesson.slug}-results.csv")
 
 
 @require_GET
