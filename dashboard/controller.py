@@ -85,7 +85,7 @@ def set_play(session_id: str, playing: bool | None = None, speed: float | None =
     if speed is not None:
         state["speed"] = speed
     Session.objects.filter(id=session_id).update(playing=state["playing"], speed=state["speed"])
-    return hotstate.set_play(session_id, state["playing"], state["speed"])
+    return hotstate.store_play(session_id, state["playing"], state["speed"])
 
 
 def play_state(session_id: str) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def _restore_play(session_id: str) -> dict[str, Any]:
     row = Session.objects.filter(id=session_id).values("playing", "speed").first()
     if row is None:
         return hotstate.decode_play(None)
-    return hotstate.set_play(session_id, row["playing"], row["speed"])
+    return hotstate.store_play(session_id, row["playing"], row["speed"])
 
 
 def resume_all(runner: Runner) -> int:
@@ -291,7 +291,7 @@ def execute(plan: Plan, runner: Runner) -> dict[str, Any]:
 
 
 def _still_playing(plan: Plan) -> bool:
-    return bool(hotstate.play_state(plan.session_id)["playing"])
+    return bool(play_state(plan.session_id)["playing"])
 
 
 def plan_to_args(plan: Plan) -> dict[str, Any]:

@@ -97,23 +97,14 @@ def decode_hot(raw: bytes | None) -> dict[str, Any] | None:
     return json.loads(raw) if raw else None
 
 
-def play_state(session_id: str) -> dict[str, Any]:
-    """Return whether the session is playing and at what speed."""
-    return decode_play(client().get(key(session_id, "play")))
-
-
 def decode_play(raw: bytes | None) -> dict[str, Any]:
     """Decode a stored play state (paused at the default speed when there is none)."""
     return json.loads(raw) if raw else {"playing": False, "speed": DEFAULT_SPEED}
 
 
-def set_play(session_id: str, playing: bool | None = None, speed: float | None = None) -> dict[str, Any]:
-    """Change play or speed; return the new play state."""
-    state = play_state(session_id)
-    if playing is not None:
-        state["playing"] = playing
-    if speed is not None:
-        state["speed"] = speed
+def store_play(session_id: str, playing: bool, speed: float) -> dict[str, Any]:
+    """Save Redis's working copy of the play state (dashboard/controller.py ``set_play`` keeps the durable one)."""
+    state = {"playing": playing, "speed": speed}
     client().set(key(session_id, "play"), json.dumps(state))
     return state
 

@@ -26,7 +26,7 @@ def test_tests_use_their_own_redis_prefix():
 
 def test_a_played_session_has_the_same_trace_as_the_command_line():
     session, _ = sessions.create("two-phase-commit", {"participants": 3}, seed=7)
-    hotstate.set_play(session.id, playing=True, speed=0.0)
+    controller.set_play(session.id, playing=True, speed=0.0)
     controller.kick(session.id, InProcessRunner())
     live = sessions.trace(session)
     engine = Engine(get_protocol("two-phase-commit"), {"participants": 3}, seed=7)
@@ -139,7 +139,7 @@ def test_a_failed_session_is_never_planned_again_even_when_redis_forgot_it_faile
     applied = []
     real = stepper.apply_step
     monkeypatch.setattr(stepper, "apply_step", lambda *a, **k: applied.append(a) or real(*a, **k))
-    hotstate.set_play(session.id, playing=True, speed=0.0)
+    controller.set_play(session.id, playing=True, speed=0.0)
     controller.submit(session.id, {"cmd": "step"}, runner)
     assert applied == []  # Planning stops at the failed mark, without a task.
     assert not hotstate.client().llen(hotstate.key(session.id, "queue"))

@@ -8,7 +8,7 @@ import json
 import pytest
 import websockets
 
-from dashboard import controller, hotstate, sessions
+from dashboard import controller, sessions
 from dashboard.runners import InProcessRunner
 from tests.live.client import LabClient, run_live
 
@@ -35,7 +35,7 @@ def run_in_process(script, **create):
     for message in script:
         command = message["command"] if message["type"] == "command" else {"cmd": "step"}
         controller.submit(session.id, command, runner)
-    hotstate.set_play(session.id, playing=True, speed=0.0)
+    controller.set_play(session.id, playing=True, speed=0.0)
     controller.kick(session.id, runner)
     return sessions.trace(session)
 
