@@ -91,6 +91,7 @@ export function createQuestionsPanel(el, ctx) {
   let dirty = true;
   store.on('events', () => { dirty = true; });
   store.on('playhead', () => { dirty = true; });
-  store.on('tab', () => { dirty = true; });
+  // Opening the tab draws its choices at once (a frame comes only when the run moves).
+  store.on('tab', (id) => { if (id === 'questions') { dirty = false; fillNodes(); } });
   return { update() { if (dirty && !el.hidden) { dirty = false; fillNodes(); } } };
 }

@@ -37,6 +37,8 @@ export function createTabs(el, tabs, { initial, onShow = () => {} } = {}) {
       e.button.setAttribute('aria-selected', String(on));
       e.button.tabIndex = on ? 0 : -1;
       e.panel.hidden = !on;
+      // A bar that scrolls sideways (a laptop's, with every tab) shows the chosen tab.
+      if (on && bar.scrollWidth > bar.clientWidth && e.button.scrollIntoView) e.button.scrollIntoView({ block: 'nearest', inline: 'nearest' });
     }
   }
 
