@@ -25,6 +25,7 @@ import contextlib
 import datetime
 import json
 import secrets
+import threading
 import uuid
 from typing import Any
 
@@ -151,27 +152,34 @@ _members: dict[tuple[str, str], str] = {}
 """This process's sockets as counted ((session, socket) -> record): the heartbeat writes them again, so a
 count lost to a Redis restart or a late heartbeat comes back by itself (tests/live/test_audience.py)."""
 
+_members_lock = threading.Lock()
+"""Held while the records are written: a socket leaving between the heartbeat's reading of ``_members``
+and its write would otherwise be counted again, for good (a churn of 100 sockets showed one)."""
+
 
 def enter(session_id: str, conn: str, member: dict[str, Any]) -> None:
     """Count a socket in the session's audience (or update how it is counted)."""
     record = json.dumps({**member, "proc": PROCESS_ID}, ensure_ascii=False)
-    _members[(session_id, conn)] = record
-    hotstate.client().hset(hotstate.key(session_id, "audience"), conn, record)
+    with _members_lock:
+        _members[(session_id, conn)] = record
+        hotstate.client().hset(hotstate.key(session_id, "audience"), conn, record)
 
 
 def leave(session_id: str, conn: str) -> None:
     """Stop counting a socket."""
-    _members.pop((session_id, conn), None)
-    hotstate.client().hdel(hotstate.key(session_id, "audience"), conn)
+    with _members_lock:
+        _members.pop((session_id, conn), None)
+        hotstate.client().hdel(hotstate.key(session_id, "audience"), conn)
 
 
 def heartbeat() -> None:
     """Say this web process is alive, and write its sockets' records again (one round trip)."""
-    pipe = hotstate.client().pipeline(transaction=False)
-    pipe.set(f"{settings.PROTOLAB_PREFIX}:webproc:{PROCESS_ID}", "1", ex=PROCESS_TTL_S)
-    for (session_id, conn), record in list(_members.items()):
-        pipe.hset(hotstate.key(session_id, "audience"), conn, record)
-    pipe.execute()
+    with _members_lock:
+        pipe = hotstate.client().pipeline(transaction=False)
+        pipe.set(f"{settings.PROTOLAB_PREFIX}:webproc:{PROCESS_ID}", "1", ex=PROCESS_TTL_S)
+        for (session_id, conn), record in _members.items():
+            pipe.hset(hotstate.key(session_id, "audience"), conn, record)
+        pipe.execute()
 
 
 async def keep_alive() -> None:
