@@ -74,8 +74,11 @@ class SessionConsumer(AsyncWebsocketConsumer):
         self.channel_layer = None
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=hub.INBOX_SIZE)
         self.base_send = send
-        with contextlib.suppress(StopConsumer):
-            await await_many_dispatch([receive, self.inbox.get], self.dispatch)
+        try:
+            with contextlib.suppress(StopConsumer):
+                await await_many_dispatch([receive, self.inbox.get], self.dispatch)
+        finally:  # However the socket ended (a handler raising included), it leaves the hub and the audience.
+            await self._forget()
 
     async def connect(self) -> None:
         self.session_id = self.scope["url_route"]["kwargs"]["session_id"]
@@ -94,11 +97,17 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        await self._forget()
+
+    async def _forget(self) -> None:
+        """Leave the hub and the audience, and stop the ticker (twice is harmless)."""
         if getattr(self, "session_id", None):
             hub.hub().leave(self.session_id, self.inbox)
         if self.ticker is not None:
             self.ticker.cancel()
+            self.ticker = None
         if self.member is not None:
+            self.member = None
             with contextlib.suppress(RedisError, OSError):
                 await asyncio.to_thread(classroom.leave, self.session_id, self.conn)
 
