@@ -26,12 +26,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Session(models.Model):
-    """One running simulation: protocol, parameters, seed, scenario, mode and speed."""
+class RunInputs(models.Model):
+    """What a run is built from, besides its commands: shared by sessions and lessons."""
 
-    STATUS_CHOICES = [("live", "live"), ("done", "done"), ("failed", "failed")]
-
-    id = models.CharField(primary_key=True, max_length=24, default=new_session_id, editable=False)
     protocol = models.CharField(max_length=64)
     params = models.JSONField(default=dict)
     seed = models.BigIntegerField(default=0)
@@ -39,6 +36,17 @@ class Session(models.Model):
     faults = models.JSONField(default=list)
     chaos = models.FloatField(default=0.0)
     max_events = models.IntegerField(default=100_000)
+
+    class Meta:
+        abstract = True
+
+
+class Session(RunInputs):
+    """One running simulation: protocol, parameters, seed, scenario, mode and speed."""
+
+    STATUS_CHOICES = [("live", "live"), ("done", "done"), ("failed", "failed")]
+
+    id = models.CharField(primary_key=True, max_length=24, default=new_session_id, editable=False)
     generation = models.IntegerField(default=1)
     owner = models.CharField(max_length=80, blank=True, default="")
     control_token_hash = models.CharField(max_length=64)
@@ -150,7 +158,7 @@ class Answer(models.Model):
         constraints = [models.UniqueConstraint(fields=["question", "voter"], name="one_answer_per_voter")]
 
 
-class Lesson(models.Model):
+class Lesson(RunInputs):
     """A session prefix with its notes and questions, under a stable link (dashboard/lessons.py).
 
     Everything a lesson shows follows from its inputs and commands (replayed headless); its
@@ -161,14 +169,7 @@ class Lesson(models.Model):
     title = models.JSONField(default=str)
     """A text: a string, or ``{"en": ..., "zh-hans": ...}`` (ready-made lessons)."""
     summary = models.JSONField(default=str, blank=True)
-    protocol = models.CharField(max_length=64)
-    params = models.JSONField(default=dict)
-    seed = models.BigIntegerField(default=0)
-    scenario = models.CharField(max_length=64, blank=True, default="")
-    faults = models.JSONField(default=list)
-    """The whole fault plan (the scenario's included): the engine is built without adding them again."""
-    chaos = models.FloatField(default=0.0)
-    max_events = models.IntegerField(default=100_000)
+    # faults: the whole fault plan (the scenario's included), the engine is built without adding them again.
     commands = models.JSONField(default=list)
     notes = models.JSONField(default=list)
     questions = models.JSONField(default=list)
