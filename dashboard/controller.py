@@ -30,6 +30,12 @@ MAX_DELIVERIES = 3
 STALL_S = 5.0
 """A dispatched step that has not finished after this long is sent again (see _redispatch_if_stalled)."""
 
+PACED_BATCH_STEPS = 50
+"""Paced play: most auto steps one task runs to catch up with its schedule (the ones already due)."""
+
+CATCH_UP_SLACK_S = 0.005
+"""Paced play: a step due this soon after the task runs counts as due (rounding, not running early)."""
+
 MAX_QUEUED_COMMANDS = 1000
 """Commands waiting per session; beyond this a controller is flooding and is refused."""
 
@@ -69,6 +75,8 @@ class Plan:
     queue: int
     countdown: float
     token: str
+    pace: dict[str, float] | None = None
+    """Paced play's schedule (wall, virtual, speed): the task runs every step already due by it."""
 
 
 class Runner(Protocol):
@@ -216,7 +224,7 @@ def _next_plan(session_id: str, token: str, failed: bytes | None, hot_raw: bytes
         hot = stepper.hot_or_rebuild(session)
     # A stale generation (a reset racing this plan) is harmless: apply_step answers "stale".
     generation = hot["generation"]
-    batch, countdown = 1, 0.0
+    batch, countdown, pace = 1, 0.0, None
     if raw is not None:
         command = json.loads(raw)
     else:
@@ -227,15 +235,23 @@ def _next_plan(session_id: str, token: str, failed: bytes | None, hot_raw: bytes
         if play["speed"] == hotstate.MAX_SPEED:
             batch = stepper.MAX_BATCH_STEPS
         elif hot["next_due"] is not None:
-            countdown = _countdown(session_id, hot, play["speed"], json.loads(pace_raw) if pace_raw else None)
+            countdown, pace = _schedule(session_id, hot, play["speed"], json.loads(pace_raw) if pace_raw else None)
+            batch = PACED_BATCH_STEPS
     node = _node_concerned(command, hot)
     queue = hot["placement"].get(node, 0) if node else 0
     return Plan(session_id=session_id, generation=generation, step=hot["step"] + 1, command=command,
-                batch=batch, queue=queue, countdown=countdown, token=token)
+                batch=batch, queue=queue, countdown=countdown, token=token, pace=pace)
 
 
 def _countdown(session_id: str, hot: dict[str, Any], speed: float, pace: dict[str, Any] | None) -> float:
-    """Return how long to wait before the next auto step, against the session's schedule (not its last step).
+    """Return how long to wait before the next auto step (see :func:`_schedule`)."""
+    return _schedule(session_id, hot, speed, pace)[0]
+
+
+def _schedule(session_id: str, hot: dict[str, Any], speed: float,
+              pace: dict[str, Any] | None) -> tuple[float, dict[str, Any]]:
+    """Return how long to wait before the next auto step, against the session's schedule (not its last
+    step), and the schedule.
 
     The schedule is an anchor: the wall time at which virtual time ``virtual`` was (or is) due. Counting
     each wait from the end of the previous step instead adds every step's own latency to every gap: a
@@ -248,11 +264,16 @@ def _countdown(session_id: str, hot: dict[str, Any], speed: float, pace: dict[st
     if pace is not None and pace["speed"] == speed:
         wait = pace["wall"] + (due - pace["virtual"]) / speed / 1000.0 - now
         if -MAX_PACE_S <= wait <= MAX_PACE_S:
-            return max(0.0, wait)
+            return max(0.0, wait), pace
     wait = min(MAX_PACE_S, max(0, due - hot["now"]) / speed / 1000.0)
-    hotstate.client().set(hotstate.key(session_id, "pace"), json.dumps({"wall": now + wait, "virtual": due,
-                                                                        "speed": speed}), ex=3600)
-    return wait
+    pace = {"wall": now + wait, "virtual": due, "speed": speed}
+    hotstate.client().set(hotstate.key(session_id, "pace"), json.dumps(pace), ex=3600)
+    return wait, pace
+
+
+def due_by(pace: dict[str, Any], at: float) -> float:
+    """Return the virtual time (ms) the schedule ``pace`` has reached at wall time ``at``."""
+    return pace["virtual"] + (at - pace["wall"]) * pace["speed"] * 1000.0
 
 
 def _node_concerned(command: dict[str, Any], hot: dict[str, Any]) -> str | None:
@@ -279,9 +300,11 @@ def execute(plan: Plan, runner: Runner) -> dict[str, Any]:
             if Session.objects.filter(id=plan.session_id).exists():
                 stepper.fail(plan.session_id, f"step {plan.step} was delivered {tries} times; its worker keeps dying")
             return {"result": "failed"}
-        if plan.command["cmd"] == "step" and plan.batch == 1 and plan.countdown and not _still_playing(plan):
+        if plan.pace is not None and plan.countdown and not _still_playing(plan):
             return {"result": "skipped"}  # Paused while this auto step waited.
-        result = stepper.apply_step(plan.session_id, plan.generation, plan.step, plan.command, batch=plan.batch)
+        until = due_by(plan.pace, time.time() + CATCH_UP_SLACK_S) if plan.pace is not None else None
+        result = stepper.apply_step(plan.session_id, plan.generation, plan.step, plan.command, batch=plan.batch,
+                                    until=until)
         if result["result"] == "refused":
             broadcast.send(plan.session_id, {"type": "lab.error", "code": result["code"],
                                              "message": result["message"], "command": plan.command})

@@ -48,12 +48,18 @@ def key(session_id: str, name: str) -> str:
     return f"{settings.PROTOLAB_PREFIX}:s:{session_id}:{name}"
 
 
+def next_auto(engine: Engine) -> tuple[int, int, str] | None:
+    """Return (due, order, node) of the entry the next auto step handles, or None (entries held by paused
+    nodes wait for their resume and are not counted)."""
+    held = {pid for rt in engine.nodes.values() for pid in rt.held}
+    upcoming = [(p.due, p.order, p.node) for p in engine.pending.values() if p.id not in held]
+    return min(upcoming) if upcoming else None
+
+
 def snapshot(engine: Engine, generation: int, placement: dict[str, int]) -> dict[str, Any]:
     """Return the hot state of an engine right after a step."""
     total, ready = engine.pending_counts()
-    held = {pid for rt in engine.nodes.values() for pid in rt.held}
-    upcoming = [(p.due, p.order, p.node) for p in engine.pending.values() if p.id not in held]
-    nxt = min(upcoming) if upcoming else None
+    nxt = next_auto(engine)
     return {
         "generation": generation,
         "seq": engine.seq,

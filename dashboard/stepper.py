@@ -92,8 +92,12 @@ def forget_engine(session_id: str, generation: int) -> None:
 
 
 def apply_step(session_id: str, generation: int, step: int, command: dict[str, Any],
-               batch: int = 1, ran_on: str | None = None) -> dict[str, Any]:
+               batch: int = 1, ran_on: str | None = None, until: float | None = None) -> dict[str, Any]:
     """Apply one command (or up to ``batch`` auto steps) as steps ``step``...; persist and publish.
+
+    ``until``: paced play's bound, in virtual ms: after the first auto step, the batch goes on only
+    while the next one is due by then (a session that fell behind its schedule catches up in one task,
+    in one transaction and one frame, instead of one task per step).
 
     A warm engine exactly one step behind is used without reading the session
     row: whether the session is still this generation and not failed is
@@ -107,7 +111,7 @@ def apply_step(session_id: str, generation: int, step: int, command: dict[str, A
             return _stale(session_id, session is not None and session.status == "failed")
         engine = load_engine(session, before_step=step)
     try:
-        return _apply(engine, session_id, generation, step, command, batch, ran_on)
+        return _apply(engine, session_id, generation, step, command, batch, ran_on, until)
     except BaseException:
         # Whatever went wrong, the cached engine may be ahead of the database: never trust it again.
         forget_engine(session_id, generation)
@@ -129,14 +133,16 @@ def _stale(session_id: str, failed: bool) -> dict[str, Any]:
 
 
 def _apply(engine: Engine, session_id: str, generation: int, step: int, command: dict[str, Any], batch: int,
-           ran_on: str | None) -> dict[str, Any]:
+           ran_on: str | None, until: float | None = None) -> dict[str, Any]:
     if engine.step_no >= step:
         return {"result": "duplicate"}  # A redelivered task: this step is already stored.
     commands: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     try:
-        for _ in range(max(1, min(batch, MAX_BATCH_STEPS))):
+        for index in range(max(1, min(batch, MAX_BATCH_STEPS))):
             if engine.done and command["cmd"] == "step":
+                break
+            if index and until is not None and not _due_by(engine, until):
                 break
             before = engine.step_no
             events += engine.apply(command)
@@ -166,6 +172,12 @@ def _apply(engine: Engine, session_id: str, generation: int, step: int, command:
     if engine.done:
         Session.objects.filter(id=session_id, status="live").update(status="done")
     return {"result": "applied", "events": len(events), "seq": engine.seq}
+
+
+def _due_by(engine: Engine, until: float) -> bool:
+    """Say whether the engine's next auto step is due by virtual time ``until``."""
+    upcoming = hotstate.next_auto(engine)
+    return upcoming is not None and upcoming[0] <= until
 
 
 def boot(session: Session) -> dict[str, Any]:
