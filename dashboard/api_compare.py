@@ -46,8 +46,11 @@ def compare_view(request: HttpRequest) -> HttpResponse:
         for _ in runs:  # Each run is a new session, counted as one.
             limits.take("create", request.META.get("REMOTE_ADDR", ""), settings.PROTOLAB_CREATES_PER_MINUTE,
                         "new sessions")
+        shares = split_params(runs, params)
+        for run, own in zip(runs, shares, strict=True):  # Every run within budget, or none is created.
+            sessions.check_budget(run.spec.name, own, run.scenario)
         created = []
-        for run, own in zip(runs, split_params(runs, params), strict=True):
+        for run, own in zip(runs, shares, strict=True):
             session, token = sessions.create(run.spec.name, own, seed=seed, scenario=run.scenario,
                                              owner=body.get("owner", ""))
             created.append({**created_body(request, session, token), "label": run.label})

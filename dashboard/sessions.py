@@ -13,14 +13,16 @@ from django.db import transaction
 
 from dashboard import broadcast, classroom, controller, hotstate, stepper, trace_schema
 from dashboard.models import Session, SessionCommand, SessionEvent, hash_token
-from protocols import get_protocol
+from protocols import budget, get_protocol
 from protocols.base import ParameterError, ProtocolError
 from protocols.sim.engine import Engine
 from protocols.sim.runtime import MAX_EVENTS_PER_RUN
 from protocols.sim.trace import build_trace
 
 SESSION_MAX_EVENTS = 200_000
-"""Events one live session may reach: hours of classroom play, and still a loadable trace."""
+"""Events one live session may reach: hours of classroom play, and still a loadable trace. Its
+parameters may ask for at most ``protocols.budget.EVENT_BUDGET`` (checked at creation); this hard
+limit leaves room for what faults, chaos and the controller's commands add."""
 
 MAX_OWNER_LENGTH = 80
 
@@ -40,6 +42,7 @@ def create(spec_name: str, params: Mapping[str, Any] | None = None, *, seed: int
     if not isinstance(chaos, int | float) or isinstance(chaos, bool):
         raise ParameterError("chaos must be a number from 0 to 1")
     max_events = min(max_events, MAX_EVENTS_PER_RUN)
+    check_budget(spec.name, params, scenario)
     engine = Engine(spec, params or {}, seed=seed, scenario=scenario or None, faults=faults or [],
                     chaos=float(chaos), max_events=max_events, record=False, scenario_faults=not plan_complete)
     for index, fault in enumerate(faults or [] if not plan_complete else []):
@@ -52,6 +55,12 @@ def create(spec_name: str, params: Mapping[str, Any] | None = None, *, seed: int
         chaos=float(chaos), max_events=max_events, owner=owner, control_token_hash=hash_token(token))
     stepper.boot(session)
     return session, token
+
+
+def check_budget(spec_name: str, params: Mapping[str, Any] | None, scenario: str | None = None) -> None:
+    """Refuse parameters whose run would exceed a session's event budget (a ParameterError saying why)."""
+    spec = get_protocol(spec_name)
+    budget.check(spec, spec.resolve_params(params or {}, scenario or None))
 
 
 def may_control(session: Session, token: Any) -> bool:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from protocols import budget
 from protocols.base import ParameterError
+from protocols.spec import ProtocolSpec
 
 
 def _one_line_error(parser: CommandParser) -> Callable[[str], NoReturn]:
@@ -49,3 +51,12 @@ def parse_params(pairs: list[str] | None) -> dict[str, str]:
             raise ParameterError(f"--param wants NAME=VALUE, got {pair!r}")
         params[name.strip()] = value.strip()
     return params
+
+
+def check_budget(spec: ProtocolSpec, params: Mapping[str, Any], scenario: str | None, max_events: int) -> None:
+    """Refuse a run whose parameters ask for more events than a session's budget (``--max-events`` if higher).
+
+    The same budget as the API's (protocols/budget.py), so a command line cannot start, unawares, the run
+    the lab would refuse; asking for more with ``--max-events`` is the operator's own choice.
+    """
+    budget.check(spec, spec.resolve_params(params, scenario), max(budget.EVENT_BUDGET, max_events))

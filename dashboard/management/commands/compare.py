@@ -7,10 +7,10 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from dashboard.management.base import LabCommand, parse_params
+from dashboard.management.base import LabCommand, check_budget, parse_params
 from protocols import get_protocol
 from protocols.base import ParameterError
-from protocols.sim.compare import compare, parse_run, table
+from protocols.sim.compare import compare, has_scenario, parse_run, split_params, table
 from protocols.sim.runtime import DEFAULT_MAX_EVENTS
 
 
@@ -37,7 +37,11 @@ class Command(LabCommand):
             raise ParameterError(f"--faults is not JSON: {exc}") from None
         if not isinstance(faults, list):
             raise ParameterError("--faults must be a JSON list of faults")
-        rows = compare(runs, parse_params(options["param"]), seed=options["seed"],
+        shared = parse_params(options["param"])
+        for run, own in zip(runs, split_params(runs, shared), strict=True):
+            chosen = run.scenario or (options["scenario"] if has_scenario(run.spec, options["scenario"]) else None)
+            check_budget(run.spec, own, chosen, options["max_events"])
+        rows = compare(runs, shared, seed=options["seed"],
                        scenario=options["scenario"], faults=faults, max_events=options["max_events"])
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, sort_keys=True, indent=1, ensure_ascii=False))
