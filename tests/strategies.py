@@ -159,3 +159,37 @@ def two_pc_runs(draw: st.DrawFn, variant: str = "correct", max_participants: int
         "faults": draw(fault_plans(nodes)),
         "chaos": draw(CHAOS_RATES),
     }
+
+
+INT_SPAN = 4
+"""How far above its default (or minimum) a derived int parameter goes: small models, fast runs."""
+
+
+def spec_params(spec: Any) -> st.SearchStrategy[dict[str, Any]]:
+    """Parameters for any protocol, derived from what its spec declares (no bound restated here).
+
+    ints from their minimum to a little above their default (never past their maximum), floats over
+    their whole range, bools and choices as declared; a free-text parameter (a script, a weights
+    list) takes its default or a value one of the protocol's scenarios uses, since only the protocol
+    knows what text it accepts. A new protocol is fuzzed by this without a strategy of its own.
+    """
+    fields: dict[str, st.SearchStrategy[Any]] = {}
+    for param in spec.all_params():
+        if param.kind == "int":
+            low = int(param.min) if param.min is not None else min(0, int(param.default))
+            high = max(low, int(param.default)) + INT_SPAN
+            if param.max is not None:
+                high = min(high, int(param.max))
+            fields[param.name] = st.integers(low, high)
+        elif param.kind == "float":
+            low = param.min if param.min is not None else min(0.0, float(param.default))
+            high = param.max if param.max is not None else max(1.0, float(param.default))
+            fields[param.name] = st.just(float(param.default)) | st.floats(low, high, allow_nan=False)
+        elif param.kind == "bool":
+            fields[param.name] = st.booleans()
+        elif param.kind == "choice":
+            fields[param.name] = st.sampled_from(list(param.choices))
+        else:
+            seen = [param.default] + [s.params[param.name] for s in spec.scenarios if param.name in s.params]
+            fields[param.name] = st.sampled_from(sorted(set(map(str, seen))))
+    return st.fixed_dictionaries(fields)
