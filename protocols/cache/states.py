@@ -1,0 +1,157 @@
+"""The state of every role of this package's protocols, declared once (issue 18: typed state).
+
+Each handler returns a mapping of exactly this shape; tests/protocols/test_state_types.py validates every
+``state`` event of every scenario against it, and the catalogue exports it as JSON Schema for the panels.
+"""
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+
+class CacheWriteThroughClientLast(TypedDict):
+    definite: NotRequired[bool]
+    hit: NotRequired[bool]
+    key: str
+    n: int
+    ok: bool
+    op: str
+    value: str | None
+    why: NotRequired[str]
+
+
+class CacheWriteThroughClientOp(TypedDict):
+    key: str
+    n: int
+    op: str
+    value: NotRequired[str]
+
+
+class CacheWriteThroughClientState(TypedDict):
+    last: CacheWriteThroughClientLast | None
+    n: int
+    op: CacheWriteThroughClientOp | None
+    phase: Literal['done', 'idle', 'waiting']
+    rng: int
+    step: str
+
+
+class CacheWriteThroughCacheEntries(TypedDict):
+    v: str | None
+    ver: int
+
+
+class CacheWriteThroughCacheInval(TypedDict):
+    client: str
+    key: str
+    left: list[str]
+    n: int
+    req: str
+    t: int
+
+
+class CacheWriteThroughCacheState(TypedDict):
+    entries: dict[str, CacheWriteThroughCacheEntries]
+    inval: dict[str, CacheWriteThroughCacheInval]
+    lru: list[str]
+    phase: Literal['serving']
+    seen: dict[str, int]
+
+
+class CacheWriteThroughDbData(TypedDict):
+    v: str
+    ver: int
+
+
+class CacheWriteThroughDbState(TypedDict):
+    data: dict[str, CacheWriteThroughDbData]
+    phase: Literal['up']
+
+
+class CacheWriteBackCacheClaims(TypedDict):
+    q: list[list[int | str]]
+    t: int
+
+
+class CacheWriteBackCacheEntries(TypedDict):
+    dirty: NotRequired[bool]
+    ep: NotRequired[int]
+    own: NotRequired[bool]
+    seq: NotRequired[int]
+    v: str | None
+    ver: NotRequired[int]
+
+
+class CacheWriteBackCacheState(TypedDict):
+    claims: dict[str, CacheWriteBackCacheClaims]
+    entries: dict[str, CacheWriteBackCacheEntries]
+    flushing: bool
+    idle: int
+    lru: list[str]
+    phase: Literal['serving']
+    recalled: dict[str, int]
+    seen: dict[str, int]
+
+
+class CacheWriteBackDbClaims(TypedDict):
+    cache: str
+    tok: str
+    tries: int
+
+
+class CacheWriteBackDbOwners(TypedDict):
+    cache: str | None
+    ep: int
+
+
+class CacheWriteBackDbState(TypedDict):
+    applied: dict[str, list[int]]
+    claims: dict[str, CacheWriteBackDbClaims]
+    data: dict[str, CacheWriteThroughDbData]
+    owners: dict[str, CacheWriteBackDbOwners]
+    phase: Literal['up']
+
+
+class CacheWriteAroundCacheState(TypedDict):
+    entries: dict[str, CacheWriteThroughCacheEntries]
+    lru: list[str]
+    phase: Literal['serving']
+    seen: dict[str, int]
+
+
+class CacheAsideClientOp(TypedDict):
+    key: str
+    n: int
+    op: str
+    value: NotRequired[str]
+    ver: NotRequired[int]
+
+
+class CacheAsideClientState(TypedDict):
+    last: CacheWriteThroughClientLast | None
+    n: int
+    op: CacheAsideClientOp | None
+    phase: Literal['done', 'idle', 'waiting']
+    rng: int
+    step: str
+
+
+class CacheAsideCacheEntries(TypedDict):
+    exp: int
+    v: str | None
+    ver: int
+
+
+class CacheAsideCacheState(TypedDict):
+    entries: dict[str, CacheAsideCacheEntries]
+    lru: list[str]
+    next_exp: int | None
+    phase: Literal['serving']
+    seen: dict[str, int]
+
+
+STATES: dict[str, dict[str, Any]] = {
+    'cache-write-through': {'cache': CacheWriteThroughCacheState, 'client': CacheWriteThroughClientState, 'db': CacheWriteThroughDbState},
+    'cache-write-back': {'cache': CacheWriteBackCacheState, 'client': CacheWriteThroughClientState, 'db': CacheWriteBackDbState},
+    'cache-write-around': {'cache': CacheWriteAroundCacheState, 'client': CacheWriteThroughClientState, 'db': CacheWriteThroughDbState},
+    'cache-aside': {'cache': CacheAsideCacheState, 'client': CacheAsideClientState, 'db': CacheWriteThroughDbState},
+}
+"""Protocol -> role -> the TypedDict of that role's state."""
