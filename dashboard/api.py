@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dashboard import classroom, limits, questions, sessions
+from dashboard import classroom, limits, questions, sessions, trace_stream
 from dashboard.models import Session, SessionEvent
 from protocols import REGISTRY
 from protocols.base import ParameterError
@@ -160,7 +160,7 @@ def trace_view(request: HttpRequest, session_id: str) -> HttpResponse:
     session = Session.objects.filter(id=session_id).first()
     if session is None:
         return error(404, "no_session", f"no session {session_id!r}")
-    response = JsonResponse(sessions.trace(session), json_dumps_params={"sort_keys": True})
+    response = trace_stream.response(request, session, pretty=False, content_type="application/json")
     response["Content-Disposition"] = f'inline; filename="{session.protocol}-{session.id}.json"'
     return response
 

@@ -2,7 +2,8 @@
 
 Each format is ``protocols.sim.export.render`` applied to the same trace that
 ``GET /api/sessions/<id>/trace`` serves, so a download matches what
-``manage.py simulate --format FMT`` prints for the same run.
+``manage.py simulate --format FMT`` prints for the same run. JSON, the
+largest by far, is streamed from the database (dashboard/trace_stream.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from dashboard import sessions
+from dashboard import sessions, trace_stream
 from dashboard.models import Session
 from protocols.sim.export import render
 
@@ -33,8 +34,10 @@ def export_view(request: HttpRequest, session_id: str, fmt: str) -> HttpResponse
     if session is None:
         return JsonResponse({"error": "no_session", "message": f"no session {session_id!r}"}, status=404)
     extension, content_type = DOWNLOADS[fmt]
-    body = render(sessions.trace(session), fmt)
-    response = HttpResponse(body, content_type=content_type)
+    if fmt == "json":  # The one that grows with the log's every field: streamed from the database.
+        response = trace_stream.response(request, session, pretty=True, content_type=content_type)
+    else:  # A line or two per event: a 35,000-event run is 0.8 to 5 MB of text.
+        response = HttpResponse(render(sessions.trace(session), fmt), content_type=content_type)
     filename = f"{session.protocol}-{session.id}-g{session.generation}.{extension}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

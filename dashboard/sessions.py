@@ -148,13 +148,19 @@ def trace(session: Session) -> dict[str, Any]:
     engine = stepper.load_engine(session)
     events = events_after(session, 0, SESSION_MAX_EVENTS + 1)
     data = build_trace(engine, events)
-    data["session"] = {"id": session.id, "generation": session.generation, "owner": session.owner,
-                       "forked_from": session.forked_from or None, "fork_seq": session.fork_seq}
+    data["session"] = trace_session_info(session)
+    return data
+
+
+def trace_session_info(session: Session) -> dict[str, Any]:
+    """Return what a trace says of the session it comes from (and the teacher's notes, if any)."""
+    info: dict[str, Any] = {"id": session.id, "generation": session.generation, "owner": session.owner,
+                            "forked_from": session.forked_from or None, "fork_seq": session.fork_seq}
     notes = [{"seq": n.seq, "text": n.text} for n in session.notes.filter(generation=session.generation)
              .order_by("seq", "id")]
     if notes:  # The teacher's notes travel with the trace, beside the log (never events in it).
-        data["session"]["notes"] = notes
-    return data
+        info["notes"] = notes
+    return info
 
 
 def describe(session: Session) -> dict[str, Any]:
@@ -206,15 +212,34 @@ def summary(session: Session) -> dict[str, Any]:
     if cached is not None and cached["generation"] == session.generation and (
             cached["body"]["seq"] == hot["seq"] or fresh_enough or not r.set(key + ":lock", "1", nx=True, ex=60)):
         return dict(cached["body"])
-    started = time.perf_counter()
     try:
-        data = trace(session)
-        body = {"id": session.id, "protocol": session.protocol, "scenario": session.scenario or None,
-                "seq": len(data["events"]), "summary": data["summary"], "verdicts": data["verdicts"],
-                "quiescent": data["quiescent"]}
-        cost = time.perf_counter() - started
-        r.set(key, json.dumps({"generation": session.generation, "at": now, "body": body,
-                               "wait": max(SUMMARY_MIN_AGE_S, SUMMARY_COST_FACTOR * cost)}), ex=3600)
+        body = _compute_summary(session, trace(session), now)
     finally:
         r.delete(key + ":lock")
+    return body
+
+
+def exact_summary(session: Session, engine: Engine) -> dict[str, Any]:
+    """Return the summary body at the engine's very seq: the cached one if it is at that seq, else computed.
+
+    For a trace served a chunk at a time (dashboard/trace_stream.py): the log is in memory only while
+    its figures are computed, and they are cached for the next export and for the compare page.
+    """
+    raw = hotstate.client().get(hotstate.key(session.id, "summary"))
+    cached = json.loads(raw) if raw else None
+    if cached is not None and cached["generation"] == session.generation and cached["body"]["seq"] == engine.seq:
+        return dict(cached["body"])
+    now = time.time()
+    return _compute_summary(session, build_trace(engine, events_after(session, 0, engine.seq)), now)
+
+
+def _compute_summary(session: Session, data: dict[str, Any], now: float) -> dict[str, Any]:
+    """Return a trace's summary body and cache it, with how long before it may be computed again."""
+    body = {"id": session.id, "protocol": session.protocol, "scenario": session.scenario or None,
+            "seq": len(data["events"]), "summary": data["summary"], "verdicts": data["verdicts"],
+            "quiescent": data["quiescent"]}
+    cost = time.time() - now  # ``now``: when the computation began.
+    hotstate.client().set(hotstate.key(session.id, "summary"), json.dumps(
+        {"generation": session.generation, "at": now, "body": body,
+         "wait": max(SUMMARY_MIN_AGE_S, SUMMARY_COST_FACTOR * cost)}), ex=3600)
     return body
