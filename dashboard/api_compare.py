@@ -4,7 +4,8 @@
 name) and creates one live session per run with the same seed and shared
 parameters, each with its own control token; the compare page shows them side
 by side. ``GET /api/sessions/<id>/summary`` gives a session's summary figures
-at its newest event, which that page polls to fill its table.
+at its newest event (cached by seq in Redis); the compare page gets the same
+body pushed over each frame's websocket (a ``summary`` frame) instead of polling.
 """
 
 from __future__ import annotations

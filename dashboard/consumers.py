@@ -35,6 +35,9 @@ MAX_RESYNC_EVENTS = 5000
 
 CLOSE_NO_SESSION = 4404
 
+SUMMARY_EVERY_S = 1.0
+"""How often a page that asked for summaries (the compare page's frames) is looked at for a new one."""
+
 RUN_TYPES = {"step", "play", "speed", "reset", "command"}
 """Control messages that run the protocol: refused once the teacher has ended the class."""
 
@@ -58,6 +61,9 @@ class SessionConsumer(AsyncWebsocketConsumer):
     audience_sent: Any = None
     votes_sent: Any = None
     ticker: asyncio.Task[None] | None = None
+    summary_ticker: asyncio.Task[None] | None = None
+    """Set once the hello asked for summaries: a tick every SUMMARY_EVERY_S in this socket's inbox."""
+    summary_sent: Any = None
     degraded: bool = False
     """This socket was told Redis is away (and will be told when it is back)."""
     voter: str = ""
@@ -103,9 +109,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
         """Leave the hub and the audience, and stop the ticker (twice is harmless)."""
         if getattr(self, "session_id", None):
             hub.hub().leave(self.session_id, self.inbox)
-        if self.ticker is not None:
-            self.ticker.cancel()
-            self.ticker = None
+        for ticker in (self.ticker, self.summary_ticker):
+            if ticker is not None:
+                ticker.cancel()
+        self.ticker = self.summary_ticker = None
         if self.member is not None:
             self.member = None
             with contextlib.suppress(RedisError, OSError):
@@ -156,6 +163,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await asyncio.to_thread(classroom.enter, self.session_id, self.conn, self.member)
         if self.role == "controller" and self.ticker is None:
             self.ticker = asyncio.get_running_loop().create_task(self._tick(), name="audience-ticker")
+        if message.get("summaries") and self.summary_ticker is None:
+            self.summary_sent = None  # A page saying hello again gets the figures again.
+            self.summary_ticker = asyncio.get_running_loop().create_task(
+                self._tick("lab.summary", SUMMARY_EVERY_S), name="summary-ticker")
         await self._catch_up(session, self.sent_seq)
         hot = await database_sync_to_async(stepper.hot_or_rebuild)(session)
         await self._send({"type": "hot", "generation": self.generation, "seq": self.sent_seq, "hot": hot})
@@ -338,12 +349,34 @@ class SessionConsumer(AsyncWebsocketConsumer):
             self.votes_sent = votes
             await self._send({"type": "votes", "generation": self.generation, "seq": self.sent_seq, **votes})
 
-    async def _tick(self) -> None:
-        """Put a tick in this socket's inbox every AUDIENCE_EVERY_S (handled in order with everything else)."""
+    async def lab_summary(self, message: dict[str, Any]) -> None:
+        """Send the session's summary figures when this page got events they do not count yet.
+
+        From ``sessions.summary``: cached in Redis by seq and computed again at most every few seconds
+        however many pages ask, so a tick costs a couple of Redis reads while nothing moves.
+        """
+        sent = self.summary_sent
+        if not self.greeted or (sent is not None and sent["seq"] >= self.sent_seq
+                                and sent["generation"] == self.generation):
+            return
+        session = await _get_session(self.session_id)
+        if session is None:
+            return
+        try:
+            body = await database_sync_to_async(sessions.summary)(session)
+        except (RedisError, OSError):  # Redis restarting: next tick.
+            return
+        if sent is None or body != sent["body"]:
+            await self._send({"type": "summary", "generation": self.generation, "seq": self.sent_seq,
+                              "summary": body})
+        self.summary_sent = {"seq": body["seq"], "generation": self.generation, "body": body}
+
+    async def _tick(self, kind: str = "lab.tick", every: float = classroom.AUDIENCE_EVERY_S) -> None:
+        """Put a ``kind`` tick in this socket's inbox every ``every`` s (handled in order with everything else)."""
         while True:
             with contextlib.suppress(asyncio.QueueFull):
-                self.inbox.put_nowait({"type": "lab.tick"})
-            await asyncio.sleep(classroom.AUDIENCE_EVERY_S)
+                self.inbox.put_nowait({"type": kind})
+            await asyncio.sleep(every)
 
     async def lab_status(self, message: dict[str, Any]) -> None:
         fields = {k: v for k, v in message.items() if k != "type"}

@@ -36,7 +36,7 @@ MAX_CLIENT_ID_LENGTH = 64
 
 SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     "hello": {"last_seq": (int,), "generation": (int,), "token": (str,), "name": (str,), "client": (str,),
-              "following": (bool,)},
+              "following": (bool,), "summaries": (bool,)},
     "resync": {"from_seq": (int,)},
     "ping": {"seq": (int,)},
     "step": {},

@@ -171,8 +171,15 @@ export async function boot(root, imported = null) {
       send: (frame) => Boolean(socket && socket.send(frame)),
       joinUrl: data.joinUrl, qrUrl: data.qrUrl, fork: (seq, options) => forkAt(store, seq, t, ctx.toast, options),
     });
-    socket = new LabSocket({ url: absoluteWs(data.wsUrl), token, greeting: klass.greeting,
-      handlers: socketHandlers(store, ctx, catalogue, () => socket, sessionId, klass.handlers) });
+    // In the compare page's frames, the server pushes the run's summary figures, handed up to the page.
+    const embedded = document.body.classList.contains('embed') && window.parent !== window;
+    const greeting = embedded ? () => ({ ...klass.greeting(), summaries: true }) : klass.greeting;
+    const handlers = socketHandlers(store, ctx, catalogue, () => socket, sessionId, klass.handlers);
+    if (embedded) {
+      handlers.summary = (frame) => window.parent.postMessage(
+        { type: 'protolab.summary', session: sessionId, summary: frame.summary }, window.location.origin);
+    }
+    socket = new LabSocket({ url: absoluteWs(data.wsUrl), token, greeting, handlers });
     socket.start();
   } else {
     store.seek(timeline.nextStepEnd(0));

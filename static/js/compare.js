@@ -1,4 +1,6 @@
 // The compare page: start a preset, or drive the runs shown side by side and keep their figures fresh.
+// Each frame's socket asks for its run's summary figures in its hello; the server pushes them when
+// that run moved on (dashboard/consumers.py), and the frame hands them up here (app.js).
 //
 // Control tokens arrive in the fragment (#tokens=a,b,...), in pane order; they are moved into
 // sessionStorage under the key the lab page reads, before any frame loads, so each frame starts
@@ -7,7 +9,6 @@
 import { figureRows, violatedNames } from './compare-table.js';
 
 const TOKEN_KEY = (id) => `protolab.token.${id}`;
-const POLL_MS = 1000;
 
 function readJson(id) {
   const node = document.getElementById(id);
@@ -82,15 +83,19 @@ function drawTable(table, panes, results, strings) {
   table.replaceChildren(head, ...rows, violated, events);
 }
 
-async function poll(table, panes, strings, note) {
-  const results = await Promise.all(panes.map(async (p) => {
-    try {
-      const response = await fetch(`/api/sessions/${encodeURIComponent(p.id)}/summary`);
-      return response.ok ? await response.json() : null;
-    } catch (err) { return null; }
-  }));
+/** Fill the table as each frame hands up its run's figures (pushed over that frame's websocket). */
+function listen(table, panes, strings, note) {
+  const results = panes.map(() => null);
+  const column = new Map(panes.map((p, i) => [p.id, i]));
   drawTable(table, panes, results, strings);
-  note.textContent = results.every(Boolean) ? strings.updated : strings.failed;
+  window.addEventListener('message', (event) => {
+    const m = event.data;
+    if (event.origin !== window.location.origin || !m || m.type !== 'protolab.summary') return;
+    if (!column.has(m.session) || !m.summary) return;
+    results[column.get(m.session)] = m.summary;
+    drawTable(table, panes, results, strings);
+    note.textContent = results.every(Boolean) ? strings.updated : '';
+  });
 }
 
 function main() {
@@ -102,16 +107,7 @@ function main() {
   const frames = [...document.querySelectorAll('.compare-pane iframe')];
   for (const frame of frames) frame.src = frame.dataset.src;
   bindBar(frames);
-  const table = document.getElementById('compare-table');
-  const note = document.querySelector('.compare-updated');
-  let busy = false;
-  const tick = async () => {
-    if (busy || document.hidden) return;
-    busy = true;
-    try { await poll(table, panes, strings, note); } finally { busy = false; }
-  };
-  tick();
-  window.setInterval(tick, POLL_MS);
+  listen(document.getElementById('compare-table'), panes, strings, document.querySelector('.compare-updated'));
 }
 
 main();

@@ -103,7 +103,7 @@ export function helloFrame(sync, token, extra = {}) {
 
 /**
  * One websocket to one session. `handlers`: events(list), reset(generation), welcome(frame),
- * hot(hot), status(frame), error(frame), state(connectionState), and the class's frames: view, audience,
+ * hot(hot), status(frame), error(frame), summary(frame), state(connectionState), and the class's frames: view, audience,
  * question, votes, answered, notes (each handed the whole frame).
  * Connection state is one of connecting, live, reconnecting, offline. `greeting()` returns what the
  * hello says of us besides the log (name, client id, following), asked afresh at every (re)connect.
@@ -216,6 +216,7 @@ export class LabSocket {
     // The class around the session (classroom.js): the teacher's view, audience, questions, notes.
     if (CLASS_FRAMES.has(frame.type)) this.emit(frame.type, frame);
     if (frame.type === 'error') this.emit('error', frame);
+    if (frame.type === 'summary') this.emit('summary', frame); // asked for in the hello (the compare page's frames)
   }
 
   /** Ask for everything after `from` (not twice within a second for the same point). */

@@ -250,3 +250,22 @@ test('client: reset drops what was received', () => {
   ws.frame(events(1, 1, 2));
   assert.deepEqual(seen.events, [1]);
 });
+
+test('client: a summary frame (asked for by a compare page frame) goes to its handler, and changes no seq', () => {
+  const clock = new FakeClock();
+  const sockets = [];
+  const got = [];
+  const sock = new LabSocket({
+    url: 'ws://x/ws/sessions/s/', clock, now: () => clock.now, random: () => 0.5, WebSocketImpl: fakeWebSocket(sockets),
+    greeting: () => ({ summaries: true }), handlers: { summary: (frame) => got.push(frame.summary.seq) },
+  });
+  sock.start();
+  sockets[0].open();
+  assert.deepEqual(sockets[0].sent[0], { type: 'hello', summaries: true, last_seq: 0 });
+  sockets[0].frame(welcome());
+  sockets[0].frame(events(1, 2));
+  sockets[0].frame({ type: 'summary', generation: 1, seq: 2, summary: { seq: 2, summary: {}, verdicts: {} } });
+  assert.deepEqual(got, [2]);
+  assert.equal(sock.sync.last, 2);
+  assert.equal(sockets[0].sent.filter((f) => f.type === 'resync').length, 0);
+});
