@@ -1,98 +1,134 @@
-// Pure layout of the topology: where each node sits. No DOM, no d3, no clock.
+// Pure layout of the topology: where each node sits, and how large it is drawn. No DOM, no d3, no clock.
 //
-// Nodes are placed by role (the catalogue lists roles leader-first): with three
-// or more tiers of roles, one row per tier, top to bottom; otherwise the first
-// role on top and the rest in a row below, in rows when there are many, or on
-// an ellipse when the pane is tall. layout.js re-exports everything here.
+// Nodes are placed in tiers of roles, top to bottom (the encoding's `tiers`, else one tier per role
+// in role order; roles in neither come last), each tier in as many rows as it needs. Every node has
+// a footprint, measured by the view: its box and the labels drawn around it (its phase underneath,
+// a badge above). A node attached to another of its tier (a sidecar to its service) sits right
+// beside it, the two as one unit. The layout picks the largest scale (at most 1) at which every row
+// of footprints fits the pane's width and every row the pane's height, and spreads rows and units
+// over the room left: footprints never overlap, so neither do nodes nor their labels.
+// layout.js re-exports everything here.
 
 export const NODE_RADIUS = 34;
-export const ROW_MAX_NODES = 6;
-export const MIN_SPACING = 64;
-/** Closest two nodes of a row may be: room for a 26 px radius and a gap. */
-/** Up to this many non-leader nodes sit in one row; more go on a ring. */
+/** Half the height of a node's box at scale 1. */
+export const UNIT_GAP = 14;
+/** Least room between two units of a row, at scale 1. */
+export const ATTACH_GAP = 6;
+/** Room between a service and the sidecar attached to it, at scale 1. */
+export const ROW_GAP = 12;
+/** Least room between two rows, at scale 1. */
+export const MIN_SCALE = 0.45;
+/** Smaller than this, names are unreadable on a projector: the layout overflows instead. */
+const SCALE_STEP = 0.025;
 
-export const TIER_MIN_GAP = 88;
-/** Vertical room a row of nodes needs below the one above it (a node and its phase label). */
+/** Return the tiers of `nodes`, top to bottom: [{roles, nodes}], empty tiers left out. */
+export function tiersOf(nodes, { tiers = null, roleOrder = [] } = {}) {
+  const rows = (tiers && tiers.length ? tiers : roleOrder.map((role) => [role])).map((roles) => ({ roles, nodes: [] }));
+  const rest = { roles: [], nodes: [] };
+  for (const n of nodes) {
+    const tier = rows.find((r) => r.roles.includes(n.role));
+    (tier || rest).nodes.push(n);
+  }
+  for (const n of rest.nodes) if (!rest.roles.includes(n.role)) rest.roles.push(n.role);
+  return [...rows, rest].filter((r) => r.nodes.length);
+}
 
 /**
- * Place nodes in tiers, one row (or more, when crowded) per group of roles, top to bottom, in node
- * order within a row: clients / caches / database, or control / consumers with their sidecars /
- * providers with theirs. Return null when fewer than three tiers are present or they do not fit.
+ * Return a tier's units: each node alone, or a node with those attached to it (attachedTo(name) ->
+ * its host's name) when the host is in the same tier, ordered by the tier's roles.
  */
-export function placeTiers(nodes, tiers, { width, height, margin }) {
-  const rows = [];
-  const innerW = Math.max(1, width - 2 * margin);
-  const perRow = Math.max(2, Math.floor(innerW / MIN_SPACING));
-  let present = 0;
-  let placed = 0;
-  for (const roles of tiers) {
-    const members = nodes.filter((n) => roles.includes(n.role));
-    if (members.length) present += 1;
-    placed += members.length;
-    for (let i = 0; i < members.length; i += perRow) rows.push(members.slice(i, i + perRow));
+export function unitsOf(tier, attachedTo = () => null) {
+  const names = new Set(tier.nodes.map((n) => n.name));
+  const guests = new Map();
+  for (const n of tier.nodes) {
+    const host = attachedTo(n.name);
+    if (host && host !== n.name && names.has(host)) guests.set(host, [...(guests.get(host) || []), n]);
   }
-  if (present < 3 || placed !== nodes.length) return null; // two tiers, or a role outside them: other layouts
-  const gap = (height - 2 * margin) / (rows.length - 1);
-  if (gap < TIER_MIN_GAP) return null;
-  const places = new Map();
-  rows.forEach((row, r) => spreadRow(row, margin, innerW, margin + r * gap, places));
-  return places;
+  const placedAsGuest = new Set([...guests.values()].flat().map((n) => n.name));
+  const rank = (n) => tier.roles.indexOf(n.role);
+  return tier.nodes.filter((n) => !placedAsGuest.has(n.name))
+    .map((n) => [n, ...(guests.get(n.name) || [])].sort((a, b) => rank(a) - rank(b)));
 }
 
-/** Place nodes for the topology view: {name -> {x, y}} inside width x height. */
-export function placeNodes(nodes, { width, height, roleOrder = [], tiers = null, margin = NODE_RADIUS + 24 }) {
-  const tiered = placeTiers(nodes, tiers || roleOrder.map((role) => [role]), { width, height, margin });
-  if (tiered) return tiered;
-  const rank = (role) => {
-    const i = roleOrder.indexOf(role);
-    return i < 0 ? roleOrder.length : i;
-  };
-  const leaders = roleOrder.length > 1 ? nodes.filter((n) => rank(n.role) === 0) : [];
-  const others = nodes.filter((n) => !leaders.includes(n));
-  const places = new Map();
+/** Split `count` items into `rows` rows as evenly as possible, the longer rows first. */
+function split(items, rows) {
+  const out = [];
+  let start = 0;
+  for (let r = 0; r < rows; r += 1) {
+    const size = Math.ceil((items.length - start) / (rows - r));
+    out.push(items.slice(start, start + size));
+    start += size;
+  }
+  return out;
+}
+
+/** Return the rows of units at `scale` (each tier in the fewest rows that fit `width`), or null if a unit is wider. */
+function rowsAt(tiers, foot, width, scale) {
+  const unitW = (unit) => (unit.reduce((w, n) => w + foot(n).w, 0) + ATTACH_GAP * (unit.length - 1)) * scale;
+  const rows = [];
+  for (const units of tiers) {
+    let fitted = null;
+    for (let count = 1; count <= units.length && !fitted; count += 1) {
+      const tried = split(units, count);
+      if (tried.every((row) => row.reduce((w, u) => w + unitW(u), 0) + UNIT_GAP * scale * (row.length - 1) <= width)) fitted = tried;
+    }
+    if (!fitted) return null;
+    rows.push(...fitted);
+  }
+  return rows.map((units) => ({
+    units, width: units.reduce((w, u) => w + unitW(u), 0), unitW,
+    above: Math.max(...units.flat().map((n) => foot(n).above)) * scale,
+    below: Math.max(...units.flat().map((n) => foot(n).below)) * scale,
+  }));
+}
+
+/** Return the total height of rows at `scale`. */
+function heightOf(rows, scale) {
+  return rows.reduce((h, r) => h + r.above + r.below, 0) + ROW_GAP * scale * (rows.length - 1);
+}
+
+/**
+ * Place nodes for the topology view inside width x height.
+ * `footprint(node)` -> {w, above, below}: the node's box and labels at scale 1, around its centre.
+ * Return {places: Map name -> {x, y}, scale, fits}: `fits` is false when even MIN_SCALE overflows.
+ */
+export function placeNodes(nodes, { width, height, roleOrder = [], tiers = null, attachedTo = () => null, footprint, margin = 6 }) {
+  const foot = footprint || (() => ({ w: 2 * NODE_RADIUS, above: NODE_RADIUS + 18, below: NODE_RADIUS + 30 }));
+  const tierUnits = tiersOf(nodes, { tiers, roleOrder }).map((tier) => unitsOf(tier, attachedTo));
   const innerW = Math.max(1, width - 2 * margin);
   const innerH = Math.max(1, height - 2 * margin);
-  if (leaders.length && others.length > ROW_MAX_NODES && innerW >= innerH) {
-    // A wide pane: leaders on top, the others in as many rows as they need, at least MIN_SPACING apart.
-    const perRow = Math.max(ROW_MAX_NODES, Math.floor(innerW / MIN_SPACING));
-    const rows = Math.ceil(others.length / perRow);
-    spreadRow(leaders, margin, innerW, margin, places);
-    for (let r = 0; r < rows; r += 1) {
-      const y = margin + (innerH * (r + 1)) / rows;
-      const row = others.slice(r * perRow, (r + 1) * perRow);
-      const shift = rows > 1 && r % 2 ? innerW / perRow / 2 : 0; // stagger, so links pass between nodes
-      spreadRow(row, margin + shift - (shift ? innerW / perRow / 4 : 0), innerW, y, places);
+  let scale = 1;
+  let rows = null;
+  let fits = false;
+  for (; scale >= MIN_SCALE - 1e-9; scale -= SCALE_STEP) {
+    rows = rowsAt(tierUnits, foot, innerW, scale);
+    if (rows && heightOf(rows, scale) <= innerH) { fits = true; break; }
+  }
+  if (!fits) {
+    scale = MIN_SCALE;
+    rows = rowsAt(tierUnits, foot, innerW, scale)
+      || tierUnits.flat().map((unit) => rowsAt([[unit]], foot, Infinity, scale)[0]); // a unit wider than the pane: one a row
+  }
+  const places = new Map();
+  // The room left over goes between the rows (and half as much above the first and below the last).
+  const spare = Math.max(0, innerH - heightOf(rows, scale));
+  const between = ROW_GAP * scale + spare / Math.max(1, rows.length);
+  let y = margin + (rows.length > 1 ? between - ROW_GAP * scale : spare) / 2;
+  for (const row of rows) {
+    const centre = y + row.above;
+    // Each unit gets its width and an equal share of what the row leaves, and sits in the middle of it.
+    const share = (innerW - row.width) / row.units.length;
+    let x = margin + share / 2;
+    for (const unit of row.units) {
+      let at = x;
+      for (const n of unit) {
+        const w = foot(n).w * scale;
+        places.set(n.name, { x: at + w / 2, y: centre });
+        at += w + ATTACH_GAP * scale;
+      }
+      x += row.unitW(unit) + share;
     }
-    return places;
+    y = centre + row.below + between;
   }
-  if (others.length > ROW_MAX_NODES || !leaders.length) {
-    // An ellipse filling the box, leaders at its centre.
-    const cx = width / 2;
-    const cy = height / 2;
-    const rx = Math.max(10, innerW / 2);
-    const ry = Math.max(10, innerH / 2);
-    leaders.forEach((n, i) => places.set(n.name, { x: cx + (i - (leaders.length - 1) / 2) * 2.4 * NODE_RADIUS, y: cy }));
-    others.forEach((n, i) => {
-      const angle = -Math.PI / 2 + (2 * Math.PI * i) / others.length + (leaders.length ? Math.PI / others.length : 0);
-      places.set(n.name, { x: cx + rx * Math.cos(angle), y: cy + ry * Math.sin(angle) });
-    });
-    return places;
-  }
-  spreadRow(leaders, margin, innerW, margin, places);
-  spreadRow(others, margin, innerW, height - margin, places);
-  return places;
-}
-
-function spreadRow(row, x0, w, y, places) {
-  row.forEach((n, i) => places.set(n.name, { x: x0 + (w * (i + 0.5)) / row.length, y }));
-}
-
-/** Return the radius that lets `count` placed nodes keep clear of each other (at most NODE_RADIUS). */
-export function nodeRadius(places, { min = 16, max = NODE_RADIUS } = {}) {
-  const pts = [...places.values()];
-  let closest = Infinity;
-  for (let i = 0; i < pts.length; i += 1) {
-    for (let j = i + 1; j < pts.length; j += 1) closest = Math.min(closest, Math.hypot(pts[i].x - pts[j].x, pts[i].y - pts[j].y));
-  }
-  return Math.max(min, Math.min(max, Math.floor(closest * 0.42)));
+  return { places, scale, fits };
 }

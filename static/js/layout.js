@@ -10,8 +10,13 @@
 // fixed while the scale changes.
 
 export {
-  NODE_RADIUS, ROW_MAX_NODES, MIN_SPACING, TIER_MIN_GAP, placeTiers, placeNodes, nodeRadius,
+  NODE_RADIUS, UNIT_GAP, ATTACH_GAP, ROW_GAP, MIN_SCALE, tiersOf, unitsOf, placeNodes,
 } from './layout-nodes.js';
+
+/** Return true when a box {x0, y0, x1, y1} is clear of every box in `others`. */
+export function clearOf(box, others) {
+  return others.every((o) => box.x1 <= o.x0 || box.x0 >= o.x1 || box.y1 <= o.y0 || box.y0 >= o.y1);
+}
 
 /** Return how far along its link a message is at time `tau`: 0 at send, 1 at arrival, null if not yet sent. */
 export function messageProgress(msg, tau) {

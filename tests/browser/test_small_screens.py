@@ -269,10 +269,6 @@ def test_a_lab_in_a_compare_frame_keeps_the_desktop_layout(browser, http):
         context.close()
 
 
-@pytest.mark.xfail(strict=True, reason="views/topology.js spaces a row's nodes about 64 px apart whatever their "
-                   "labels' width and hides the phase labels only below a node radius; a service mesh's 25 nodes "
-                   "(names like 'p8-sidecar', 85 px) then run into each other in a phone's 374 px pane (also, less, "
-                   "at 1280x720 and 1366x768): the layout, not the page's CSS, has to make room")
 def test_a_service_mesh_names_its_25_nodes_apart_on_a_phone(browser, http):
     created = http.create(protocol="service-mesh", params={"consumers": 4, "providers": 8}, seed=7, owner="Ms Li")
     context = browser.new_context(viewport=PHONE, has_touch=True)

@@ -62,5 +62,7 @@ export function encodingFor(protocol, roles = [], translate = null) {
     panels: table.panels || [],
     /** Rows of roles for the topology, top to bottom ([[role, ...], ...]); by default one per role. */
     tiers: table.tiers || null,
+    /** The node a node is drawn attached to (a sidecar to its service), or null. */
+    attachedTo: (name) => (table.attachedTo ? table.attachedTo(name) : null),
   };
 }

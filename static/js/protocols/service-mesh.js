@@ -18,6 +18,8 @@ export default {
   roleOrder: ['control', 'consumer', 'consumer-sidecar', 'provider-sidecar', 'provider'],
   // Each service beside its sidecar: the extra hop reads left to right.
   tiers: [['control'], ['consumer', 'consumer-sidecar'], ['provider-sidecar', 'provider']],
+  /** A sidecar is drawn against its app (the mesh names it `<app>-sidecar`). */
+  attachedTo: (name) => (name.endsWith('-sidecar') ? name.slice(0, -'-sidecar'.length) : null),
   roles: {
     control: { label: 'Control plane', shape: 'square', short: 'C' },
     consumer: { label: 'Consumer app', shape: 'square', short: 'U' },

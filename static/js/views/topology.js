@@ -17,7 +17,7 @@
 
 import {
   placeNodes, flyingMessages, bundleMessages, pointAlong, linkPath, linkBend, isCut, trimmed, boxRim,
-  messageProgress, nodeRadius, NODE_RADIUS, BUNDLE_ABOVE, SINGLES_BELOW,
+  messageProgress, clearOf, NODE_RADIUS, BUNDLE_ABOVE, SINGLES_BELOW,
 } from '../layout.js';
 import { itemMessage } from '../store.js';
 import { CRASHED, inkFor } from '../protocols/palette.js';
@@ -27,16 +27,24 @@ import { createBundleLayer } from './topology-bundles.js';
 const d3 = globalThis.d3;
 const BEND = 16;
 const FALL_MS = 1100;
+const FONTS = { name: '700 20px', phase: '600 17px', message: '700 15px' };
+/** The fonts lab.css gives a node's name and phase and a message's label (measured to lay them out). */
+const BADGE_ROOM = 22;
+/** Room above a node for its pause badge. */
+const PHASE_ROOM = 28;
+/** Room under a round node for its phase. */
+const CROWDED_BELOW = 0.8;
+/** Below this scale with phases under the nodes, phases go (the legend counts them) and nodes grow again. */
 
-
-/** Pixels kept clear above the top row of nodes for the pause badge. */
-const BADGE_ROOM = 14;
 export function createTopology(el, ctx) {
   const { store, encoding, t } = ctx;
   // Three stacked layers with one viewBox, each composited on its own (lab.css), so that what moves
   // every frame (messages, bundles, timer arcs) is repainted without the links under it or the nodes
   // over it. Messages pass under the nodes: they emerge from their sender and sink into their addressee.
-  const layer = (cls) => d3.select(layerBox(el, `topology-box ${cls}-box`)).append('svg').attr('class', `topology-layer ${cls}`);
+  // The legend sits under the stage, never over a node: the stage is what is left of the pane.
+  const stage = h('div', { class: 'topology-stage' });
+  el.append(stage);
+  const layer = (cls) => d3.select(layerBox(stage, `topology-box ${cls}-box`)).append('svg').attr('class', `topology-layer ${cls}`);
   const under = layer('topology-links').attr('aria-hidden', 'true');
   const flight = layer('topology-flight');
   const svg = layer('topology').attr('role', 'group').attr('aria-label', t('topology.title'));
@@ -44,30 +52,35 @@ export function createTopology(el, ctx) {
   const gCuts = under.append('g').attr('class', 'cuts');
   const gArcs = flight.append('g').attr('class', 'timer-arcs');
   const gMsgs = flight.append('g').attr('class', 'messages');
-  const bundles = createBundleLayer(el, flight, { store, encoding, pathOf });
+  const bundles = createBundleLayer(stage, flight, { store, encoding, pathOf });
   const gFall = flight.append('g').attr('class', 'falling');
   const gNodes = svg.append('g').attr('class', 'nodes');
   const legend = h('div', { class: 'topology-legend', 'aria-hidden': 'true' });
   el.append(legend);
-  let size = { width: el.clientWidth || 600, height: el.clientHeight || 320 };
+  let size = { width: stage.clientWidth || 600, height: stage.clientHeight || 320 };
   let places = new Map();
-  let R = NODE_RADIUS; // shrinks when many nodes share the pane
-  const boxes = new Map(); // node -> {w, h, round}: its drawn shape, so messages leave from its edge
+  let scale = 1; // every node is drawn at this scale (layout-nodes.js): smaller when many share the pane
+  let R = NODE_RADIUS; // a node's half height, scaled
+  let labelled = true; // phases drawn under round nodes (else counted in the legend)
+  let obstacles = []; // each node's footprint (box and labels), in pane pixels: no message label goes over one
+  const measure = textMeasure(el);
+  const boxes = new Map(); // node -> {w, h, round, x}: its drawn shape (scaled), so messages leave from its edge
   const bends = new Map(); // "a|b" (sorted) -> how far its link bends, for the current placement
   const paths = new Map(); // "src>dst" -> {from, to, bend}: where a message on that link flies
   let placedFor = '';
   let linksFor = '';
   let legendFor = '';
   const fallen = new Set();
+  const lookCache = new Map(); // message id -> its looks (labelAt)
   let lastSeq = -1;
   let drawnVersion = -1;
   let bundled = false;
 
   new ResizeObserver(() => {
-    size = { width: el.clientWidth, height: el.clientHeight };
+    size = { width: stage.clientWidth, height: stage.clientHeight };
     placedFor = '';
     ctx.player.invalidate();
-  }).observe(el);
+  }).observe(stage);
 
   /** Place the nodes for this pane and node list; return true when the places changed. */
   function place(nodes) {
@@ -79,21 +92,57 @@ export function createTopology(el, ctx) {
     for (const l of [under, flight, svg]) {
       l.attr('viewBox', `0 0 ${size.width} ${size.height}`).attr('width', size.width).attr('height', size.height);
     }
-    // Room for the phase label under the bottom row, and above the top one for a paused node's badge
-    // (drawn over the node: without BADGE_ROOM a paused client in the top row lost its badge to the edge).
-    const many = nodes.length > 8;
-    const shifted = placeNodes(nodes, { width: size.width, height: size.height - (many ? 34 : 22) - BADGE_ROOM, roleOrder: encoding.roleOrder, tiers: encoding.tiers, margin: many ? 40 : 52 });
-    places = new Map([...shifted].map(([n, p]) => [n, { x: p.x, y: p.y - 4 + BADGE_ROOM }]));
-    R = nodeRadius(places);
+    const at = (labels) => placeNodes(nodes, {
+      width: size.width, height: size.height, roleOrder: encoding.roleOrder, tiers: encoding.tiers,
+      attachedTo: encoding.attachedTo, footprint: (n) => footprint(n, labels),
+    });
+    let laid = at(true);
+    labelled = laid.scale >= CROWDED_BELOW;
+    if (!labelled) laid = at(false);
+    places = laid.places;
+    scale = laid.scale;
+    R = NODE_RADIUS * scale;
+    obstacles = nodes.filter((n) => places.has(n.name)).map((n) => {
+      const p = places.get(n.name);
+      const f = footprint(n, labelled);
+      return { x0: p.x - (f.w * scale) / 2, x1: p.x + (f.w * scale) / 2, y0: p.y - f.above * scale, y1: p.y + f.below * scale };
+    });
     svg.classed('crowded', crowded());
     el.classList.toggle('crowded', crowded());
+    boxes.clear();
     bends.clear();
     paths.clear();
     linksFor = '';
     return true;
   }
 
-  function crowded() { return R < NODE_RADIUS - 4; }
+  function crowded() { return !labelled; }
+
+  /** Return a node's box width at scale 1: a square fits its name and phase, a round one its name. */
+  function bodyWidth(n) {
+    const square = encoding.role(n.role).shape === 'square';
+    const name = measure(n.name, FONTS.name);
+    return Math.ceil(square ? Math.max(2 * NODE_RADIUS, name + 24, widestPhase(n.role) + 20) : Math.max(2 * NODE_RADIUS, name + 22));
+  }
+
+  /** Return a node's footprint at scale 1 ({w, above, below} around its centre): its box and its labels. */
+  function footprint(n, labels) {
+    const w = bodyWidth(n);
+    const under = labels && encoding.role(n.role).shape !== 'square';
+    return { w: under ? Math.max(w, Math.ceil(widestPhase(n.role) + 8)) : w, above: NODE_RADIUS + BADGE_ROOM, below: NODE_RADIUS + (under ? PHASE_ROOM : 4) };
+  }
+
+  /** Return the width of the widest phase label a role can show (its transition table's phases, crashed). */
+  function widestPhase(role) {
+    const phases = new Set();
+    for (const row of (ctx.catalogue && ctx.catalogue.transitions) || []) {
+      if (row.role !== role) continue;
+      if (row.from !== '*') phases.add(row.from);
+      for (const to of row.to || []) phases.add(to);
+    }
+    const labels = [...phases].map((p) => encoding.phase(p).label);
+    return Math.max(0, ...[...labels, `✕ ${t('node.crashed')}`].map((l) => measure(l, FONTS.phase)));
+  }
 
   function update(frame) {
     const { snapshot, timeline, tau } = frame;
@@ -188,15 +237,16 @@ export function createTopology(el, ctx) {
     const nodes = snapshot.nodes.filter((n) => places.has(n.name));
     const sel = gNodes.selectAll('g.node').data(nodes, (d) => d.name).join((enter) => {
       const g = enter.append('g').attr('class', 'node').attr('data-node', (d) => d.name)
-        .attr('tabindex', 0).attr('role', 'button')
         .on('mouseenter', (ev, d) => store.setHover({ kind: 'node', name: d.name }))
         .on('mouseleave', () => store.setHover(null))
         .on('click', (ev, d) => ctx.openNodeMenu(d.name, ev))
         .on('keydown', (ev, d) => { if (ev.key === 'Enter') ctx.openNodeMenu(d.name, ev); });
-      g.append('rect').attr('class', 'body');
-      g.append('text').attr('class', 'name').attr('dy', '0.35em');
-      g.append('text').attr('class', 'phase');
-      g.append('text').attr('class', 'badge');
+      // The box is the button (the keyboard's stop, named by nodeLabel: what the texts say, then the
+      // role); the texts beside it are not read a second time.
+      g.append('rect').attr('class', 'body').attr('tabindex', 0).attr('role', 'button');
+      g.append('text').attr('class', 'name').attr('dy', '0.35em').attr('aria-hidden', 'true');
+      g.append('text').attr('class', 'phase').attr('aria-hidden', 'true');
+      g.append('text').attr('class', 'badge').attr('aria-hidden', 'true');
       return g;
     });
     // Each node's timer arc, in the flight layer under it (it changes every frame).
@@ -204,13 +254,14 @@ export function createTopology(el, ctx) {
       .join((enter) => enter.append('path').attr('class', 'timer-arc').attr('data-node', (d) => d.name))
       .each(function at(d) {
         const p = places.get(d.name);
-        const transform = `translate(${p.x},${p.y})`;
+        // Round nodes wider than tall carry the arc around their left end.
+        const transform = `translate(${p.x - Math.max(0, bodyWidth(d) / 2 - NODE_RADIUS) * scale},${p.y})`;
         if (this.__transform !== transform) { this.__transform = transform; this.setAttribute('transform', transform); }
       });
     let reshaped = false;
     sel.each(function paint(d) {
       // What the node shows: a new node object with the same look (a counter in its state moved) is not redrawn.
-      const look = `${R}|${d.role}|${d.phase}|${d.up}|${d.paused}|${placedFor}`;
+      const look = `${scale}|${labelled}|${d.role}|${d.phase}|${d.up}|${d.paused}|${placedFor}`;
       if (this.__look === look) return;
       this.__look = look;
       if (drawNode(d3.select(this), d)) reshaped = true;
@@ -219,28 +270,35 @@ export function createTopology(el, ctx) {
     if (placed || reshaped) highlight(store.hover);
   }
 
-  /** Draw one node; return true when its shape's size changed (messages leave from its edge). */
+  /** Draw one node (at scale 1, scaled by its transform); return true when its drawn size changed. */
   function drawNode(g, d) {
     const p = places.get(d.name);
+    const r = NODE_RADIUS;
     const square = encoding.role(d.role).shape === 'square';
     const colour = d.up ? encoding.phase(d.phase).colour : CRASHED;
-    const w = square ? Math.max(2 * R, d.name.length * 11 + 24) : 2 * R;
+    const w = bodyWidth(d);
     const old = boxes.get(d.name);
-    const reshaped = !old || old.w !== w || old.h !== 2 * R || old.round === square;
-    boxes.set(d.name, { w, h: 2 * R, round: !square });
-    g.attr('transform', `translate(${p.x},${p.y})`)
-      .classed('down', !d.up).classed('paused', d.paused)
-      .attr('aria-label', `${d.name}: ${encoding.role(d.role).label}, ${d.phase ?? ''}${d.up ? '' : `, ${t('node.crashed')}`}${d.paused ? `, ${t('node.paused')}` : ''}`);
-    g.select('rect.body').attr('x', -w / 2).attr('y', -R).attr('width', w).attr('height', 2 * R)
-      .attr('rx', square ? 12 : R).attr('fill', colour);
-    // A rectangle (a leader) has room for its phase inside; a circle carries it underneath.
+    const box = { w: w * scale, h: 2 * R, round: !square && w === 2 * r };
+    const reshaped = !old || old.w !== box.w || old.h !== box.h || old.round !== box.round;
+    boxes.set(d.name, box);
+    g.attr('transform', `translate(${p.x},${p.y}) scale(${scale})`)
+      .classed('down', !d.up).classed('paused', d.paused);
+    g.select('rect.body').attr('aria-label', nodeLabel(d)).attr('x', -w / 2).attr('y', -r).attr('width', w).attr('height', 2 * r)
+      .attr('rx', square ? 12 : r).attr('fill', colour);
+    // A rectangle (a leader) has room for its phase inside; a round node carries it underneath.
     const ink = inkFor(colour);
-    g.select('text.name').text(d.name).attr('y', square ? -R * 0.32 : 0).attr('fill', ink);
-    g.select('text.phase').classed('inside', square).attr('y', square ? R * 0.52 : R + 20)
+    g.select('text.name').text(d.name).attr('y', square ? -r * 0.32 : 0).attr('fill', ink);
+    g.select('text.phase').classed('inside', square).attr('y', square ? r * 0.52 : r + 20)
       .attr('fill', square ? ink : null)
       .text(d.up ? encoding.phase(d.phase).label : `✕ ${t('node.crashed')}`);
-    g.select('text.badge').attr('y', -R - 10).text(d.paused ? `❚❚ ${t('node.paused')}` : '');
+    g.select('text.badge').attr('y', -r - 8).text(d.paused ? `❚❚ ${t('node.paused')}` : '');
     return reshaped;
+  }
+
+  /** Return a node's accessible name: what it shows (name, phase, badge) first, as spoken, then its role. */
+  function nodeLabel(d) {
+    const phase = d.up ? encoding.phase(d.phase).label : t('node.crashed');
+    return `${d.name} ${phase}${d.paused ? ` ${t('node.paused')}` : ''}, ${encoding.role(d.role).label}`;
   }
 
   /** Redraw the timer arcs whose drawing changed (the only per-frame change to nodes). */
@@ -262,24 +320,50 @@ export function createTopology(el, ctx) {
         .on('click', (ev, d) => store.select({ kind: 'message', id: d.msg.id }));
       g.append('rect');
       g.append('text').attr('dy', '0.35em');
+      g.append('title');
       return g;
     });
-    const small = crowded(); // many nodes: messages become dots (hover names them)
     sel.each(function position(d) {
-      if (this.__small !== small) { // the look: set once, and again only if the pane gets crowded
-        this.__small = small;
-        const label = encoding.messageLabel(d.msg.message);
-        const look = encoding.message(d.msg.type);
-        const w = small ? 16 : label.length * 9.5 + 14;
-        const [rect, text] = this.children;
-        d3.select(rect).attr('x', -w / 2).attr('y', small ? -8 : -13).attr('width', w).attr('height', small ? 16 : 26)
-          .attr('rx', small ? 8 : 6).attr('fill', look.colour).attr('stroke-dasharray', look.dash);
-        d3.select(text).text(small ? '' : label).attr('fill', inkFor(look.colour));
-      }
       const path = pathOf(d.msg.src, d.msg.dst);
-      moveTo(this, pointAlong(path.from, path.to, d.progress, path.bend));
+      const p = pointAlong(path.from, path.to, d.progress, path.bend);
+      moveTo(this, p);
+      // The full label where it is clear of every node and node label, else the message's type, else a dot.
+      const look = crowded() ? looksOf(d.msg).at(-1) : labelAt(d.msg, p);
+      if (this.__look !== look) {
+        this.__look = look;
+        const [rect, text, title] = this.children;
+        d3.select(rect).attr('x', -look.w / 2).attr('y', -look.h / 2).attr('width', look.w).attr('height', look.h)
+          .attr('rx', look.text ? 6 : look.h / 2).attr('fill', look.colour).attr('stroke-dasharray', look.dash);
+        d3.select(text).text(look.text).attr('fill', inkFor(look.colour));
+        title.textContent = look.full;
+      }
       if (this.__held !== d.held) { this.__held = d.held; this.classList.toggle('held', d.held); }
     });
+  }
+
+  /** Return how a message at point p is drawn: {text, full, w, h, colour, dash}, one object per look. */
+  function labelAt(msg, p) {
+    const looks = looksOf(msg);
+    for (const look of looks) {
+      if (!look.text) return look;
+      const box = { x0: p.x - look.w / 2, x1: p.x + look.w / 2, y0: p.y - look.h / 2, y1: p.y + look.h / 2 };
+      if (clearOf(box, obstacles)) return look;
+    }
+    return looks[looks.length - 1];
+  }
+
+  /** Return a message's looks, longest first (its label, its type, a dot), made once per message. */
+  function looksOf(msg) {
+    let looks = lookCache.get(msg.id);
+    if (!looks) {
+      const full = encoding.messageLabel(msg.message);
+      const { colour, dash, label: type } = encoding.message(msg.type);
+      const of = (text) => ({ text, full, w: text ? Math.ceil(measure(text, FONTS.message)) + 14 : 16, h: text ? 26 : 16, colour, dash });
+      looks = [of(full), ...(type !== full ? [of(type)] : []), of('')];
+      lookCache.set(msg.id, looks);
+      if (lookCache.size > 4096) lookCache.delete(lookCache.keys().next().value);
+    }
+    return looks;
   }
 
   /** Let each newly dropped message fall away from where it died (wall-clock animation). */
@@ -343,6 +427,24 @@ export function createTopology(el, ctx) {
 
   store.on('hover', highlight);
   return { update, highlight };
+}
+
+/** Return a function measuring a text's width in a font ('700 20px'), in the page's font, memoised. */
+function textMeasure(el) {
+  const canvas = document.createElement('canvas').getContext('2d');
+  const memo = new Map();
+  let family = null;
+  return (text, font) => {
+    const key = `${font}|${text}`;
+    let w = memo.get(key);
+    if (w === undefined) {
+      family = family || getComputedStyle(el).fontFamily || 'sans-serif';
+      canvas.font = `${font} ${family}`;
+      w = canvas.measureText(text).width;
+      memo.set(key, w);
+    }
+    return w;
+  };
 }
 
 /** Move an element to a point, writing its transform only when it moved by a tenth of a pixel. */
