@@ -51,6 +51,9 @@ def test_a_compare_with_one_run_over_the_budget_creates_none_of_them(client):
 
 def test_the_command_line_refuses_it_too():
     params = [arg for name, value in HEAVY.items() for arg in ("--param", f"{name}={value}")]
+    simulated = run_manage("simulate", "cache-write-through", *params, "--format", "json")
+    assert simulated.returncode == 2 and "Traceback" not in simulated.stderr and simulated.stdout == ""
+    assert "80,000 operations" in simulated.stderr and f"budget is {EVENT_BUDGET:,} events" in simulated.stderr
     compared = run_manage("compare", "cache-write-through", "cache-write-back", *params)
     assert compared.returncode == 2 and "Traceback" not in compared.stderr
     assert "cache-write-through with these parameters" in compared.stderr

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from dashboard.management.base import LabCommand, parse_params
+from dashboard.management.base import LabCommand, check_budget, parse_params
 from protocols import get_protocol
 from protocols.base import ParameterError
 from protocols.sim.engine import Engine
@@ -38,7 +38,9 @@ class Command(LabCommand):
             if not options["protocol"]:
                 raise ParameterError("name a protocol, or give --replay FILE")
             spec = get_protocol(options["protocol"])
-            engine = Engine(spec, parse_params(options["param"]), seed=options["seed"],
+            params = parse_params(options["param"])
+            check_budget(spec, params, options["scenario"], options["max_events"])
+            engine = Engine(spec, params, seed=options["seed"],
                             scenario=options["scenario"], chaos=options["chaos"],
                             max_events=options["max_events"])
             engine.run()
