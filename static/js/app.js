@@ -292,7 +292,7 @@ function skeleton(root, t) {
     h('header', { class: 'lab-bar' }, dom.status, dom.controls, dom.tools),
     h('div', { class: 'lab-scrub-row' }, dom.banner, dom.follow, dom.scrub),
     h('div', { class: 'lab-story' }, dom.narration, dom.notes, dom.strip),
-    h('main', { class: 'lab-main' },
+    h('div', { class: 'lab-main' }, // the page's <main> is #lab itself (templates/session.html)
       h('section', { class: 'pane topology-pane', 'aria-label': t('topology.title') }, h('h2', { class: 'pane-title' }, t('topology.title')), dom.topology),
       h('section', { class: 'pane spacetime-pane', 'aria-label': t('spacetime.title') }, h('h2', { class: 'pane-title' }, t('spacetime.title')), dom.spacetime, dom.details),
       h('section', { class: 'pane panels-pane' }, dom.panels)),

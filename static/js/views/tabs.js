@@ -9,7 +9,8 @@ import { h } from '../dom.js';
  */
 export function createTabs(el, tabs, { initial, onShow = () => {} } = {}) {
   const bar = h('div', { class: 'tabbar', role: 'tablist' });
-  const body = h('div', { class: 'tabbody' });
+  // Focusable: a panel taller than the tab scrolls, and the keyboard must reach it (WCAG 2.1.1).
+  const body = h('div', { class: 'tabbody', tabindex: 0 });
   el.append(bar, body);
   const entries = [];
   const add = (tab) => {
