@@ -25,6 +25,7 @@ from dashboard.models import Session
 from dashboard.protocol_texts import ui_keys
 from protocols import FAMILIES, REGISTRY
 from protocols.comparisons import available
+from protocols.figures import FIGURES
 from protocols.spec import ProtocolSpec
 
 
@@ -46,6 +47,8 @@ def catalogue_entry(spec: ProtocolSpec) -> dict[str, Any]:
             captions[caption["text"]] = caption["text"] = _(caption["text"])
     for invariant in entry["invariants"]:
         invariant["description"] = _(invariant["description"])
+    # A violation carries its finding as data; the page fills the template of its own language.
+    entry["findings"] = {fid: _(template) for fid, template in entry["findings"].items()}
     entry["caption_translations"] = captions
     return entry
 
@@ -174,10 +177,12 @@ def _presets() -> list[dict[str, Any]]:
     return [{**p, "title": _(p["title"])} for p in available(REGISTRY)]
 
 
-def compare_strings() -> dict[str, str]:
+def compare_strings() -> dict[str, Any]:
     """Return the compare page's own strings, translated."""
     return {
         "figure": _("Figure"), "violated": _("Violated"), "none": _("none"), "events": _("Events"),
         "updated": _("Figures at each run's newest event; updated every second."),
         "failed": _("Could not read the figures"),
+        # Figures arrive under their identifiers (latency_p50); the table shows each under its label.
+        "figures": {name: _(label) for name, label in FIGURES.items()},
     }

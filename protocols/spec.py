@@ -120,12 +120,35 @@ class NodeView:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
-    """A violated invariant: the nodes concerned and, in plain words, what went wrong."""
+    """A violated invariant: the nodes concerned, and what went wrong as a message id and its data.
+
+    The words are a template the invariant declares (``Invariant.findings``),
+    English in the protocol and translated at the edge, filled from ``data``
+    (see :mod:`protocols.findings`). ``data`` holds strings, numbers or lists
+    of them: the protocol formats what it records (a value shown as ∅, a key
+    list cut to a few examples), the reader only fills the blanks.
+    """
 
     nodes: tuple[str, ...]
-    text: str
+    id: str
+    data: Mapping[str, Any] = field(default_factory=dict)
     cause_seq: int | None = None
     """The event that caused the violation (a stale read, an overwriting write), when one did."""
+
+    def __post_init__(self) -> None:
+        for name, value in self.data.items():
+            if not _plain(value) and not (isinstance(value, list) and all(_plain(v) for v in value)):
+                raise TypeError(f"finding {self.id!r}: {name}={value!r} is not a string, a number or a list of them")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the finding as a violation event carries it: ``{"id", "data"}``."""
+        return {"id": self.id, "data": dict(self.data)}
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False  # True prints "True" here and "true" in the browser: say it in words instead.
+    return isinstance(value, str | int) or (isinstance(value, float) and math.isfinite(value))
 
 
 StateCheck = Callable[[Mapping[str, NodeView]], Iterable[Finding]]
@@ -157,6 +180,8 @@ class Invariant:
     kind: str
     description: str
     check: Callable[..., Any]
+    findings: Mapping[str, str]
+    """Every message its check may report: id -> English template with ``{field}`` blanks."""
     illustrative: bool = False
 
     @property
@@ -294,6 +319,10 @@ class ProtocolSpec:
             values[name] = self.param(name).parse(raw)
         return values
 
+    def findings(self) -> dict[str, str]:
+        """Return every finding template of the protocol's invariants: id -> English template."""
+        return {fid: text for inv in self.invariants for fid, text in inv.findings.items()}
+
     def describe(self) -> dict[str, Any]:
         """Return the JSON-ready catalogue entry for this protocol."""
         return {
@@ -305,6 +334,7 @@ class ProtocolSpec:
             "params": [p.describe() for p in self.all_params()],
             "scenarios": [s.describe() for s in self.scenarios],
             "invariants": [i.describe() for i in self.invariants],
+            "findings": self.findings(),
             "transitions": self.table.diagram(),
             "explore_params": dict(self.explore_params),
         }

@@ -63,3 +63,12 @@ def run_manage(*args: str, timeout: float = MANAGE_TIMEOUT_S) -> subprocess.Comp
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def words(finding: Any) -> str:
+    """Return a finding (a ``Finding`` or a violation event) in English, as the command line writes it."""
+    from protocols.findings import render
+    from protocols.sim.export_text import finding_templates
+
+    data = finding.as_dict() if hasattr(finding, "as_dict") else finding["finding"]
+    return render(finding_templates(), data)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from protocols.bft.handlers import HONEST
-from protocols.crdt.detectors import read_within_bounds
+from protocols.crdt.detectors import READ_FINDINGS, read_within_bounds
 from protocols.spec import Finding, Invariant, NodeView
 
 
@@ -41,9 +41,8 @@ def acknowledged_held_by_honest(views: Mapping[str, NodeView]) -> Iterator[Findi
             tag = f"{client}:{number}"
             holders = [n for n, tags in honest if tag in tags]
             if len(holders) < f + 1:
-                yield Finding(nodes=(client, *holders),
-                              text=f"{tag} was acknowledged, but only {len(holders)} honest replica(s) hold it "
-                                   f"(fewer than f + 1 = {f + 1}): a read cannot be sure it happened")
+                yield Finding(nodes=(client, *holders), id="acknowledged-not-held",
+                              data={"tag": tag, "holders": len(holders), "needed": f + 1})
                 return  # One finding per step is enough to make the point.
 
 
@@ -51,17 +50,22 @@ def reads_decide(views: Mapping[str, NodeView]) -> Iterator[Finding]:
     """At a healthy ending every client has read a value."""
     stuck = [n for n, v in views.items() if v.role == "client" and v.state.get("read") is None]
     if stuck:
-        yield Finding(nodes=tuple(stuck), text="no value read by " + ", ".join(stuck) + ": the quorum rule "
-                                               "never decided (too many replicas silent or lying)")
+        yield Finding(nodes=tuple(stuck), id="no-read-decided", data={"nodes": stuck})
 
 
 INVARIANTS = (
     Invariant(name="read-equals-true-count", kind="history", check=read_within_bounds,
               description="A read returns the true count: at least the increments acknowledged before it "
-                          "began, at most those issued before it ended."),
+                          "began, at most those issued before it ended.",
+              findings=READ_FINDINGS),
     Invariant(name="acknowledged-held-by-honest", kind="state", check=acknowledged_held_by_honest,
               description="Every acknowledged increment is in the durable logs of at least f + 1 honest "
-                          "replicas."),
+                          "replicas.",
+              findings={"acknowledged-not-held": "{tag} was acknowledged, but only {holders} honest replica(s) "
+                                                 "hold it (fewer than f + 1 = {needed}): a read cannot be sure it "
+                                                 "happened"}),
     Invariant(name="reads-decide", kind="liveness", check=reads_decide,
-              description="With everyone up and the network whole, every client reads a value."),
+              description="With everyone up and the network whole, every client reads a value.",
+              findings={"no-read-decided": "no value read by {nodes}: the quorum rule never decided (too many "
+                                           "replicas silent or lying)"}),
 )

@@ -63,10 +63,9 @@ def stale_reads(event: Mapping[str, Any], memo: dict[str, Any]) -> list[dict[str
 
 def _stale_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
     for r in stale_reads(event, memo):
-        yield Finding(nodes=tuple(n for n in (r["client"], r["src"]) if n), cause_seq=r["answer"],
-                      text=f"{r['client']} read {r['key']} = {show(r['value'])} from {r['src']}, but "
-                           f"{r['writer']}'s write {r['key']} = {r['newer']} had been acknowledged "
-                           f"{r['age_ms']} ms before: a stale read, {r['age_ms']} ms old")
+        yield Finding(nodes=tuple(n for n in (r["client"], r["src"]) if n), cause_seq=r["answer"], id="stale-read",
+                      data={"client": r["client"], "key": r["key"], "value": show(r["value"]), "src": str(r["src"]),
+                            "writer": r["writer"], "newer": show(r["newer"]), "age_ms": r["age_ms"]})
 
 
 # ----------------------------------------------------------- lost writes
@@ -91,7 +90,7 @@ def _superseded(memo: Mapping[str, Any], key: str, acked_at: int) -> bool:
     return False
 
 
-def _judge(memo: dict[str, Any], key: str, value: Any, cause: int, node: str, how: str) -> list[dict[str, Any]]:
+def _judge(memo: dict[str, Any], key: str, value: Any, cause: int, node: str, how: list[str]) -> list[dict[str, Any]]:
     """A value may have died at ``cause``: report it if acknowledged, else remember it until it is."""
     if _alive(memo, key, value):
         return []
@@ -142,12 +141,12 @@ def lost_writes(event: Mapping[str, Any], memo: dict[str, Any]) -> list[dict[str
     elif kind == "drop":
         carried = memo.get("flight", {}).pop(event["message"]["msg_id"], None)
         if carried is not None:
-            how = f"was in a {event['message']['type']} message from {event['src']} that never arrived"
+            how = ["in-lost-message", event["message"]["type"]]
             found += _judge(memo, carried[0], carried[1], event["seq"], event["src"], how)
     elif kind == "crash" and is_cache(event["node"]):
         held = {**memo.get("left", {}).pop(event["node"], {}), **memo.get("dirty", {}).pop(event["node"], {})}
         for key, value in sorted(held.items()):
-            found += _judge(memo, key, value, event["seq"], event["node"], f"was at {event['node']}, which crashed")
+            found += _judge(memo, key, value, event["seq"], event["node"], ["at-crashed-cache", ""])
     elif kind == "crash" and event["node"] == "db":
         memo["db_crash"] = event["seq"]
     elif kind == "recover" and event["node"] == "db":
@@ -169,16 +168,15 @@ def _db_recovered(event: Mapping[str, Any], memo: dict[str, Any]) -> list[dict[s
     for key, values in sorted(before.items()):
         for value in values:
             if value not in kept.get(key, {}):
-                found += _judge(memo, key, value, memo.get("db_crash", event["seq"]), "db",
-                                "was in the database's memory, which crashed before forcing it to its log")
+                found += _judge(memo, key, value, memo.get("db_crash", event["seq"]), "db", ["in-db-memory", ""])
     return found
 
 
 def _lost_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
     for r in lost_writes(event, memo):
-        yield Finding(nodes=(r["node"],), cause_seq=r["cause"],
-                      text=f"the acknowledged write {r['key']} = {r['value']} is lost: its only copy {r['how']}, "
-                           f"and neither the database nor any cache has it or anything newer")
+        how, message = r["how"]
+        yield Finding(nodes=(r["node"],), cause_seq=r["cause"], id=f"lost-write-{how}",
+                      data={"key": r["key"], "value": show(r["value"]), "node": r["node"], "message": message})
 
 
 # ------------------------------------------------------ ack implies db
@@ -195,16 +193,14 @@ def _ack_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Findi
             data = event["state"].get("data", {})
             for key, version in sorted(floor.items()):
                 if data.get(key, {}).get("ver", 0) < version:
-                    yield Finding(nodes=("db",), cause_seq=event["seq"],
-                                  text=f"the database recovered {key} at an older version than an "
-                                       f"acknowledged write (version {version})")
+                    yield Finding(nodes=("db",), cause_seq=event["seq"], id="db-recovered-older",
+                                  data={"key": key, "version": version})
     if op is None or not op["ok"] or op["op"] != "write":
         return
     version = memo.get("db", {}).get(op["key"], {}).get(op["value"])
     if version is None:
-        yield Finding(nodes=(op["client"], "db"), cause_seq=op["answer"],
-                      text=f"{op['client']}'s write {op['key']} = {op['value']} was acknowledged, "
-                           f"but the database never had it")
+        yield Finding(nodes=(op["client"], "db"), cause_seq=op["answer"], id="acked-not-in-db",
+                      data={"client": op["client"], "key": op["key"], "value": show(op["value"])})
         return
     floor = memo.setdefault("floor", {})
     floor[op["key"]] = max(floor.get(op["key"], 0), version)
@@ -223,19 +219,34 @@ def _single_dirty(views: Mapping[str, NodeView]) -> Iterator[Finding]:
                 holders.setdefault(key, []).append(node)
     for key, nodes in sorted(holders.items()):
         if len(nodes) > 1:
-            yield Finding(nodes=tuple(sorted(nodes)),
-                          text=f"{key} is dirty in {' and '.join(sorted(nodes))} at once")
+            yield Finding(nodes=tuple(sorted(nodes)), id="two-dirty-copies", data={"key": key, "nodes": sorted(nodes)})
 
 
 STALE_READ = Invariant(
     name="stale-read", kind="history", check=_stale_check,
-    description="No read returns a value older than a write acknowledged before the read began.")
+    description="No read returns a value older than a write acknowledged before the read began.",
+    findings={"stale-read": "{client} read {key} = {value} from {src}, but {writer}'s write {key} = {newer} had been "
+                            "acknowledged {age_ms} ms before: a stale read, {age_ms} ms old"})
 LOST_WRITE = Invariant(
     name="lost-write", kind="history", check=_lost_check,
-    description="No acknowledged write disappears from the database and every cache without being overwritten.")
+    description="No acknowledged write disappears from the database and every cache without being overwritten.",
+    findings={
+        "lost-write-in-lost-message": "the acknowledged write {key} = {value} is lost: its only copy was in a "
+                                      "{message} message from {node} that never arrived, and neither the database "
+                                      "nor any cache has it or anything newer",
+        "lost-write-at-crashed-cache": "the acknowledged write {key} = {value} is lost: its only copy was at {node}, "
+                                       "which crashed, and neither the database nor any cache has it or anything "
+                                       "newer",
+        "lost-write-in-db-memory": "the acknowledged write {key} = {value} is lost: its only copy was in the "
+                                   "database's memory, which crashed before forcing it to its log, and neither the "
+                                   "database nor any cache has it or anything newer"})
 ACK_IMPLIES_DB = Invariant(
     name="ack-implies-db", kind="history", check=_ack_check,
-    description="An acknowledged write is in the database (or a newer value is), and stays there.")
+    description="An acknowledged write is in the database (or a newer value is), and stays there.",
+    findings={"db-recovered-older": "the database recovered {key} at an older version than an acknowledged write "
+                                    "(version {version})",
+              "acked-not-in-db": "{client}'s write {key} = {value} was acknowledged, but the database never had it"})
 SINGLE_DIRTY = Invariant(
     name="single-dirty-copy", kind="state", check=_single_dirty,
-    description="At most one cache holds a key dirty.")
+    description="At most one cache holds a key dirty.",
+    findings={"two-dirty-copies": "{key} is dirty in {nodes} at once"})

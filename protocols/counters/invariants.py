@@ -122,9 +122,8 @@ def _lost(inc: str, write: Mapping[str, Any], memo: Memo) -> Iterator[Finding]:
         return
     reported.append(inc)
     owner = inc.split("#")[0]
-    yield Finding(nodes=tuple(sorted({owner, str(write["by"])})), cause_seq=write["seq"],
-                   text=f"lost update: {write['by']}'s write of {write['value']} replaced the counter without "
-                        f"{inc}, an acknowledged increment")
+    yield Finding(nodes=tuple(sorted({owner, str(write["by"])})), cause_seq=write["seq"], id="lost-update",
+                  data={"writer": str(write["by"]), "value": write["value"], "increment": inc})
 
 
 # ------------------------------------------------------------ fencing
@@ -154,14 +153,13 @@ def _judge_write(record: Mapping[str, Any], memo: Memo) -> Iterator[Finding]:
     lock_max, live = memo.get("lock_max", 0), memo.get("lock_live")
     why = ""
     if token < max_seen:
-        why = f"token {token} is lower than {max_seen}, the highest the store had seen"
+        why = "stale-token-accepted"
     elif not store_fences(memo["params"]) and (token < lock_max or (token == lock_max and live != token)):
-        why = (f"the lock had already given the lock to token {lock_max}" if token < lock_max
-               else "the lock had already ended that lease")
+        why = "write-after-regrant" if token < lock_max else "write-after-lease-ended"
     if why:
-        yield Finding(nodes=(writer, STORE), cause_seq=memo.get("write_seq"),
-                      text=f"stale write accepted: the store applied {record['op']} from {writer} with "
-                           f"token {token}, but {why}")
+        yield Finding(nodes=(writer, STORE), cause_seq=memo.get("write_seq"), id=why,
+                      data={"op": record["op"], "writer": writer, "token": token, "highest": max_seen,
+                            "granted": lock_max})
     memo["max_seen"] = max(max_seen, token)
 
 
@@ -173,8 +171,8 @@ def tokens_increase(event: Event, memo: Memo) -> Iterator[Finding]:
     token, dest = int(message["body"]["token"]), message["dest"]
     last, holder = memo.get("last", 0), memo.get("holder")
     if token < last or (token == last and dest != holder):
-        yield Finding(nodes=(LOCK, dest), cause_seq=event["seq"],
-                      text=f"the lock granted token {token} to {dest} after granting {last} to {holder}")
+        yield Finding(nodes=(LOCK, dest), cause_seq=event["seq"], id="token-not-increasing",
+                      data={"token": token, "dest": dest, "last": last, "holder": str(holder)})
     if token > last:
         memo["last"], memo["holder"] = token, dest
 
@@ -225,14 +223,10 @@ def one_believer(event: Event, memo: Memo) -> Iterator[Finding]:
             continue
         memo["reported"].append(pair)
         yield Finding(nodes=tuple(sorted((node, other))), cause_seq=event["seq"],
-                      text=f"two clients believe they hold the lock at {now} ms: {node} (token {mine['token']}) "
-                           f"and {other} (token {theirs['token']}, {_why(theirs, clocks.get(other), now)})")
-
-
-def _why(belief: Mapping[str, Any], clock: Mapping[str, Any] | None, now: int) -> str:
-    if belief["acting"]:
-        return "it checked its lease and is about to write without looking again"
-    return f"its own clock reads {local_time(clock, now)} and its lease runs to {belief['until']}"
+                      id="two-believers-acting" if theirs["acting"] else "two-believers-clock",
+                      data={"now": now, "node": node, "token": mine["token"], "other": other,
+                            "other_token": theirs["token"], "reads": local_time(clocks.get(other), now),
+                            "until": theirs["until"]})
 
 
 # ------------------------------------------------------------ state and liveness
@@ -245,10 +239,11 @@ def lock_single_holder(views: Mapping[str, NodeView]) -> Iterator[Finding]:
             continue
         leases = view.state.get("leases", [])
         if len(leases) > 1:
-            holders = ", ".join(f"{lease['client']} (token {lease['token']})" for lease in leases)
-            yield Finding(nodes=(node,), text=f"the lock service records two holders at once: {holders}")
+            holders = [f"{lease['client']} #{lease['token']}" for lease in leases]
+            yield Finding(nodes=(node,), id="two-holders", data={"holders": holders})
         elif (view.state.get("phase") == "held") != (len(leases) == 1):
-            yield Finding(nodes=(node,), text=f"the lock is {view.state.get('phase')} with {len(leases)} leases")
+            yield Finding(nodes=(node,), id="phase-not-leases",
+                          data={"phase": str(view.state.get("phase")), "leases": len(leases)})
 
 
 def clients_finish(views: Mapping[str, NodeView]) -> Iterator[Finding]:
@@ -257,30 +252,50 @@ def clients_finish(views: Mapping[str, NodeView]) -> Iterator[Finding]:
         return
     stuck = [n for n, v in views.items() if v.role == "client" and v.state.get("phase") != "done"]
     if stuck:
-        yield Finding(nodes=tuple(stuck), text="clients that never finished their work: " + ", ".join(stuck))
+        yield Finding(nodes=tuple(stuck), id="clients-unfinished", data={"nodes": stuck})
 
 
 LOST_UPDATE = Invariant(
     name="lost-update", kind="history", check=lost_update,
     description="No acknowledged increment is lost: the counter never drops below the increments "
-                "acknowledged. A finding points at the write that overwrote an acknowledged increment.")
+                "acknowledged. A finding points at the write that overwrote an acknowledged increment.",
+    findings={"lost-update": "lost update: {writer}'s write of {value} replaced the counter without {increment}, "
+                             "an acknowledged increment"})
 STALE_WRITE = Invariant(
     name="stale-write-accepted", kind="history", check=stale_write_accepted,
     description="The store never applies a stale write: a token lower than the highest it has seen or, "
-                "with fencing off, a write whose lease the lock had already ended.")
+                "with fencing off, a write whose lease the lock had already ended.",
+    findings={
+        "stale-token-accepted": "stale write accepted: the store applied {op} from {writer} with token {token}, but "
+                                "token {token} is lower than {highest}, the highest the store had seen",
+        "write-after-regrant": "stale write accepted: the store applied {op} from {writer} with token {token}, but "
+                               "the lock had already given the lock to token {granted}",
+        "write-after-lease-ended": "stale write accepted: the store applied {op} from {writer} with token {token}, "
+                                   "but the lock had already ended that lease"})
 TOKENS_INCREASE = Invariant(
     name="tokens-increase", kind="history", check=tokens_increase,
-    description="Every grant carries a fencing token higher than all earlier grants.")
+    description="Every grant carries a fencing token higher than all earlier grants.",
+    findings={"token-not-increasing": "the lock granted token {token} to {dest} after granting {last} to {holder}"})
 ONE_BELIEVER = Invariant(
     name="one-believer-at-a-time", kind="history", check=one_believer, illustrative=True,
     description="At most one client believes, by its own clock, that it holds a valid lease. Expected to "
-                "break when a holder is paused or its clock runs slow: that is why the store needs fencing.")
+                "break when a holder is paused or its clock runs slow: that is why the store needs fencing.",
+    findings={
+        "two-believers-acting": "two clients believe they hold the lock at {now} ms: {node} (token {token}) and "
+                                "{other} (token {other_token}, it checked its lease and is about to write without "
+                                "looking again)",
+        "two-believers-clock": "two clients believe they hold the lock at {now} ms: {node} (token {token}) and "
+                               "{other} (token {other_token}, its own clock reads {reads} and its lease runs to "
+                               "{until})"})
 SINGLE_HOLDER = Invariant(
     name="lock-single-holder", kind="state", check=lock_single_holder,
-    description="The lock service's own lease table never records two holders at once.")
+    description="The lock service's own lease table never records two holders at once.",
+    findings={"two-holders": "the lock service records two holders at once: {holders}",
+              "phase-not-leases": "the lock is {phase} with {leases} leases"})
 CLIENTS_FINISH = Invariant(
     name="clients-finish", kind="liveness", check=clients_finish,
-    description="With all nodes up and the network whole, every client finishes its work.")
+    description="With all nodes up and the network whole, every client finishes its work.",
+    findings={"clients-unfinished": "clients that never finished their work: {nodes}"})
 
 LOCK_INVARIANTS = (SINGLE_HOLDER, ONE_BELIEVER, STALE_WRITE, TOKENS_INCREASE)
 """What every protocol with the lease lock is checked for."""

@@ -17,6 +17,15 @@ from typing import Any
 
 from protocols.spec import Finding
 
+READ_FINDINGS = {
+    "partial-read-too-high": "{node}'s partial read summed {value}, more than the {high} increments issued",
+    "read-not-exact": "{node} read {value}, but the count it should see is exactly {low} (acknowledged before the "
+                      "read began, issued before it ended)",
+    "read-out-of-range": "{node} read {value}, but the count it should see is between {low} and {high} "
+                         "(acknowledged before the read began, issued before it ended)",
+}
+"""The words of :func:`read_within_bounds`'s findings, for every invariant that uses it."""
+
 
 def read_within_bounds(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
     """A complete read lies between the increments acknowledged before it began and those issued by its end."""
@@ -40,11 +49,10 @@ def read_within_bounds(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterat
     low = memo.get("low", {}).get(node, 0)
     if state.get("missing"):
         if value > high:
-            yield Finding(nodes=(node,), text=f"{node}'s partial read summed {value}, more than the {high} "
-                                              "increments issued", cause_seq=event["seq"])
+            yield Finding(nodes=(node,), id="partial-read-too-high", cause_seq=event["seq"],
+                          data={"node": node, "value": value, "high": high})
         return
     if not low <= value <= high:
-        bound = f"exactly {low}" if low == high else f"between {low} and {high}"
-        yield Finding(nodes=(node,), text=f"{node} read {value}, but the count it should see is {bound} "
-                                          "(acknowledged before the read began, issued before it ended)",
-                      cause_seq=event["seq"])
+        yield Finding(nodes=(node,), id="read-not-exact" if low == high else "read-out-of-range",
+                      cause_seq=event["seq"],
+                      data={"node": node, "value": value, "low": low, "high": high})

@@ -57,9 +57,9 @@ def own_entry_freshest(views: Mapping[str, NodeView]) -> Iterator[Finding]:
             for other, other_view in reps:
                 theirs = other_view.state.get(kind, {}).get(name, 0)
                 if other != name and theirs > own:
-                    yield Finding(nodes=(name, other),
-                                  text=f"{other} holds {name}'s {kind.upper()} entry at {theirs}, "
-                                       f"more than {name}'s own {own}")
+                    yield Finding(nodes=(name, other), id="copy-above-own",
+                                  data={"other": other, "node": name, "vector": kind.upper(), "theirs": theirs,
+                                        "own": own})
 
 
 def entries_never_decrease(node: str, before: State, after: State, cause: str) -> Finding | None:
@@ -70,8 +70,9 @@ def entries_never_decrease(node: str, before: State, after: State, cause: str) -
         old, new = before.get(kind) or {}, after.get(kind) or {}
         for key, value in old.items():
             if new.get(key, 0) < value:
-                return Finding(nodes=(node,), text=f"{node}'s {kind.upper()} entry for {key} went down "
-                                                   f"from {value} to {new.get(key, 0)} (on {cause})")
+                return Finding(nodes=(node,), id="entry-went-down",
+                               data={"node": node, "vector": kind.upper(), "key": key, "was": value,
+                                     "now": new.get(key, 0), "cause": cause})
     return None
 
 
@@ -103,13 +104,8 @@ def _losses(node: str, seq: int, memo: dict[str, Any], how: str) -> Iterator[Fin
         lost = acked[kind] - visible
         if lost > reported[kind]:
             reported[kind] = lost
-            if how == "restarted":
-                text = (f"{node} restarted without its log: {lost} acknowledged {WORD[kind]}(s) it had "
-                        f"counted were seen by no other replica and are gone")
-            else:
-                text = (f"{node} counted an acknowledged {WORD[kind]}, but a peer holds {node}'s entry at "
-                        f"{visible}, so the merge's maximum hides it: {lost} {WORD[kind]}(s) lost")
-            yield Finding(nodes=(node,), text=text, cause_seq=seq)
+            yield Finding(nodes=(node,), id=f"{how}-lost-{WORD[kind]}", cause_seq=seq,
+                          data={"node": node, "lost": lost, "visible": visible})
 
 
 def converges_to_acknowledged(views: Mapping[str, NodeView]) -> Iterator[Finding]:
@@ -120,31 +116,51 @@ def converges_to_acknowledged(views: Mapping[str, NodeView]) -> Iterator[Finding
     first_name, first = reps[0]
     differ = [n for n, v in reps if any(v.state.get(k) != first.state.get(k) for k in KINDS)]
     if differ:
-        yield Finding(nodes=(first_name, *differ),
-                      text=f"replicas still disagree at the end: {first_name} and {', '.join(differ)}")
+        yield Finding(nodes=(first_name, *differ), id="replicas-disagree", data={"first": first_name, "others": differ})
         return
     acked, issued = acknowledged_and_issued(v.state for v in views.values() if v.role == "client")
     counted = {k: sum((first.state.get(k) or {}).values()) for k in KINDS}
     # P and N are judged apart: a lost increment and a lost decrement must not hide each other.
     if any(not acked[k] <= counted[k] <= issued[k] for k in KINDS):
         value, want = counted["p"] - counted["n"], acked["p"] - acked["n"]
-        detail = "" if "n" not in first.state else (
-            f" ({counted['p']} increments and {counted['n']} decrements counted, "
-            f"{acked['p']} and {acked['n']} acknowledged)")
-        yield Finding(nodes=tuple(n for n, _ in reps),
-                      text=f"the replicas agree on {value}, but the acknowledged operations add up to {want}{detail}")
+        data = {"value": value, "want": want, "inc": counted["p"], "dec": counted["n"], "acked_inc": acked["p"],
+                "acked_dec": acked["n"]}
+        yield Finding(nodes=tuple(n for n, _ in reps), id="agree-on-wrong-count" if "n" not in first.state
+                      else "agree-on-wrong-net", data=data)
 
 
 INVARIANTS = (
     Invariant(name="own-entry-freshest", kind="state", check=own_entry_freshest,
               description="No replica holds a bigger copy of r's entry than r itself (r up, never restarted "
-                          "empty)."),
+                          "empty).",
+              findings={"copy-above-own": "{other} holds {node}'s {vector} entry at {theirs}, more than {node}'s own "
+                                          "{own}"}),
     Invariant(name="entries-never-decrease", kind="transition", check=entries_never_decrease,
-              description="Outside a recovery, no vector entry ever goes down."),
+              description="Outside a recovery, no vector entry ever goes down.",
+              findings={"entry-went-down": "{node}'s {vector} entry for {key} went down from {was} to {now} "
+                                           "(on {cause})"}),
     Invariant(name="no-lost-updates", kind="history", check=no_lost_updates,
               description="Every acknowledged operation stays visible in some live replica's copy of its "
-                          "entry."),
+                          "entry.",
+              findings={
+                  "restarted-lost-increment": "{node} restarted without its log: {lost} acknowledged increment(s) "
+                                              "it had counted were seen by no other replica and are gone",
+                  "restarted-lost-decrement": "{node} restarted without its log: {lost} acknowledged decrement(s) "
+                                              "it had counted were seen by no other replica and are gone",
+                  "counted-lost-increment": "{node} counted an acknowledged increment, but a peer holds {node}'s "
+                                            "entry at {visible}, so the merge's maximum hides it: {lost} "
+                                            "increment(s) lost",
+                  "counted-lost-decrement": "{node} counted an acknowledged decrement, but a peer holds {node}'s "
+                                            "entry at {visible}, so the merge's maximum hides it: {lost} "
+                                            "decrement(s) lost"}),
     Invariant(name="converges-to-acknowledged", kind="liveness", check=converges_to_acknowledged,
               description="With everyone up and the network whole, all replicas end equal, at the "
-                          "acknowledged increments minus the acknowledged decrements."),
+                          "acknowledged increments minus the acknowledged decrements.",
+              findings={
+                  "replicas-disagree": "replicas still disagree at the end: {first} and {others}",
+                  "agree-on-wrong-count": "the replicas agree on {value}, but the acknowledged operations add up "
+                                          "to {want}",
+                  "agree-on-wrong-net": "the replicas agree on {value}, but the acknowledged operations add up to "
+                                        "{want} ({inc} increments and {dec} decrements counted, {acked_inc} and "
+                                        "{acked_dec} acknowledged)"}),
 )

@@ -24,7 +24,7 @@ from typing import Any
 
 from protocols.common.workload import key_name
 from protocols.hashring.placement import moved_keys, owner
-from protocols.mesi.invariants import clients_finish
+from protocols.mesi.invariants import CLIENTS_FINISH_FINDINGS, clients_finish
 from protocols.spec import Finding, Invariant
 
 EXAMPLES = 3
@@ -55,8 +55,7 @@ def only_changed_node_moves(event: Mapping[str, Any], memo: dict[str, Any]) -> I
         return  # A first view, or one rebuilt from the log, is not a change.
     changed = set(before) ^ set(after)
     if len(changed) != 1:
-        yield Finding(nodes=(node,), text=f"the membership changed by {len(changed)} nodes at once",
-                      cause_seq=event["seq"])
+        yield Finding(nodes=(node,), id="many-members-changed", data={"count": len(changed)}, cause_seq=event["seq"])
         return
     (moving,) = changed
     params = memo["params"]
@@ -70,8 +69,8 @@ def only_changed_node_moves(event: Mapping[str, Any], memo: dict[str, Any]) -> I
             wrong.append(f"{key} {was}->{now}")
     if wrong:
         yield Finding(nodes=(node, moving), cause_seq=event["seq"],
-                      text=f"{'adding' if moving in after else 'removing'} {moving} moved {len(wrong)} keys "
-                           f"between other nodes, e.g. {', '.join(wrong[:EXAMPLES])}")
+                      id="join-moved-others" if moving in after else "leave-moved-others",
+                      data={"node": moving, "count": len(wrong), "examples": wrong[:EXAMPLES]})
 
 
 def caches_hold_own_keys(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
@@ -87,16 +86,21 @@ def caches_hold_own_keys(event: Mapping[str, Any], memo: dict[str, Any]) -> Iter
                if node not in members or owner(members, params["vnodes"], params["placement"], k) != node]
     if foreign:
         reported.add(node)  # Once per cache, as a state check would say it.
-        yield Finding(nodes=(node,), cause_seq=event["seq"],
-                      text=f"{node} keeps {', '.join(sorted(foreign)[:EXAMPLES])}, which it does not own "
-                           f"under view {state['view']}")
+        yield Finding(nodes=(node,), cause_seq=event["seq"], id="keeps-foreign-keys",
+                      data={"node": node, "keys": sorted(foreign)[:EXAMPLES], "view": state["view"]})
 
 
 INVARIANTS = (
     Invariant(name="only-the-changed-node-moves", kind="history", check=only_changed_node_moves,
-              description="A join moves keys only to the new node, a leave only from the leaving node."),
+              description="A join moves keys only to the new node, a leave only from the leaving node.",
+              findings={"many-members-changed": "the membership changed by {count} nodes at once",
+                        "join-moved-others": "adding {node} moved {count} keys between other nodes, e.g. {examples}",
+                        "leave-moved-others": "removing {node} moved {count} keys between other nodes, e.g. "
+                                              "{examples}"}),
     Invariant(name="caches-hold-own-keys", kind="history", check=caches_hold_own_keys,
-              description="Every cache keeps only the keys it owns under the view it knows."),
+              description="Every cache keeps only the keys it owns under the view it knows.",
+              findings={"keeps-foreign-keys": "{node} keeps {keys}, which it does not own under view {view}"}),
     Invariant(name="clients-finish", kind="liveness", check=clients_finish,
-              description="With all nodes up and the network whole, every client finishes its operations."),
+              description="With all nodes up and the network whole, every client finishes its operations.",
+              findings=CLIENTS_FINISH_FINDINGS),
 )

@@ -122,24 +122,24 @@ def cool_due(breaker: Mapping[str, Any], policy: BreakerPolicy) -> int | None:
     return breaker["since"] + policy.cooldown_ms if breaker["state"] == OPEN else None
 
 
-def judge(before: Mapping[str, Any], after: Mapping[str, Any], policy: BreakerPolicy) -> str | None:
-    """Say what is wrong with one breaker's change from ``before`` to ``after``, or None.
+def judge(before: Mapping[str, Any], after: Mapping[str, Any],
+          policy: BreakerPolicy) -> tuple[str, dict[str, Any]] | None:
+    """Say what is wrong with one breaker's change from ``before`` to ``after`` (a problem id and its data), or None.
 
     The checker's view of the rules: open only at the threshold, half-open
     only after the cool-down, close only after enough good trials, and no
-    other edges.
+    other edges. The invariant's templates (protocols/invocation/invariants.py)
+    put each problem in words.
     """
     was, now = before["state"], after["state"]
     if was == now:
         return None
     if (was, now) not in EDGES:
-        return f"went from {was} straight to {now}"
+        return "skipped-edge", {"was": was, "now": now}
     if now == OPEN and was == CLOSED and after["failures"] < policy.failure_threshold:
-        return (f"opened after {after['failures']} consecutive failures; "
-                f"the threshold is {policy.failure_threshold}")
+        return "opened-early", {"failures": after["failures"], "threshold": policy.failure_threshold}
     if now == HALF_OPEN and after["since"] - before["since"] < policy.cooldown_ms:
-        return (f"half-opened {after['since'] - before['since']} ms after opening; "
-                f"the cool-down is {policy.cooldown_ms} ms")
+        return "half-opened-early", {"after_ms": after["since"] - before["since"], "cooldown": policy.cooldown_ms}
     if now == CLOSED and after["ok"] < policy.half_open_trials:
-        return f"closed after {after['ok']} good trials; it needs {policy.half_open_trials}"
+        return "closed-early", {"ok": after["ok"], "trials": policy.half_open_trials}
     return None

@@ -40,7 +40,9 @@ def breaker_discipline(node: str, before: State, after: State, cause: str) -> Fi
             continue  # Created by a policy push: nothing to compare with.
         problem = br.judge(was, b, policy)
         if problem:
-            return Finding(nodes=(node,), text=f"{node}'s breaker for {endpoint} {problem} (on {cause})")
+            what, data = problem
+            return Finding(nodes=(node,), id=f"breaker-{what}",
+                           data={"node": node, "endpoint": endpoint, "cause": cause, **data})
     return None
 
 
@@ -55,9 +57,10 @@ def retry_budget(node: str, before: State, after: State, cause: str) -> Finding 
     window = after["window"]
     if within(window, budget):
         return None
-    return Finding(nodes=(node,), text=(
-        f"{node} retried {len(window['retries'])} times against {len(window['calls'])} calls in its last "
-        f"{budget.window_ms} ms; the budget allows {budget.ratio} retries per call (on {cause})"))
+    return Finding(nodes=(node,), id="retries-over-budget",
+                   data={"node": node, "retries": len(window["retries"]), "calls": len(window["calls"]),
+                         "window": budget.window_ms, "ratio": budget.ratio if budget.ratio is not None else "∞",
+                         "cause": cause})
 
 
 def at_most_once(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
@@ -72,13 +75,13 @@ def at_most_once(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Fin
     if len(where) < 2:
         return
     if record.get("key") is None:
-        why = "it carried no idempotency key"
+        why = "executed-twice-no-key"
     elif len(set(where)) > 1:
-        why = "each provider keeps only the keys it executed itself"
+        why = "executed-twice-two-providers"
     else:
-        why = "the provider did not honour its key"
-    yield Finding(nodes=tuple(sorted(set(where))), cause_seq=event["seq"],
-                  text=f"call {call} took effect {len(where)} times (on {', '.join(where)}): {why}")
+        why = "executed-twice-key-ignored"
+    yield Finding(nodes=tuple(sorted(set(where))), cause_seq=event["seq"], id=why,
+                  data={"call": call, "times": len(where), "where": list(where)})
 
 
 def calls_finish(views: Mapping[str, NodeView]) -> Iterator[Finding]:
@@ -87,17 +90,36 @@ def calls_finish(views: Mapping[str, NodeView]) -> Iterator[Finding]:
         if view.role != "consumer":
             continue
         if view.state.get("phase") != "done":
-            yield Finding(nodes=(node,), text=f"{node} still has calls in flight when nothing more can happen")
+            yield Finding(nodes=(node,), id="calls-in-flight-at-end", data={"node": node})
 
 
 INVARIANTS = (
     Invariant(name="breaker-discipline", kind="transition", check=breaker_discipline,
               description="A breaker opens only at its failure threshold, half-opens only after its "
-                          "cool-down and closes only after good trials."),
+                          "cool-down and closes only after good trials.",
+              findings={
+                  "breaker-skipped-edge": "{node}'s breaker for {endpoint} went from {was} straight to {now} "
+                                          "(on {cause})",
+                  "breaker-opened-early": "{node}'s breaker for {endpoint} opened after {failures} consecutive "
+                                          "failures; the threshold is {threshold} (on {cause})",
+                  "breaker-half-opened-early": "{node}'s breaker for {endpoint} half-opened {after_ms} ms after "
+                                               "opening; the cool-down is {cooldown} ms (on {cause})",
+                  "breaker-closed-early": "{node}'s breaker for {endpoint} closed after {ok} good trials; it needs "
+                                          "{trials} (on {cause})"}),
     Invariant(name="retry-budget", kind="transition", check=retry_budget,
-              description="Retries never exceed the retry budget over its window."),
+              description="Retries never exceed the retry budget over its window.",
+              findings={"retries-over-budget": "{node} retried {retries} times against {calls} calls in its last "
+                                               "{window} ms; the budget allows {ratio} retries per call (on {cause})"}),
     Invariant(name="at-most-once", kind="history", check=at_most_once,
-              description="A call takes effect at most once: no call is executed twice."),
+              description="A call takes effect at most once: no call is executed twice.",
+              findings={
+                  "executed-twice-no-key": "call {call} took effect {times} times (on {where}): it carried no "
+                                           "idempotency key",
+                  "executed-twice-two-providers": "call {call} took effect {times} times (on {where}): each provider "
+                                                  "keeps only the keys it executed itself",
+                  "executed-twice-key-ignored": "call {call} took effect {times} times (on {where}): the provider "
+                                                "did not honour its key"}),
     Invariant(name="calls-finish", kind="liveness", check=calls_finish,
-              description="With all nodes up and the network whole, every call ends."),
+              description="With all nodes up and the network whole, every call ends.",
+              findings={"calls-in-flight-at-end": "{node} still has calls in flight when nothing more can happen"}),
 )

@@ -23,11 +23,12 @@ def policy_converges(views: Mapping[str, NodeView]) -> Iterator[Finding]:
     version = control.state.get("version")
     behind = [n for n, v in views.items() if v.role.endswith("sidecar") and v.state.get("version") != version]
     if behind:
-        yield Finding(nodes=tuple(behind), text=f"{', '.join(behind)} never got policy version {version}")
+        yield Finding(nodes=tuple(behind), id="policy-not-converged", data={"nodes": behind, "version": version})
 
 
 INVARIANTS = (
     *FAMILY,
     Invariant(name="policy-converges", kind="liveness", check=policy_converges,
-              description="With all nodes up and the network whole, every sidecar ends on the current policy."),
+              description="With all nodes up and the network whole, every sidecar ends on the current policy.",
+              findings={"policy-not-converged": "{nodes} never got policy version {version}"}),
 )

@@ -53,12 +53,10 @@ def single_writer(views: Mapping[str, NodeView]) -> Iterator[Finding]:
     for key, who in sorted(_holders(views).items()):
         writers, readers = who["w"], who["r"]
         if len(writers) > 1:
-            yield Finding(nodes=tuple(sorted(writers)),
-                          text=f"{key} is writable in {' and '.join(sorted(writers))} at once")
+            yield Finding(nodes=tuple(sorted(writers)), id="two-writers", data={"key": key, "writers": sorted(writers)})
         elif writers and readers:
-            yield Finding(nodes=tuple(sorted(writers + readers)),
-                          text=f"{key} is writable in {writers[0]} while {', '.join(sorted(readers))} "
-                               "can still read an old copy")
+            yield Finding(nodes=tuple(sorted(writers + readers)), id="writer-and-readers",
+                          data={"key": key, "writer": writers[0], "readers": sorted(readers)})
 
 
 def directory_agrees(views: Mapping[str, NodeView]) -> Iterator[Finding]:
@@ -76,10 +74,10 @@ def directory_agrees(views: Mapping[str, NodeView]) -> Iterator[Finding]:
             owner = record["owner"] if record else None
             sharers = record["sharers"] if record else []
             if st in WRITERS and owner != node:
-                yield Finding(nodes=(node,),
-                              text=f"{node} holds {key} in {st} but the directory says owner {owner or 'none'}")
+                yield Finding(nodes=(node,), id="owner-unknown" if owner is None else "owner-differs",
+                              data={"node": node, "key": key, "st": st, "owner": owner or ""})
             elif st == "S" and node not in sharers:
-                yield Finding(nodes=(node,), text=f"{node} holds {key} in S but the directory does not list it")
+                yield Finding(nodes=(node,), id="sharer-unlisted", data={"node": node, "key": key})
 
 
 def data_value(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
@@ -97,28 +95,40 @@ def data_value(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Findi
         return
     latest = memo.get(key)
     if body["value"] != latest:
-        yield Finding(nodes=(event["src"], message["dest"]), cause_seq=event["seq"],
-                      text=f"{event['src']} answered {message['dest']}'s read of {key} with "
-                           f"{body['value']!r}, but the last write was {latest!r}")
+        yield Finding(nodes=(event["src"], message["dest"]), cause_seq=event["seq"], id="read-not-last-write",
+                      data={"src": event["src"], "dest": message["dest"], "key": key, "value": repr(body["value"]),
+                            "latest": repr(latest)})
 
 
 def clients_finish(views: Mapping[str, NodeView]) -> Iterator[Finding]:
     """Every client completes its operations once nothing more can happen."""
     stuck = [n for n, v in views.items() if v.role == "client" and v.state.get("phase") != "done"]
     if stuck:
-        yield Finding(nodes=tuple(stuck), text="clients still waiting when nothing more could happen: "
-                                               + ", ".join(stuck))
+        yield Finding(nodes=tuple(stuck), id="clients-still-waiting", data={"nodes": stuck})
+
+
+CLIENTS_FINISH_FINDINGS = {"clients-still-waiting": "clients still waiting when nothing more could happen: {nodes}"}
+"""The words of :func:`clients_finish`'s finding, for every invariant that uses it."""
 
 
 INVARIANTS = (
     Invariant(name="single-writer-multiple-readers", kind="state", check=single_writer,
               description="Per line: one cache in M or E and every other Invalid, or any number of readers "
-                          "and no writer."),
+                          "and no writer.",
+              findings={"two-writers": "{key} is writable in {writers} at once",
+                        "writer-and-readers": "{key} is writable in {writer} while {readers} can still read an old "
+                                              "copy"}),
     Invariant(name="directory-agrees", kind="state", check=directory_agrees,
               description="Between transactions the directory knows every copy: the owner of an M or E line, "
-                          "each cache with an S copy among the sharers."),
+                          "each cache with an S copy among the sharers.",
+              findings={"owner-differs": "{node} holds {key} in {st} but the directory says owner {owner}",
+                        "owner-unknown": "{node} holds {key} in {st} but the directory names no owner",
+                        "sharer-unlisted": "{node} holds {key} in S but the directory does not list it"}),
     Invariant(name="data-value", kind="history", check=data_value,
-              description="Every read returns the value of the last write to its line."),
+              description="Every read returns the value of the last write to its line.",
+              findings={"read-not-last-write": "{src} answered {dest}'s read of {key} with {value}, but the last "
+                                               "write was {latest}"}),
     Invariant(name="clients-finish", kind="liveness", check=clients_finish,
-              description="With all nodes up and the network whole, every client finishes its operations."),
+              description="With all nodes up and the network whole, every client finishes its operations.",
+              findings=CLIENTS_FINISH_FINDINGS),
 )

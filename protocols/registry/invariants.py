@@ -77,11 +77,11 @@ def no_resurrection(event: Event, memo: dict[str, Any]) -> Iterator[Finding]:
             if before.get(name) == inc:
                 continue
             if inc <= tomb.get(name, 0):
-                yield Finding(nodes=(node, name), cause_seq=cause,
-                              text=f"{node} took {name}#{inc} back after evicting {name}#{tomb[name]}")
+                yield Finding(nodes=(node, name), cause_seq=cause, id="resurrected",
+                              data={"node": node, "name": name, "inc": inc, "evicted": tomb[name]})
             elif inc < before.get(name, 0):
-                yield Finding(nodes=(node, name), cause_seq=cause,
-                              text=f"{node} replaced {name}#{before[name]} by the older {name}#{inc}")
+                yield Finding(nodes=(node, name), cause_seq=cause, id="incarnation-went-back",
+                              data={"node": node, "name": name, "was": before[name], "inc": inc})
         tables[node] = table
 
 
@@ -102,9 +102,9 @@ def answers_match_table(event: Event, memo: dict[str, Any]) -> Iterator[Finding]
         if listed != table:
             extra = sorted(f"{n}#{i}" for n, i in listed.items() if table.get(n) != i)
             missing = sorted(f"{n}#{i}" for n, i in table.items() if listed.get(n) != i)
-            yield Finding(nodes=(node, event["dst"]), cause_seq=event["seq"],
-                          text=f"{node} told {event['dst']} of {', '.join(extra) or 'nothing extra'} "
-                               f"and left out {', '.join(missing) or 'nothing'}: its table differs")
+            which = "answer-adds" if not missing else "answer-omits" if not extra else "answer-differs"
+            yield Finding(nodes=(node, event["dst"]), cause_seq=event["seq"], id=which,
+                          data={"node": node, "dst": event["dst"], "extra": extra, "missing": missing})
 
 
 # --------------------------------------------------------- eviction-bound
@@ -176,7 +176,7 @@ def _registry_state(event: Event, memo: dict[str, Any], mine: list[dict[str, Any
     for w in mine:
         if w["p"] in before and w["p"] not in table:
             memo["watches"].remove(w)
-            yield from _late(w, memo, sweeping, before[w["p"]][1], "evicted it only at")
+            yield from _late(w, memo, sweeping, before[w["p"]][1], "evicted-late")
     if state.get("phase") == "stopped":
         yield from _judge_listed(node, memo)
 
@@ -188,7 +188,7 @@ def _judge_listed(node: str, memo: dict[str, Any]) -> Iterator[Finding]:
         return
     table = memo["tables"].get(node, {})
     for w in [w for w in memo["watches"] if w["r"] == node and w["p"] in table]:
-        findings = list(_late(w, memo, sweeping, table[w["p"]][1], "still listed it after a sweep at"))
+        findings = list(_late(w, memo, sweeping, table[w["p"]][1], "listed-late"))
         if findings:
             memo["watches"].remove(w)
             yield from findings
@@ -204,9 +204,9 @@ def _late(w: Mapping[str, Any], memo: dict[str, Any], sweeping: Mapping[str, Any
     now = sweeping["t"]
     deadline = max(w["c"] + slack, renewed) + lease + sweep
     if now > deadline and deadline < int(params["duration_ms"]):
-        yield Finding(nodes=(w["r"], w["p"]), cause_seq=w["seq"],
-                      text=f"{w['p']} crashed at {w['c']} ms and {w['r']} {what} {now} ms, past the bound of "
-                           f"{deadline} ms (lease {lease} + sweep {sweep} + network {slack} ms)")
+        yield Finding(nodes=(w["r"], w["p"]), cause_seq=w["seq"], id=what,
+                      data={"provider": w["p"], "crashed": w["c"], "registry": w["r"], "now": now,
+                            "deadline": deadline, "lease": lease, "sweep": sweep, "slack": slack})
 
 
 # ----------------------------------------------------- incarnation-logged
@@ -219,21 +219,39 @@ def incarnation_logged(views: Mapping[str, NodeView]) -> Iterator[Finding]:
             continue
         logged = [int(r["inc"]) for r in view.durable if r.get("type") == "incarnation"]
         if not logged or logged[-1] != view.state["inc"]:
-            yield Finding(nodes=(node,), text=f"{node} runs as #{view.state['inc']} but its log says "
-                                              f"#{logged[-1] if logged else 'nothing'}")
+            if logged:
+                yield Finding(nodes=(node,), id="incarnation-not-logged",
+                              data={"node": node, "inc": view.state["inc"], "logged": logged[-1]})
+            else:
+                yield Finding(nodes=(node,), id="incarnation-never-logged",
+                              data={"node": node, "inc": view.state["inc"]})
 
 
 INVARIANTS = (
     Invariant(name="no-resurrection", kind="history", check=no_resurrection,
               description="An instance a registry evicted never comes back with the same or an older "
-                          "incarnation; an entry's incarnation never goes backwards."),
+                          "incarnation; an entry's incarnation never goes backwards.",
+              findings={"resurrected": "{node} took {name}#{inc} back after evicting {name}#{evicted}",
+                        "incarnation-went-back": "{node} replaced {name}#{was} by the older {name}#{inc}"}),
     Invariant(name="answers-match-table", kind="history", check=answers_match_table,
               description="A registry's discovery answer lists exactly its own table: never an instance "
-                          "it has evicted."),
+                          "it has evicted.",
+              findings={"answer-adds": "{node} told {dst} of {extra}: its table differs",
+                        "answer-omits": "{node} told {dst} nothing extra and left out {missing}: its table differs",
+                        "answer-differs": "{node} told {dst} of {extra} and left out {missing}: its table differs"}),
     Invariant(name="eviction-bound", kind="history", check=eviction_bound,
               description="A crashed provider is evicted within heartbeat x missed beats + sweep "
                           "(+ network delay), unless self-preservation, a paused or crashed registry, "
-                          "a skewed clock or the horizon intervenes."),
+                          "a skewed clock or the horizon intervenes.",
+              findings={
+                  "evicted-late": "{provider} crashed at {crashed} ms and {registry} evicted it only at {now} ms, "
+                                  "past the bound of {deadline} ms (lease {lease} + sweep {sweep} + network {slack} "
+                                  "ms)",
+                  "listed-late": "{provider} crashed at {crashed} ms and {registry} still listed it after a sweep at "
+                                 "{now} ms, past the bound of {deadline} ms (lease {lease} + sweep {sweep} + "
+                                 "network {slack} ms)"}),
     Invariant(name="incarnation-logged", kind="state", check=incarnation_logged,
-              description="A running provider uses the last incarnation forced to its durable log."),
+              description="A running provider uses the last incarnation forced to its durable log.",
+              findings={"incarnation-not-logged": "{node} runs as #{inc} but its log says #{logged}",
+                        "incarnation-never-logged": "{node} runs as #{inc} but its log holds no incarnation"}),
 )

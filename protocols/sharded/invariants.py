@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 
 from protocols.base import State
 from protocols.crdt.clients import acknowledged_and_issued
-from protocols.crdt.detectors import read_within_bounds
+from protocols.crdt.detectors import READ_FINDINGS, read_within_bounds
 from protocols.spec import Finding, Invariant, NodeView
 
 
@@ -31,8 +31,8 @@ def count_never_decreases(node: str, before: State, after: State, cause: str) ->
     if cause == "recover" or "count" not in after:
         return None
     if after["count"] < before.get("count", 0):
-        return Finding(nodes=(node,), text=f"{node}'s count went down from {before['count']} to {after['count']} "
-                                           f"(on {cause})")
+        return Finding(nodes=(node,), id="count-went-down",
+                       data={"node": node, "was": before["count"], "now": after["count"], "cause": cause})
     return None
 
 
@@ -42,17 +42,21 @@ def counts_add_up(views: Mapping[str, NodeView]) -> Iterator[Finding]:
     total = sum(v.state.get("count", 0) for _, v in shards)
     acked, issued = acknowledged_and_issued(v.state for v in views.values() if v.role == "client")
     if not acked["p"] <= total <= issued["p"]:
-        yield Finding(nodes=tuple(n for n, _ in shards),
-                      text=f"the shards count {total} in all, but {acked['p']} increments were acknowledged")
+        yield Finding(nodes=tuple(n for n, _ in shards), id="shards-miscount",
+                      data={"total": total, "acked": acked["p"]})
 
 
 INVARIANTS = (
     Invariant(name="read-sum-bounded", kind="history", check=read_within_bounds,
               description="A complete read returns at least the increments acknowledged before it began and "
-                          "at most those issued before it ended."),
+                          "at most those issued before it ended.",
+              findings=READ_FINDINGS),
     Invariant(name="count-never-decreases", kind="transition", check=count_never_decreases,
-              description="Outside a recovery, a shard's count never goes down."),
+              description="Outside a recovery, a shard's count never goes down.",
+              findings={"count-went-down": "{node}'s count went down from {was} to {now} (on {cause})"}),
     Invariant(name="counts-add-up", kind="liveness", check=counts_add_up,
               description="With everyone up and the network whole, the shards' counts add up to the "
-                          "acknowledged increments."),
+                          "acknowledged increments.",
+              findings={"shards-miscount": "the shards count {total} in all, but {acked} increments were "
+                                           "acknowledged"}),
 )

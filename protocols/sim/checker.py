@@ -14,6 +14,7 @@ import copy
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from protocols.findings import blanks
 from protocols.spec import Finding, Invariant, NodeView, ProtocolSpec
 
 Event = dict[str, Any]
@@ -206,13 +207,20 @@ class Checker:
         return [self._violation(inv, f) for inv in self._liveness_checks for f in inv.check(self.views)]
 
     def _violation(self, inv: Invariant, finding: Finding) -> Event:
+        template = inv.findings.get(finding.id)
+        if template is None:
+            raise KeyError(f"invariant {inv.name!r} reported finding {finding.id!r}, which it does not declare "
+                           f"(it declares {sorted(inv.findings)})")
+        missing = blanks(template) - set(finding.data)
+        if missing:
+            raise KeyError(f"finding {finding.id!r} of {inv.name!r} lacks {sorted(missing)} for its template")
         self.failed.add(inv.name)
         event: Event = {
             "kind": "violation",
             "invariant": inv.name,
             "invariant_kind": inv.kind,
             "nodes": list(finding.nodes),
-            "text": finding.text,
+            "finding": finding.as_dict(),
         }
         if finding.cause_seq is not None:
             event["cause_seq"] = finding.cause_seq

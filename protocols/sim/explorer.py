@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from protocols.base import ParameterError, ProtocolError
+from protocols.findings import violation_text
 from protocols.sim.commands import CommandError
 from protocols.sim.engine import Engine, Event
 from protocols.sim.runtime import MAX_EVENTS_PER_RUN
@@ -110,14 +111,18 @@ class Counterexample:
     name: str
     """The invariant's name, or the exception's class."""
     text: str
+    """In English: the finding's template filled, or the exception's message."""
     nodes: tuple[str, ...]
     commands: tuple[dict[str, Any], ...]
+    finding: dict[str, Any] | None = None
+    """A violation's finding as its event carries it (``{"id", "data"}``), for a reader of another language."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the finding as a JSON-ready dict."""
-        return {"kind": self.kind, "category": self.category, "name": self.name, "text": self.text,
-                "nodes": list(self.nodes),
-                "depth": len(self.commands), "commands": [dict(c) for c in self.commands]}
+        found = {"kind": self.kind, "category": self.category, "name": self.name, "text": self.text,
+                 "nodes": list(self.nodes),
+                 "depth": len(self.commands), "commands": [dict(c) for c in self.commands]}
+        return found if self.finding is None else {**found, "finding": self.finding}
 
 
 @dataclass(kw_only=True)
@@ -198,7 +203,7 @@ def explore(
                     max_drops=max_drops, max_crashes=max_crashes)
     groups = spec.symmetry(boot.params) if symmetry and merge and spec.symmetry else ()
     search = _Search(report, {inv.name: inv.category for inv in spec.invariants}, merge=merge,
-                     depth_limit=depth_limit, symmetric=groups)
+                     depth_limit=depth_limit, symmetric=groups, templates=spec.findings())
     search.note_violations(boot.log, None)
     root = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS, record=False).clone()
     started = clock() if clock else 0.0
@@ -244,8 +249,10 @@ class _Search:
     """One breadth-first search: the worlds seen, the frontier, the findings."""
 
     def __init__(self, report: Report, categories: Mapping[str, str], *, merge: bool = True,
-                 depth_limit: int | None = None, symmetric: tuple[tuple[str, ...], ...] = ()) -> None:
+                 depth_limit: int | None = None, symmetric: tuple[tuple[str, ...], ...] = (),
+                 templates: Mapping[str, str] | None = None) -> None:
         self.symmetric = symmetric
+        self.templates = templates or {}
         self.report = report
         self.categories = categories
         self.merge = merge
@@ -346,7 +353,8 @@ class _Search:
         for event in events:
             key = ("violation", event.get("invariant", ""))
             if event["kind"] == "violation" and key not in self.found:
-                self.found[key] = Counterexample(kind="violation", name=event["invariant"], text=event["text"],
+                self.found[key] = Counterexample(kind="violation", name=event["invariant"],
+                                                 text=violation_text(self.templates, event), finding=event["finding"],
                                                  category=self.categories.get(event["invariant"], "safety"),
                                                  nodes=tuple(event["nodes"]),
                                                  commands=self._path(*via) if via else ())

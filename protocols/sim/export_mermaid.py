@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from protocols.sim.export_text import DROP_WORDS, compact, log_words, message_label, pairs, placement
+from protocols.sim.export_text import DROP_WORDS, compact, finding_words, log_words, message_label, pairs, placement
 
 INDENT = "    "
 
@@ -91,7 +91,7 @@ def _draw(diagram: _Diagram, events: Sequence[Mapping[str, Any]]) -> None:
             if e["cause"] != "init" and before != phases[node]:
                 diagram.note([node], compact(phases[node]))
         elif kind == "violation":
-            diagram.note(e["nodes"], f"VIOLATION {e['invariant']}: {e['text']}")
+            diagram.note(e["nodes"], f"VIOLATION {e['invariant']}: {finding_words(e)}")
         elif kind in ("partition", "heal", "caption"):
             diagram.note([], _wide_text(e))
         elif kind in NODE_TEXT and node in diagram.ids:

@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from protocols.sim.export_text import DROP_WORDS, log_words, message_label, pairs
+from protocols.sim.export_text import DROP_WORDS, finding_words, log_words, message_label, pairs
 
 SHIVIZ_REGEX = r"(?<event>.*)\n(?<host>\S*) (?<clock>{.*})"
 """ShiViz's default parser: event text on one line, ``host {clock}`` on the next."""
@@ -102,7 +102,7 @@ def _shown(e: Mapping[str, Any], clocks: VectorClocks) -> Iterator[tuple[str, st
         yield where, text, clocks.local(where)
     elif kind == "violation":
         for culprit in e["nodes"]:
-            yield culprit, f"VIOLATION {e['invariant']}: {e['text']}", clocks.local(culprit)
+            yield culprit, f"VIOLATION {e['invariant']}: {finding_words(e)}", clocks.local(culprit)
     elif kind in LOCAL_TEXT:
         yield node, LOCAL_TEXT[kind](e), clocks.local(node)
 

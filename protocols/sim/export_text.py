@@ -16,8 +16,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from protocols import REGISTRY
+from protocols.findings import violation_text
 
 Event = Mapping[str, Any]
+Translate = Callable[[str], str]
+"""Maps an English template or caption to another language's (gettext at the edge); None for English."""
 
 TIME_WIDTH = 7
 """Room for the time column: up to a million virtual milliseconds stays aligned."""
@@ -120,9 +123,19 @@ def _clock(e: Event) -> str:
     return f"{e['node']}'s clock now runs at {e['rate']:g}x, offset {e['offset_ms']:+d}ms"
 
 
-def _violation(e: Event) -> str:
+def finding_words(e: Event, translate: Translate | None = None) -> str:
+    """Return what a violation event says went wrong, in words (English, or through ``translate``)."""
+    return violation_text(finding_templates(), e, translate)
+
+
+def finding_templates() -> dict[str, str]:
+    """Return every registered protocol's finding templates (an id means one thing in every protocol)."""
+    return {fid: text for spec in REGISTRY.values() for fid, text in spec.findings().items()}
+
+
+def _violation(e: Event, translate: Translate | None = None) -> str:
     when = " (at the end)" if e["invariant_kind"] == "liveness" else ""
-    return f"!!! VIOLATION of {e['invariant']}{when}: {e['text']}"
+    return f"!!! VIOLATION of {e['invariant']}{when}: {finding_words(e, translate)}"
 
 
 LINES: dict[str, Callable[[Event], str]] = {
@@ -133,7 +146,6 @@ LINES: dict[str, Callable[[Event], str]] = {
     "recover": _recover,
     "partition": _partition,
     "clock": _clock,
-    "violation": _violation,
     "timer": lambda e: f"{e['node']}: timer {e['timer']} fires{by_suffix(e)}",
     "crash": lambda e: f"CRASH {e['node']}{by_suffix(e)}",
     "pause": lambda e: f"PAUSE {e['node']}{by_suffix(e)}",
@@ -175,15 +187,17 @@ def _describe_fault(fault: Mapping[str, Any]) -> str:
     return f"{what} {delay}after {compact(fault.get('after', {}))}"
 
 
-def _body(events: Sequence[Event]) -> Iterator[str]:
+def _body(events: Sequence[Event], translate: Translate | None = None) -> Iterator[str]:
     phases: dict[str, Any] = {}
     pad = " " * (TIME_WIDTH + 4)
     for e in events:
         kind = e["kind"]
         if kind == "caption":
-            yield f"{pad}| {e['text']}"
+            yield f"{pad}| {translate(e['text']) if translate else e['text']}"
             continue
-        if kind == "state":
+        if kind == "violation":
+            line = _violation(e, translate)
+        elif kind == "state":
             node, phase = e["node"], e["state"].get("phase")
             before, phases[node] = phases.get(node), phase
             if e["cause"] == "init" or before == phase:
@@ -224,7 +238,11 @@ def _footer(trace: Mapping[str, Any]) -> Iterator[str]:
     yield f"{len(trace['events'])} events in {steps} steps; {end}."
 
 
-def render_text(trace: Mapping[str, Any]) -> str:
-    """Return the trace as a readable transcript: header, events in words, outcome."""
-    lines = [*_header(trace), *_body(trace["events"]), *_footer(trace)]
+def render_text(trace: Mapping[str, Any], translate: Translate | None = None) -> str:
+    """Return the trace as a readable transcript: header, events in words, outcome.
+
+    Findings and captions are the protocol's English unless ``translate`` gives another language's
+    words for them (``simulate --format text --lang zh-hans``).
+    """
+    lines = [*_header(trace), *_body(trace["events"], translate), *_footer(trace)]
     return "\n".join(lines) + "\n"

@@ -20,7 +20,8 @@ from protocols.sim.commands import CommandError
 from protocols.sim.engine import Engine
 from protocols.spec import ProtocolSpec
 
-TRACE_VERSION = 1
+TRACE_VERSION = 2
+"""2: a violation carries its finding as data (``finding``: ``{id, data}``) instead of English ``text``."""
 
 
 def build_trace(engine: Engine, events: list[dict[str, Any]] | None = None) -> dict[str, Any]:

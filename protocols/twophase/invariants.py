@@ -41,8 +41,8 @@ def consistent(views: Mapping[str, NodeView]) -> Iterator[Finding]:
     committed = [n for n, v in parts if v.state.get("phase") == "committed"]
     aborted = [n for n, v in parts if v.state.get("phase") == "aborted"]
     if committed and aborted:
-        yield Finding(nodes=(committed[0], aborted[0]),
-                      text=f"{committed[0]} committed while {aborted[0]} aborted")
+        yield Finding(nodes=(committed[0], aborted[0]), id="commit-and-abort",
+                      data={"committed": committed[0], "aborted": aborted[0]})
 
 
 def commit_needs_all_yes(views: Mapping[str, NodeView]) -> Iterator[Finding]:
@@ -52,8 +52,8 @@ def commit_needs_all_yes(views: Mapping[str, NodeView]) -> Iterator[Finding]:
         return
     for node, view in _participants(views):
         if not any(r.get("type") == "prepared" for r in view.durable):
-            yield Finding(nodes=(committed[0], node),
-                          text=f"{committed[0]} committed although {node} never voted yes")
+            yield Finding(nodes=(committed[0], node), id="commit-without-yes",
+                          data={"committed": committed[0], "node": node})
 
 
 def logged_phases(view: NodeView) -> list[str]:
@@ -71,13 +71,14 @@ def phase_matches_log(views: Mapping[str, NodeView]) -> Iterator[Finding]:
         if len(logged) > 1:  # Checked after every step: the one-record common case skips this.
             outcomes = sorted({p for p in logged if p in ("committed", "aborted")})
             if len(outcomes) > 1:
-                yield Finding(nodes=(node,), text=f"{node} logged both {outcomes[0]} and {outcomes[1]}")
+                yield Finding(nodes=(node,), id="two-outcomes-logged",
+                              data={"node": node, "first": outcomes[0], "second": outcomes[1]})
         phase = view.state.get("phase")
         if not view.up or phase is None:
             continue  # A crashed node's view keeps its last volatile phase; its recovery is judged.
         want = logged[-1] if logged else ("init" if view.role == "coordinator" else "working")
         if phase != want:
-            yield Finding(nodes=(node,), text=f"{node} is {phase} but its log says {want}")
+            yield Finding(nodes=(node,), id="phase-not-logged", data={"node": node, "phase": phase, "logged": want})
 
 
 def prepared_never_aborts_alone(node: str, before: State, after: State, cause: str) -> Finding | None:
@@ -85,7 +86,7 @@ def prepared_never_aborts_alone(node: str, before: State, after: State, cause: s
     if cause == RECOVERY:
         return None
     if before.get("phase") == "prepared" and after.get("phase") == "aborted" and cause not in LEARN_CAUSES:
-        return Finding(nodes=(node,), text=f"{node} was prepared and aborted on its own (on {cause})")
+        return Finding(nodes=(node,), id="prepared-aborted-alone", data={"node": node, "cause": cause})
     return None
 
 
@@ -95,7 +96,8 @@ def decisions_final(node: str, before: State, after: State, cause: str) -> Findi
         return None
     was, now = before.get("phase"), after.get("phase")
     if was in ("committed", "aborted") and now != was:
-        return Finding(nodes=(node,), text=f"{node} had {was} and then became {now} (on {cause})")
+        return Finding(nodes=(node,), id="decision-changed",
+                       data={"node": node, "was": was, "now": now, "cause": cause})
     return None
 
 
@@ -105,21 +107,27 @@ def everyone_decides(views: Mapping[str, NodeView]) -> Iterator[Finding]:
         return  # A node is down or paused: 2PC may block, and is allowed to.
     undecided = [n for n, v in views.items() if v.state.get("phase") not in ("committed", "aborted")]
     if undecided:
-        yield Finding(nodes=tuple(undecided),
-                      text="still undecided when nothing more could happen: " + ", ".join(undecided))
+        yield Finding(nodes=tuple(undecided), id="undecided-at-end", data={"nodes": undecided})
 
 
 INVARIANTS = (
     Invariant(name="consistency", kind="state", check=consistent,
-              description="No participant commits while another aborts (TCConsistent)."),
+              description="No participant commits while another aborts (TCConsistent).",
+              findings={"commit-and-abort": "{committed} committed while {aborted} aborted"}),
     Invariant(name="commit-needs-all-yes", kind="state", check=commit_needs_all_yes,
-              description="Commit only if every participant voted yes."),
+              description="Commit only if every participant voted yes.",
+              findings={"commit-without-yes": "{committed} committed although {node} never voted yes"}),
     Invariant(name="prepared-never-aborts-alone", kind="transition", check=prepared_never_aborts_alone,
-              description="A prepared participant never aborts on its own; it waits to be told."),
+              description="A prepared participant never aborts on its own; it waits to be told.",
+              findings={"prepared-aborted-alone": "{node} was prepared and aborted on its own (on {cause})"}),
     Invariant(name="decisions-final", kind="transition", check=decisions_final,
-              description="A decision, once taken, is never changed."),
+              description="A decision, once taken, is never changed.",
+              findings={"decision-changed": "{node} had {was} and then became {now} (on {cause})"}),
     Invariant(name="phase-matches-log", kind="state", check=phase_matches_log,
-              description="A running node is in the phase its durable log implies; no log holds two outcomes."),
+              description="A running node is in the phase its durable log implies; no log holds two outcomes.",
+              findings={"two-outcomes-logged": "{node} logged both {first} and {second}",
+                        "phase-not-logged": "{node} is {phase} but its log says {logged}"}),
     Invariant(name="termination", kind="liveness", check=everyone_decides,
-              description="With all nodes up and the network whole, everyone decides."),
+              description="With all nodes up and the network whole, everyone decides.",
+              findings={"undecided-at-end": "still undecided when nothing more could happen: {nodes}"}),
 )

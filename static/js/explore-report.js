@@ -7,6 +7,8 @@
 // its `category`: 'safety', 'liveness', or 'illustrative' for a finding the lesson expects, which
 // leaves the configuration clean; see docs/architecture.md).
 
+import { renderFinding } from './findings.js';
+
 /** The kinds of findings, in the order the tab lists them. */
 export const CATEGORIES = ['safety', 'liveness', 'illustrative'];
 
@@ -65,11 +67,12 @@ export function verdict(report, t, locale) {
  * POST /api/explore/<job>/sessions takes): {index, name, text, depth, exception, category}.
  * `exception`: the protocol raised (an unlisted state and input) rather than an invariant breaking.
  */
-export function findingRows(report, t) {
+export function findingRows(report, t, templates = null) {
   return (report.counterexamples || []).map((c, index) => ({
     index,
     name: c.name,
-    text: c.text || '',
+    // A violation's finding in the page's language (the catalogue's templates); an exception's message as it is.
+    text: c.finding && templates ? renderFinding(c.finding, templates) : (c.text || ''),
     depth: depthText(c.depth ?? (c.commands || []).length, t),
     exception: c.kind === 'exception',
     category: categoryOf(c),
@@ -77,8 +80,8 @@ export function findingRows(report, t) {
 }
 
 /** Return the finding rows grouped by kind, non-empty groups only: [{category, title, rows}]. */
-export function findingGroups(report, t) {
-  const rows = findingRows(report, t);
+export function findingGroups(report, t, templates = null) {
+  const rows = findingRows(report, t, templates);
   return CATEGORIES
     .map((category) => ({ category, title: t(`explore.kind.${category}`), rows: rows.filter((r) => r.category === category) }))
     .filter((group) => group.rows.length);

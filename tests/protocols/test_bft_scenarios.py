@@ -22,7 +22,7 @@ from protocols.sim.explorer import explore
 from protocols.sim.trace import dumps
 from protocols.spec import NodeView
 from tests import strategies as s
-from tests.helpers import assert_valid_trace
+from tests.helpers import assert_valid_trace, words
 from tests.protocols.crdt_helpers import run, violations
 
 NAMES = [sc.name for sc in SPEC.scenarios]
@@ -50,7 +50,7 @@ def test_there_is_a_scenario_per_behaviour_and_one_liar_too_many() -> None:
 @pytest.mark.parametrize("seed", [0, 1])
 def test_with_f_liars_every_read_is_the_true_count(f: int, behaviour: str, seed: int) -> None:
     trace = run(SPEC, {"f": f, "liars": f, "behaviour": behaviour}, seed=seed)
-    assert trace["violations"] == [], [v["text"] for v in trace["violations"]]
+    assert trace["violations"] == [], [words(v) for v in trace["violations"]]
     summary = trace["summary"]
     assert summary["acknowledged_increments"] == 9
     assert (summary["reads_correct"], summary["reads_wrong"], summary["reads_undecided"]) == (3, 0, 0)
@@ -128,7 +128,7 @@ def test_acknowledged_held_by_honest_counts_forced_tags_of_honest_replicas_only(
     views["r2"] = view("replica", {"phase": "honest"})
     found = list(inv.acknowledged_held_by_honest(views))
     assert [f.nodes for f in found] == [("c1", "r1")]
-    assert "only 1 honest replica(s)" in found[0].text
+    assert "only 1 honest replica(s)" in words(found[0])
 
 
 def test_reads_decide_names_the_clients_without_a_value() -> None:
@@ -158,7 +158,7 @@ def test_with_at_most_f_liars_no_read_is_ever_wrong_whatever_the_faults(case: di
     note(f"run: {json.dumps(case, sort_keys=True)}")
     trace = run(SPEC, case["params"], seed=case["seed"], faults=case["faults"], max_events=6_000)
     unsafe = [v for v in trace["violations"] if v["invariant_kind"] != "liveness"]
-    assert unsafe == [], [v["text"] for v in unsafe]
+    assert unsafe == [], [words(v) for v in unsafe]
 
 
 def test_the_explorer_finds_no_wrong_read_with_f_liars_and_one_with_f_plus_1() -> None:

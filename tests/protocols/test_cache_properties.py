@@ -26,7 +26,7 @@ from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, replay
 from protocols.spec import ProtocolSpec
 from tests import strategies as s
-from tests.helpers import assert_valid_trace
+from tests.helpers import assert_valid_trace, words
 from tests.protocols.run_support import simulate_run
 
 MAX_EVENTS = 4_000
@@ -82,7 +82,7 @@ def check(spec: ProtocolSpec, run: dict[str, Any]) -> None:
     trace = build_trace(engine)
     promised = GUARANTEES.get(spec.name, ()) + (("ack-implies-db",) if spec is not WRITE_BACK else ())
     broken = [v for v in trace["violations"] if v["invariant"] in promised]
-    assert not broken, f"{[(v['invariant'], v['text']) for v in broken]}\nrun={json.dumps(run, sort_keys=True)}"
+    assert not broken, f"{[(v['invariant'], words(v)) for v in broken]}\nrun={json.dumps(run, sort_keys=True)}"
     assert_valid_trace(trace)
     assert replay(spec, trace).log == engine.log  # Same inputs, same events: replay raises otherwise.
     summary = trace["summary"]

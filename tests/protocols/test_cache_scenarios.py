@@ -22,7 +22,7 @@ from protocols.cache import write_back_db as wdb
 from protocols.sim.engine import Engine
 from protocols.sim.trace import build_trace, dumps
 from protocols.spec import ProtocolSpec
-from tests.helpers import assert_valid_trace, run_manage
+from tests.helpers import assert_valid_trace, run_manage, words
 
 SEEDS = (0, 1, 7, 2024)
 SUMMARY_KEYS = {"reads", "writes", "hit_ratio", "stale_reads", "max_staleness", "lost_writes", "db_reads",
@@ -84,7 +84,7 @@ def test_the_stale_fill_race_leaves_a_stale_value_that_the_detector_points_at(se
     assert answer["kind"] == "deliver" and answer["message"]["type"] == "get_ok"
     assert answer["message"]["body"]["hit"] is True and answer["message"]["body"]["value"] == "c1:1"
     assert answer["node"] == "c2" and first["nodes"] == ["c2", "cache1"]
-    assert "ms old" in first["text"] and "c2:1" in first["text"]
+    assert "ms old" in words(first) and "c2:1" in words(first)
     # The stale value was c1's fill, which landed after c2's delete of the key.
     fill = next(e for e in trace["events"] if e["kind"] == "deliver" and e["message"]["type"] == "fill"
                 and e["message"]["src"] == "c1")
@@ -136,7 +136,7 @@ def test_a_write_back_crash_with_dirty_keys_loses_writes_and_write_through_none(
     assert lost and back["summary"]["lost_writes"] == len(lost)
     cause = event(back, lost[0]["cause_seq"])
     assert cause["kind"] == "crash" and cause["node"] == "cache1"
-    assert "c1:1" in lost[0]["text"] and "crashed" in lost[0]["text"]
+    assert "c1:1" in words(lost[0]) and "crashed" in words(lost[0])
     through = run(WRITE_THROUGH, "cache-crash", seed=seed)
     assert through["faults"] == back["faults"]
     assert {k: v for k, v in through["params"].items() if k != "invalidation"} == \

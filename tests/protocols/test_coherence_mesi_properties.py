@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from protocols.mesi import SPEC
 from protocols.sim.explorer import counterexample_trace, explore
 from protocols.sim.trace import build_trace, dumps, replay
-from tests.helpers import assert_valid_trace
+from tests.helpers import assert_valid_trace, words
 from tests.protocols.coherence_support import run, safety_violations, strays, trace_text
 from tests.protocols.run_support import describe
 from tests.strategies import SEEDS
@@ -57,7 +57,7 @@ def mesi_runs(draw: st.DrawFn, directory: str = "correct", max_clients: int = 8,
 def test_the_correct_directory_never_breaks_coherence(run_data: dict[str, Any]) -> None:
     note(f"run: {describe(run_data)}")
     engine = run(SPEC, run_data["params"], seed=run_data["seed"], max_events=MAX_EVENTS)
-    found = [(v["invariant"], v["text"]) for v in engine.log if v["kind"] == "violation"]
+    found = [(v["invariant"], words(v)) for v in engine.log if v["kind"] == "violation"]
     assert not found, f"{found}\nrun={describe(run_data)}"
     assert engine.quiescent and not engine.truncated
     assert strays(engine) == 0, "in the protocol's own model no message is stale or duplicated"

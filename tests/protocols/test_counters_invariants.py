@@ -23,6 +23,7 @@ from protocols.counters.invariants import (
     tokens_increase,
 )
 from protocols.spec import Finding, NodeView
+from tests.helpers import words
 
 Event = dict[str, Any]
 
@@ -74,7 +75,7 @@ def test_an_acknowledged_increment_overwritten_is_a_lost_update_pointing_at_the_
     assert len(h.findings) == 1
     found = h.findings[0]
     assert found.cause_seq == overwrite and found.nodes == ("c1", "c2")
-    assert "c2's write of 1" in found.text and "without c1#1" in found.text
+    assert "c2's write of 1" in words(found) and "without c1#1" in words(found)
 
 
 def test_an_increment_overwritten_before_its_acknowledgement_is_reported_when_acknowledged() -> None:
@@ -114,7 +115,7 @@ def test_an_increment_lost_twice_is_reported_once() -> None:
     write(h, "c3", "c3#1", 1, "r3")  # Loses c1#1.
     write(h, "c2", "c2#1", 2, "r2")  # Writes c1#1 back (and loses c3#1, not acknowledged).
     write(h, "c3", "c3#2", 2, "r3")  # Loses c1#1 again.
-    assert [f.text.split(" without ")[1][:4] for f in h.findings] == ["c1#1"]
+    assert [words(f).split(" without ")[1][:4] for f in h.findings] == ["c1#1"]
 
 
 def test_a_write_based_on_the_first_of_many_retried_reads_loses_nothing() -> None:
@@ -149,7 +150,7 @@ def test_with_fencing_a_write_below_the_highest_token_seen_is_stale() -> None:
     assert h.findings == []
     stale = write(h, "c1", "c1#1", 2, "r0", token=4)
     assert [f.cause_seq for f in h.findings] == [stale]
-    assert "token 4 is lower than 5" in h.findings[0].text and h.findings[0].nodes == ("c1", "store")
+    assert "token 4 is lower than 5" in words(h.findings[0]) and h.findings[0].nodes == ("c1", "store")
 
 
 def test_without_fencing_a_write_after_its_lease_ended_is_stale() -> None:
@@ -162,7 +163,7 @@ def test_without_fencing_a_write_after_its_lease_ended_is_stale() -> None:
     h.add("state", node="lock", state={"phase": "free", "leases": [], "last_token": 1}, cause="timer:lease")
     late = write(h, "c1", "c1#2", 0, "", token=1)
     assert [f.cause_seq for f in h.findings] == [late]
-    assert "already ended that lease" in h.findings[0].text
+    assert "already ended that lease" in words(h.findings[0])
 
 
 def test_without_fencing_a_newer_grant_ends_older_leases_even_across_a_lock_crash() -> None:
@@ -176,7 +177,7 @@ def test_without_fencing_a_newer_grant_ends_older_leases_even_across_a_lock_cras
     h.add("state", node="lock", state={"phase": "held", "leases": [{"client": "c2", "token": 2, "until": 9}],
                                        "last_token": 2}, cause="msg:acquire")
     write(h, "c1", "c1#2", 0, "", token=1)
-    assert len(h.findings) == 1 and "given the lock to token 2" in h.findings[0].text
+    assert len(h.findings) == 1 and "given the lock to token 2" in words(h.findings[0])
 
 
 def test_with_fencing_a_lease_that_ended_but_still_holds_the_highest_token_is_not_stale() -> None:
@@ -219,7 +220,7 @@ def test_tokens_must_increase_but_a_holder_may_be_granted_its_own_again() -> Non
     again = grant("c1", 2)
     older = grant("c3", 1)
     assert [f.cause_seq for f in h.findings] == [again, older]
-    assert h.findings[0].text == "the lock granted token 2 to c1 after granting 2 to c2"
+    assert words(h.findings[0]) == "the lock granted token 2 to c1 after granting 2 to c2"
 
 
 # ------------------------------------------------------------ beliefs
@@ -236,7 +237,7 @@ def test_two_clients_believing_by_their_own_clocks_are_flagged_once() -> None:
     h.add("state", time=40, node="c1", state=client_state("holding", 1, 100), cause="msg:grant")
     seq = h.add("state", time=150, node="c2", state=client_state("holding", 2, 250), cause="msg:grant")
     assert [f.cause_seq for f in h.findings] == [seq], "c1's slow clock reads 75 < 100: it still believes"
-    assert h.findings[0].nodes == ("c1", "c2") and "its own clock reads 75" in h.findings[0].text
+    assert h.findings[0].nodes == ("c1", "c2") and "its own clock reads 75" in words(h.findings[0])
     h.add("state", time=160, node="c2", state=client_state("committing", 2, 250), cause="timer:work")
     assert len(h.findings) == 1, "the same pair is reported once"
 
@@ -254,7 +255,7 @@ def test_a_committed_holder_believes_whatever_its_clock_says_until_a_crash() -> 
     h = History(one_believer)
     h.add("state", time=40, node="c1", state=client_state("committing", 1, 100), cause="timer:work")
     h.add("state", time=500, node="c2", state=client_state("holding", 2, 600), cause="msg:grant")
-    assert len(h.findings) == 1 and "about to write" in h.findings[0].text
+    assert len(h.findings) == 1 and "about to write" in words(h.findings[0])
     h.add("crash", time=510, node="c1", by="plan")
     h.add("state", time=520, node="c3", state=client_state("holding", 3, 620), cause="msg:grant")
     assert len(h.findings) == 2 and h.findings[1].nodes == ("c2", "c3")
@@ -279,7 +280,7 @@ def test_the_locks_table_never_holds_two_leases() -> None:
     assert list(lock_single_holder({"lock": view("lock", {"phase": "held", "leases": [one]})})) == []
     assert list(lock_single_holder({"lock": view("lock", {"phase": "free", "leases": []})})) == []
     found = list(lock_single_holder({"lock": view("lock", {"phase": "held", "leases": [one, two]})}))
-    assert [f.text for f in found] == ["the lock service records two holders at once: c1 (token 1), c2 (token 2)"]
+    assert [words(f) for f in found] == ["the lock service records two holders at once: c1 #1, c2 #2"]
     assert list(lock_single_holder({"lock": view("lock", {"phase": "held", "leases": []})}))
     assert list(lock_single_holder({"lock": view("lock", {"phase": "free", "leases": [one]})}))
 

@@ -25,7 +25,7 @@ from protocols.sim.engine import Engine
 from protocols.sim.trace import build_trace, dumps, replay
 from protocols.spec import ProtocolSpec
 from tests import strategies as s
-from tests.helpers import assert_valid_trace
+from tests.helpers import assert_valid_trace, words
 from tests.protocols.crdt_helpers import run
 
 NAMES = st.sampled_from(["r1", "r2", "r3", "r4", "r5"])
@@ -117,7 +117,7 @@ def simulate(case: dict[str, Any], **options: Any) -> dict[str, Any]:
 def test_after_the_last_heal_every_replica_holds_exactly_the_acknowledged_sum(case: dict[str, Any]) -> None:
     trace = simulate(case)
     assert trace["quiescent"] and not trace["truncated"]
-    assert trace["violations"] == [], [v["text"] for v in trace["violations"]]
+    assert trace["violations"] == [], [words(v) for v in trace["violations"]]
     replicas = [n for n, f in trace["final"].items() if f["role"] == "replica"]
     first = trace["final"][replicas[0]]["state"]
     for name in replicas:
@@ -156,7 +156,7 @@ def crash_runs(draw: st.DrawFn, durable: bool) -> dict[str, Any]:
 def test_durable_replicas_break_no_safety_check_whatever_crashes(case: dict[str, Any]) -> None:
     trace = simulate(case)
     unsafe = [v for v in trace["violations"] if v["invariant_kind"] != "liveness"]
-    assert unsafe == [], [v["text"] for v in unsafe]
+    assert unsafe == [], [words(v) for v in unsafe]
 
 
 @settings(RUNS, max_examples=30)

@@ -102,17 +102,18 @@ def test_sending_through_a_closed_breaker_is_no_trial() -> None:
 
 @pytest.mark.parametrize(("before", "after", "problem"), [
     ({"state": "closed", "since": 0, "failures": 2}, {"state": "open", "since": 5, "failures": 2},
-     "opened after 2 consecutive failures; the threshold is 3"),
+     ("opened-early", {"failures": 2, "threshold": 3})),
     ({"state": "open", "since": 5, "failures": 3}, {"state": "half-open", "since": 50, "ok": 0},
-     "half-opened 45 ms after opening; the cool-down is 100 ms"),
+     ("half-opened-early", {"after_ms": 45, "cooldown": 100})),
     ({"state": "half-open", "since": 5}, {"state": "closed", "since": 9, "ok": 1},
-     "closed after 1 good trials; it needs 2"),
+     ("closed-early", {"ok": 1, "trials": 2})),
     ({"state": "closed", "since": 0}, {"state": "half-open", "since": 500, "ok": 0},
-     "went from closed straight to half-open"),
+     ("skipped-edge", {"was": "closed", "now": "half-open"})),
     ({"state": "open", "since": 0}, {"state": "closed", "since": 500, "ok": 2},
-     "went from open straight to closed"),
+     ("skipped-edge", {"was": "open", "now": "closed"})),
 ])
-def test_the_judge_names_each_broken_rule(before: dict[str, Any], after: dict[str, Any], problem: str) -> None:
+def test_the_judge_names_each_broken_rule(before: dict[str, Any], after: dict[str, Any],
+                                          problem: tuple[str, dict[str, Any]]) -> None:
     assert br.judge(before, after, POLICY) == problem
 
 

@@ -19,7 +19,7 @@ from protocols import get_protocol
 from protocols.invocation import SPEC
 from protocols.sim.engine import Engine
 from protocols.sim.trace import build_trace, dumps
-from tests.helpers import ROOT, assert_valid_trace, run_manage
+from tests.helpers import ROOT, assert_valid_trace, run_manage, words
 
 SEEDS = range(8)
 SCENARIOS = [s.name for s in SPEC.scenarios]
@@ -194,7 +194,7 @@ def test_without_idempotency_the_retry_takes_effect_twice_and_is_flagged(seed: i
     assert trace["verdicts"]["at-most-once"] == "violated"
     [violation] = [v for v in trace["violations"] if v["invariant"] == "at-most-once"]
     assert violation["cause_seq"] == twice[1]["seq"], "the finding points at the second execution"
-    assert violation["nodes"] == ["p1"] and "no idempotency key" in violation["text"]
+    assert violation["nodes"] == ["p1"] and "no idempotency key" in words(violation)
     assert trace["summary"]["executions_duplicated"] == 1
 
 
@@ -203,7 +203,7 @@ def test_keys_are_kept_per_provider_so_a_retry_elsewhere_runs_again() -> None:
     trace = run("idempotent-retry", providers=2)
     assert {e["node"] for e in executions(trace, "u1-1")} == {"p1", "p2"}
     [violation] = [v for v in trace["violations"] if v["invariant"] == "at-most-once"]
-    assert "each provider keeps only the keys it executed itself" in violation["text"]
+    assert "each provider keeps only the keys it executed itself" in words(violation)
 
 
 def test_a_crashed_provider_remembers_its_keys() -> None:

@@ -24,6 +24,7 @@ from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, replay
 from tests import strategies as s
+from tests.helpers import words
 from tests.protocols.run_support import describe, simulate_run
 
 MAX_EVENTS = 8_000
@@ -105,7 +106,7 @@ def test_no_older_incarnation_ever_resurrects_an_evicted_instance(run: dict[str,
     note(f"run: {describe(run)}")
     engine = simulate(run)
     found = violations(engine)
-    assert not found, f"{[(v['invariant'], v['text']) for v in found]}\nrun={describe(run)}"
+    assert not found, f"{[(v['invariant'], words(v)) for v in found]}\nrun={describe(run)}"
     # The positive space too: each registry's entries only ever move to newer incarnations.
     for registry in (n for n, r in engine.roles.items() if r == "registry"):
         highest: dict[str, int] = {}

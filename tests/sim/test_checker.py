@@ -16,6 +16,7 @@ from protocols.sim.checker import check_trace, views_at
 from protocols.sim.engine import Engine
 from protocols.sim.trace import build_trace
 from protocols.twophase import SPEC
+from tests.helpers import words
 
 
 def trace_of(scenario: str, seed: int = 3, **params: Any) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def test_a_prepared_participant_aborting_on_a_timer_is_caught(happy: dict[str, A
     event["cause"] = "timer:x"
     found = [v for v in check_trace(SPEC, bad) if v["invariant"] == "prepared-never-aborts-alone"]
     assert [(v["nodes"], v["invariant_kind"]) for v in found] == [(["p1"], "transition")]
-    assert "timer:x" in found[0]["text"]
+    assert "timer:x" in words(found[0])
 
 
 def test_the_same_abort_learned_from_the_coordinator_is_not_aborting_alone(happy: dict[str, Any]) -> None:
@@ -135,7 +136,7 @@ def test_views_at_travels_back_in_time(happy: dict[str, Any]) -> None:
 def violations_of(faults: list[dict[str, Any]], seed: int = 3) -> list[tuple[str, str]]:
     engine = Engine(SPEC, {}, seed=seed, faults=faults)
     engine.run()
-    return [(e["invariant"], e["text"]) for e in engine.log if e["kind"] == "violation"]
+    return [(e["invariant"], words(e)) for e in engine.log if e["kind"] == "violation"]
 
 
 @pytest.mark.parametrize(("node", "pattern"), [
@@ -163,7 +164,7 @@ def test_a_recovery_that_ignores_the_log_is_caught(happy: dict[str, Any]) -> Non
     bad["events"][index + 3:index + 3] = [crash, recover, forgot]  # After its COMMITTED is forced.
     found = [v for v in check_trace(SPEC, bad) if v["invariant"] == "phase-matches-log"]
     assert found and found[0]["nodes"] == ["p2"]
-    assert "prepared" in found[0]["text"] and "committed" in found[0]["text"]
+    assert "prepared" in words(found[0]) and "committed" in words(found[0])
 
 
 def test_a_log_holding_two_outcomes_is_caught(happy: dict[str, Any]) -> None:
@@ -171,7 +172,7 @@ def test_a_log_holding_two_outcomes_is_caught(happy: dict[str, Any]) -> None:
     forced = next(e for e in bad["events"] if e["kind"] == "persist" and e["node"] == "p3"
                   and e["record"] == {"type": "committed"})
     bad["events"].insert(bad["events"].index(forced) + 1, {**forced, "record": {"type": "aborted"}})
-    texts = [v["text"] for v in check_trace(SPEC, bad) if v["invariant"] == "phase-matches-log"]
+    texts = [words(v) for v in check_trace(SPEC, bad) if v["invariant"] == "phase-matches-log"]
     assert "p3 logged both aborted and committed" in texts
 
 
@@ -202,11 +203,12 @@ def test_a_history_check_starts_knowing_the_runs_parameters():
     def remember(event, memo):
         if event["seq"] == 1:
             seen.append(memo["params"]["participants"])
-        return [Finding(nodes=("p1",), text="always", cause_seq=event["seq"])] if event["seq"] == 1 else []
+        return [Finding(nodes=("p1",), id="always", cause_seq=event["seq"])] if event["seq"] == 1 else []
 
     spec = get_protocol("two-phase-commit")
     spec = replace(spec, invariants=(*spec.invariants, Invariant(
-        name="knows-params", kind="history", description="sees the parameters", check=remember)))
+        name="knows-params", kind="history", description="sees the parameters", check=remember,
+        findings={"always": "always"})))
     engine = Engine(spec, {"participants": 5}, seed=1)
     engine.run()
     trace = build_trace(engine)

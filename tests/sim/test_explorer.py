@@ -151,18 +151,20 @@ def _relay_spec() -> ProtocolSpec:
 
     def c_never_done(views: Mapping[str, NodeView]) -> list[Finding]:
         done = views["c"].state.get("phase") == "done"
-        return [Finding(nodes=("c",), text="c is done")] if done else []
+        return [Finding(nodes=("c",), id="c-done")] if done else []
 
     def a_moves_on(views: Mapping[str, NodeView]) -> list[Finding]:
         idle = views["a"].state.get("phase") == "idle"  # It always is: a liveness failure at every end.
-        return [Finding(nodes=("a",), text="a is still idle")] if idle else []
+        return [Finding(nodes=("a",), id="a-idle")] if idle else []
 
     return ProtocolSpec(
         name="relay", title="Relay", summary="", theory="", roles=("a", "b", "c"), params=(),
         table=TransitionTable(rows), topology=lambda params: {"a": "a", "b": "b", "c": "c"},
         initial_state=lambda ctx: {"phase": "idle"},
-        invariants=(Invariant(name="c-never-done", kind="state", description="", check=c_never_done),
-                    Invariant(name="a-moves-on", kind="liveness", description="", check=a_moves_on)),
+        invariants=(Invariant(name="c-never-done", kind="state", description="", check=c_never_done,
+                              findings={"c-done": "c is done"}),
+                    Invariant(name="a-moves-on", kind="liveness", description="", check=a_moves_on,
+                              findings={"a-idle": "a is still idle"})),
         scenarios=(), summarize=lambda trace: {},
     )
 

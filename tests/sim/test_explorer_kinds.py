@@ -77,13 +77,14 @@ def _racer_spec(*, answered: bool) -> ProtocolSpec:
 
     def finishes(views: dict[str, NodeView]) -> list[Finding]:
         done = views["client"].state.get("phase") == "done"
-        return [] if done else [Finding(nodes=("client",), text="the client never got its answer")]
+        return [] if done else [Finding(nodes=("client",), id="no-answer")]
 
     return ProtocolSpec(
         name="racer", title="Racer", summary="", theory="", roles=("client", "server"), params=(),
         table=TransitionTable(rows), topology=lambda params: {"client": "client", "server": "server"},
         initial_state=lambda ctx: {"phase": "idle"},
-        invariants=(Invariant(name="finishes", kind="liveness", description="", check=finishes),),
+        invariants=(Invariant(name="finishes", kind="liveness", description="", check=finishes,
+                              findings={"no-answer": "the client never got its answer"}),),
         scenarios=(), summarize=lambda trace: {},
     )
 

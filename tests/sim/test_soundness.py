@@ -125,14 +125,15 @@ def _gossip_spec() -> ProtocolSpec:
         if event["kind"] == "deliver" and event["node"] == "c":
             memo.setdefault("first", event["src"])
         if event["kind"] == "deliver" and event["node"] == "d" and memo.get("first") == "b":
-            return [Finding(nodes=("c",), text="c heard b before a")]
+            return [Finding(nodes=("c",), id="b-before-a")]
         return []
 
     return ProtocolSpec(
         name="gossip", title="Gossip", summary="", theory="", roles=("a", "b", "c", "d"), params=(),
         table=TransitionTable(rows), topology=lambda params: {n: n for n in "abcd"},
         initial_state=lambda ctx: {"phase": "idle", "heard": 0},
-        invariants=(Invariant(name="a-first", kind="history", description="", check=a_first),),
+        invariants=(Invariant(name="a-first", kind="history", description="", check=a_first,
+                              findings={"b-before-a": "c heard b before a"}),),
         scenarios=(), summarize=lambda trace: {},
     )
 

@@ -166,7 +166,7 @@ BREAKAGES: dict[str, tuple[Callable[[dict[str, Any]], tuple[Any, ...]], Any]] = 
     "caption without at": (_at("events", _nth("caption"), "at"), DELETE),
     "drop for an unknown reason": (_at("events", _nth("drop"), "reason"), "bored"),
     "missing version": (_at("version"), DELETE),
-    "a future version": (_at("version"), 2),
+    "a future version": (_at("version"), 3),
     "unknown top-level field": (_at("comment"), "hi"),
     "negative seed": (_at("seed"), -1),
     "seed as a string": (_at("seed"), "3"),
@@ -178,6 +178,12 @@ BREAKAGES: dict[str, tuple[Callable[[dict[str, Any]], tuple[Any, ...]], Any]] = 
     "verdict that is neither": (_at("verdicts", "consistency"), "maybe"),
     "violations holding a non-violation": (_at("violations"), [{"seq": 1, "time": 0, "step": 0, "kind": "heal",
                                                                 "by": "command"}]),
+    "a version 1 violation (words, no finding)": (_at("violations"), [
+        {"seq": 1, "time": 0, "step": 0, "kind": "violation", "invariant": "consistency", "invariant_kind": "state",
+         "nodes": ["p1"], "text": "p1 committed while p2 aborted"}]),
+    "a finding whose datum is an object": (_at("violations"), [
+        {"seq": 1, "time": 0, "step": 0, "kind": "violation", "invariant": "consistency", "invariant_kind": "state",
+         "nodes": ["p1"], "finding": {"id": "commit-and-abort", "data": {"committed": {"node": "p1"}}}}]),
 }
 
 

@@ -7,14 +7,20 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandParser
+from django.utils import translation
+from django.utils.translation import gettext
 
 from dashboard.management.base import LabCommand, check_budget, parse_params
 from protocols import get_protocol
 from protocols.base import ParameterError
 from protocols.sim.engine import Engine
 from protocols.sim.export import FORMATS, render
+from protocols.sim.export_text import render_text
 from protocols.sim.runtime import DEFAULT_MAX_EVENTS
 from protocols.sim.trace import build_trace, replay
+
+LANGUAGES = ("en", "zh-hans")
+"""What ``--lang`` offers: the lab's two languages (the findings' templates are translated in locale/)."""
 
 
 class Command(LabCommand):
@@ -30,6 +36,8 @@ class Command(LabCommand):
         parser.add_argument("--max-events", type=int, default=DEFAULT_MAX_EVENTS, help="Stop after N events.")
         parser.add_argument("--format", choices=FORMATS, default="text", help="Output format.")
         parser.add_argument("--replay", metavar="FILE", help="Re-run a saved JSON trace step by step.")
+        parser.add_argument("--lang", choices=LANGUAGES, default="en",
+                            help="Language of the findings and captions in --format text (English by default).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["replay"]:
@@ -45,7 +53,12 @@ class Command(LabCommand):
                             max_events=options["max_events"])
             engine.run()
             trace = build_trace(engine)
-        self.stdout.write(render(trace, options["format"]), ending="")
+        if options["format"] == "text" and options["lang"] != "en":
+            with translation.override(options["lang"]):
+                text = render_text(trace, translate=gettext)
+        else:
+            text = render(trace, options["format"])
+        self.stdout.write(text, ending="")
 
     def _replayed(self, options: dict[str, Any]) -> dict[str, Any]:
         path = Path(options["replay"])

@@ -87,8 +87,6 @@ export function countStatuses(matrix) {
 
 // ------------------------------------------------------------------ charts
 
-const AGE = /(\d+) ms old/;
-
 /** Start an accumulator over a growing log: answered reads and stale reads, in log order. */
 export function newAccumulator() {
   return { next: 0, lastN: new Map(), reads: [], stale: [] };
@@ -106,9 +104,9 @@ export function accumulate(events, acc) {
         acc.reads.push({ seq: e.seq, time: e.time, hit: Boolean(last.hit), node: e.node });
       }
     } else if (e.kind === 'violation' && e.invariant === 'stale-read') {
-      // The detector (protocols/cache/detectors.py) writes the age as "..., N ms old".
-      const m = AGE.exec(e.text || '');
-      acc.stale.push({ seq: e.seq, time: e.time, age: m ? Number(m[1]) : 0, node: (e.nodes || [])[0] || '' });
+      // The detector (protocols/cache/detectors.py) records the value's age in its finding's data.
+      const data = (e.finding && e.finding.data) || {};
+      acc.stale.push({ seq: e.seq, time: e.time, age: Number(data.age_ms) || 0, node: (e.nodes || [])[0] || '' });
     }
   }
   return acc;

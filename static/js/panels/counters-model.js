@@ -53,7 +53,7 @@ export function counterHistory(events, upToSeq) {
     } else if (e.kind === 'violation' && e.invariant === 'lost-update') {
       const cause = at(events, e.cause_seq) || e;
       const value = cause.message && cause.message.body ? cause.message.body.value : null;
-      lost.push({ t: cause.time, seq: e.seq, v: value, node: cause.node || null, text: e.text });
+      lost.push({ t: cause.time, seq: e.seq, v: value, node: cause.node || null, finding: e.finding });
     }
   }
   return { stores, acked, lost, endTime };

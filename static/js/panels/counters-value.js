@@ -10,6 +10,7 @@
 import { h, fill } from '../dom.js';
 import { PALETTE, VIOLATION } from '../protocols/palette.js';
 import { counterHistory, linear, niceMax, stepPath, translator } from './counters-model.js';
+import { violationText } from '../findings.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 680;
@@ -82,7 +83,7 @@ export function createCountersValuePanel(el, ctx) {
     for (const mark of history.lost) {
       const cy = y(mark.v ?? 0);
       parts.push(label(x(mark.t), cy + 7, '✕', 'middle', VIOLATION, 22));
-      const tip = svg('title', {}, mark.text);
+      const tip = svg('title', {}, violationText(mark, ctx.catalogue));
       parts[parts.length - 1].append(tip);
     }
     if (history.lost.length) {

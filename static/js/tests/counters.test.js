@@ -41,12 +41,12 @@ test('the counter history steps with the store value, counts distinct acknowledg
     [20, 'deliver', { node: 'c1', src: 'store', dst: 'c1', message: msg('write_ok', 'store', 'c1', { op: 'c1#1' }) }],
     [21, 'deliver', { node: 'c1', src: 'store', dst: 'c1', message: msg('write_ok', 'store', 'c1', { op: 'c1#1' }) }],
     [30, 'deliver', { node: 'store', src: 'c2', dst: 'store', message: msg('write', 'c2', 'store', { value: 1, op: 'c2#1' }) }],
-    [30, 'violation', { invariant: 'lost-update', invariant_kind: 'history', nodes: ['c1', 'c2'], text: 'lost', cause_seq: 9 }],
+    [30, 'violation', { invariant: 'lost-update', invariant_kind: 'history', nodes: ['c1', 'c2'], finding: { id: 'lost-update', data: {} }, cause_seq: 9 }],
   );
   const all = counterHistory(events, 10);
   assert.deepEqual(all.stores, { store: [{ t: 0, v: 0 }, { t: 10, v: 1 }] }, 'a client\'s `value` is not the store\'s');
   assert.deepEqual(all.acked, [{ t: 0, v: 0 }, { t: 20, v: 1 }], 'a duplicated acknowledgement counts once');
-  assert.deepEqual(all.lost, [{ t: 30, seq: 10, v: 1, node: 'store', text: 'lost' }]);
+  assert.deepEqual(all.lost, [{ t: 30, seq: 10, v: 1, node: 'store', finding: { id: 'lost-update', data: {} } }]);
   assert.equal(all.endTime, 30);
   const early = counterHistory(events, 6);
   assert.deepEqual(early.acked, [{ t: 0, v: 0 }]);

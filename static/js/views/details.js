@@ -3,6 +3,7 @@
 
 import { h, fill, brief, compact } from '../dom.js';
 import { inputLabel } from './state-diagram.js';
+import { violationText } from '../findings.js';
 
 export function createDetails(el, ctx) {
   const { store, t, encoding } = ctx;
@@ -45,9 +46,9 @@ export function createDetails(el, ctx) {
     return [
       h('h3', {}, `${t('common.seq')} ${e.seq} · ${e.kind}${e.node ? ` @ ${e.node}` : ''}`),
       h('p', { class: 'meta' }, `${e.time} ms · ${t('details.step')} ${e.step}${e.by ? ` · ${t('details.by')} ${e.by}` : ''}`),
-      e.text ? h('p', {}, e.text) : null,
+      e.kind === 'violation' ? h('p', {}, violationText(e, ctx.catalogue)) : e.text ? h('p', {}, e.text) : null,
       msg ? lifeLine(msg) : null,
-      fields(e, ['seq', 'time', 'step', 'kind', 'node', 'text', 'ran_on']),
+      fields(e, ['seq', 'time', 'step', 'kind', 'node', 'text', 'finding', 'ran_on']),
     ];
   }
 

@@ -71,13 +71,18 @@ export function createExplore(el, ctx, { fetchFn = (...args) => window.fetch(...
     else setPhase('failed', { message: answer.error ? `${t('explore.failed')}: ${answer.error}` : t('explore.failed') });
   }
 
+  /** Open counterexample `index` as a session in a new tab (as Fork does): this page, maybe the class's, stays. */
   async function stepThrough(index, button) {
     button.disabled = true;
+    const win = window.open('', '_blank'); // now, in the click: a tab opened after the fetch would be blocked
     try {
-      window.location.assign(await openCounterexample(fetchFn, job.url, index));
+      const url = await openCounterexample(fetchFn, job.url, index);
+      if (win) win.location.href = url; else window.location.assign(url);
     } catch (err) {
-      button.disabled = false;
+      if (win) win.close();
       ctx.toast(`${t('explore.openFailed')}: ${err.message}`);
+    } finally {
+      button.disabled = false;
     }
   }
 
@@ -88,7 +93,7 @@ export function createExplore(el, ctx, { fetchFn = (...args) => window.fetch(...
     else if (next === 'starting' || next === 'running') {
       fill(result, h('p', { class: 'explore-status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('explore.searching')));
     } else if (next === 'failed') fill(result, h('p', { class: 'explore-verdict failed' }, `✗ ${detail.message}`));
-    else fill(result, reportView(detail.report, { t, locale, described, onStep: stepThrough }));
+    else fill(result, reportView(detail.report, { t, locale, described, templates: ctx.catalogue ? ctx.catalogue.findings : null, onStep: stepThrough }));
     // The tab is short on a projector (a third of the screen): bring the news into view.
     if (next !== 'idle' && result.scrollIntoView) result.scrollIntoView({ block: 'nearest' });
   }
@@ -131,13 +136,13 @@ function budgetSelect(action, key, values, initial, t, locale) {
  * Return the elements showing a finished search: its summary, its verdict and, when it broke
  * something, one row per counterexample with a button calling `onStep(index, button)`.
  */
-function reportView(report, { t, locale, described, onStep }) {
+function reportView(report, { t, locale, described, templates, onStep }) {
   const v = verdict(report, t, locale);
   const summary = h('p', { class: 'explore-summary' }, summaryLine(report, t, locale));
   const head = v.kind === 'broken'
     ? h('h3', { class: 'explore-verdict broken' }, `${VERDICT_MARK.broken} ${v.text}`)
     : h('p', { class: `explore-verdict ${v.kind}` }, `${VERDICT_MARK[v.kind]} ${v.text}`);
-  const groups = findingGroups(report, t).map((group) => [
+  const groups = findingGroups(report, t, templates).map((group) => [
     h('h4', { class: `explore-kind ${group.category}` }, group.title),
     h('ol', { class: 'explore-findings', dataset: { category: group.category } }, group.rows.map((row) => {
       const button = h('button', {

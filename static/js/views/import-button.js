@@ -10,7 +10,7 @@ export const MAX_IMPORT_BYTES = 64 * 1024 * 1024;
 /** Check that a parsed file looks like a trace; return an error key, or null. */
 export function checkTrace(trace) {
   if (!trace || typeof trace !== 'object') return 'import.notJson';
-  if (trace.version !== 1) return 'import.version';
+  if (trace.version !== 2) return 'import.version';
   if (!Array.isArray(trace.events)) return 'import.noEvents';
   for (let i = 0; i < trace.events.length; i += 1) {
     const e = trace.events[i];

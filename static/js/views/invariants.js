@@ -3,6 +3,7 @@
 
 import { h, fill } from '../dom.js';
 import { invariantNames, verdictKey } from '../verdicts.js';
+import { violationText } from '../findings.js';
 
 export function createInvariants(el, ctx) {
   const { store, catalogue, t } = ctx;
@@ -39,7 +40,7 @@ export function createInvariants(el, ctx) {
         onclick: () => { store.seek(v.seq); store.select({ kind: 'event', seq: v.seq }); },
         onmouseenter: () => store.setHover({ kind: 'event', seq: v.seq }),
         onmouseleave: () => store.setHover(null),
-      }, `⚠ ${v.invariant} — ${v.text} (${t('common.seq')} ${v.seq}, ${v.time} ms)`))) : h('li', { class: 'empty' }, t('invariants.none')));
+      }, `⚠ ${v.invariant} — ${violationText(v, catalogue)} (${t('common.seq')} ${v.seq}, ${v.time} ms)`))) : h('li', { class: 'empty' }, t('invariants.none')));
   }
 
   store.on('role', () => { shown = ''; });

@@ -16,6 +16,7 @@
 
 import { dropFraction, splitThrough, THROUGH_MAX } from '../layout.js';
 import { CRASHED, VIOLATION } from '../protocols/palette.js';
+import { violationText } from '../findings.js';
 
 const d3 = globalThis.d3;
 
@@ -375,7 +376,8 @@ function drawMarks(g, model) {
       .attr('fill', d.kind === 'violation' ? VIOLATION : null);
   });
   sel.select('text.icon').attr('x', 8).text((d) => MARK_ICONS[d.kind] || '•');
-  sel.select('title').text((d) => (d.kind === 'violation' ? d.text : d.kind === 'caption' ? d.text : t(`spacetime.${d.kind}`)));
+  sel.select('title').text((d) => (d.kind === 'violation' ? violationText(d, model.catalogue)
+    : d.kind === 'caption' ? d.text : t(`spacetime.${d.kind}`)));
   sel.selectAll('text.what').data((d) => (d.kind === 'violation' ? [d] : [])).join('text').attr('class', 'what')
     .attr('x', (d) => Math.min(...d.nodes.filter((n) => xs.has(n)).map((n) => xs.get(n))) - laneWidth * 0.35)
     .attr('y', -9).text((d) => `⚠ ${d.invariant}`);

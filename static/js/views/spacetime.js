@@ -193,7 +193,7 @@ export function createSpacetime(el, ctx) {
     const { lo, hi } = visibleSeqRange(ax, scrollTop, size.height, timeline.times, 120);
     drawSpacetime(content, {
       timeline, seq: lastFrame.seq, lo, hi, axis: ax, xs: ln.xs, laneWidth: ln.laneWidth, left: left(),
-      width: ln.width, encoding, t, interactive, defs, through: true, keep: focusIds(), cursor, flight,
+      width: ln.width, encoding, t, catalogue: ctx.catalogue, interactive, defs, through: true, keep: focusIds(), cursor, flight,
     });
     drawHeader(ln);
     highlight(store.hover);

@@ -1,0 +1,52 @@
+"""Findings rendered in words: a template, filled from a finding's data, in the reader's language.
+
+A violation event carries its finding as data (``{"id": ..., "data": {...}}``);
+the words are the invariant's template (``Invariant.findings``), English, with
+``{field}`` blanks. Whoever shows a finding fills the template of its language:
+the command line here (English, or a translation looked up by the caller), the
+browser in ``static/js/findings.js`` by the same rule (a list is written with
+", " between its items; a blank with no field stays as written, which the
+tests forbid). Nothing here knows a language: ``translate`` maps an English
+template to another language's (Django's gettext at the edge).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+BLANK = re.compile(r"\{(\w+)\}")
+"""A blank in a template: ``{name}``, filled from the finding's data."""
+
+
+def blanks(template: str) -> set[str]:
+    """Return the names of a template's blanks."""
+    return set(BLANK.findall(template))
+
+
+def show(value: Any) -> str:
+    """Write one datum as a template shows it: a list with ", " between its items."""
+    if isinstance(value, list | tuple):
+        return ", ".join(show(v) for v in value)
+    return str(value)
+
+
+def fill(template: str, data: Mapping[str, Any]) -> str:
+    """Fill a template's blanks from ``data``; a blank without a datum stays as written."""
+    return BLANK.sub(lambda m: show(data[m.group(1)]) if m.group(1) in data else m.group(0), template)
+
+
+def render(templates: Mapping[str, str], finding: Mapping[str, Any],
+           translate: Callable[[str], str] | None = None) -> str:
+    """Return a finding (``{"id", "data"}``) in words: its template, translated if asked, filled."""
+    template = templates.get(finding["id"])
+    if template is None:
+        return str(finding["id"])  # A finding of another version of the protocol: its id is all we can say.
+    return fill(translate(template) if translate else template, finding.get("data", {}))
+
+
+def violation_text(templates: Mapping[str, str], event: Mapping[str, Any],
+                   translate: Callable[[str], str] | None = None) -> str:
+    """Return what a violation event says went wrong, in words."""
+    return render(templates, event["finding"], translate)

@@ -1,0 +1,30 @@
+// Findings in words. A violation carries what went wrong as data, {id, data}; its words are the
+// protocol's template for that id, which the page's catalogue entry holds already translated into
+// the page's language (`catalogue.findings`, id -> template with {name} blanks). Filling a template
+// is the one rule shared with protocols/findings.py: a blank takes its datum, a list is written
+// with ", " between its items, a blank with no datum stays as written (the tests forbid one).
+// Nothing here knows a protocol: the words are the protocol's, the facts the checker's.
+
+const BLANK = /\{(\w+)\}/g;
+
+/** Write one datum as a template shows it: a list with ", " between its items. */
+export function showDatum(value) {
+  return Array.isArray(value) ? value.map(showDatum).join(', ') : String(value);
+}
+
+/** Fill a template's {name} blanks from `data`; a blank without a datum stays as written. */
+export function fillTemplate(template, data = {}) {
+  return template.replace(BLANK, (all, name) => (Object.hasOwn(data, name) ? showDatum(data[name]) : all));
+}
+
+/** Return a finding ({id, data}) in words from `templates` (id -> template); its id if none is known. */
+export function renderFinding(finding, templates) {
+  if (!finding) return '';
+  const template = templates && Object.hasOwn(templates, finding.id) ? templates[finding.id] : null;
+  return template === null ? String(finding.id) : fillTemplate(template, finding.data || {});
+}
+
+/** Return what a violation event says went wrong, in the page's language (`catalogue`: the page's entry). */
+export function violationText(violation, catalogue) {
+  return renderFinding(violation && violation.finding, catalogue ? catalogue.findings : null);
+}
