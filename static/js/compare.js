@@ -73,7 +73,8 @@ function drawTable(table, panes, results, strings) {
   head.append(h('th', strings.figure), ...panes.map((p) => h('th', p.scenario ? `${p.title} · ${p.scenario}` : p.title)));
   const rows = figureRows(results.map((r) => (r ? r.summary : null))).map((row) => {
     const tr = h('tr');
-    tr.append(h('th', row.name), ...row.cells.map((c) => h('td', c, row.differs ? 'differs' : '')));
+    // The figure's label in the page's language (dashboard/views.py compare_strings, protocols/figures.py).
+    tr.append(h('th', (strings.figures && strings.figures[row.name]) || row.name), ...row.cells.map((c) => h('td', c, row.differs ? 'differs' : '')));
     return tr;
   });
   const violated = h('tr', undefined, results.some((r) => r && violatedNames(r.verdicts).length) ? 'violated' : '');
