@@ -17,6 +17,8 @@ shared ones.
 from __future__ import annotations
 
 import json
+import math
+from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,16 +126,68 @@ def figure_names(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def format_value(value: Any) -> str:
-    """Write one figure for a table cell: short floats, compact JSON for the rest."""
-    if value is None:
+    """Write one figure for a table cell: short numbers, compact JSON for the rest.
+
+    The compare page writes figures with ``formatValue`` (static/js/compare-table.js) by the same
+    rules, and static/js/tests/format-cases.json holds both to them (tests/sim/test_format_cases.py
+    runs the two side by side):
+
+    * nothing (None, or a number that is not finite) is "—"; a boolean is "yes" or "no";
+    * a whole number (an int, or a float without a fraction: JSON cannot tell them apart) is its
+      digits, without separators;
+    * any other number of 1,000 or more once rounded to a whole number (halves away from zero) is
+      that whole number with "," between thousands;
+    * any other number keeps three significant digits (halves away from zero, on the exact binary
+      value), written in plain decimals without trailing zeros;
+    * a mapping or a list is compact JSON with sorted keys (whole floats inside written as ints);
+    * anything else is its text.
+    """
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return str(int(value))
     if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+        return _short(value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+        return json.dumps(_whole(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return str(value)
+
+
+def _short(value: float) -> str:
+    """Write a number with a fraction by the rules of :func:`format_value`."""
+    sign = "-" if value < 0 else ""
+    exact = Decimal(abs(value))
+    whole = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if whole >= 1000:
+        return f"{sign}{whole:,}"
+    exponent = exact.adjusted()
+    mantissa = exact.scaleb(-exponent).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if mantissa >= 10:  # 9.995 rounds up to the next power of ten
+        mantissa, exponent = mantissa / 10, exponent + 1
+    digits = "".join(str(d) for d in mantissa.as_tuple().digits)[:3].ljust(3, "0")
+    point = exponent + 1  # Digits before the decimal point.
+    if point <= 0:
+        text = "0." + "0" * -point + digits
+    elif point >= len(digits):
+        text = digits + "0" * (point - len(digits))
+    else:
+        text = digits[:point] + "." + digits[point:]
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return sign + text
+
+
+def _whole(value: Any) -> Any:
+    """Return a figure's JSON with whole floats as ints, as a browser would write it."""
+    if isinstance(value, dict):
+        return {k: _whole(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def table(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { formatValue, figureRows, violatedNames } from '../compare-table.js';
 
 test('figures are written short, like manage.py compare', () => {
@@ -21,4 +22,9 @@ test('rows follow first appearance and mark the figures that differ', () => {
 test('violated invariants are listed by name', () => {
   assert.deepEqual(violatedNames({ b: 'violated', a: 'violated', c: 'holds' }), ['a', 'b']);
   assert.deepEqual(violatedNames(undefined), []);
+});
+
+test('figures are written as manage.py compare writes them (format-cases.json, shared with Python)', () => {
+  const { cases } = JSON.parse(readFileSync(new URL('./format-cases.json', import.meta.url), 'utf8'));
+  for (const [value, text] of cases) assert.equal(formatValue(value), text, JSON.stringify(value));
 });

@@ -1,0 +1,62 @@
+"""The command line and the browser write a figure alike: format_value (Python) and formatValue (JS).
+
+The compare table is written twice, by ``manage.py compare`` and by the
+compare page, from one rule that each language implements
+(protocols/sim/compare.py says it). static/js/tests/format-cases.json holds
+the rule's edge cases (halves, thousands, tiny numbers, JSON); here both
+implementations write those and a few thousand seeded random numbers, and
+must write the same text.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from protocols.sim.compare import format_value
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = ROOT / "static" / "js" / "tests" / "format-cases.json"
+NODE = shutil.which("node")
+SCRIPT = """
+import { formatValue } from './static/js/compare-table.js';
+import { readFileSync } from 'node:fs';
+const values = JSON.parse(readFileSync(0, 'utf8'));
+process.stdout.write(JSON.stringify(values.map(formatValue)));
+"""
+
+
+def cases() -> list[list[Any]]:
+    return list(json.loads(CASES.read_text(encoding="utf-8"))["cases"])
+
+
+def in_the_browser(values: list[Any]) -> list[str]:
+    """Return what the browser's formatValue writes for each value (run by Node on the same JSON)."""
+    assert NODE is not None
+    done = subprocess.run([NODE, "--input-type=module", "-e", SCRIPT], input=json.dumps(values), cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=True)
+    return list(json.loads(done.stdout))
+
+
+def test_python_writes_every_case_as_the_cases_say() -> None:
+    assert [format_value(value) for value, _ in cases()] == [text for _, text in cases()]
+
+
+@pytest.mark.skipif(NODE is None, reason="node is missing (make test installs it)")
+def test_python_and_the_browser_write_the_same_text() -> None:
+    draw = random.Random(18)
+    values: list[Any] = [value for value, _ in cases()]
+    values += [draw.uniform(-2000, 2000) for _ in range(1500)]
+    values += [draw.uniform(0, 1) * 10 ** draw.randint(-8, 6) for _ in range(1500)]
+    values += [round(draw.uniform(0, 1200), draw.randint(1, 3)) for _ in range(1500)]  # Halves and near-halves.
+    values = json.loads(json.dumps(values))  # What a browser receives: the figures' JSON.
+    python = [format_value(value) for value in values]
+    browser = in_the_browser(values)
+    differ = [(v, p, b) for v, p, b in zip(values, python, browser, strict=True) if p != b]
+    assert differ == [], f"{len(differ)} values written differently, e.g. {differ[:5]}"
