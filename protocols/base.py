@@ -203,14 +203,20 @@ Handler: TypeAlias = Callable[[Context, State, Any, int], Outcome]
 ANY_PHASE = "*"
 """A table entry whose phase is ANY_PHASE matches every phase of its role."""
 
+STAY = "="
+"""In a row's ``to``: the phase the node was in. ``phase=ANY_PHASE, to=(STAY,)`` says "answered the
+same in every phase, and the phase does not change", which is a machine, not an any-to-any row."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Transition:
     """One row of a transition table: in ``phase``, on ``on``, run ``handler``.
 
-    ``to`` lists every phase the handler may leave the node in; ``ignore``
-    marks a deliberate no-op (the row documents that the input is expected
-    and harmless there).
+    ``to`` lists every phase the handler may leave the node in (``STAY``:
+    the one it was in); ``ignore`` marks a deliberate no-op (the row
+    documents that the input is expected and harmless there). A row from
+    ``ANY_PHASE`` that may lead to any phase says ``why`` (the test of the
+    tables lists those).
     """
 
     role: str
@@ -256,7 +262,7 @@ class TransitionTable:
         if row.handler is None:
             return state, ()
         new_state, effects = row.handler(ctx, state, event, now)
-        if new_state["phase"] not in row.to:
+        if new_state["phase"] not in row.to and not (STAY in row.to and new_state["phase"] == phase):
             raise ProtocolError(
                 f"node {ctx.node} ({ctx.role}): {phase!r} on {event.key!r} led to "
                 f"{new_state['phase']!r}, but the table allows only {row.to}"
@@ -264,15 +270,25 @@ class TransitionTable:
         return new_state, effects
 
     def diagram(self) -> list[dict[str, Any]]:
-        """Return the table as JSON-ready edges, for docs and the UI's state diagram."""
-        return [
-            {
-                "role": row.role,
-                "from": row.phase,
-                "on": row.on,
-                "to": list(row.to),
-                "ignore": row.ignore,
-                "why": row.why,
-            }
-            for row in self.rows
-        ]
+        """Return the table as JSON-ready edges, for docs and the UI's state diagram.
+
+        A row that keeps the phase it found (``STAY``) becomes a self-loop on each phase it can
+        fire in: every phase of its role when it is an ``ANY_PHASE`` row.
+        """
+        phases: dict[str, list[str]] = {}
+        for row in self.rows:
+            known = phases.setdefault(row.role, [])
+            known += [p for p in (row.phase, *row.to) if p not in (ANY_PHASE, STAY) and p not in known]
+        edges = []
+        for row in self.rows:
+            moves = [phase for phase in row.to if phase != STAY]
+            if moves or STAY not in row.to:
+                edges.append(self._edge(row, row.phase, moves))
+            if STAY in row.to:
+                for phase in phases[row.role] if row.phase == ANY_PHASE else [row.phase]:
+                    edges.append(self._edge(row, phase, [phase]))
+        return edges
+
+    @staticmethod
+    def _edge(row: Transition, phase: str, to: list[str]) -> dict[str, Any]:
+        return {"role": row.role, "from": phase, "on": row.on, "to": to, "ignore": row.ignore, "why": row.why}

@@ -149,9 +149,21 @@ class CacheAsideCacheState(TypedDict):
 
 
 STATES: dict[str, dict[str, Any]] = {
-    'cache-write-through': {'cache': CacheWriteThroughCacheState, 'client': CacheWriteThroughClientState, 'db': CacheWriteThroughDbState},
-    'cache-write-back': {'cache': CacheWriteBackCacheState, 'client': CacheWriteThroughClientState, 'db': CacheWriteBackDbState},
-    'cache-write-around': {'cache': CacheWriteAroundCacheState, 'client': CacheWriteThroughClientState, 'db': CacheWriteThroughDbState},
+    'cache-write-through': {
+        'cache': CacheWriteThroughCacheState,
+        'client': CacheWriteThroughClientState,
+        'db': CacheWriteThroughDbState,
+    },
+    'cache-write-back': {
+        'cache': CacheWriteBackCacheState,
+        'client': CacheWriteThroughClientState,
+        'db': CacheWriteBackDbState,
+    },
+    'cache-write-around': {
+        'cache': CacheWriteAroundCacheState,
+        'client': CacheWriteThroughClientState,
+        'db': CacheWriteThroughDbState,
+    },
     'cache-aside': {'cache': CacheAsideCacheState, 'client': CacheAsideClientState, 'db': CacheWriteThroughDbState},
 }
 """Protocol -> role -> the TypedDict of that role's state."""

@@ -30,6 +30,7 @@ from typing import Any
 
 from protocols.base import (
     ANY_PHASE,
+    STAY,
     CancelTimer,
     Context,
     Effect,
@@ -94,7 +95,7 @@ def writing_rows(write_retry: Handler, phases: tuple[str, ...], late: tuple[str,
         Transition(role=C, phase="writing", on="msg:write_ok", to=("writing", *NEXT), handler=written),
         Transition(role=C, phase="writing", on="msg:error", to=("writing", *RETRIED), handler=refused),
         Transition(role=C, phase="writing", on="timer:retry", to=("writing", *NEXT), handler=write_retry),
-        Transition(role=C, phase=ANY_PHASE, on="msg:grant", to=phases, handler=unwanted_grant,
+        Transition(role=C, phase=ANY_PHASE, on="msg:grant", to=(STAY,), handler=unwanted_grant,
                    why="a grant this client no longer waits for: give it back unless it is the lease held"),
         *(Transition(role=C, phase=ANY_PHASE, on=f"msg:{type_}", to=phases, why=LATE)
           for type_ in ("busy", *late, "write_ok", "error")),

@@ -81,6 +81,10 @@ class CounterLockedStoreState(TypedDict):
 STATES: dict[str, dict[str, Any]] = {
     'counter-naive': {'client': CounterNaiveClientState, 'store': CounterNaiveStoreState},
     'lock-lease': {'client': LockLeaseClientState, 'lock': LockLeaseLockState, 'store': LockLeaseStoreState},
-    'counter-locked': {'client': CounterLockedClientState, 'lock': CounterLockedLockState, 'store': CounterLockedStoreState},
+    'counter-locked': {
+        'client': CounterLockedClientState,
+        'lock': CounterLockedLockState,
+        'store': CounterLockedStoreState,
+    },
 }
 """Protocol -> role -> the TypedDict of that role's state."""

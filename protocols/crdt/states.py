@@ -4,7 +4,7 @@ Each handler returns a mapping of exactly this shape; tests/protocols/test_state
 ``state`` event of every scenario against it, and the catalogue exports it as JSON Schema for the panels.
 """
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, TypedDict
 
 
 class GCounterClientState(TypedDict):

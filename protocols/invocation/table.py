@@ -6,13 +6,16 @@ without a handler are deliberate ignores and say why.
 
 from __future__ import annotations
 
-from protocols.base import ANY_PHASE, Transition, TransitionTable
+from protocols.base import ANY_PHASE, STAY, Transition, TransitionTable
 from protocols.invocation import handlers as h
 from protocols.invocation import provider as pv
 from protocols.invocation.client import ATTEMPT_TIMEOUT, COOLDOWN, RETRY
 
 U, P = "consumer", "provider"
 CALLER = ("calling", "draining", "done")
+
+PROVIDER_WHY = ("a provider's phase is the length of its queue (idle: none, busy: one call in work, queueing: "
+                "more), so a call arriving or a piece of work finishing may move it either way from any phase")
 """A consumer's phases; every caller step may end any call, so it may lead to any of them."""
 
 
@@ -21,7 +24,7 @@ def consumer_rows() -> list[Transition]:
     rows = [
         Transition(role=U, phase="calling", on="start", to=("calling", "done"), handler=h.consumer_start),
         Transition(role=U, phase="calling", on="timer:next_call", to=CALLER, handler=h.consumer_next_call),
-        Transition(role=U, phase=ANY_PHASE, on="timer:" + COOLDOWN, to=CALLER, handler=h.consumer_timer),
+        Transition(role=U, phase=ANY_PHASE, on="timer:" + COOLDOWN, to=(STAY,), handler=h.consumer_timer),
         Transition(role=U, phase=ANY_PHASE, on="recover", to=("done",), handler=h.consumer_recover),
     ]
     for phase in ("calling", "draining"):
@@ -44,8 +47,9 @@ def provider_rows() -> list[Transition]:
     """The provider's rows, shared with the mesh (where calls come through the provider's sidecar)."""
     return [
         Transition(role=P, phase="idle", on="start", to=("idle",), handler=pv.provider_start),
-        Transition(role=P, phase=ANY_PHASE, on="msg:call", to=pv.PHASES, handler=pv.provider_call),
-        Transition(role=P, phase=ANY_PHASE, on="timer:" + pv.WORK, to=pv.PHASES, handler=pv.provider_work),
+        Transition(role=P, phase=ANY_PHASE, on="msg:call", to=pv.PHASES, handler=pv.provider_call, why=PROVIDER_WHY),
+        Transition(role=P, phase=ANY_PHASE, on="timer:" + pv.WORK, to=pv.PHASES, handler=pv.provider_work,
+                   why=PROVIDER_WHY),
         Transition(role=P, phase=ANY_PHASE, on="recover", to=("idle",), handler=pv.provider_recover),
     ]
 

@@ -155,6 +155,12 @@ class ProviderState(TypedDict):
 
 
 STATES: dict[str, dict[str, Any]] = {
-    'service-mesh': {'consumer': ConsumerState, 'consumer-sidecar': ConsumerSidecarState, 'control': ControlState, 'provider': ProviderState, 'provider-sidecar': ProviderSidecarState},
+    'service-mesh': {
+        'consumer': ConsumerState,
+        'consumer-sidecar': ConsumerSidecarState,
+        'control': ControlState,
+        'provider': ProviderState,
+        'provider-sidecar': ProviderSidecarState,
+    },
 }
 """Protocol -> role -> the TypedDict of that role's state."""

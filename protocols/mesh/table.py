@@ -7,7 +7,7 @@ deliberate ignores and say why.
 
 from __future__ import annotations
 
-from protocols.base import ANY_PHASE, Transition, TransitionTable
+from protocols.base import ANY_PHASE, STAY, Transition, TransitionTable
 from protocols.invocation.client import ATTEMPT_TIMEOUT, COOLDOWN, RETRY
 from protocols.invocation.handlers import NEXT_CALL
 from protocols.invocation.table import CALLER, provider_rows
@@ -56,19 +56,20 @@ def _consumer_sidecar_rows() -> list[Transition]:
 def _provider_sidecar_rows() -> list[Transition]:
     return [
         Transition(role=IN, phase="waiting", on="start", to=("waiting",), handler=h.in_start),
-        Transition(role=IN, phase=ANY_PHASE, on="msg:call", to=SIDECAR, handler=h.in_call),
-        Transition(role=IN, phase=ANY_PHASE, on="msg:reply", to=SIDECAR, handler=h.in_answer),
-        Transition(role=IN, phase=ANY_PHASE, on="msg:error", to=SIDECAR, handler=h.in_answer),
+        # Relayed in every phase: an inbound proxy's phase only says whether it has a policy yet.
+        Transition(role=IN, phase=ANY_PHASE, on="msg:call", to=(STAY,), handler=h.in_call),
+        Transition(role=IN, phase=ANY_PHASE, on="msg:reply", to=(STAY,), handler=h.in_answer),
+        Transition(role=IN, phase=ANY_PHASE, on="msg:error", to=(STAY,), handler=h.in_answer),
         Transition(role=IN, phase=ANY_PHASE, on="msg:policy", to=("ready",), handler=h.in_policy),
         Transition(role=IN, phase=ANY_PHASE, on="recover", to=SIDECAR, handler=h.in_recover),
     ]
 
 
 def _control_rows() -> list[Transition]:
-    both = ("pushing", "steady")
     return [
         Transition(role=CTRL, phase="pushing", on="start", to=("pushing",), handler=c.control_start),
-        Transition(role=CTRL, phase=ANY_PHASE, on="msg:policy_ack", to=both, handler=c.control_ack),
+        # The last acknowledgement of a push makes the control plane steady; others change nothing.
+        Transition(role=CTRL, phase=ANY_PHASE, on="msg:policy_ack", to=(STAY, "steady"), handler=c.control_ack),
         Transition(role=CTRL, phase="pushing", on="timer:" + c.RESEND, to=("pushing",), handler=c.control_resend),
         Transition(role=CTRL, phase=ANY_PHASE, on="timer:" + c.POLICY_CHANGE, to=("pushing",),
                    handler=c.control_change),

@@ -9,7 +9,7 @@ duplicated message is visible, never an exception.
 
 from __future__ import annotations
 
-from protocols.base import ANY_PHASE, Context, Transition, TransitionTable
+from protocols.base import ANY_PHASE, STAY, Context, Transition, TransitionTable
 from protocols.mesi import cache as c
 from protocols.mesi import directory as d
 from protocols.mesi.client import client_rows
@@ -31,19 +31,26 @@ def _cache_rows() -> list[Transition]:
         Transition(role=CACHE, phase="ready", on="start", to=("ready",),
                    why="a cache boots empty and waits for its clients"),
         Transition(role=CACHE, phase=ANY_PHASE, on="recover", to=("ready",), handler=c.cache_recover),
-        Transition(role=CACHE, phase=ANY_PHASE, on="msg:Inv", to=ALL, handler=c.cache_inv),
-        Transition(role=CACHE, phase=ANY_PHASE, on="msg:Fwd-GetS", to=ALL, handler=c.cache_fwd),
-        Transition(role=CACHE, phase=ANY_PHASE, on="msg:Fwd-GetM", to=ALL, handler=c.cache_fwd),
+        # The directory's requests change a line, not the cache's transaction, except an invalidation
+        # of the S copy an upgrade (SM_AD) was counting on: it now waits for data, as a write miss does.
+        Transition(role=CACHE, phase=ANY_PHASE, on="msg:Inv", to=(STAY, "IM_AD"), handler=c.cache_inv),
+        Transition(role=CACHE, phase=ANY_PHASE, on="msg:Fwd-GetS", to=(STAY,), handler=c.cache_fwd),
+        Transition(role=CACHE, phase=ANY_PHASE, on="msg:Fwd-GetM", to=(STAY,), handler=c.cache_fwd),
         # Answers in phases that await none of them: stale or duplicated.
-        Transition(role=CACHE, phase=ANY_PHASE, on="msg:Data", to=ALL, handler=c.cache_stray),
-        Transition(role=CACHE, phase=ANY_PHASE, on="msg:Inv-Ack", to=ALL, handler=c.cache_stray),
-        Transition(role=CACHE, phase=ANY_PHASE, on="msg:Put-Ack", to=ALL, handler=c.cache_stray),
+        Transition(role=CACHE, phase=ANY_PHASE, on="msg:Data", to=(STAY,), handler=c.cache_stray),
+        Transition(role=CACHE, phase=ANY_PHASE, on="msg:Inv-Ack", to=(STAY,), handler=c.cache_stray),
+        Transition(role=CACHE, phase=ANY_PHASE, on="msg:Put-Ack", to=(STAY,), handler=c.cache_stray),
         Transition(role=CACHE, phase="IS_D", on="msg:Data", to=AFTER_FINISH, handler=c.cache_data),
         Transition(role=CACHE, phase="evicting", on="msg:Put-Ack", to=("evicting", "IS_D", "IM_AD"),
                    handler=c.cache_put_ack),
     ]
     for op in ("read", "write"):
-        rows.append(Transition(role=CACHE, phase=ANY_PHASE, on="msg:" + op, to=ALL, handler=c.cache_request))
+        rows += [
+            # Ready: a hit answers, a miss starts a transaction (or an eviction first).
+            Transition(role=CACHE, phase="ready", on="msg:" + op, to=AFTER_FINISH, handler=c.cache_request),
+            # Busy with a transaction: the request waits in the queue.
+            Transition(role=CACHE, phase=ANY_PHASE, on="msg:" + op, to=(STAY,), handler=c.cache_request),
+        ]
     for waiting, acked in (("IM_AD", "IM_A"), ("SM_AD", "SM_A")):
         rows += [
             Transition(role=CACHE, phase=waiting, on="msg:Data", to=(waiting, acked, *AFTER_FINISH),

@@ -8,6 +8,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 
 class RegistryInstances(TypedDict):
+    expires: int
     inc: int
     renew: int
     weight: int
@@ -18,6 +19,7 @@ class RegistryState(TypedDict):
     evicted: dict[str, int]
     evictions: int
     instances: dict[str, RegistryInstances]
+    lease_ms: int
     phase: Literal['preserving', 'serving', 'stopped']
     version: int
     watchers: list[str]
@@ -56,6 +58,7 @@ class ConsumerState(TypedDict):
     call: ConsumerCall | None
     calls: int
     failed: int
+    home: str
     last_call: ConsumerLastCall | None
     n: int
     ok: int

@@ -2,27 +2,25 @@
 
 Every (role, phase, input) a registry, provider or consumer can meet is a
 row; rows without a handler are deliberate ignores and say why. Most
-registry inputs are answered the same in every phase (``ANY_PHASE``): its
-phase only says whether the sweep evicts (``serving``), holds back
+registry inputs are answered the same in every phase and leave it as it was
+(``ANY_PHASE`` to ``STAY``): its phase only says whether the sweep evicts (``serving``), holds back
 (``preserving``, self-preservation) or has stopped at the horizon.
 """
 
 from __future__ import annotations
 
-from protocols.base import ANY_PHASE, Handler, Transition, TransitionTable
+from protocols.base import ANY_PHASE, STAY, Handler, Transition, TransitionTable
 from protocols.registry import consumer as c
 from protocols.registry import provider as p
 from protocols.registry import server as s
 from protocols.registry.names import CONSUMER, PROVIDER, REGISTRY
 
 R_PHASES = ("serving", "preserving", "stopped")
-P_PHASES = ("registering", "up", "stopped")
-C_PHASES = ("discovering", "ready", "stopped")
 
 
 def _registry_rows() -> list[Transition]:
     def any_phase(on: str, handler: Handler) -> Transition:
-        return Transition(role=REGISTRY, phase=ANY_PHASE, on=on, to=R_PHASES, handler=handler)
+        return Transition(role=REGISTRY, phase=ANY_PHASE, on=on, to=(STAY,), handler=handler)
 
     rows = [
         Transition(role=REGISTRY, phase="serving", on="start", to=("serving",), handler=s.start),
@@ -58,7 +56,7 @@ def _provider_rows() -> list[Transition]:
                    handler=p.unknown),
         Transition(role=PROVIDER, phase="stopped", on="msg:unknown_instance", to=("stopped",),
                    why="the horizon has passed: the provider does not register again"),
-        Transition(role=PROVIDER, phase=ANY_PHASE, on="msg:call", to=P_PHASES, handler=p.serve),
+        Transition(role=PROVIDER, phase=ANY_PHASE, on="msg:call", to=(STAY,), handler=p.serve),
     ]
 
 
@@ -66,9 +64,10 @@ def _consumer_rows() -> list[Transition]:
     rows = [
         Transition(role=CONSUMER, phase="discovering", on="start", to=("discovering",), handler=c.start),
         Transition(role=CONSUMER, phase=ANY_PHASE, on="recover", to=("discovering", "stopped"), handler=c.recover),
-        Transition(role=CONSUMER, phase=ANY_PHASE, on="msg:instances", to=C_PHASES, handler=c.instances),
-        Transition(role=CONSUMER, phase=ANY_PHASE, on="msg:call_ok", to=C_PHASES, handler=c.answered),
-        Transition(role=CONSUMER, phase=ANY_PHASE, on="timer:call_timeout", to=C_PHASES, handler=c.timed_out),
+        # The first answer with instances makes a discovering consumer ready; later ones refresh its cache.
+        Transition(role=CONSUMER, phase=ANY_PHASE, on="msg:instances", to=(STAY, "ready"), handler=c.instances),
+        Transition(role=CONSUMER, phase=ANY_PHASE, on="msg:call_ok", to=(STAY,), handler=c.answered),
+        Transition(role=CONSUMER, phase=ANY_PHASE, on="timer:call_timeout", to=(STAY,), handler=c.timed_out),
     ]
     for phase in ("discovering", "ready"):
         rows += [

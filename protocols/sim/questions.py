@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from protocols.base import ANY_PHASE
+from protocols.base import ANY_PHASE, STAY
 
 if TYPE_CHECKING:
     from protocols.sim.engine import Engine
@@ -215,7 +215,7 @@ def _phases(engine: Engine, role: str) -> list[str]:
     phases: list[str] = []
     for row in engine.spec.table.rows:
         if row.role == role:
-            phases += [p for p in (row.phase, *row.to) if p != ANY_PHASE]
+            phases += [p for p in (row.phase, *row.to) if p not in (ANY_PHASE, STAY)]
     return _dedupe(phases)
 
 
