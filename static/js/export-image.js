@@ -4,6 +4,7 @@
 
 import { lanes, makeAxis } from './layout.js';
 import { drawSpacetime } from './views/spacetime-draw.js';
+import { legendSections, drawLegendSvg } from './views/legend.js';
 
 const d3 = globalThis.d3;
 
@@ -36,6 +37,8 @@ svg { font-family: "DejaVu Sans", "Noto Sans", Arial, sans-serif; background: #f
 .playhead { stroke: #000; stroke-width: 2; stroke-dasharray: 8 4; }
 .head text { font-size: 18px; font-weight: 700; text-anchor: middle; fill: #111; }
 .title { font-size: 18px; font-weight: 700; fill: #111; }
+.legend-head { font-size: 16px; font-weight: 700; fill: #111; }
+.legend-label { font-size: 15px; fill: #111; }
 `;
 
 /** Build the standalone SVG of the diagram (up to the playhead); return {svg: string, width, height}. */
@@ -65,8 +68,12 @@ export function buildSvg(ctx) {
     timeline, seq, lo, hi: seq, axis, xs: ln.xs, laneWidth: ln.laneWidth, left: 96, width: ln.width,
     encoding, t, interactive: null, defs, idPrefix: 'x', showPlayhead: false,
   });
+  // The legend under the diagram: the picture explains its own markers and colours.
+  const legendHeight = drawLegendSvg(svg, { x: 16, y: height + 10, width: ln.width - 12 }, legendSections(timeline, encoding, t), t);
+  const total = Math.ceil(height + 20 + legendHeight);
+  svg.attr('height', total).attr('viewBox', `0 0 ${ln.width + 20} ${total}`);
   const text = new XMLSerializer().serializeToString(svg.node());
-  return { svg: text, width: ln.width + 20, height };
+  return { svg: text, width: ln.width + 20, height: total };
 }
 
 /** Save the diagram as an SVG file. */

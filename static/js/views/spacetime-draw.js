@@ -16,19 +16,11 @@
 
 import { dropFraction, splitThrough, THROUGH_MAX } from '../layout.js';
 import { CRASHED, VIOLATION } from '../protocols/palette.js';
+import { SYMBOLS, SIZES, NODELESS, MARK_ICONS } from './spacetime-symbols.js';
 import { violationText } from '../findings.js';
 
 const d3 = globalThis.d3;
 
-const SYMBOLS = {
-  start: d3.symbolCircle, state: d3.symbolSquare, persist: d3.symbolDiamond, timer_set: d3.symbolTriangle,
-  timer: d3.symbolTriangle, timer_cancel: d3.symbolTimes, crash: d3.symbolTimes, recover: d3.symbolWye,
-  pause: d3.symbolSquare2, resume: d3.symbolTriangle2, note: d3.symbolCircle, client: d3.symbolStar,
-  clock: d3.symbolDiamond2, send: d3.symbolCircle, deliver: d3.symbolCircle, drop: d3.symbolX,
-  duplicate: d3.symbolCircle2,
-};
-const SIZES = { start: 150, crash: 220, recover: 160, state: 70, persist: 80, timer: 90, violation: 0 };
-const NODELESS = new Set(['partition', 'heal', 'violation', 'caption']);
 const BLOCK = 128;
 /** Lanes and time ticks are drawn over whole blocks of this many seqs, so a one-row scroll leaves them be. */
 
@@ -383,7 +375,6 @@ function drawMarks(g, model) {
     .attr('y', -9).text((d) => `⚠ ${d.invariant}`);
 }
 
-const MARK_ICONS = { violation: '⚠', partition: '✂', heal: '↔', caption: '❝' };
 
 function drawPlayhead(g, model) {
   const y = model.axis.y(model.seq) + model.axis.scale / 2 - model.anchor;
