@@ -94,6 +94,8 @@ def _draw(diagram: _Diagram, events: Sequence[Mapping[str, Any]]) -> None:
             diagram.note(e["nodes"], f"VIOLATION {e['invariant']}: {finding_words(e)}")
         elif kind in ("partition", "heal", "caption"):
             diagram.note([], _wide_text(e))
+        elif kind == "persist" and "stream" in e["record"]:
+            continue  # a client's bookkeeping (its next op and random stream state), not what the reader follows
         elif kind in NODE_TEXT and node in diagram.ids:
             diagram.note([node], NODE_TEXT[kind](e))
 
@@ -110,7 +112,7 @@ NODE_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "pause": lambda e: "PAUSE",
     "resume": lambda e: "RESUME",
     "clock": lambda e: f"clock {e['rate']:g}x, {e['offset_ms']:+d}ms",
-    "client": lambda e: f"client asks {e['request']} {pairs(e['body'])}",
+    "client": lambda e: f"client asks {e['request']} {pairs({k: v for k, v in e['body'].items() if k != 'stream'})}",
     "persist": lambda e: "log " + pairs(e["record"]),
     "note": lambda e: str(e["text"]),
 }

@@ -296,6 +296,20 @@ def test_mermaid_escapes_its_syntax_characters() -> None:
     assert _is_safe(escape(";#%<>{}\"&")) and not _is_safe("a;b")
 
 
+@pytest.mark.parametrize("protocol", sorted(REGISTRY))
+def test_mermaid_notes_say_what_a_reader_follows_and_no_random_stream_state(protocol: str) -> None:
+    """Phase changes, durable writes, faults and findings: never a client's random stream (stream=...)."""
+    engine = Engine(REGISTRY[protocol], seed=7)
+    engine.run()
+    trace = json.loads(dumps(build_trace(engine)))
+    _, statements = parse_mermaid(render(trace, "mermaid"))
+    notes = [s[-1] for s in statements if s[0] == "note"]
+    assert notes, "a run with no note says nothing of its phases"
+    assert not [n for n in notes if "stream" in n], "a random stream's state is no reader's business"
+    phases = sum(1 for e in trace["events"] if e["kind"] == "state" and e["cause"] != "init")
+    assert phases == 0 or any(not n.startswith(("log ", "VIOLATION", "CRASH")) for n in notes)
+
+
 def test_mermaid_gives_awkward_node_names_safe_ids() -> None:
     ids = participant_ids(["coordinator", "end", "p-1", "n0", "Note", "p2"])
     assert ids == {"coordinator": "coordinator", "end": "n1", "p-1": "n2", "n0": "n3", "Note": "n4", "p2": "p2"}
