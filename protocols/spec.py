@@ -273,6 +273,9 @@ class ProtocolSpec:
     explore_params: Mapping[str, Any] = field(default_factory=dict)
     """The explorer's small model: parameters it uses unless the user sets them (as TLA+
     models use small constants), chosen so an exhaustive search of a small configuration ends."""
+    explore_crashes: int = 0
+    """Crashes (each with recovery at any later point) the small model allows on one path, when a foil
+    needs one to show (a replica that forgets): ``manage.py explore`` uses it unless told otherwise."""
     foils: tuple[Foil, ...] = ()
     """What the small model must catch (tests/sim/test_foils.py searches each)."""
     clean: tuple[Mapping[str, Any], ...] = ({},)

@@ -119,7 +119,9 @@ class Checker:
         twin.views = dict(self.views)
         twin._active = set(self._active)
         twin.failed = set(self.failed)
-        twin._memos = {name: _copied(memo) for name, memo in self._memos.items()}
+        # The run's parameters are only read: shared, not copied (they were half of every memo).
+        twin._memos = {name: {key: value if key == "params" else _copied(value) for key, value in memo.items()}
+                       for name, memo in self._memos.items()}
         return twin
 
     def memory(self) -> Any:

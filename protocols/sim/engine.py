@@ -51,6 +51,7 @@ from protocols.base import (
 from protocols.sim import commands as command_schema
 from protocols.sim import snapshot
 from protocols.sim.checker import Checker
+from protocols.sim.clock_watch import ClockWatch, WatchedNow
 from protocols.sim.commands import CommandError
 from protocols.sim.engine_commands import CommandsMixin
 from protocols.sim.engine_faults import FaultsMixin
@@ -125,6 +126,8 @@ class Engine(CommandsMixin, FaultsMixin):
         self._liveness_reported: set[tuple[str, tuple[str, ...]]] = set()
         self._scratch: list[Event] = []  # This step's events when the log is not kept.
         self._touched = False  # Did the current command change anything?
+        self.clock_watch: ClockWatch | None = None
+        """Set by the explorer: handlers are then given a clock that notes being read (clock_watch.py)."""
         self._boot()
 
     # ------------------------------------------------------------ public
@@ -230,12 +233,15 @@ class Engine(CommandsMixin, FaultsMixin):
         twin.checker = self.checker.copy()
         return twin
 
-    def fingerprint(self, symmetric: Sequence[Sequence[str]] = ()) -> str:
+    def fingerprint(self, symmetric: Sequence[Sequence[str]] = (), *, timeless: bool = False,
+                    ranked: bool = False) -> str:
         """Return a canonical description of the world, without ids, for state hashing.
 
         Nodes in each group of ``symmetric`` are interchangeable: renamings among them look the same.
+        ``timeless`` leaves the virtual time and the timers' due times out (when nothing reads them);
+        ``ranked`` renames the message ids the world holds by their rank (the explorer's worlds).
         """
-        return snapshot.fingerprint(self, symmetric)
+        return snapshot.fingerprint(self, symmetric, timeless=timeless, ranked=ranked)
 
     # ------------------------------------------------------ the world
 
@@ -300,7 +306,10 @@ class Engine(CommandsMixin, FaultsMixin):
             return  # Crashed by a fault earlier in this step (say, during boot): it handles nothing.
         incarnation = rt.incarnation
         before = rt.state
-        new_state, effects = self.spec.table.fire(rt.ctx, before, event, rt.local_time(self.now))
+        now = rt.local_time(self.now)
+        if self.clock_watch is not None:
+            now = WatchedNow(now, self.clock_watch)
+        new_state, effects = self.spec.table.fire(rt.ctx, before, event, now)
         rt.state = new_state
         if new_state != before or isinstance(event, Recover):
             # After a recovery the view still shows the state before the crash.

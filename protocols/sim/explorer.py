@@ -23,6 +23,21 @@ event numbers it holds replaced by their rank (protocols/sim/snapshot.py).
 Leaving that memory out merged a stale read away (issue 14);
 tests/sim/test_soundness.py compares the merging search with one that
 follows every path, for every protocol.
+Message ids, which the engine numbers from one counter, are renamed in the
+fingerprint by their rank (handlers and checks only compare them), so two
+orders that numbered their messages differently merge.
+
+Reductions, each checked by tests/sim/test_soundness.py against the search of
+every path: *symmetry* (``ProtocolSpec.symmetry``: interchangeable nodes are
+renamed in a canonical order); *time* (when the protocol has no history check
+and no handler reads the ``now`` it is given, which the engine watches,
+protocols/sim/clock_watch.py, the time and the timers' due times leave the
+fingerprint; a reading restarts the search with them); and *sleep sets* (for
+a protocol without history checks, whose order of deliveries only its nodes
+see: a delivery to one node is not tried after a delivery to another when
+the other side of that diamond, the same two in the other order from the same
+world, has been searched already). Sleep sets save transitions, not worlds.
+
 Per world only its parent's digest and the command that led there are kept;
 the worlds still to be expanded (one BFS level, roughly) are the only live
 engines. Breadth first means the first time a violation is seen, the command
@@ -61,9 +76,10 @@ from typing import Any
 
 from protocols.base import ParameterError, ProtocolError
 from protocols.findings import violation_text
+from protocols.sim.clock_watch import ClockWatch
 from protocols.sim.commands import CommandError
 from protocols.sim.engine import Engine, Event
-from protocols.sim.runtime import MAX_EVENTS_PER_RUN
+from protocols.sim.runtime import MAX_EVENTS_PER_RUN, MAX_IN_FLIGHT
 from protocols.sim.trace import build_trace
 from protocols.spec import ProtocolSpec
 
@@ -79,9 +95,10 @@ DEFAULT_MAX_DROPS = 0
 """Drops reveal no safety violation that a never-chosen message does not (see above)."""
 
 DEFAULT_MAX_CRASHES = 0
-"""No crash unless asked: with the protocol's small model the default search then completes
-(3-participant 2PC: about 30,000 worlds in seconds). One crash (``--max-crashes 1``, and any
-recovery) covers the classic failures but multiplies the worlds by some thirty."""
+"""No crash unless asked or the protocol's small model says so (``ProtocolSpec.explore_crashes``, for a
+foil only a crash shows): with the small model the default search then completes (3-participant 2PC:
+4,534 worlds in seconds). One crash (``--max-crashes 1``, and any recovery) covers the classic
+failures but multiplies the worlds by some thirty."""
 
 MAX_FAULTS_CEILING = 4
 """Budget ceiling for drops and for crashes: each one multiplies the state space."""
@@ -93,6 +110,12 @@ EXPLORER_MAX_EVENTS = MAX_EVENTS_PER_RUN
 """Event limit of every explored world; paths are short, so it is never reached in practice."""
 
 Command = tuple[str, str]
+_Content = tuple[str, str, str, str, "str | None"]
+"""What a message carries (source, destination, type, body, the request it answers): identical ones are one choice."""
+_Choice = tuple[str, str, int, int, "_Content | None"]
+"""A command (name, argument), the fault budget spent after it, and what it delivers (a delivery)."""
+_Entry = tuple[Engine, bytes, int, int, int, bool, "_Content | None"]
+"""A world to expand: its engine, key, depth, drops and crashes spent, fairness, and the delivery that made it."""
 """A command kept compactly: its name and its one argument (an id or a node, or "")."""
 
 _ARGUMENT = {"deliver": "id", "fire": "id", "drop": "id", "crash": "node", "recover": "node"}
@@ -144,6 +167,8 @@ class Report:
     elapsed_s: float = 0.0
     complete: bool = False
     counterexamples: list[Counterexample] = field(default_factory=list)
+    reductions: tuple[str, ...] = ()
+    """Which merges beyond equal worlds the search made: ``symmetry``, ``time`` (not in the JSON)."""
 
     @property
     def clean(self) -> bool:
@@ -180,11 +205,13 @@ def explore(
     seed: int = 0,
     max_states: int = DEFAULT_MAX_STATES,
     max_drops: int = DEFAULT_MAX_DROPS,
-    max_crashes: int = DEFAULT_MAX_CRASHES,
+    max_crashes: int | None = None,
     clock: Callable[[], float] | None = None,
     merge: bool = True,
     depth_limit: int | None = None,
     symmetry: bool = True,
+    timeless: bool = True,
+    sleep: bool = True,
 ) -> Report:
     """Search every order from the initial world; ``clock`` (seconds) times it, if given.
 
@@ -193,22 +220,40 @@ def explore(
     search is tested against (tests/sim/test_soundness.py). ``depth_limit`` expands no
     world that many commands from the start: a search complete to that depth. ``symmetry``
     merges worlds that differ only by renaming interchangeable nodes (``ProtocolSpec.symmetry``).
+    ``timeless`` merges worlds that differ only in the time, when nothing can read it: the protocol
+    has no history check and no handler reads its clock (if one does, the search starts again with
+    the time). ``max_crashes`` is the small model's (``ProtocolSpec.explore_crashes``) unless given.
     """
+    if max_crashes is None:
+        max_crashes = spec.explore_crashes
     _check_limits(max_states, max_drops, max_crashes)
     # The small model unless the user says otherwise; delays mean nothing once time is abstracted.
     params = {**spec.explore_params, **(params or {}), "delay_ms_min": 0, "delay_ms_max": 0}
     boot = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS)  # Checks params; keeps its log.
     _check_network(boot.params)
-    report = Report(protocol=spec.name, params=dict(boot.params), seed=seed, max_states=max_states,
-                    max_drops=max_drops, max_crashes=max_crashes)
     groups = spec.symmetry(boot.params) if symmetry and merge and spec.symmetry else ()
-    search = _Search(report, {inv.name: inv.category for inv in spec.invariants}, merge=merge,
-                     depth_limit=depth_limit, symmetric=groups, templates=spec.findings())
-    search.note_violations(boot.log, None)
-    root = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS, record=False).clone()
+    no_history = not any(inv.kind == "history" for inv in spec.invariants)
+    untimed = timeless and merge and no_history
     started = clock() if clock else 0.0
-    with _without_cyclic_gc():
-        search.run(root)
+    while True:
+        report = Report(protocol=spec.name, params=dict(boot.params), seed=seed, max_states=max_states,
+                        max_drops=max_drops, max_crashes=max_crashes)
+        watch = ClockWatch() if untimed else None
+        search = _Search(report, {inv.name: inv.category for inv in spec.invariants}, merge=merge,
+                         depth_limit=depth_limit, symmetric=groups, templates=spec.findings(), watch=watch,
+                         sleep=sleep and no_history)
+        search.note_violations(boot.log, None)
+        root = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS, record=False).clone()
+        root.clock_watch = watch
+        try:
+            with _without_cyclic_gc():
+                search.run(root)
+        except _ClockRead:
+            untimed = False  # A handler read the clock: merges without the time may be wrong. Again, with it.
+            continue
+        break
+    report.reductions = tuple(name for name, used in (("symmetry", bool(groups)), ("time", untimed),
+                                                      ("sleep sets", search.edges is not None)) if used)
     report.elapsed_s = clock() - started if clock else 0.0
     return report
 
@@ -250,9 +295,14 @@ class _Search:
 
     def __init__(self, report: Report, categories: Mapping[str, str], *, merge: bool = True,
                  depth_limit: int | None = None, symmetric: tuple[tuple[str, ...], ...] = (),
-                 templates: Mapping[str, str] | None = None) -> None:
+                 templates: Mapping[str, str] | None = None, watch: ClockWatch | None = None,
+                 sleep: bool = False) -> None:
         self.symmetric = symmetric
         self.templates = templates or {}
+        self.edges: dict[tuple[bytes, _Content], tuple[bytes, bool]] | None = {} if sleep and merge else None
+        """With sleep sets: each delivery tried, by world and content, to the world it made (and if new)."""
+        self.watch = watch
+        self.timeless = watch is not None
         self.report = report
         self.categories = categories
         self.merge = merge
@@ -263,18 +313,20 @@ class _Search:
     def run(self, root: Engine) -> None:
         """Expand worlds level by level until none is left or max_states are seen."""
         report = self.report
-        key = _digest(root, 0, 0, self.symmetric)
+        key = _digest(root, 0, 0, self.symmetric, self.timeless)
         self.parents[key] = None
-        frontier: deque[tuple[Engine, bytes, int, int, int, bool]] = deque([(root, key, 0, 0, 0, True)])
+        frontier: deque[_Entry] = deque([(root, key, 0, 0, 0, True, None)])
         while frontier and len(self.parents) < report.max_states:
-            engine, key, depth, drops, crashes, fair = frontier.popleft()
+            engine, key, depth, drops, crashes, fair, came_by = frontier.popleft()
             if fair and not engine.pending and all(rt.up for rt in engine.nodes.values()):
                 self._check_liveness(engine, key)
             if self.depth_limit is not None and depth >= self.depth_limit:
                 continue
             choices = self._choices(engine, drops, crashes)
+            if came_by is not None:
+                choices = [c for c in choices if not self._asleep(engine, key, came_by, c)]
             last = len(choices) - 1
-            for index, (name, arg, spent_drops, spent_crashes) in enumerate(choices):
+            for index, (name, arg, spent_drops, spent_crashes, content) in enumerate(choices):
                 # The parent is not needed after its last choice: apply that one in place.
                 # A timer fired while a message could still arrive: the schedule is no longer fair.
                 child_fair = fair and not (name == "fire" and _in_flight(engine))
@@ -282,48 +334,76 @@ class _Search:
                 if not self._apply(child, key, name, arg):
                     continue
                 if self.merge:
-                    child_key = _digest(child, spent_drops, spent_crashes, self.symmetric)
+                    child_key = _digest(child, spent_drops, spent_crashes, self.symmetric, self.timeless)
                     # A world reached fairly subsumes the same world reached unfairly (liveness is judged
                     # only in the first); one reached unfairly first is kept apart, and found again fairly.
                     if not child_fair and child_key not in self.parents:
                         child_key = _unfair(child_key)
                 else:
                     child_key = len(self.parents).to_bytes(DIGEST_BYTES, "little")
-                if child_key in self.parents:
+                new = child_key not in self.parents
+                if self.edges is not None and content is not None:
+                    self.edges[(key, content)] = (child_key, new)
+                if not new:
                     continue
                 self.parents[child_key] = (key, name, arg)
                 report.max_depth = max(report.max_depth, depth + 1)
                 if len(self.parents) >= report.max_states:
                     break
-                frontier.append((child, child_key, depth + 1, spent_drops, spent_crashes, child_fair))
+                came = content if self.edges is not None and name == "deliver" else None
+                frontier.append((child, child_key, depth + 1, spent_drops, spent_crashes, child_fair, came))
             else:
                 report.expanded += 1
         report.states = len(self.parents)
         report.complete = not frontier and len(self.parents) < report.max_states
         report.counterexamples = list(self.found.values())
 
-    def _choices(self, engine: Engine, drops: int, crashes: int) -> list[tuple[str, str, int, int]]:
-        """List every command possible in a world, with the fault budget spent after it."""
+    def _asleep(self, engine: Engine, key: bytes, came_by: _Content, choice: _Choice) -> bool:
+        """Say whether a delivery need not be tried here: the other side of its diamond is searched.
+
+        This world is ``s`` then the delivery ``a`` (``came_by``). A delivery ``b`` to
+        another node commutes with ``a`` (below), so ``s`` then ``a`` then ``b`` is the
+        world ``s`` then ``b`` then ``a``. If the search made the world ``s`` then ``b``
+        (a world of its own, from this very ``s``, so its nodes carry the same names)
+        and delivered ``a`` there, that world is seen and its findings are noted, at
+        the same depth: ``b`` sleeps here (a sleep set, kept only where it is proved).
+        """
+        name, arg, _, _, content = choice
+        if name != "deliver" or content is None or content[1] == came_by[1]:
+            return False  # Only deliveries to two different nodes commute.
+        entry = engine.pending[arg]
+        if entry.due > engine.now or len(engine.pending) >= MAX_IN_FLIGHT // 2:
+            return False  # Delivering it would move the time, or the network could overflow.
+        link = self.parents[key]
+        if link is None:
+            return False
+        sibling = self.edges.get((link[0], content)) if self.edges is not None else None
+        if sibling is None or not sibling[1]:
+            return False  # ``s`` then ``b`` was not made from ``s`` itself, or not yet.
+        return (sibling[0], came_by) in self.edges  # type: ignore[operator]
+
+    def _choices(self, engine: Engine, drops: int, crashes: int) -> list[_Choice]:
+        """List every command possible in a world, with the fault budget spent after it (and what a delivery carries)."""
         report = self.report
-        choices: list[tuple[str, str, int, int]] = []
-        contents: set[tuple[str, str, str, str, str | None]] = set()
+        choices: list[_Choice] = []
+        contents: set[_Content] = set()
         for entry in engine.pending.values():
             if entry.kind == "timer":
-                choices.append(("fire", entry.id, drops, crashes))
+                choices.append(("fire", entry.id, drops, crashes, None))
             elif entry.message is not None:
                 message = entry.message
                 content = (message.src, message.dest, message.type, _body_key(message.body), message.in_reply_to)
                 if content in contents and self.merge:
                     continue  # An identical message (a resend, a duplicate) leads to the same world.
                 contents.add(content)
-                choices.append(("deliver", entry.id, drops, crashes))
+                choices.append(("deliver", entry.id, drops, crashes, content))
                 if drops < report.max_drops:
-                    choices.append(("drop", entry.id, drops + 1, crashes))
+                    choices.append(("drop", entry.id, drops + 1, crashes, None))
         for node, rt in engine.nodes.items():
             if not rt.up:
-                choices.append(("recover", node, drops, crashes))
+                choices.append(("recover", node, drops, crashes, None))
             elif crashes < report.max_crashes:
-                choices.append(("crash", node, drops, crashes + 1))
+                choices.append(("crash", node, drops, crashes + 1, None))
         return choices
 
     def _apply(self, engine: Engine, parent: bytes, name: str, arg: str) -> bool:
@@ -333,12 +413,16 @@ class _Search:
         except (ProtocolError, CommandError) as exc:
             if isinstance(exc, CommandError) and exc.code != "protocol":
                 raise  # The explorer asked for something impossible: a bug here, not a finding.
+            if self.watch is not None and self.watch.read:
+                raise _ClockRead(self.watch.where) from exc
             text = str(exc)
             key = ("exception", type(exc).__name__ + ": " + text.split(";")[0])  # Less the state dump.
             if key not in self.found:
                 self.found[key] = Counterexample(kind="exception", name=type(exc).__name__, text=text, nodes=(),
                                                  commands=self._path(parent, (name, arg)))
             return False
+        if self.watch is not None and self.watch.read:
+            raise _ClockRead(self.watch.where)
         self.report.transitions += 1
         self.note_violations(events, (parent, (name, arg)))
         return True
@@ -378,8 +462,13 @@ def _command(name: str, arg: str) -> dict[str, Any]:
     return {"cmd": name, field_name: arg} if field_name else {"cmd": name}
 
 
-def _digest(engine: Engine, drops: int, crashes: int, symmetric: tuple[tuple[str, ...], ...] = ()) -> bytes:
-    text = f"{drops},{crashes}|" + engine.fingerprint(symmetric)
+class _ClockRead(Exception):
+    """A handler read the clock in a search that left the time out of its fingerprints."""
+
+
+def _digest(engine: Engine, drops: int, crashes: int, symmetric: tuple[tuple[str, ...], ...] = (),
+            timeless: bool = False) -> bytes:
+    text = f"{drops},{crashes}|" + engine.fingerprint(symmetric, timeless=timeless, ranked=True)
     return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).digest()
 
 

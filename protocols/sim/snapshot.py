@@ -55,19 +55,27 @@ _ENCODE = _one_shot(_CANONICAL)
 _ENCODE_LENIENT = _one_shot(_CANONICAL_LENIENT)
 
 
-def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = ()) -> str:
+def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = (), *, timeless: bool = False,
+                ranked: bool = False) -> str:
     """Return a canonical description of the world, without ids, for state hashing.
 
     ``symmetric`` lists groups of interchangeable nodes: the nodes of each group
     are renamed in an order decided by what each holds, so that two worlds that
-    differ only by such a renaming get the same description.
+    differ only by such a renaming get the same description. ``timeless`` leaves
+    out the virtual time and the timers' due times (their names stay): for a
+    search in which nothing reads the clock (protocols/sim/clock_watch.py).
+    ``ranked`` renames the message ids the world holds by their rank (:func:`ranked_ids`).
     """
     pending = engine.pending
-    nodes = [
-        (name, rt.up, rt.paused, rt.state, rt.durable,
-         sorted((timer, pending[pid].due) for timer, pid in rt.timers.items()), len(rt.held))
-        for name, rt in engine.nodes.items()
-    ]
+    if timeless:
+        nodes = [(name, rt.up, rt.paused, rt.state, rt.durable, sorted(rt.timers), len(rt.held))
+                 for name, rt in engine.nodes.items()]
+    else:
+        nodes = [
+            (name, rt.up, rt.paused, rt.state, rt.durable,
+             sorted((timer, pending[pid].due) for timer, pid in rt.timers.items()), len(rt.held))
+            for name, rt in engine.nodes.items()
+        ]
     # The explorer calls this once per transition, so each message body is
     # encoded once per call (resends share an empty body, duplicates share
     # the original's) with a ready-made encoder; the text is the same as
@@ -88,35 +96,107 @@ def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = ()) -> str:
     flights.sort()
     faults.sort()
     partition = sorted(engine.network.partition.items()) if engine.network.partition else None
-    world = [engine.now, nodes, flights, faults, partition, len(engine._watches), engine.checker.memory()]
+    world = [0 if timeless else engine.now, nodes, flights, faults, partition, len(engine._watches),
+             engine.checker.memory()]
     if symmetric and not faults and not engine._watches and partition is None:
-        return _canonical(world, symmetric)  # A fault plan or a partition names nodes inside its text.
-    return _ENCODE_LENIENT(world)
+        text = _canonical(world, symmetric)  # A fault plan or a partition names nodes inside its text.
+    else:
+        text = _ENCODE_LENIENT(world)
+    return ranked_ids(text) if ranked else text
+
+
+_MESSAGE_ID = re.compile(r'"m(\d+)"')
+"""A message id as JSON text: the engine names messages m1, m2, ... (nodes are never so named)."""
+
+
+def ranked_ids(text: str) -> str:
+    """Return the text with each message id renamed by its rank among those it holds.
+
+    Ids are names the engine invents from one counter: a world holds them where a
+    request is answered (``in_reply_to``), remembered (a state's pending request, a
+    history check's messages in flight) or forwarded. Handlers and checks only
+    compare them for equality (and every id still to come is larger than all of
+    them), so renaming them in order keeps every verdict, and two orders of a run
+    that differ only in how the engine numbered its messages look the same.
+    """
+    numbers = sorted({int(found) for found in _MESSAGE_ID.findall(text)})
+    if not numbers:
+        return text
+    rank = {str(number): index for index, number in enumerate(numbers)}
+    return _MESSAGE_ID.sub(lambda found: f'"m#{rank[found.group(1)]}"', text)
+
+
+_STRING: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+_HELD: dict[tuple[int, int], tuple[Any, Any, str]] = {}
+"""Text of a node's state and durable log, by the identity of the two (which worlds share, immutable)."""
+HELD_CACHE_LIMIT = 20_000
+"""Entries kept before the cache starts again: each keeps its state alive, some kilobytes at most."""
+
+
+def _held_text(entry: tuple[Any, ...]) -> str:
+    """Return a node's entry as JSON text, less its name; states shared with the parent are encoded once."""
+    _, up, paused, state, durable, timers, held = entry
+    key = (id(state), id(durable))
+    hit = _HELD.get(key)
+    if hit is None or hit[0] is not state or hit[1] is not durable:  # Kept alive, so an id is never reused.
+        if len(_HELD) >= HELD_CACHE_LIMIT:
+            _HELD.clear()
+        hit = _HELD[key] = (state, durable, _ENCODE_LENIENT([state, durable]))
+    return (f"[{'true' if up else 'false'},{'true' if paused else 'false'},{hit[2]},"
+            f"{_ENCODE_LENIENT(timers) if timers else '[]'},{held}]")
 
 
 def _canonical(world: list[Any], groups: Sequence[Sequence[str]]) -> str:
     """Return the world's text with the nodes of each group renamed in the order of their signatures.
 
-    Each node and each message is encoded on its own; renaming is then a substitution of the
-    quoted names (a JSON string token is a whole name or not), and the pieces are sorted again.
+    Each node (less its name) and each message (less its ends) is encoded on its own; a
+    node's signature is what it holds and what is on its way to or from it, with its
+    group's names made anonymous. Renaming is then a substitution of the quoted names
+    (a JSON string token is a whole name or not), run only on the pieces that mention
+    a member of a group; the pieces are sorted again.
     """
     now, nodes, flights, _, _, watches, memory = world
-    node_texts = {entry[0]: _ENCODE_LENIENT(entry) for entry in nodes}
-    flight_texts = [(src, dest, f"{_ENCODE([src, dest, kind, reply])[:-1]},{body}]")
-                    for src, dest, kind, body, reply in flights]
+    mentions = _mention_finder(tuple(name for group in groups for name in group))
+
+    held = {entry[0]: _held_text(entry) for entry in nodes}
+    carried = [(src, dest, f"{_STRING(kind)},{_STRING(reply)},{body}") for src, dest, kind, body, reply in flights]
     renaming: dict[str, str] = {}
     for group in groups:
+        members = set(group)
         anonymous = _substitution(tuple((name, "*") for name in group))
-        # A node's signature: what it holds and what is on its way to or from it, its group anonymous.
-        signature = {name: (anonymous(node_texts[name][len(name) + 4:]),
-                            sorted(anonymous(text) for src, dest, text in flight_texts if name in (src, dest)))
-                     for name in group}
+
+        def hidden(text: str, anonymous: Callable[[str], str] = anonymous) -> str:
+            return anonymous(text) if mentions(text) else text
+
+        touching: dict[str, list[str]] = {name: [] for name in group}
+        for src, dest, rest in carried:
+            if src in members or dest in members:
+                text = f"{'*' if src in members else src}>{'*' if dest in members else dest}:{hidden(rest)}"
+                for end in {src, dest} & members:
+                    touching[end].append(text)
+        signature = {name: (hidden(held[name]), sorted(touching[name])) for name in group}
         ordered = sorted(group, key=lambda name: (signature[name], name))
         renaming.update((old, new) for old, new in zip(ordered, group, strict=True) if old != new)
-    rename = _substitution(tuple(sorted(renaming.items()))) if renaming else (lambda text: text)
-    return (f"[{now},[{','.join(sorted(rename(text) for text in node_texts.values()))}],"
-            f"[{','.join(sorted(rename(text) for _, _, text in flight_texts))}],[],null,{watches},"
-            f"{rename(_ENCODE_LENIENT(memory))}]")
+    if renaming:
+        rename = _substitution(tuple(sorted(renaming.items())))
+
+        def renamed(text: str) -> str:
+            return rename(text) if mentions(text) else text
+    else:
+        def renamed(text: str) -> str:
+            return text
+    node_texts = sorted(f'"{renaming.get(name, name)}",{renamed(text)}' for name, text in held.items())
+    flight_texts = sorted(f'"{renaming.get(src, src)}","{renaming.get(dest, dest)}",{renamed(rest)}'
+                          for src, dest, rest in carried)
+    return (f"[{now},[{'],['.join(node_texts)}],[{'],['.join(flight_texts)}],[],null,{watches},"
+            f"{renamed(_ENCODE_LENIENT(memory))}]")
+
+
+@functools.lru_cache(maxsize=256)
+def _mention_finder(names: tuple[str, ...]) -> Callable[[str], object]:
+    """Return a function saying whether a JSON text holds any of ``names`` as a string token."""
+    return re.compile('"(?:' + "|".join(re.escape(name) for name in names) + ')"').search
 
 
 @functools.lru_cache(maxsize=4096)

@@ -53,7 +53,8 @@ def test_correct_two_phase_commit_breaks_nothing_within_the_budget() -> None:
 def test_three_participant_two_phase_commit_is_searched_completely_and_is_safe() -> None:
     report = explore(SPEC, {"participants": 3})  # The protocol's small model, the default budget.
     assert report.complete, "the default search of 3-participant 2PC must finish"
-    assert report.states > 5_000 and report.max_depth > 12  # Participants are interchangeable: 6,444 worlds.
+    # Participants are interchangeable and nothing reads the clock: 4,534 worlds.
+    assert report.states > 4_000 and report.max_depth > 12
     assert report.counterexamples == []
     assert report.params["max_resends"] == 0  # The small model was applied...
     wider = explore(SPEC, {"participants": 3, "max_resends": 1}, max_states=SMALL)

@@ -1,13 +1,17 @@
-"""The merging search finds exactly what following every path finds.
+"""The merging search finds exactly what following every path finds, with each reduction.
 
 The explorer merges two orders that reach the same world (by fingerprint).
 That is sound only if the fingerprint holds everything that decides future
 verdicts: node states, timers, messages, time and what the history checks
-remember. Here each protocol's tiny configuration is searched twice, to the
-same depth: merging, and without merging (every path on its own, the
-reference); the sets of broken invariants and exceptions must be the same.
-A made-up protocol whose violation only the history shows, and the stale
-read of cache-aside that issue 14 reported missed, pin the history memory.
+remember. Here each protocol's tiny configuration is searched to the same
+depth without merging (every path on its own, the reference) and merging,
+with each reduction on and off: symmetry (interchangeable nodes renamed),
+time (left out when nothing reads the clock) and sleep sets (a delivery not
+tried where the other side of its diamond is searched); the sets of broken
+invariants and exceptions must be the same. A made-up protocol whose
+violation only the history shows, and the stale read of cache-aside that
+issue 14 reported missed, pin the history memory; another whose verdict
+depends on the time pins the clock watch.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any
 import pytest
 
 from protocols import REGISTRY
-from protocols.base import Context, Send, State, Transition, TransitionTable
+from protocols.base import Context, SetTimer, Send, State, Transition, TransitionTable
+from protocols.sim.clock_watch import ClockWatch, WatchedNow
 from protocols.sim.explorer import Report, explore
 from protocols.spec import Finding, Invariant, ProtocolSpec
 
@@ -53,6 +58,10 @@ EXTRA = [
 TREE_STATES = 20_000
 """Ceiling of the reference search: it must complete within it, or the comparison means nothing."""
 
+REDUCTIONS = [{}, {"symmetry": False}, {"timeless": False}, {"sleep": False},
+              {"symmetry": False, "timeless": False, "sleep": False}]
+"""Every reduction on (the default), each one off, and all off."""
+
 
 def broken(report: Report) -> set[tuple[str, str]]:
     """Return what a search found: (kind, invariant or exception) pairs."""
@@ -69,11 +78,11 @@ def test_merging_finds_what_every_path_finds(name: str, params: dict[str, Any], 
     spec = REGISTRY[name]
     every_path = explore(spec, params, merge=False, depth_limit=depth, max_states=TREE_STATES)
     assert every_path.complete, f"the reference search of {name} to depth {depth} did not complete"
-    for symmetry in (False, True):
-        merged = explore(spec, params, depth_limit=depth, max_states=TREE_STATES, symmetry=symmetry)
+    for reductions in REDUCTIONS:
+        merged = explore(spec, params, depth_limit=depth, max_states=TREE_STATES, **reductions)
         assert merged.complete
         assert merged.states <= every_path.states
-        assert broken(merged) == broken(every_path), f"symmetry={symmetry}"
+        assert broken(merged) == broken(every_path), f"{reductions} ({merged.reductions})"
 
 
 def test_the_majority_commit_comparison_has_something_to_compare() -> None:
@@ -89,6 +98,22 @@ def test_symmetry_merges_worlds_that_differ_by_a_renaming_of_participants() -> N
     assert reduced.states * 3 < plain.states
     assert explore(spec, {"participants": 3, "votes": "yes,no,yes"}, depth_limit=6).states == explore(
         spec, {"participants": 3, "votes": "yes,no,yes"}, depth_limit=6, symmetry=False).states
+
+
+def test_the_reductions_each_do_their_part_on_two_phase_commit() -> None:
+    spec = REGISTRY["two-phase-commit"]
+    full = explore(spec, {"participants": 3})
+    assert full.complete and full.reductions == ("symmetry", "time", "sleep sets")
+    untimed = explore(spec, {"participants": 3}, timeless=False)
+    assert untimed.complete and full.states < untimed.states, "nothing reads 2PC's clock: time merges worlds"
+    awake = explore(spec, {"participants": 3}, sleep=False)
+    # Sleep sets skip transitions, never worlds: the same worlds, fewer deliveries tried.
+    assert awake.states == full.states and full.transitions < awake.transitions
+
+
+def test_a_protocol_with_history_checks_keeps_its_time_and_tries_every_delivery() -> None:
+    report = explore(REGISTRY["counter-naive"])
+    assert report.reductions == ()
 
 
 # ------------------------------------------------------------ history only
@@ -153,3 +178,72 @@ def test_the_stale_read_of_cache_aside_from_issue_14_is_found() -> None:
     found = {c.name: c for c in report.counterexamples}
     assert "stale-read" in found, f"{report.states} worlds, complete={report.complete}"
     assert len(found["stale-read"].commands) == 14
+
+
+# ------------------------------------------------------------------- clock
+
+
+def _deadline_spec() -> ProtocolSpec:
+    """A client asks a server and keeps a timer going; the server answers "late" past a deadline.
+
+    The client's timer only sets itself again, so after it fires the world is the one
+    before, but for the time. The server's answer depends on the time it reads: the
+    search must keep such worlds apart. A state check reports a client that heard "late".
+    """
+
+    def ask(ctx: Context, state: State, event: Any, now: int) -> tuple[State, list[Any]]:
+        return state, [Send(dest="s", type="ask"), SetTimer(name="tick", delay_ms=100)]
+
+    def tick(ctx: Context, state: State, event: Any, now: int) -> tuple[State, list[Any]]:
+        return state, [SetTimer(name="tick", delay_ms=100)]
+
+    def answer(ctx: Context, state: State, event: Any, now: int) -> tuple[State, list[Send]]:
+        return state, [Send(dest="c", type="late" if now >= 50 else "soon")]
+
+    def hear(word: str) -> Any:
+        return lambda ctx, state, event, now: ({**state, "phase": word}, [])
+
+    rows = [
+        Transition(role="c", phase="idle", on="start", to=("idle",), handler=ask),
+        Transition(role="c", phase="idle", on="msg:late", to=("late",), handler=hear("late")),
+        Transition(role="c", phase="idle", on="msg:soon", to=("soon",), handler=hear("soon")),
+        Transition(role="s", phase="idle", on="start", to=("idle",)),
+        Transition(role="s", phase="idle", on="msg:ask", to=("idle",), handler=answer),
+    ] + [Transition(role="c", phase=phase, on="timer:tick", to=(phase,), handler=tick)
+         for phase in ("idle", "late", "soon")]
+
+    def never_late(views: Mapping[str, Any]) -> list[Finding]:
+        return [Finding(nodes=("c",), id="late")] if views["c"].state.get("phase") == "late" else []
+
+    return ProtocolSpec(
+        name="deadline", title="Deadline", summary="", theory="", roles=("c", "s"), params=(),
+        table=TransitionTable(rows), topology=lambda params: {"c": "c", "s": "s"},
+        initial_state=lambda ctx: {"phase": "idle"},
+        invariants=(Invariant(name="never-late", kind="state", description="", check=never_late,
+                              findings={"late": "the client heard late"}),),
+        scenarios=(), summarize=lambda trace: {},
+    )
+
+
+def test_a_handler_that_reads_the_clock_keeps_the_time_in_the_search() -> None:
+    spec = _deadline_spec()
+    every_path = explore(spec, merge=False, depth_limit=4)
+    merged = explore(spec, depth_limit=4)
+    assert every_path.complete and merged.complete
+    assert broken(every_path) == {("violation", "never-late")}
+    assert broken(merged) == broken(every_path)
+    assert "time" not in merged.reductions, "the server read its clock: the search started again with the time"
+
+
+def test_every_use_of_a_watched_clock_is_noted() -> None:
+    uses = ["now + 1", "1 + now", "now - 1", "now < 3", "3 < now", "now == 5", "now >= 5", "hash(now)",
+            "str(now)", "f'{now}'", "int(now)", "float(now)", "max(now, 2)", "now // 2", "now % 2", "-now",
+            "divmod(now, 2)", "bool(now)", "round(now)", "now in {5}", "now.bit_length()", "now.real"]
+    for use in uses:
+        watch = ClockWatch()
+        now = WatchedNow(5, watch)
+        eval(use, {"now": now})  # noqa: S307 - the expressions are the test's own
+        assert watch.read, use
+    watch = ClockWatch()
+    kept = {"since": WatchedNow(5, watch)}  # Passed on untouched: in the state, so in the fingerprint.
+    assert dict(kept)["since"] is not None and not watch.read
