@@ -36,9 +36,10 @@ FIRST_MARK = [0, 0]
 
 
 def initial_state(ctx: Context) -> State:
-    """Return a consumer with an empty cache, before it has discovered anything."""
+    """Return a consumer with an empty cache, before it has discovered anything; ``home`` is the replica it asks."""
     return {"phase": "discovering", "cache": {}, "seen": FIRST_MARK, "cache_at": None, "req": 0, "rng": 0,
-            "n": 0, "call": None, "last_call": None, "calls": 0, "ok": 0, "failed": 0}
+            "n": 0, "call": None, "last_call": None, "calls": 0, "ok": 0, "failed": 0,
+            "home": home_registry(ctx.node, ctx.params)}
 
 
 def _begin(ctx: Context, state: State, rng: int) -> Outcome:
@@ -71,7 +72,7 @@ def refresh(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """Pull the table (or re-subscribe with the mark held), and wake again one refresh later."""
     if past_horizon(now, ctx.params):
         return _stop(state)
-    registry = home_registry(ctx.node, ctx.params)
+    registry = state["home"]
     again = SetTimer(name="refresh", delay_ms=refresh_of(ctx.node, ctx.params))
     if ctx.params["discovery"] == "watch":
         return state, [Send(dest=registry, type="watch", body={"seen": list(state["seen"])}), again]

@@ -37,9 +37,14 @@ NAIVE = "no-incarnations"
 
 
 def initial_state(ctx: Context) -> State:
-    """Return an empty registry (at boot, and after a crash before its recovery runs)."""
+    """Return an empty registry (at boot, and after a crash before its recovery runs).
+
+    ``lease_ms`` is the lease this registry grants (the run's heartbeat times its missed beats), kept
+    in the state, as each entry's ``expires`` (its own clock's reading when the lease runs out), so
+    that whoever shows the table reads them instead of deriving them from the parameters.
+    """
     return {"phase": "serving", "boot": 0, "version": 0, "instances": {}, "evicted": {}, "watchers": [],
-            "evictions": 0}
+            "evictions": 0, "lease_ms": lease_ms(ctx.params)}
 
 
 def boot_record(boot: int) -> dict[str, Any]:
@@ -74,10 +79,10 @@ def admit(ctx: Context, state: State, name: str, inc: int, weight: int, now: int
         if inc <= state["evicted"].get(name, 0) or (entry is not None and inc < entry["inc"]):
             return state, "stale"
         if entry is not None and inc == entry["inc"]:
-            return _put(state, name, {**entry, "renew": now, "weight": weight}), "renewed"
+            return _put(state, name, {**entry, **_renewal(state, now), "weight": weight}), "renewed"
     elif entry is not None:  # The naive registry: whatever incarnation, a known name just renews.
-        return _put(state, name, {**entry, "inc": inc, "renew": now, "weight": weight}), "renewed"
-    fresh = _put(state, name, {"inc": inc, "weight": weight, "renew": now})
+        return _put(state, name, {**entry, "inc": inc, **_renewal(state, now), "weight": weight}), "renewed"
+    fresh = _put(state, name, {"inc": inc, "weight": weight, **_renewal(state, now)})
     return {**fresh, "version": state["version"] + 1}, "new"
 
 
@@ -91,7 +96,12 @@ def renew(ctx: Context, state: State, name: str, inc: int, weight: int, now: int
     if entry["inc"] > inc:
         return state, "stale"
     verdict = "resync" if entry.get("resync") else "renewed"
-    return _put(state, name, {**entry, "renew": now}), verdict
+    return _put(state, name, {**entry, **_renewal(state, now)}), verdict
+
+
+def _renewal(state: State, now: int) -> dict[str, int]:
+    """Return an entry's renewal at ``now``: when it was renewed and when its lease runs out."""
+    return {"renew": now, "expires": now + state["lease_ms"]}
 
 
 def _put(state: State, name: str, entry: Mapping[str, Any]) -> State:
@@ -209,9 +219,8 @@ def sweep(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """Evict every entry whose lease ran out, unless self-preservation holds evictions back."""
     if past_horizon(now, ctx.params):
         return {**state, "phase": "stopped"}, ()
-    lease = lease_ms(ctx.params)
     table = state["instances"]
-    expired = sorted(name for name, entry in table.items() if now - entry["renew"] > lease)
+    expired = sorted(name for name, entry in table.items() if now > entry["expires"])
     again = SetTimer(name="sweep", delay_ms=ctx.params["sweep_ms"])
     renewing = len(table) - len(expired)
     if expired and ctx.params["self_preservation"] and renewing < ctx.params["renewal_threshold"] * len(table):

@@ -151,9 +151,10 @@ def with_sweep(handler: Callable[[Context, State, Any, int], Outcome], name: str
 
 def lazy_sweep(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """Evict two heartbeats too late (the lease it enforces is longer than the run's parameters say)."""
-    slow = Context(node=ctx.node, role=ctx.role, roles=ctx.roles,
-                   params={**ctx.params, "missed_beats": ctx.params["missed_beats"] + 2})
-    return s.sweep(slow, state, event, now)
+    late = 2 * int(ctx.params["heartbeat_ms"])
+    slow = {name: {**e, "expires": e["expires"] + late} for name, e in state["instances"].items()}
+    new, effects = s.sweep(ctx, {**state, "instances": slow}, event, now)
+    return {**new, "instances": {name: state["instances"][name] for name in new["instances"]}}, effects
 
 
 def idle_sweep(ctx: Context, state: State, event: Any, now: int) -> Outcome:

@@ -73,8 +73,13 @@ def consumer(phase: str = "ready", **fields: Any) -> dict[str, Any]:
     return {**SPEC.initial_state(context("u1")), "phase": phase, "rng": 12345, **fields}
 
 
+LEASE = 300
+"""The default lease (heartbeat_ms 100 x missed_beats 3), which registry() records as its lease_ms."""
+
+
 def entry(inc: int = 1, renew: int = NOW - 50, weight: int = 1, **extra: Any) -> dict[str, Any]:
-    return {"inc": inc, "weight": weight, "renew": renew, **extra}
+    """Return a table entry renewed at ``renew``: its lease runs out one default lease later."""
+    return {"inc": inc, "weight": weight, "renew": renew, "expires": renew + LEASE, **extra}
 
 
 def fire(ctx: Context, state: dict[str, Any], event: Input, now: int = NOW) -> tuple[Any, list[Effect]]:
@@ -522,7 +527,9 @@ def test_an_answer_older_than_the_cache_is_dropped_and_a_restarted_registry_is_n
 @pytest.mark.parametrize("phase", ["discovering", "ready"])
 def test_a_pull_refresh_asks_the_home_registry_and_rearms(phase: str) -> None:
     ctx = context("u2", consumers=2, registry_replicas=3, refresh_ms=250)
-    new, effects = fire(ctx, consumer(phase, req=4), TimerFired(name="refresh"))
+    state = {**SPEC.initial_state(ctx), "phase": phase, "rng": 12345, "req": 4}
+    assert state["home"] == "registry2", "its home replica, dealt round-robin and recorded at boot"
+    new, effects = fire(ctx, state, TimerFired(name="refresh"))
     assert new["req"] == 5
     assert effects == [Send(dest="registry2", type="discover", body={"req": 5}), SetTimer(name="refresh", delay_ms=250)]
 

@@ -2,12 +2,13 @@
 // health, weight, incarnation and last heartbeat, then each consumer's cached view of it.
 //
 // Everything comes from the node states at the playhead (frame.snapshot), never from a
-// simulation: the registry's `state.instances` ({name: {inc, weight, renew}}) and tombstones
-// (`state.evicted`), each provider's own `state.inc` and up/paused flags, each consumer's
-// `state.cache` and `state.cache_at`. The lease is a parameter of the run, not a state: it comes
-// from `ctx.params` (heartbeat_ms x missed_beats, as names.py's lease_ms computes it).
-// Health is the registry's belief: UP (lease fresh), DOWN (lease ran out, not yet swept, or held
-// by self-preservation), EVICTED (swept; its tombstone keeps the incarnation). The Process column
+// simulation: the registry's `state.instances` ({name: {inc, weight, renew, expires}}), its
+// `state.lease_ms` and tombstones (`state.evicted`), each provider's own `state.inc` and up/paused
+// flags, each consumer's `state.cache`, `state.cache_at` and `state.home` (the replica it asks).
+// The protocol records the lease and each entry's expiry (protocols/registry/server.py): the panel
+// never derives them from the parameters or the naming scheme.
+// Health is the registry's belief: UP (lease fresh), DOWN (past its recorded expiry, not yet swept,
+// or held by self-preservation), EVICTED (swept; its tombstone keeps the incarnation). The Process column
 // is the truth beside it, so a registry that believes in a dead instance stands out. Colours
 // always come with a word and a symbol. Pure parts are tested in static/js/tests/services.test.js.
 
@@ -27,18 +28,11 @@ export function registriesOf(snapshot) {
   return snapshot.nodes.filter((n) => n.role === 'registry').map((n) => n.name);
 }
 
-/** Return an entry's lease (ms) under the run's parameters: heartbeat x missed beats; null if unknown. */
-export function leaseOf(params) {
-  const beat = params ? params.heartbeat_ms : undefined;
-  const missed = params ? params.missed_beats : undefined;
-  return Number.isFinite(beat) && Number.isFinite(missed) ? Math.trunc(beat * missed) : null;
-}
-
-/** Return the replica a provider or consumer talks to: round-robin by its number (as names.py deals). */
-export function homeRegistry(name, registries) {
-  const number = parseInt(String(name).slice(1), 10);
-  if (!registries.length) return null;
-  return registries[(Number.isFinite(number) ? number - 1 : 0) % registries.length];
+/** Return the lease (ms) a registry grants, as it records it in its state; null before its first state. */
+export function leaseOf(snapshot, registry) {
+  const reg = snapshot.nodeMap[registry];
+  const lease = reg && reg.state ? reg.state.lease_ms : undefined;
+  return Number.isFinite(lease) ? lease : null;
 }
 
 function processOf(node) {
@@ -47,8 +41,8 @@ function processOf(node) {
   return node.paused ? 'paused' : 'running';
 }
 
-/** Return one catalogue row per provider as `registry` sees it at the snapshot's time, under `lease` (ms or null). */
-export function instanceRows(snapshot, registry, lease) {
+/** Return one catalogue row per provider as `registry` sees it at the snapshot's time. */
+export function instanceRows(snapshot, registry) {
   const reg = snapshot.nodeMap[registry];
   const state = (reg && reg.state) || {};
   const instances = state.instances || {};
@@ -58,7 +52,7 @@ export function instanceRows(snapshot, registry, lease) {
     const entry = instances[p.name];
     const process = processOf(p);
     let health = 'NONE';
-    if (entry) health = Number.isFinite(lease) && now - entry.renew > lease ? 'DOWN' : 'UP';
+    if (entry) health = now > entry.expires ? 'DOWN' : 'UP'; // its recorded expiry, on the registry's clock
     else if (p.name in evicted) health = 'EVICTED';
     const processInc = p.state && Number.isFinite(p.state.inc) && p.state.inc > 0 ? p.state.inc : null;
     const inc = entry ? entry.inc : (evicted[p.name] ?? null);
@@ -74,11 +68,10 @@ export function instanceRows(snapshot, registry, lease) {
 
 /** Return each consumer's cached view: age of the cache and every entry, stale ones with a reason. */
 export function consumerViews(snapshot) {
-  const registries = registriesOf(snapshot);
   const now = snapshot.time;
   return snapshot.nodes.filter((n) => n.role === 'consumer').map((c) => {
     const state = c.state || {};
-    const home = homeRegistry(c.name, registries);
+    const home = state.home ?? null;
     const table = ((snapshot.nodeMap[home] || {}).state || {}).instances || {};
     const entries = Object.entries(state.cache || {}).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
       .map(([name, e]) => ({ name, inc: e.inc, stale: staleness(snapshot.nodeMap[name], table[name], e.inc) }));
@@ -128,14 +121,13 @@ export function createCataloguePanel(el, ctx) {
     const snap = frame.snapshot;
     const registries = registriesOf(snap);
     if (!registries.includes(chosen)) chosen = registries[0] || null;
-    // A live page learns the parameters from the server's welcome: the lease may arrive after the log.
-    const lease = leaseOf(ctx.params);
-    const key = `${snap.seq}|${chosen}|${registries.length}|${lease}`;
+    const lease = leaseOf(snap, chosen);
+    const key = `${snap.seq}|${chosen}|${registries.length}`;
     if (key === drawnKey || !chosen) return;
     drawnKey = key;
     drawChooser(registries);
     drawHead(snap, lease);
-    drawTable(snap, lease);
+    drawTable(snap);
     drawViews(snap);
   }
 
@@ -155,10 +147,10 @@ export function createCataloguePanel(el, ctx) {
         { lease: lease ?? '—', version }));
   }
 
-  function drawTable(snap, lease) {
+  function drawTable(snap) {
     const headers = [['instance', 'Instance'], ['health', 'Health'], ['weight', 'Weight'],
       ['incarnation', 'Incarnation'], ['heartbeat', 'Last heartbeat'], ['process', 'Process']];
-    const rows = instanceRows(snap, chosen, lease).map((r) => {
+    const rows = instanceRows(snap, chosen).map((r) => {
       const look = HEALTH[r.health];
       const inc = r.inc === null ? '—' : `#${r.inc}`;
       return h('tr', { class: r.believedAlive ? 'svc-wrong' : null, dataset: { node: r.name } },

@@ -7,7 +7,7 @@ import {
   defaultExtract, newAccumulator, extractCalls, chooseBucket, percentile, bucketize, totals, linear, linePath, niceMax,
 } from '../panels/services-rates.js';
 import {
-  registriesOf, leaseOf, homeRegistry, instanceRows, consumerViews, staleness, HEALTH,
+  registriesOf, leaseOf, instanceRows, consumerViews, staleness, HEALTH,
 } from '../panels/services-catalogue.js';
 import { encodingFor } from '../protocols/index.js';
 import { fromTrace } from '../timeline.js';
@@ -110,25 +110,21 @@ test('line paths skip gaps, scales map domains, axes end on round numbers', () =
 // -------------------------------------------------------------- catalogue
 
 const timeline = fromTrace(crash);
-const lease = leaseOf(crash.params); // What the panel computes from ctx.params: 100 ms x 3 beats.
 const seqOf = (pred) => crash.events.find(pred).seq;
 const crashSeq = seqOf((e) => e.kind === 'crash');
 const evictSeq = seqOf((e) => e.kind === 'note' && e.node === 'registry' && e.text.startsWith('evict p2#1'));
 
-test('the registry, its lease from the run\'s parameters and the round-robin home of each node', () => {
+test('the registry and the lease it records (the panel derives nothing from the parameters)', () => {
   const snap = timeline.seek(crash.events.length);
   assert.deepEqual(registriesOf(snap), ['registry']);
-  assert.equal(lease, 300, 'heartbeat_ms x missed_beats');
-  assert.equal(leaseOf({ heartbeat_ms: 50, missed_beats: 4 }), 200);
-  assert.equal(leaseOf(null), null, 'a live page before the welcome: no parameters yet');
-  assert.equal(leaseOf({ heartbeat_ms: 100 }), null);
+  assert.equal(leaseOf(snap, 'registry'), 300, 'recorded by the registry: heartbeat_ms x missed_beats');
+  assert.equal(leaseOf(timeline.seek(0), 'registry'), null, 'before its first state: unknown');
   assert.deepEqual(snap.nodeMap.registry.durable, [{ type: 'boot', boot: 1 }], 'the boot record only counts lives');
-  assert.equal(homeRegistry('u2', ['registry1', 'registry2', 'registry3']), 'registry2');
-  assert.equal(homeRegistry('p4', ['registry1', 'registry2', 'registry3']), 'registry1');
+  assert.equal(snap.nodeMap.u1.state.home, 'registry', 'each consumer records the replica it asks');
 });
 
 test('right after the crash the registry still believes p2 is UP: the row says so', () => {
-  const rows = instanceRows(timeline.seek(crashSeq), 'registry', lease);
+  const rows = instanceRows(timeline.seek(crashSeq), 'registry');
   const p2 = rows.find((r) => r.name === 'p2');
   assert.equal(p2.health, 'UP');
   assert.equal(p2.process, 'crashed');
@@ -139,16 +135,16 @@ test('right after the crash the registry still believes p2 is UP: the row says s
 });
 
 test('after the sweep p2 is EVICTED with its incarnation kept; p1 stays UP', () => {
-  const rows = instanceRows(timeline.seek(evictSeq), 'registry', lease);
+  const rows = instanceRows(timeline.seek(evictSeq), 'registry');
   assert.deepEqual(rows.map((r) => [r.name, r.health, r.inc, r.weight]), [['p1', 'UP', 1, 1], ['p2', 'EVICTED', 1, null]]);
   assert.equal(rows[1].beatAgo, null);
 });
 
-test('a lease that ran out but is not swept yet shows DOWN; a newer process incarnation shows', () => {
+test('an entry past its recorded expiry but not swept yet shows DOWN; a newer process incarnation shows', () => {
   const snap = {
     time: 1000,
     nodes: [
-      { name: 'registry', role: 'registry', up: true, state: { instances: { p1: { inc: 1, weight: 2, renew: 600 }, p2: { inc: 3, weight: 1, renew: 990 } }, evicted: {} },
+      { name: 'registry', role: 'registry', up: true, state: { lease_ms: 300, instances: { p1: { inc: 1, weight: 2, renew: 600, expires: 900 }, p2: { inc: 3, weight: 1, renew: 990, expires: 1290 } }, evicted: {} },
         durable: [{ type: 'boot', boot: 1 }] },
       { name: 'p1', role: 'provider', up: true, paused: true, state: { inc: 1 } },
       { name: 'p2', role: 'provider', up: true, paused: false, state: { inc: 4 } },
@@ -156,13 +152,12 @@ test('a lease that ran out but is not swept yet shows DOWN; a newer process inca
     ],
   };
   snap.nodeMap = Object.fromEntries(snap.nodes.map((n) => [n.name, n]));
-  const rows = instanceRows(snap, 'registry', 300);
+  const rows = instanceRows(snap, 'registry');
   assert.deepEqual(rows.map((r) => r.health), ['DOWN', 'UP', 'NONE']);
   assert.equal(rows[0].process, 'paused');
   assert.equal(rows[1].newerProcess, true);
-  assert.deepEqual(instanceRows(snap, 'registry', 500).map((r) => r.health), ['UP', 'UP', 'NONE'], 'a longer lease');
-  assert.deepEqual(instanceRows(snap, 'registry', null).map((r) => r.health), ['UP', 'UP', 'NONE'],
-    'no lease known yet: no entry can be judged expired');
+  snap.nodeMap.registry.state.instances.p1.expires = 1100; // a longer lease, as the registry would record it
+  assert.deepEqual(instanceRows(snap, 'registry').map((r) => r.health), ['UP', 'UP', 'NONE'], 'a longer lease');
   assert.ok(Object.keys(HEALTH).every((k) => HEALTH[k].symbol && HEALTH[k].label), 'every colour has a word');
 });
 
