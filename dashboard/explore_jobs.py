@@ -168,8 +168,13 @@ def open_counterexample(job: str, index: int, owner: str = "") -> tuple[Session,
         raise ParameterError(f"counterexample must be a number from 0 to {len(found) - 1}" if found
                              else "this search found no counterexample")
     report = record["report"]
-    return sessions.from_commands(report["protocol"], report["params"], seed=report["seed"],
-                                  commands=found[index]["commands"], owner=owner)
+    session, token = sessions.from_commands(report["protocol"], report["params"], seed=report["seed"],
+                                            commands=found[index]["commands"], owner=owner)
+    # Its page says where it came from: which counterexample of which search, breaking what.
+    session.origin = {"kind": "counterexample", "search": job, "index": index, "invariant": found[index]["name"],
+                      "category": found[index].get("category", "safety"), "session": record["session"]}
+    Session.objects.filter(id=session.id).update(origin=session.origin)
+    return session, token
 
 
 def _spawn(job: str) -> None:

@@ -54,6 +54,10 @@ class Session(RunInputs):
     failure = models.TextField(blank=True, default="")
     forked_from = models.CharField(max_length=24, blank=True, default="")
     fork_seq = models.IntegerField(null=True, blank=True)
+    origin = models.JSONField(default=dict, blank=True)
+    """Where a session that is neither created nor forked came from: a counterexample of a search is
+    ``{"kind": "counterexample", "search": job, "index": K, "invariant": name, "category": ...,
+    "session": the searched session}`` (dashboard/explore_jobs.py); shown on its page."""
     """The parent's seq this session was forked at (its log is the parent's up to that step)."""
     sandbox = models.BooleanField(default=False)
     """A student's own copy of a class session ("Try it yourself"); listed on the teacher's page."""
