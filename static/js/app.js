@@ -41,6 +41,7 @@ import { createTabs } from './views/tabs.js';
 import { createExplore } from './views/explore.js';
 import { bindClassroom } from './classroom.js';
 import { createPaneSwitcher } from './views/pane-switcher.js';
+import { createLegend } from './views/legend.js';
 
 const TOKEN_KEY = (id) => `protolab.token.${id}`;
 
@@ -98,7 +99,9 @@ export async function boot(root, imported = null) {
   // `params`: the run's resolved parameters, for views that need one (a lease, a horizon); an imported
   // trace carries them, a live session's arrive with the server's welcome (null until then).
   const params = imported ? (imported.trace.params || null) : null;
-  const ctx = { store, encoding, catalogue, t, scrubHost: dom.scrub, params };
+  // Where a session came from when it was neither created nor forked (a search's counterexample).
+  const origin = imported ? null : readJson('lab-origin');
+  const ctx = { store, encoding, catalogue, t, scrubHost: dom.scrub, params, origin };
   ctx.toast = (text) => toasts.show(text);
   // The token, for the HTTP calls a controller makes (the socket has its own copy); none once refused.
   ctx.controlToken = () => (store.controller ? token : null);
@@ -125,7 +128,7 @@ export async function boot(root, imported = null) {
   createBanner(dom.banner, ctx);
   views.push(createControls(dom.controls, ctx));
   createExportMenu(dom.tools, ctx);
-  createImportButton(dom.tools, ctx);
+  createImportButton(dom.more, ctx);
   if (store.mode === 'live') createLessonSave(dom.tools, ctx); // the teacher keeps the run as a lesson link
   views.push(createNarration(dom.narration, ctx));
   views.push(createInvariantStrip(dom.strip, ctx));
@@ -134,6 +137,7 @@ export async function boot(root, imported = null) {
   ctx.spacetime = spacetime;
   ctx.spacetimeSettings = spacetime.settings;
   views.push(spacetime);
+  views.push(createLegend(dom.legend, ctx));
   views.push(createDetails(dom.details, ctx));
   // A protocol's own panels come first and the first of them is shown: they are what its lesson is about.
   const own = encoding.panels.map((p) => ({ id: p.id, label: translated(t, p.labelKey, p.label), create: p.create }));
@@ -205,10 +209,11 @@ function socketHandlers(store, ctx, catalogue, getSocket, sessionId, klass) {
     answered: klass.answered,
     notes: klass.notes,
     state: (state) => store.setConn(state),
-    reset: () => store.resetTimeline(),
+    reset: (generation) => { store.generation = generation; store.resetTimeline(); },
     events: (events) => store.appendEvents(events),
     hot: (hot) => store.setHot(hot),
     welcome: (frame) => {
+      if (frame.generation) store.generation = frame.generation; // exports name it (views/export-menu.js)
       store.setRole(frame.role);
       const s = frame.session || {};
       store.setPlay({ playing: Boolean(s.playing), speed: s.speed ?? store.play.speed });
@@ -282,23 +287,55 @@ function skeleton(root, t) {
   const el = (cls, tag = 'div', attrs = {}) => h(tag, { class: cls, ...attrs });
   const dom = {
     status: el('bar-status'), banner: el('banner', 'div'), controls: el('controls', 'div', { role: 'toolbar', 'aria-label': t('controls.title') }),
-    tools: el('bar-tools'), scrub: el('lab-scrub'), narration: el('lab-narration'), strip: el('invariant-strip', 'div', { 'aria-label': t('invariants.title') }),
-    topology: el('topology-host'), spacetime: el('spacetime-host'), details: el('details', 'aside', { 'aria-live': 'polite', 'aria-label': t('details.title') }),
+    tools: el('bar-tools'), more: el('more-items'), scrub: el('lab-scrub'), narration: el('lab-narration'), strip: el('invariant-strip', 'div', { 'aria-label': t('invariants.title') }),
+    topology: el('topology-host'), spacetime: el('spacetime-host'), legend: el('legend-host'), details: el('details', 'aside', { 'aria-live': 'polite', 'aria-label': t('details.title') }),
     panels: el('panels-host'), menu: el('node-menu'), toasts: el('toasts'),
     follow: el('follow-banner'), showing: el('showing-host'), question: el('question-card', 'aside'), notes: el('notes-strip'),
   };
   root.classList.add('lab');
   root.replaceChildren(
-    h('header', { class: 'lab-bar' }, dom.status, dom.controls, dom.tools),
+    h('header', { class: 'lab-bar' }, dom.status, dom.controls, barTools(dom.tools, dom.more, t)),
     h('div', { class: 'lab-scrub-row' }, dom.banner, dom.follow, dom.scrub),
     h('div', { class: 'lab-story' }, dom.narration, dom.notes, dom.strip),
     h('div', { class: 'lab-main' }, // the page's <main> is #lab itself (templates/session.html)
       h('section', { class: 'pane topology-pane', 'aria-label': t('topology.title') }, h('h2', { class: 'pane-title' }, t('topology.title')), dom.topology),
-      h('section', { class: 'pane spacetime-pane', 'aria-label': t('spacetime.title') }, h('h2', { class: 'pane-title' }, t('spacetime.title')), dom.spacetime, dom.details),
+      h('section', { class: 'pane spacetime-pane', 'aria-label': t('spacetime.title') }, h('h2', { class: 'pane-title' }, t('spacetime.title')), dom.spacetime, dom.legend, dom.details),
       h('section', { class: 'pane panels-pane' }, dom.panels)),
     dom.showing, dom.question, dom.menu, dom.toasts);
   dom.panes = createPaneSwitcher(root.querySelector('.lab-main'), t); // one pane at a time on a narrow screen
   return dom;
+}
+
+/**
+ * Return the bar's right-hand tools: `tools` (export, lesson, audience), then `items` used less
+ * often (open a trace, projector mode): in the row on a wide screen, behind a More button where the
+ * bar would wrap (a laptop, projector mode: lab.css), so the bar stays one row.
+ */
+function barTools(tools, items, t) {
+  const more = h('button', { type: 'button', class: 'ctl more-toggle', dataset: { action: 'more' }, 'aria-expanded': 'false',
+    'aria-haspopup': 'true', onclick: () => setOpen(!tools.classList.contains('open')) }, `${t('controls.more')} ▾`);
+  const setOpen = (open) => { tools.classList.toggle('open', open); more.setAttribute('aria-expanded', String(open)); };
+  document.addEventListener('click', (ev) => { if (!tools.contains(ev.target)) setOpen(false); });
+  tools.addEventListener('keydown', (ev) => { if (ev.key === 'Escape' && tools.classList.contains('open')) { setOpen(false); more.focus(); } });
+  items.append(projectorToggle(t));
+  tools.append(more, items);
+  return tools;
+}
+
+/** Return the projector mode's toggle: larger type, thicker lines, less chrome; ?projector=1 turns it on. */
+function projectorToggle(t) {
+  const params = new URLSearchParams(window.location.search);
+  const button = h('button', { type: 'button', class: 'ctl projector-toggle', dataset: { action: 'projector' },
+    title: t('projector.hint'), onclick: () => set(!document.body.classList.contains('projector')) }, `▣ ${t('projector.toggle')}`);
+  function set(on) {
+    document.body.classList.toggle('projector', on);
+    button.setAttribute('aria-pressed', String(on));
+    const url = new URL(window.location.href);
+    if (on) url.searchParams.set('projector', '1'); else url.searchParams.delete('projector');
+    window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
+  }
+  set(params.get('projector') === '1');
+  return button;
 }
 
 const root = document.getElementById('lab');

@@ -66,6 +66,9 @@
   }
   const heads = [...document.querySelectorAll('.spacetime-head g.lane-head text')].map(box);
   for (let i = 1; i < heads.length; i += 1) if (overlap(heads[i - 1], heads[i])) problems.push(`lane heads ${i} and ${i + 1} overlap`);
+  // The toolbar is one row (its tools go behind More rather than wrap).
+  const bar = [...document.querySelectorAll('.lab-bar > *')].filter(visible).map((el) => el.getBoundingClientRect());
+  if (bar.length && Math.max(...bar.map((r) => r.top)) - Math.min(...bar.map((r) => r.top)) > 10) problems.push('the toolbar wraps onto a second row');
   // Nothing is wider than the screen.
   const wide = document.scrollingElement.scrollWidth;
   if (wide > W) problems.push(`the page is ${wide} px wide in a ${W} px window`);

@@ -85,7 +85,8 @@ def test_every_page_has_no_serious_or_critical_accessibility_violation(browser, 
         tokens = ",".join(s["control_token"] for s in compared["sessions"])
         page.goto(f"{compared['url'].replace('localhost', '127.0.0.1')}#tokens={tokens}")
         for index in range(2):
-            page.frame_locator(".compare-pane iframe").nth(index).locator(".conn[data-state=live]").wait_for(timeout=WAIT_MS)
+            frame = page.frame_locator(".compare-pane iframe").nth(index)
+            frame.locator(".conn[data-state=live]").wait_for(timeout=WAIT_MS)
         for frame in page.frames[1:]:  # axe audits a frame with its own copy, loaded there
             frame.add_script_tag(url=AXE)
         found += audit(page, "compare")

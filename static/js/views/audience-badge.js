@@ -13,7 +13,10 @@ export function createAudienceBadge(el, ctx) {
     const a = store.audience || { connected: 0, following: 0 };
     badge.dataset.connected = String(a.connected);
     badge.setAttribute('aria-label', t('class.counts', { connected: a.connected, following: a.following, detached: a.connected - a.following }));
-    fill(badge, h('span', { 'aria-hidden': 'true' }, '◉ '), t('class.badge', { connected: a.connected, following: a.following }));
+    // The counts alone where the bar is short of room (lab.css), the words beside them elsewhere.
+    fill(badge, h('span', { 'aria-hidden': 'true' }, '◉ '),
+      h('span', { class: 'badge-long' }, t('class.badge', { connected: a.connected, following: a.following })),
+      h('span', { class: 'badge-short' }, String(a.connected)));
   }
 
   store.on('class', render);

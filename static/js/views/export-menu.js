@@ -1,5 +1,7 @@
 // The export menu: the JSON trace, ShiViz and Mermaid from the server, and SVG or PNG images of
 // the space-time diagram drawn here. An imported trace offers its JSON back and the images.
+// Every file is named `<protocol>-<session>-g<generation>.<ext>` (exportName), as the server names
+// what it sends (dashboard/api_exports.py), so the files of one run sort together.
 
 import { h, fill } from '../dom.js';
 import { icon } from '../icons.js';
@@ -12,8 +14,12 @@ export function createExportMenu(el, ctx) {
   menu.append(h('summary', { dataset: { action: 'export' }, 'aria-label': t('export.title') }, icon('export'), t('export.title')), list);
   el.append(menu);
 
-  function link(action, href, label, filename) {
-    return h('a', { role: 'menuitem', dataset: { action }, href, download: filename || true, onclick: () => { menu.open = false; } }, label);
+  /** Return a file's name for extension `ext`, for the run shown now (a reset starts a new generation). */
+  const name = (ext) => exportName(store, ext);
+
+  function link(action, href, label, ext) {
+    return h('a', { role: 'menuitem', dataset: { action }, href, download: name(ext),
+      onclick: (ev) => { ev.currentTarget.download = name(ext); menu.open = false; } }, label);
   }
 
   function item(action, label, fn) {
@@ -22,20 +28,31 @@ export function createExportMenu(el, ctx) {
 
   function render() {
     const id = store.sessionId;
-    const base = `${store.protocol || 'trace'}-${id || 'import'}`;
     const server = store.mode === 'live' && id;
+    const url = (fmt) => `/api/sessions/${encodeURIComponent(id)}/export/${fmt}`;
     fill(list,
-      server ? link('export-json', `/api/sessions/${encodeURIComponent(id)}/trace`, t('export.json'), `${base}.json`)
-        : item('export-json', t('export.json'), () => downloadJson(store.traceText || store.trace, `${base}.json`)),
-      server ? link('export-shiviz', `/api/sessions/${encodeURIComponent(id)}/export/shiviz`, t('export.shiviz'), `${base}.shiviz.txt`) : null,
-      server ? link('export-mermaid', `/api/sessions/${encodeURIComponent(id)}/export/mermaid`, t('export.mermaid'), `${base}.mmd`) : null,
-      item('export-svg', t('export.svg'), () => exportSvg(ctx, `${base}.svg`)),
-      item('export-png', t('export.png'), () => exportPng(ctx, `${base}.png`).catch((err) => ctx.toast(String(err)))));
+      server ? link('export-json', url('json'), t('export.json'), 'json')
+        : item('export-json', t('export.json'), () => downloadJson(store.traceText || store.trace, name('json'))),
+      server ? link('export-shiviz', url('shiviz'), t('export.shiviz'), 'shiviz.log') : null,
+      server ? link('export-mermaid', url('mermaid'), t('export.mermaid'), 'mmd') : null,
+      item('export-svg', t('export.svg'), () => exportSvg(ctx, name('svg'))),
+      item('export-png', t('export.png'), () => exportPng(ctx, name('png')).catch((err) => ctx.toast(String(err)))));
   }
 
   store.on('role', render);
   render();
   return { update() {} };
+}
+
+/**
+ * Return the name of an export: `<protocol>-<session>-g<generation>.<ext>`. An imported trace is
+ * named after the session it was saved from (its `session` block), else `import`, generation 1.
+ */
+export function exportName(store, ext) {
+  const saved = (store.trace && store.trace.session) || {};
+  const session = store.sessionId || saved.id || 'import';
+  const generation = store.sessionId ? (store.generation || 1) : (saved.generation || 1);
+  return `${store.protocol || 'trace'}-${session}-g${generation}.${ext}`;
 }
 
 /** Download a trace: its original text when there is one (exact), else the parsed trace encoded again. */

@@ -6,6 +6,7 @@
 // It reads the store (following, teacherView, session, ended) and draws; it decides nothing.
 
 import { h, fill } from '../dom.js';
+import { exportName } from './export-menu.js';
 
 export function createFollowBanner(el, ctx) {
   const { store, t } = ctx;
@@ -22,6 +23,13 @@ export function createFollowBanner(el, ctx) {
 
   function provenance() {
     const s = store.session || {};
+    const o = ctx.origin;
+    if (o && o.kind === 'counterexample') {
+      const session = (id) => h('a', { href: `/sessions/${encodeURIComponent(id)}/`, target: '_blank', rel: 'noopener' }, id);
+      return h('span', { class: 'provenance', dataset: { origin: 'counterexample' } },
+        t('provenance.counterexample', { index: o.index + 1, search: o.search, invariant: o.invariant }), ' ',
+        t('provenance.searchedIn'), ' ', session(o.session));
+    }
     if (!s.forked_from) return null;
     return h('span', { class: 'provenance' }, t(s.sandbox ? 'follow.sandboxOf' : 'follow.forkedFrom', { seq: s.fork_seq ?? 0 }), ' ',
       h('a', { href: `/sessions/${encodeURIComponent(s.forked_from)}/`, target: '_blank', rel: 'noopener' }, s.forked_from));
@@ -64,8 +72,8 @@ export function createFollowBanner(el, ctx) {
       h('div', { class: 'class-ended-actions' },
         mine ? h('a', { class: 'button', href: mine.url, target: '_blank', rel: 'noopener', dataset: { action: 'open-sandbox' } }, t('follow.openSandbox')) : null,
         mine ? h('button', { type: 'button', class: 'button', dataset: { action: 'keep-sandbox' }, onclick: (ev) => ctx.keepSandbox(mine, ev.currentTarget) }, t('follow.keepSandbox')) : null,
-        store.sessionId ? h('a', { class: 'button', dataset: { action: 'export-after-end' }, href: `/api/sessions/${encodeURIComponent(store.sessionId)}/trace`,
-          download: `${store.protocol}-${store.sessionId}.json` }, t('follow.exportTrace')) : null,
+        store.sessionId ? h('a', { class: 'button', dataset: { action: 'export-after-end' }, href: `/api/sessions/${encodeURIComponent(store.sessionId)}/export/json`,
+          download: exportName(store, 'json') }, t('follow.exportTrace')) : null,
         h('button', { type: 'button', class: 'button', dataset: { action: 'close-ended' }, onclick: () => { ended.hidden = true; } }, t('follow.close'))));
     ended.hidden = false;
   }

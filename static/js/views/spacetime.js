@@ -27,7 +27,8 @@ const MS_DEFAULT = 1;
 
 export function createSpacetime(el, ctx) {
   const { store, encoding, t } = ctx;
-  const axisButton = h('button', { type: 'button', dataset: { action: 'axis' }, 'aria-label': t('spacetime.axis'), title: t('spacetime.axis'), onclick: toggleAxis }, t('spacetime.axis.seq'));
+  // Named by what it shows ("by event", "by time"), its purpose in the hint: a name must hold the visible words.
+  const axisButton = h('button', { type: 'button', dataset: { action: 'axis' }, title: t('spacetime.axis'), onclick: toggleAxis }, t('spacetime.axis.seq'));
   const tools = h('div', { class: 'st-tools' },
     axisButton,
     h('button', { type: 'button', dataset: { action: 'zoom-out' }, 'aria-label': t('spacetime.zoomOut'), title: t('spacetime.zoomOut'), onclick: () => zoomBy(1 / 1.5) }, '−'),
