@@ -64,6 +64,9 @@ class SessionConsumer(AsyncWebsocketConsumer):
     summary_ticker: asyncio.Task[None] | None = None
     """Set once the hello asked for summaries: a tick every SUMMARY_EVERY_S in this socket's inbox."""
     summary_sent: Any = None
+    pending_view: dict[str, Any] | None = None
+    """The teacher's newest view not yet stored (see on_view)."""
+    view_writer: asyncio.Task[None] | None = None
     degraded: bool = False
     """This socket was told Redis is away (and will be told when it is back)."""
     voter: str = ""
@@ -78,7 +81,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         """
         self.scope = scope
         self.channel_layer = None
-        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=hub.INBOX_SIZE)
+        self.inbox: hub.Inbox = hub.Inbox(maxsize=hub.INBOX_SIZE)
         self.base_send = send
         try:
             with contextlib.suppress(StopConsumer):
@@ -112,6 +115,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         for ticker in (self.ticker, self.summary_ticker):
             if ticker is not None:
                 ticker.cancel()
+        # A view writer still storing finishes by itself: the teacher's last view must still reach the class.
         self.ticker = self.summary_ticker = None
         if self.member is not None:
             self.member = None
@@ -203,7 +207,26 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await self._set_play(speed=float(message["value"]))
 
     async def on_view(self, message: dict[str, Any]) -> None:
-        await asyncio.to_thread(classroom.store_view, self.session_id, message["view"])
+        """Store and publish the teacher's view, beside the loop: views sent while one is being stored
+        are coalesced (the newest is stored next, the others are superseded), so the lag stays one
+        store whatever the load instead of a queue of views (bench/classroom.py: 38 s behind at load 15)."""
+        self.pending_view = message["view"]
+        if self.view_writer is None or self.view_writer.done():
+            self.view_writer = asyncio.get_running_loop().create_task(self._write_views(), name="view-writer")
+
+    async def _write_views(self) -> None:
+        while self.pending_view is not None:
+            view, self.pending_view = self.pending_view, None
+            try:
+                await asyncio.to_thread(classroom.store_view, self.session_id, view)
+            except (RedisError, OSError) as exc:  # Reported in order with everything else, by the loop.
+                with contextlib.suppress(asyncio.QueueFull):
+                    self.inbox.put_nowait({"type": "lab.view_failed", "why": exc.__class__.__name__})
+                return
+
+    async def lab_view_failed(self, message: dict[str, Any]) -> None:
+        await self._error("unavailable", f"the lab's Redis is unavailable ({message['why']}); retry")
+        await self._degraded(True)
 
     async def on_presence(self, message: dict[str, Any]) -> None:
         if self.member is None:  # Its hello failed half-way (Redis away): it says hello again on reconnect.
@@ -317,8 +340,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=broadcast.hot_frame(self.generation, self.sent_seq, hot_json))
 
     async def lab_view(self, message: dict[str, Any]) -> None:
-        """Forward the controller's view to every page (followers apply it; the controller's own ignore it)."""
-        if self.greeted:
+        """Forward the controller's newest view to every page (followers apply it; the controller's own
+        ignore it); views that arrived meanwhile were coalesced by the inbox (hub.Inbox)."""
+        message = self.inbox.take_view(message)
+        if self.greeted and "view" in message:
             await self._send({"type": "view", "generation": self.generation, "seq": self.sent_seq,
                               "view": message["view"]})
 

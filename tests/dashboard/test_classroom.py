@@ -219,6 +219,39 @@ def test_the_teachers_view_reaches_every_page_and_a_late_page_starts_there(class
     async_to_sync(scenario)()
 
 
+def test_views_sent_faster_than_they_are_stored_are_coalesced_and_the_last_one_wins(class_session, monkeypatch):
+    """A slow store (a loaded machine): the teacher's burst of views is not queued view by view."""
+    import time
+
+    from dashboard import classroom
+
+    session, token = class_session
+    stored = []
+    real = classroom.store_view
+
+    def slow_store(session_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(0.2)
+        stored.append(view["seq"])
+        return real(session_id, view)
+
+    monkeypatch.setattr(classroom, "store_view", slow_store)
+
+    async def scenario() -> None:
+        teacher, student = Client(session.id), Client(session.id)
+        await teacher.open(token=token)
+        await student.open(name="Ana", client="c-ana")
+        for seq in range(1, 11):
+            await teacher.send({"type": "view", "view": {"seq": seq}})
+        seen = await student.until("view", where=lambda f: f["view"]["seq"] == 10)
+        assert seen["view"]["seq"] == 10
+        for ws in (teacher, student):
+            await ws.ws.disconnect()
+
+    async_to_sync(scenario)()
+    assert stored[-1] == 10 and stored[0] == 1
+    assert len(stored) < 10, f"every view was stored one after another: {stored}"
+
+
 def test_a_student_cannot_send_view_or_control_frames(class_session):
     session, _ = class_session
 

@@ -45,6 +45,41 @@ def test_a_full_inbox_drops_the_newest_and_counts_it():
     asyncio.run(scenario())
 
 
+def test_a_view_waiting_in_an_inbox_is_replaced_by_a_newer_one_in_place():
+    async def scenario():
+        the_hub = hub.Hub()
+        inbox = hub.Inbox(maxsize=10)
+        the_hub.members["s"] = {inbox}
+        the_hub.deliver("s", {"type": "lab.events", "n": 1})
+        for v in (1, 2, 3):
+            the_hub.deliver("s", {"type": "lab.view", "view": {"v": v}})
+        the_hub.deliver("s", {"type": "lab.events", "n": 2})
+        queued = [inbox.get_nowait() for _ in range(inbox.qsize())]
+        assert [m["type"] for m in queued] == ["lab.events", "lab.view", "lab.events"], "one marker, in order"
+        assert inbox.take_view(queued[1]) == {"type": "lab.view", "view": {"v": 3}}, "the newest view"
+        the_hub.deliver("s", {"type": "lab.view", "view": {"v": 4}})
+        marker = inbox.get_nowait()
+        assert inbox.take_view(marker)["view"] == {"v": 4}, "a view after the last was taken queues again"
+        assert the_hub.dropped == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_view_that_finds_the_inbox_full_is_dropped_and_the_next_one_queues():
+    async def scenario():
+        the_hub = hub.Hub()
+        inbox = hub.Inbox(maxsize=1)
+        the_hub.members["s"] = {inbox}
+        the_hub.deliver("s", {"type": "lab.events"})
+        the_hub.deliver("s", {"type": "lab.view", "view": {"v": 1}})
+        assert the_hub.dropped == 1 and inbox.view is None
+        inbox.get_nowait()
+        the_hub.deliver("s", {"type": "lab.view", "view": {"v": 2}})
+        assert inbox.take_view(inbox.get_nowait())["view"] == {"v": 2}
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize("size", [1, 600, 1200])
 def test_a_step_is_one_message_with_frames_encoded_once(monkeypatch, size):
     sent = []
