@@ -140,7 +140,10 @@ def schemas() -> dict[str, Any]:
             "counterexamples": {"type": "array", "items": obj({
                 "kind": STRING, "category": {"enum": ["safety", "liveness", "illustrative"]}, "name": STRING,
                 "text": STRING, "nodes": {"type": "array", "items": STRING}, "depth": INTEGER,
-                "commands": {"type": "array", "items": ANY_OBJECT}})}}),
+                "commands": {"type": "array", "items": ANY_OBJECT},
+                # A violation's finding as its event carries it, for a reader of another language.
+                "finding": obj({"id": STRING, "data": ANY_OBJECT})},
+                required=("kind", "category", "name", "text", "nodes", "depth", "commands"))}}),
         "Search": obj({"job": STRING, "status": {"enum": ["running", "done", "failed"]}, "report": ref("Report"),
                        "error": STRING}, required=("job", "status")),
         "LessonFile": lesson_file(),
