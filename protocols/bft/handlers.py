@@ -45,9 +45,16 @@ def quorum(ctx: Context) -> int:
 
 
 def initial_state(ctx: Context) -> State:
-    """Return a node's state at boot and after a crash, before its recovery handler runs."""
+    """Return a node's state at boot and after a crash, before its recovery handler runs.
+
+    A client records the rule it counts by: ``f``, the ``quorum`` of 2f + 1 (acknowledgements an
+    increment needs, answers a read waits for) and ``counts_at``, the f + 1 reporters that make a tag
+    count; whoever shows the rule reads these instead of deriving them from the replicas' number.
+    """
     if ctx.role == clients.CLIENT:
-        return {**clients.client_state(), "acks": [], "answers": {}, "tally": {}, "attempts": 0}
+        f = int(ctx.params["f"])
+        return {**clients.client_state(), "acks": [], "answers": {}, "tally": {}, "attempts": 0,
+                "f": f, "quorum": quorum(ctx), "counts_at": f + 1}
     names = replicas(ctx)
     return {"phase": behaviour_of(ctx.params, names.index(ctx.node) + 1, len(names)), "tags": []}
 

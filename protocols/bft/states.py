@@ -13,10 +13,13 @@ class ClientState(TypedDict):
     acks: list[str]
     answers: dict[str, int]
     attempts: int
+    counts_at: int
     delta: int
     draws: int
+    f: int
     ops: int
     phase: Literal['adding', 'done', 'reading', 'stopped', 'thinking']
+    quorum: int
     read: int | None
     stream: int
     tally: dict[str, int]

@@ -3,8 +3,9 @@
 // stores and what it told each reader, set against the true count; then each read's quorum
 // decision, ✓ when it equals the true count and ✗ (in red, with words) when it does not.
 //
-// The rule is restated in numbers above the table (n, f, 2f + 1, f + 1), and a warning appears
-// when more than f replicas lie: the guarantee no longer holds. Plain DOM; the numbers come from
+// The rule is restated in numbers above the table (n, f, 2f + 1, f + 1, as the clients record them),
+// and a warning appears when more than f replicas lie: the guarantee no longer holds. A read's ✗ is
+// the checker's verdict, with the bounds its finding records. Plain DOM; the numbers come from
 // crdt-model.js (pure, tested).
 
 import { h, fill } from '../dom.js';
@@ -46,9 +47,9 @@ export function createBftReplicas(el, ctx) {
     const view = bftView(events, snap.seq);
     const n = view.replicas.length;
     rule.textContent = tr('bft.replicas.rule', 'n = {n} replicas tolerate f = {f} liars: an increment needs {q} acknowledgements, '
-      + 'a read {q} answers, and an operation counts once {v} replicas report it.', { n, f: view.f, q: view.quorum, v: view.f + 1 });
+      + 'a read {q} answers, and an operation counts once {v} replicas report it.', { n, f: view.f ?? '—', q: view.quorum ?? '—', v: view.countsAt ?? '—' });
     const liars = view.replicas.filter((r) => r.behaviour !== 'honest').length;
-    warning.textContent = liars > view.f
+    warning.textContent = view.f !== null && liars > view.f
       ? `⚠ ${tr('bft.replicas.tooMany', '{liars} liars, more than f = {f}: the quorum rule can be fooled.', { liars, f: view.f })}`
       : '';
     truth.textContent = view.acked === view.issued
@@ -62,7 +63,7 @@ export function createBftReplicas(el, ctx) {
       h('td', { style: CELL }, String(r.stored)),
       h('td', { style: CELL }, toldText(tr, r)))));
     fill(decisions, view.reads.length ? view.reads.map((d) => {
-      const expected = d.low === d.high ? String(d.low) : `${d.low}–${d.high}`;
+      const expected = d.correct ? '' : d.low === d.high ? String(d.low) : `${d.low}–${d.high}`;
       return h('li', { dataset: { correct: String(d.correct) }, style: `color:${d.correct ? PALETTE.green : VIOLATION};font-weight:700` },
         d.correct
           ? `✓ ${tr('bft.replicas.right', '{client} decided {value}: the true count', { client: d.client, value: d.value })}`

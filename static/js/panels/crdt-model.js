@@ -165,10 +165,12 @@ export function shardView(snapshot, events, upToSeq, windowMs = 40) {
 
 /**
  * Fold the log up to `upToSeq` into the Byzantine counter's picture:
- * {replicas: [{name, behaviour, stored, reported: {client: n}}], f, quorum, acked, issued,
- *  reads: [{client, seq, value, low, high, correct}]}.
- * A read is judged as the history check judges it: between the increments acknowledged before it
- * began (`low`) and those issued before it ended (`high`).
+ * {replicas: [{name, behaviour, stored, reported: {client: n}}], f, quorum, countsAt, acked, issued,
+ *  reads: [{client, seq, value, correct, low, high}]}.
+ * The rule's numbers are the clients' own (their state records f, the quorum and f + 1); a read is
+ * wrong when the checker says so: a violation of read-equals-true-count caused by the read's
+ * state event, whose finding's data holds the bounds it should have met (`low`, `high`). Until the
+ * checker has spoken (or if it never does), a read counts as right.
  */
 export function bftView(events, upToSeq) {
   const roles = {};
@@ -176,8 +178,9 @@ export function bftView(events, upToSeq) {
   const phase = {};
   const acked = {};
   const issued = {};
-  const low = {};
   const reads = [];
+  const judged = new Map(); // a wrong read's seq -> its finding's data
+  let rule = { f: null, quorum: null, counts_at: null };
   for (const e of events) {
     if (e.seq > upToSeq) break;
     if (e.kind === 'start') {
@@ -193,19 +196,24 @@ export function bftView(events, upToSeq) {
     } else if (e.kind === 'state' && roles[e.node] === 'client') {
       const before = phase[e.node];
       phase[e.node] = e.state.phase;
-      if (e.state.phase === 'reading' && before !== 'reading') low[e.node] = total(acked);
       acked[e.node] = e.state.acked_inc || 0;
+      if (Number.isFinite(e.state.quorum)) rule = e.state;
       if (e.state.phase === 'done' && before !== 'done' && e.state.read !== null && e.state.read !== undefined) {
-        const high = total(issued);
-        const lo = low[e.node] ?? 0;
-        reads.push({ client: e.node, seq: e.seq, value: e.state.read, low: lo, high,
-          correct: lo <= e.state.read && e.state.read <= high });
+        reads.push({ client: e.node, seq: e.seq, value: e.state.read });
       }
+    } else if (e.kind === 'violation' && e.invariant === 'read-equals-true-count' && e.finding) {
+      judged.set(e.cause_seq, e.finding.data || {});
     }
   }
   const list = Object.values(replicas).sort((a, b) => byNumber(a.name, b.name));
-  const f = Math.floor((list.length - 1) / 3);
-  return { replicas: list, f, quorum: 2 * f + 1, acked: total(acked), issued: total(issued), reads };
+  return {
+    replicas: list, f: rule.f, quorum: rule.quorum, countsAt: rule.counts_at, acked: total(acked),
+    issued: total(issued),
+    reads: reads.map((r) => {
+      const wrong = judged.get(r.seq);
+      return wrong ? { ...r, correct: false, low: wrong.low ?? null, high: wrong.high ?? null } : { ...r, correct: true };
+    }),
+  };
 }
 
 function total(map) {

@@ -157,25 +157,26 @@ test('the Byzantine picture: behaviours, what each stores and reports, the wrong
   assert.ok(Object.values(r3.reported).every((n) => n > 9), 'a high liar reports more than it stores');
   assert.deepEqual(view.reads.map((d) => d.client), ['c1', 'c2', 'c3']);
   for (const d of view.reads) {
-    assert.ok(d.value === 15 && d.high === 9 && d.low <= d.high && !d.correct, JSON.stringify(d));
+    assert.ok(d.value === 15 && d.high === 9 && d.low <= d.high && !d.correct, JSON.stringify(d));  // the checker's bounds
   }
   const wrong = liars.events.filter((e) => e.kind === 'violation').map((e) => e.cause_seq);
   assert.deepEqual(view.reads.map((d) => d.seq), wrong, 'the panel judges the reads the checker flagged');
 });
 
-test('a read overlapping an increment is judged against both bounds', () => {
-  const add = (src, op) => ({ node: src, src, dst: 'r1', message: { type: 'add', body: { op } } });
-  const client = (phase, acked, read = null) => ({ node: 'c1', state: { phase, acked_inc: acked, read } });
+test('a read is wrong when the checker says so, with the bounds its finding records', () => {
+  const rule = { f: 1, quorum: 3, counts_at: 2 };
+  const client = (phase, acked, read = null) => ({ node: 'c1', state: { phase, acked_inc: acked, read, ...rule } });
   const events = log(
-    [0, 'start', { node: 'c1', role: 'client' }], [0, 'start', { node: 'c2', role: 'client' }],
-    [0, 'start', { node: 'r1', role: 'replica' }],
-    [1, 'send', add('c1', 1)], [2, 'state', client('thinking', 1)], [3, 'state', client('reading', 1)],
-    [4, 'send', add('c2', 1)], [5, 'state', client('done', 1, 2)],
+    [0, 'start', { node: 'c1', role: 'client' }], [0, 'start', { node: 'r1', role: 'replica' }],
+    [2, 'state', client('thinking', 1)], [3, 'state', client('reading', 1)], [5, 'state', client('done', 1, 3)],
   );
-  assert.deepEqual(bftView(events, 8).reads.map((d) => [d.low, d.high, d.correct]), [[1, 2, true]]);
-  events[7].state.read = 3;
-  assert.equal(bftView(events, 8).reads[0].correct, false);
-  assert.deepEqual(bftView(events, 7).reads, [], 'not yet decided at the playhead');
+  const view = bftView(events, 5);
+  assert.deepEqual([view.f, view.quorum, view.countsAt], [1, 3, 2], 'the rule as the clients record it');
+  assert.deepEqual(view.reads.map((d) => [d.value, d.correct]), [[3, true]], 'no verdict against it: right');
+  events.push({ seq: 6, time: 5, step: 5, kind: 'violation', invariant: 'read-equals-true-count', invariant_kind: 'history',
+    nodes: ['c1'], cause_seq: 5, finding: { id: 'read-out-of-range', data: { node: 'c1', value: 3, low: 1, high: 2 } } });
+  assert.deepEqual(bftView(events, 6).reads.map((d) => [d.correct, d.low, d.high]), [[false, 1, 2]]);
+  assert.deepEqual(bftView(events, 4).reads, [], 'not yet decided at the playhead');
 });
 
 // ----------------------------------------------------------------- encoding
