@@ -32,6 +32,9 @@ websocket clients included. It prints:
 
 Targets print PASS or MISS; the script never fails on them, and no test
 asserts a timing. docs/performance.md explains the figures.
+
+``--fan-out-only`` runs (c) alone, without its what-ifs (about two minutes
+instead of seven: a shorter window to find the shared machine quiet).
 """
 
 from __future__ import annotations
@@ -99,6 +102,7 @@ FANOUT_RUNS = ((MODERATE, 21, 300, 0.050), (LONG, 51, 200, 0.050), (MODERATE, 21
 """(session, seed, steps, seconds between steps): 20 steps/s with hot frames of 7 KB on average (a plain
 16-participant session sends 4.5 to 5.6 KB; seed 21 of MODERATE lasts 310 steps), then with the long
 session's 11 KB (64 pending entries listed in every frame), then 5 steps/s."""
+FAN_OUT_ONLY = "--fan-out-only" in sys.argv
 BARE_QUIET_S = 3.0
 """A bare frame that has not arrived after this long without any arrival counts as lost (it was dropped)."""
 MERGED_FRAME_BYTES = 2_000
@@ -662,7 +666,8 @@ async def measure_fan_out(rig: Rig, rows: list[Row], memory: dict[str, Any]) -> 
                      "PASS" if complete else "MISS"))
         if index == 0:
             memory["lab_200"], memory["bare_200"] = max(got["rss_connected"], got["rss_after"]), bare["rss_after"]
-            await what_ifs(rig, rows, frames, steps, period)
+            if not FAN_OUT_ONLY:
+                await what_ifs(rig, rows, frames, steps, period)
 
 
 async def what_ifs(rig: Rig, rows: list[Row], frames: list[int], steps: int, period: float) -> None:
@@ -705,6 +710,9 @@ async def measure(rig: Rig) -> list[Row]:
     await warm_up(rig)
     memory["lab_idle"] = max(proc_bytes(p.pid, "VmRSS") for p in rig.stack.daphnes if p is not None)
     memory["bare_idle"] = proc_bytes(rig.base_daphne.pid, "VmRSS")
+    if FAN_OUT_ONLY:
+        await measure_fan_out(rig, rows, memory)
+        return rows
     bare_worker_before = tree_rss(rig.base_worker.pid)
     memory["bare_tasks"] = await measure_latency(rig, rows) + CHAIN_HOPS * CHAIN_RUNS + 21
     chains = chain_rate(rig)
@@ -732,7 +740,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp, contextlib.ExitStack() as cleanup:
         var = Path(tmp)
         (var / "log").mkdir()
-        say(f"Starting Valkey, the lab (2 workers + {WEB_PROCESSES} Daphnes) and the bare baselines; "
+        say("load average {:.2f} {:.2f} {:.2f}; ".format(*os.getloadavg()) +
+            f"starting Valkey, the lab (2 workers + {WEB_PROCESSES} Daphnes) and the bare baselines; "
             f"logs in {var / 'log'}")
         try:
             rig = Rig(var, cleanup)
@@ -742,6 +751,7 @@ def main() -> None:
                 say(f"--- {log.name} (tail)\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
             raise
     print_table(rows)
+    say("\nload average at the end {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":
