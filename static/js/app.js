@@ -303,7 +303,23 @@ function skeleton(root, t) {
       h('section', { class: 'pane panels-pane' }, dom.panels)),
     dom.showing, dom.question, dom.menu, dom.toasts);
   dom.panes = createPaneSwitcher(root.querySelector('.lab-main'), t); // one pane at a time on a narrow screen
+  dockDetails(dom.details, root.querySelector('.spacetime-pane'), root.querySelector('.panels-pane'));
   return dom;
+}
+
+/**
+ * Keep the details box off the diagrams it explains: over the panels pane beside them, where the
+ * panes stand side by side; over the space-time pane where one pane shows at a time (a phone, a
+ * compare frame), since the panels are not on screen then.
+ */
+function dockDetails(details, spacetimePane, panelsPane) {
+  const oneAtATime = window.matchMedia('(max-width: 799px)');
+  const dock = () => {
+    const home = oneAtATime.matches ? spacetimePane : panelsPane;
+    if (details.parentElement !== home) home.append(details);
+  };
+  oneAtATime.addEventListener('change', dock);
+  dock();
 }
 
 /**
@@ -318,6 +334,7 @@ function barTools(tools, items, t) {
   document.addEventListener('click', (ev) => { if (!tools.contains(ev.target)) setOpen(false); });
   tools.addEventListener('keydown', (ev) => { if (ev.key === 'Escape' && tools.classList.contains('open')) { setOpen(false); more.focus(); } });
   items.append(projectorToggle(t));
+  items.addEventListener('click', () => setOpen(false)); // a choice made closes the menu
   tools.append(more, items);
   return tools;
 }

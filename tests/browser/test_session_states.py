@@ -73,6 +73,33 @@ def test_a_session_says_it_finished_where_it_came_from_what_its_marks_mean_and_n
         screenshot(page, "states-legend")
         page.click(".legend > summary")
 
+        # The details of what was picked sit over the panels, never over the diagrams they explain.
+        page.evaluate(f"() => {LAB}.store.select({{ kind: 'event', seq: 3 }})")
+        page.wait_for_selector(".panels-pane > .details:not([hidden])", timeout=WAIT_MS)
+        covered = page.evaluate("""() => {
+            const d = document.querySelector('.details').getBoundingClientRect();
+            return ['.st-scroll', '.topology-host'].filter((s) => {
+                const r = document.querySelector(s).getBoundingClientRect();
+                return Math.min(d.right, r.right) > Math.max(d.left, r.left)
+                    && Math.min(d.bottom, r.bottom) > Math.max(d.top, r.top);
+            });
+        }""")
+        assert covered == [], covered
+        screenshot(page, "states-details")
+        page.click("[data-action=close-details]")
+
+        # Projector mode: from the toolbar's More (or ?projector=1); the bar stays one row.
+        page.click("[data-action=more]")
+        page.click("[data-action=projector]")
+        assert "projector=1" in page.url and page.evaluate("() => document.body.classList.contains('projector')")
+        tops = page.evaluate("() => [...document.querySelectorAll('.lab-bar > *')]"
+                             ".map((e) => e.getBoundingClientRect().top)")
+        assert max(tops) - min(tops) <= 10, tops
+        screenshot(page, "states-projector")
+        page.click("[data-action=more]")
+        page.click("[data-action=projector]")
+        assert "projector" not in page.url
+
         # Exports: one naming scheme for all, the generation included.
         names = export_names(page)
         stem = f"two-phase-commit-{created['id']}-g1"
