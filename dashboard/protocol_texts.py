@@ -1272,4 +1272,9 @@ UI_TEXTS = (
     gettext_noop("Projector"),
     gettext_noop("Projector mode: larger type, thicker lines, less chrome (?projector=1)"),
     gettext_noop("More"),
+    gettext_noop("Lanes"),
+    gettext_noop("Show or hide lanes: hidden lanes give the others room"),
+    gettext_noop("Show every lane"),
+    gettext_noop("Give the panels the whole area"),
+    gettext_noop("Back to the topology and the diagram"),
 )
