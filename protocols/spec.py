@@ -281,6 +281,9 @@ class ProtocolSpec:
     clean: tuple[Mapping[str, Any], ...] = ({},)
     """Settings of the small model whose search must end with no safety violation (``{}``: the small
     model itself); empty when no configuration is meant to be safe (a naive counter)."""
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    """Rules of the protocol its panels draw, as JSON-ready data (the breaker's states and edges), so that
+    the browser reads them from the catalogue entry (``facts``) instead of keeping a copy."""
     symmetry: Callable[[Mapping[str, Any]], tuple[tuple[str, ...], ...]] | None = None
     """Given checked parameters, the groups of interchangeable nodes (same role, same parameters,
     handlers that treat them alike): the explorer merges worlds that differ only by a renaming
@@ -338,6 +341,7 @@ class ProtocolSpec:
             "scenarios": [s.describe() for s in self.scenarios],
             "invariants": [i.describe() for i in self.invariants],
             "findings": self.findings(),
+            "facts": dict(self.facts),
             "transitions": self.table.diagram(),
             "explore_params": dict(self.explore_params),
         }

@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from protocols.invocation import breaker
 from protocols.invocation.handlers import initial_state
 from protocols.invocation.invariants import INVARIANTS
 from protocols.invocation.params import PARAMS, check_provider_params, consumer_names, provider_names
@@ -80,4 +81,5 @@ SPEC = ProtocolSpec(
     explore_params={"consumers": 1, "providers": 1, "calls_per_consumer": 1, "max_retries": 1},
     foils=(Foil(params={"idempotency": False}, breaks=("at-most-once",)),),
     clean=({}, {"breaker": True, "failure_threshold": 1}, {"retry_budget": "1"}),
+    facts={"breaker": breaker.machine()},
 )

@@ -39,6 +39,15 @@ EDGES = {(CLOSED, OPEN): "opened", (OPEN, HALF_OPEN): "half_opened",
 Breaker = dict[str, Any]
 
 
+def machine() -> dict[str, Any]:
+    """Return the breaker's state machine as data: its states and each legal edge with its counter.
+
+    The catalogue carries it (``facts["breaker"]``) to the circuit-breaker panel, which draws it.
+    """
+    return {"states": list(STATES),
+            "edges": [{"from": was, "to": now, "counter": counter} for (was, now), counter in EDGES.items()]}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BreakerPolicy:
     """When a breaker opens, how long it stays open, how many trials close it."""

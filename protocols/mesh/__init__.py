@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from protocols.invocation import breaker
 from protocols.invocation.params import check_provider_params, consumer_names, provider_names
 from protocols.invocation.summary import summarize_services
 from protocols.mesh.control import sidecar_of
@@ -83,4 +84,5 @@ SPEC = ProtocolSpec(
     explore_params={"consumers": 1, "providers": 1, "calls_per_consumer": 1, "max_retries": 1,
                     "policy_resends": 0},
     foils=(Foil(params={"idempotency": False}, breaks=("at-most-once",)),),
+    facts={"breaker": breaker.machine()},
 )

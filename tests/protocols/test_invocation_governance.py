@@ -9,12 +9,14 @@ sequences and checks the checker's own judge agrees with every move.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from protocols import REGISTRY
 from protocols.common.rng import Stream
 from protocols.invocation import breaker as br
 from protocols.invocation.balancers import check_weights, parse_weights, pick
@@ -30,6 +32,7 @@ from protocols.invocation.retry import (
     try_retry,
     within,
 )
+from tests.helpers import ROOT
 
 POLICY = br.BreakerPolicy(failure_threshold=3, cooldown_ms=100, half_open_trials=2)
 
@@ -254,3 +257,17 @@ def test_weights_parse_and_pad() -> None:
     assert parse_weights("", 2) == [1, 1]
     assert check_weights("3,1,1") is None
     assert check_weights("3,0") and check_weights("a,b")
+
+
+# ----------------------------------------------------------- the machine as data
+
+
+def test_the_catalogue_carries_the_breakers_machine_for_its_panel() -> None:
+    """The circuit-breaker panel draws facts.breaker; the Node tests read the same data from a file."""
+    machine = br.machine()
+    assert {(e["from"], e["to"]): e["counter"] for e in machine["edges"]} == br.EDGES
+    assert machine["states"] == list(br.STATES)
+    for name in ("service-invocation", "service-mesh"):
+        assert REGISTRY[name].describe()["facts"]["breaker"] == machine
+    saved = json.loads((ROOT / "static" / "js" / "tests" / "breaker-machine.json").read_text(encoding="utf-8"))
+    assert saved == machine, "static/js/tests/breaker-machine.json is stale: write br.machine() there"

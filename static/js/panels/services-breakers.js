@@ -7,8 +7,11 @@
 // and in the mesh the policy version), because that is where the policy lives.
 //
 // Callers are the nodes whose state holds a `policy` (service-invocation's consumers,
-// service-mesh's consumer sidecars). Pure parts (rows, geometry) are tested in
-// static/js/tests/invocation.test.js; the DOM code only draws what they return.
+// service-mesh's consumer sidecars). The machine itself (its states, and each legal edge with the
+// counter the breaker keeps for it) is the protocol's: protocols/invocation/breaker.py declares it
+// and the catalogue entry carries it (`facts.breaker`); nothing here lists the edges. Pure parts
+// (rows, geometry) are tested in static/js/tests/invocation.test.js; the DOM code only draws what
+// they return.
 
 import { h, fill } from '../dom.js';
 import { PALETTE, inkFor } from '../protocols/palette.js';
@@ -16,24 +19,23 @@ import { withEnglish } from '../i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
-export const BREAKER_STATES = ['closed', 'open', 'half-open'];
 export const STATE_COLOUR = { closed: PALETTE.green, open: PALETTE.vermillion, 'half-open': PALETTE.orange };
-/** The four legal moves, each with the counter the breaker keeps for it (protocols/invocation/breaker.py). */
-export const EDGES = [
-  { from: 'closed', to: 'open', counter: 'opened' },
-  { from: 'open', to: 'half-open', counter: 'half_opened' },
-  { from: 'half-open', to: 'closed', counter: 'closed' },
-  { from: 'half-open', to: 'open', counter: 'reopened' },
-];
+const NO_MACHINE = { states: [], edges: [] };
+
+/** Return the breaker's machine from the page's catalogue entry ({states, edges: [{from, to, counter}]}). */
+export function machineOf(catalogue) {
+  const machine = catalogue && catalogue.facts ? catalogue.facts.breaker : null;
+  return machine && Array.isArray(machine.states) && Array.isArray(machine.edges) ? machine : NO_MACHINE;
+}
 
 /** Return every caller at the playhead: {caller, up, version, enabled, policy, breakers: [...]}, in node order. */
-export function breakerRows(nodes) {
+export function breakerRows(nodes, machine = NO_MACHINE) {
   const callers = [];
   for (const node of nodes) {
     const s = node.state || {};
     if (!s.policy || !('breakers' in s)) continue;
     const breakers = Object.entries(s.breakers || {}).map(([endpoint, b]) => {
-      const counts = Object.fromEntries(EDGES.map((e) => [e.counter, b[e.counter] || 0]));
+      const counts = Object.fromEntries(machine.edges.map((e) => [e.counter, b[e.counter] || 0]));
       return { endpoint, state: b.state, failures: b.failures || 0, since: b.since ?? 0, counts,
         transitions: Object.values(counts).reduce((a, n) => a + n, 0) };
     });
@@ -47,11 +49,12 @@ export function breakerRows(nodes) {
 }
 
 /**
- * Return the geometry of one state machine in a w × h box: {states: {name: {x, y, w, h}}, edges: [...]}.
- * Closed top left, open top right, half-open below between them; the two edges out of half-open curve
- * outwards on either side so that no two arrows (or their counts) cross.
+ * Return the geometry of the machine's edges in a w × h box: {states: {name: {x, y, w, h}}, edges: [...]},
+ * one drawn edge ({counter, path, label}) per edge of `machine`. Closed top left, open top right,
+ * half-open below between them; the two edges out of half-open curve outwards on either side so that
+ * no two arrows (or their counts) cross. An edge the layout does not know is a straight arrow.
  */
-export function machineGeometry(w = 320, h = 190) {
+export function machineGeometry(machine = NO_MACHINE, w = 320, h = 190) {
   const bw = 108;
   const bh = 40;
   const states = {
@@ -63,16 +66,24 @@ export function machineGeometry(w = 320, h = 190) {
   const o = states.open;
   const half = states['half-open'];
   const hy = half.y + bh / 2;
-  const edges = [
-    { counter: 'opened', path: `M${c.x + bw},${c.y + bh / 2} L${o.x - 2},${o.y + bh / 2}`,
+  const drawn = {
+    'closed>open': { path: `M${c.x + bw},${c.y + bh / 2} L${o.x - 2},${o.y + bh / 2}`,
       label: { x: w / 2, y: c.y + bh / 2 - 8 } },
-    { counter: 'half_opened', path: `M${o.x + 22},${o.y + bh} L${half.x + bw - 18},${half.y - 2}`,
+    'open>half-open': { path: `M${o.x + 22},${o.y + bh} L${half.x + bw - 18},${half.y - 2}`,
       label: { x: (o.x + 22 + half.x + bw - 18) / 2 - 16, y: (o.y + bh + half.y) / 2 + 4 } },
-    { counter: 'reopened', path: `M${half.x + bw},${hy} Q${o.x + bw - 14},${hy} ${o.x + bw - 24},${o.y + bh + 2}`,
+    'half-open>open': { path: `M${half.x + bw},${hy} Q${o.x + bw - 14},${hy} ${o.x + bw - 24},${o.y + bh + 2}`,
       label: { x: o.x + bw - 6, y: hy - 8 } },
-    { counter: 'closed', path: `M${half.x},${hy} Q${c.x + 14},${hy} ${c.x + 24},${c.y + bh + 2}`,
+    'half-open>closed': { path: `M${half.x},${hy} Q${c.x + 14},${hy} ${c.x + 24},${c.y + bh + 2}`,
       label: { x: c.x + 6, y: hy - 8 } },
-  ];
+  };
+  const centre = (box) => ({ x: box.x + box.w / 2, y: box.y + box.h / 2 });
+  const edges = machine.edges.filter((e) => states[e.from] && states[e.to]).map((e) => {
+    const known = drawn[`${e.from}>${e.to}`];
+    if (known) return { counter: e.counter, ...known };
+    const a = centre(states[e.from]);
+    const b = centre(states[e.to]);
+    return { counter: e.counter, path: `M${a.x},${a.y} L${b.x},${b.y}`, label: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 8 } };
+  });
   return { width: w, height: h, states, edges };
 }
 
@@ -95,8 +106,8 @@ const translator = withEnglish; // English beside each key (see i18n.js)
 const STATE_TEXT = { closed: ['services.breakers.closed', 'closed'], open: ['services.breakers.open', 'open'],
   'half-open': ['services.breakers.halfOpen', 'half-open'] };
 
-function drawMachine(breaker, tr, arrowId) {
-  const g = machineGeometry();
+function drawMachine(breaker, machine, tr, arrowId) {
+  const g = machineGeometry(machine);
   const root = svg('svg', { viewBox: `0 0 ${g.width} ${g.height}`, width: g.width, height: g.height, role: 'img',
     'aria-label': tr('services.breakers.aria', '{endpoint}: {state}', { endpoint: breaker.endpoint,
       state: tr(...STATE_TEXT[breaker.state] || [breaker.state, breaker.state]) }) });
@@ -115,7 +126,7 @@ function drawMachine(breaker, tr, arrowId) {
     label.textContent = `×${count}`;
     root.append(label);
   }
-  for (const name of BREAKER_STATES) {
+  for (const name of machine.states.filter((s) => g.states[s])) {
     const box = g.states[name];
     const current = breaker.state === name;
     root.append(svg('rect', { x: box.x, y: box.y, width: box.w, height: box.h, rx: 10,
@@ -132,12 +143,13 @@ function drawMachine(breaker, tr, arrowId) {
 /** Build the panel in `el`; return {update(frame)}. */
 export function createBreakersPanel(el, ctx) {
   const tr = translator(ctx.t);
+  const machine = machineOf(ctx.catalogue);
   const body = h('div', { class: 'svc-breakers' });
   el.append(body);
   let drawn = null;
 
   function update(frame) {
-    const callers = breakerRows(frame.snapshot.nodes || []);
+    const callers = breakerRows(frame.snapshot.nodes || [], machine);
     const key = rowsKey(callers);
     if (key === drawn) return;
     drawn = key;
@@ -145,12 +157,12 @@ export function createBreakersPanel(el, ctx) {
       fill(body, h('p', {}, tr('services.breakers.none', 'No caller keeps breakers in this run.')));
       return;
     }
-    fill(body, callers.map((c) => callerBlock(c, tr)));
+    fill(body, callers.map((c) => callerBlock(c, machine, tr)));
   }
   return { update };
 }
 
-function callerBlock(c, tr) {
+function callerBlock(c, machine, tr) {
   const policy = c.enabled
     ? tr('services.breakers.policy', 'opens after {threshold} failures in a row · cool-down {cooldown} ms · {trials} trial(s)',
       c.policy)
@@ -165,7 +177,7 @@ function callerBlock(c, tr) {
       h('span', { style: 'font-weight:normal' }, ` · ${b.state === 'closed'
         ? tr('services.breakers.failures', '{n} failures in a row', { n: b.failures })
         : tr('services.breakers.tripped', 'tripped after {n} failures', { n: b.failures })}`)),
-    drawMachine(b, tr, `svc-arrow-${c.caller}-${b.endpoint}`)));
+    drawMachine(b, machine, tr, `svc-arrow-${c.caller}-${b.endpoint}`)));
   return h('section', {}, head, cards);
 }
 

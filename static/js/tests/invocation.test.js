@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 
 import { encodingFor } from '../protocols/index.js';
-import { breakerRows, machineGeometry, rowsKey, EDGES, BREAKER_STATES } from '../panels/services-breakers.js';
+import { breakerRows, machineGeometry, machineOf, rowsKey } from '../panels/services-breakers.js';
 import { buildSpans, callSummaries, defaultCall, waterfallLayout } from '../panels/services-waterfall.js';
 
 const load = (name) => JSON.parse(fs.readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8'));
@@ -99,6 +99,10 @@ test('the waterfall layout keeps time order and a minimum bar width', () => {
 const BREAKER = (state, extra = {}) => ({ state, failures: 0, since: 0, trials: 0, ok: 0, opened: 0, half_opened: 0,
   closed: 0, reopened: 0, ...extra });
 
+// The breaker's machine as the catalogue carries it (facts.breaker): protocols/invocation/breaker.py's
+// machine(), written out by tests/protocols/test_invocation_governance.py, which checks it is current.
+const MACHINE = JSON.parse(fs.readFileSync(new URL('./breaker-machine.json', import.meta.url), 'utf8'));
+
 const NODES = [
   { name: 'u1', role: 'consumer', up: true, state: { phase: 'calling', policy: { version: 1, breaker: true,
     failure_threshold: 3, cooldown_ms: 150, half_open_trials: 1 },
@@ -109,7 +113,7 @@ const NODES = [
 ];
 
 test('breaker rows: one per caller, with its policy, each breaker with its edge counts', () => {
-  const rows = breakerRows(NODES);
+  const rows = breakerRows(NODES, MACHINE);
   assert.deepEqual(rows.map((r) => [r.caller, r.up, r.version, r.enabled]), [['u1', true, 1, true], ['u2-sidecar', false, 2, false]]);
   assert.deepEqual(rows[0].policy, { threshold: 3, cooldown: 150, trials: 1 });
   const [p1, p2] = rows[0].breakers;
@@ -122,16 +126,18 @@ test('breaker rows: one per caller, with its policy, each breaker with its edge 
 });
 
 test('the redraw key changes when a breaker moves and only then', () => {
-  const before = rowsKey(breakerRows(NODES));
-  assert.equal(rowsKey(breakerRows(structuredClone(NODES))), before);
+  const before = rowsKey(breakerRows(NODES, MACHINE));
+  assert.equal(rowsKey(breakerRows(structuredClone(NODES), MACHINE)), before);
   const moved = structuredClone(NODES);
   moved[0].state.breakers.p1 = BREAKER('closed', { opened: 2, half_opened: 2, reopened: 1, closed: 1 });
-  assert.notEqual(rowsKey(breakerRows(moved)), before);
+  assert.notEqual(rowsKey(breakerRows(moved, MACHINE)), before);
 });
 
 test('the state machine drawing: three labelled states apart, one edge per legal move', () => {
-  const g = machineGeometry(320, 190);
-  assert.deepEqual(Object.keys(g.states).sort(), [...BREAKER_STATES].sort());
+  assert.equal(machineOf({ facts: { breaker: MACHINE } }), MACHINE, 'read from the catalogue entry');
+  assert.deepEqual(machineOf(null).edges, [], 'no entry: nothing to draw, nothing invented');
+  const g = machineGeometry(MACHINE, 320, 190);
+  assert.deepEqual(Object.keys(g.states).sort(), [...MACHINE.states].sort());
   const boxes = Object.values(g.states);
   for (const b of boxes) assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.w <= 320 && b.y + b.h <= 190, 'inside the box');
   for (let i = 0; i < boxes.length; i += 1) {
@@ -141,7 +147,9 @@ test('the state machine drawing: three labelled states apart, one edge per legal
       assert.ok(apart, 'states do not overlap');
     }
   }
-  assert.deepEqual(g.edges.map((e) => e.counter).sort(), [...EDGES.map((e) => e.counter)].sort());
+  assert.deepEqual(g.edges.map((e) => e.counter).sort(), [...MACHINE.edges.map((e) => e.counter)].sort());
+  const more = { ...MACHINE, edges: [...MACHINE.edges, { from: 'open', to: 'closed', counter: 'forced' }] };
+  assert.ok(machineGeometry(more).edges.find((e) => e.counter === 'forced').path.startsWith('M'), 'a new edge is drawn too');
 });
 
 // ------------------------------------------------------------- encodings
