@@ -53,12 +53,15 @@ def row(spec: ProtocolSpec, clock: Callable[[], float] | None = None) -> Row:
     report = explore(spec, clock=clock)
     foils = []
     for foil in spec.foils:
-        found = explore(spec, dict(foil.params), max_crashes=foil.max_crashes)
+        # The small model's own crash budget needs no flag; a foil that needs more says so.
+        extra = foil.max_crashes if foil.max_crashes > spec.explore_crashes else 0
+        found = explore(spec, dict(foil.params), max_crashes=extra or None)
         depth = {c.name: len(c.commands) for c in found.counterexamples}
-        foils.append(FoilRow(setting=_setting(dict(foil.params), foil.max_crashes),
+        foils.append(FoilRow(setting=_setting(dict(foil.params), extra),
                              depths=tuple((name, depth.get(name)) for name in foil.breaks)))
-    return Row(protocol=spec.name, model=_setting(dict(spec.explore_params)), worlds=report.states,
-               complete=report.complete, clean=report.clean, elapsed_s=report.elapsed_s, foils=tuple(foils))
+    return Row(protocol=spec.name, model=_setting(dict(spec.explore_params), spec.explore_crashes),
+               worlds=report.states, complete=report.complete, clean=report.clean, elapsed_s=report.elapsed_s,
+               foils=tuple(foils))
 
 
 def _foils_cell(foils: Iterable[FoilRow]) -> str:

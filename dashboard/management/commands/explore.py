@@ -42,8 +42,9 @@ class Command(LabCommand):
                             help=f"Stop after N distinct states (default {DEFAULT_MAX_STATES}).")
         parser.add_argument("--max-drops", type=int, default=DEFAULT_MAX_DROPS, metavar="N",
                             help=f"Messages the adversary may drop on one path (default {DEFAULT_MAX_DROPS}).")
-        parser.add_argument("--max-crashes", type=int, default=DEFAULT_MAX_CRASHES, metavar="N",
-                            help=f"Crashes on one path; recovery is free (default {DEFAULT_MAX_CRASHES}).")
+        parser.add_argument("--max-crashes", type=int, default=None, metavar="N",
+                            help=f"Crashes on one path; recovery is free (default: the protocol's small model "
+                                 f"says, else {DEFAULT_MAX_CRASHES}).")
         parser.add_argument("--save-dir", metavar="DIR",
                             help="Where counterexample traces go (default var/counterexamples).")
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
