@@ -1,0 +1,75 @@
+// The browser draws; it never decides. A panel (static/js/panels) shows what the protocol or the
+// checker recorded: it may not restate a protocol's rule. This static check reads every panel module
+// and fails on the shapes such copies took before they were removed: a fact derived from the run's
+// parameters (a lease), a node dealt round-robin from its name (a home registry), a quorum or a
+// tolerance computed again (2f + 1, (n - 1) / 3), a state machine's edges written out (a breaker's),
+// a number parsed out of an event's English words ("N ms old"). Panels import only each other and a
+// short list of pure helpers (DOM, translation, colours, a finding's template filling).
+// An exception needs a line in ALLOWED with its reason.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+
+const PANELS = new URL('../panels/', import.meta.url);
+
+/** Modules outside static/js/panels a panel may import: pure helpers that know no protocol. */
+export const HELPERS = ['../dom.js', '../i18n.js', '../findings.js', '../protocols/palette.js'];
+
+/** Shapes of a protocol rule restated in the browser: [name, regular expression, what to do instead]. */
+export const RULES = [
+  ['the run\'s parameters', /\bctx\.params\b|\bparams\.[a-z_]+/, 'have the protocol record the derived fact in its state'],
+  ['a node dealt by its name', /parseInt\(.*\.slice\(1\)|%\s*[\w.]*(registr|replica|shard|cache|node)\w*\.length/,
+    'record the assignment in the node\'s state (as a consumer records its home registry)'],
+  ['a quorum or a tolerance', /2\s*\*\s*[\w.]*\bf\b\s*\+\s*1|-\s*1\s*\)\s*\/\s*3/,
+    'read the numbers the protocol records (a BFT client\'s f, quorum and counts_at)'],
+  ['a state machine written out', /\{\s*from:\s*['"][\w-]+['"]\s*,\s*to:/,
+    'draw the machine the spec declares (catalogue facts, as the breaker\'s)'],
+  ['words parsed for a number', /\.(exec|match|test)\([^)]*\.text\b|\.text\b[^;\n]*\.(match|split|startsWith|indexOf)\(|ms old/,
+    'read the datum from the finding\'s data (a stale read\'s age_ms)'],
+];
+
+/** Exceptions: [file, the offending text, why it is not a protocol rule]. Keep it short. */
+export const ALLOWED = [];
+
+/** Return every rule a source breaks, as [rule name, line number, line]; `file` for the allow-list. */
+export function breaches(source, file = '') {
+  const found = [];
+  source.split('\n').forEach((line, i) => {
+    if (/^\s*(\/\/|\*|\/\*\*)/.test(line)) return; // comments may describe what is forbidden
+    for (const [name, pattern] of RULES) {
+      if (!pattern.test(line)) continue;
+      if (ALLOWED.some(([f, text]) => f === file && line.includes(text))) continue;
+      found.push([name, i + 1, line.trim()]);
+    }
+    const imported = /^\s*import\b.*\bfrom\s+'([^']+)'/.exec(line);
+    if (imported && !imported[1].startsWith('./') && !HELPERS.includes(imported[1])) {
+      found.push([`an import of ${imported[1]}`, i + 1, line.trim()]);
+    }
+  });
+  return found;
+}
+
+test('no panel restates a protocol rule', () => {
+  const files = fs.readdirSync(PANELS).filter((f) => f.endsWith('.js'));
+  assert.ok(files.length >= 15, 'the panels are where this test looks');
+  const all = files.flatMap((f) => breaches(fs.readFileSync(new URL(f, PANELS), 'utf8'), f)
+    .map(([rule, line, text]) => `${f}:${line}: ${rule}: ${text}`));
+  assert.deepEqual(all, []);
+});
+
+test('the check catches the copies that were removed', () => {
+  const removed = [
+    'const lease = leaseOf(ctx.params);',
+    'return Number.isFinite(params.heartbeat_ms) ? Math.trunc(params.heartbeat_ms * params.missed_beats) : null;',
+    'const number = parseInt(String(name).slice(1), 10);',
+    'return registries[(number - 1) % registries.length];',
+    'const f = Math.floor((list.length - 1) / 3);',
+    'return { f, quorum: 2 * f + 1 };',
+    "{ from: 'closed', to: 'open', counter: 'opened' },",
+    "const m = AGE.exec(e.text || '');",
+    'const AGE = /(\\d+) ms old/;',
+    "import { lease_ms } from '../protocols/service-registry.js';",
+  ];
+  for (const line of removed) assert.ok(breaches(line).length, `not caught: ${line}`);
+  assert.deepEqual(breaches("import { h } from '../dom.js';\nconst ok = view.quorum;"), []);
+});
