@@ -300,11 +300,26 @@ function skeleton(root, t) {
     h('div', { class: 'lab-main' }, // the page's <main> is #lab itself (templates/session.html)
       h('section', { class: 'pane topology-pane', 'aria-label': t('topology.title') }, h('h2', { class: 'pane-title' }, t('topology.title')), dom.topology),
       h('section', { class: 'pane spacetime-pane', 'aria-label': t('spacetime.title') }, h('h2', { class: 'pane-title' }, t('spacetime.title')), dom.spacetime, dom.legend, dom.details),
-      h('section', { class: 'pane panels-pane' }, dom.panels)),
+      h('section', { class: 'pane panels-pane' }, expandButton(t), dom.panels)),
     dom.showing, dom.question, dom.menu, dom.toasts);
   dom.panes = createPaneSwitcher(root.querySelector('.lab-main'), t); // one pane at a time on a narrow screen
   dockDetails(dom.details, root.querySelector('.spacetime-pane'), root.querySelector('.panels-pane'));
   return dom;
+}
+
+/** Return the button that gives the panels the whole area (a hash ring, a chart) and gives it back. */
+function expandButton(t) {
+  const button = h('button', { type: 'button', class: 'ctl pane-expand', dataset: { action: 'expand-panels' },
+    'aria-pressed': 'false', 'aria-label': t('panels.expand'), title: t('panels.expand'),
+    onclick: () => {
+      const main = button.closest('.lab-main');
+      const on = main.classList.toggle('expanded');
+      button.setAttribute('aria-pressed', String(on));
+      button.textContent = on ? '⤡' : '⤢';
+      button.title = t(on ? 'panels.restore' : 'panels.expand');
+      button.setAttribute('aria-label', button.title);
+    } }, '⤢');
+  return button;
 }
 
 /**

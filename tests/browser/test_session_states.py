@@ -88,6 +88,25 @@ def test_a_session_says_it_finished_where_it_came_from_what_its_marks_mean_and_n
         screenshot(page, "states-details")
         page.click("[data-action=close-details]")
 
+        # The lane picker hides a lane (the others take its room) and shows every lane again.
+        page.click("[data-action=lanes]")
+        page.uncheck(".lane-choice input[data-lane=p2]")
+        page.wait_for_selector(".spacetime-head g.lane-head[data-node=p2]", state="detached", timeout=WAIT_MS)
+        assert page.locator(".spacetime-head g.lane-head").count() == 3
+        screenshot(page, "states-lanes")
+        page.click("[data-action=all-lanes]")
+        page.wait_for_selector(".spacetime-head g.lane-head[data-node=p2]", timeout=WAIT_MS)
+        page.click("[data-action=lanes]")
+
+        # The panels take the whole area (a ring, a chart) and give it back.
+        page.click("[data-action=expand-panels]")
+        wide = page.evaluate("() => [document.querySelector('.panels-pane').getBoundingClientRect().width,"
+                             " document.querySelector('.lab-main').getBoundingClientRect().width]")
+        assert wide[0] >= 0.95 * wide[1] and not page.locator(".topology-pane").is_visible(), wide
+        screenshot(page, "states-expanded")
+        page.click("[data-action=expand-panels]")
+        assert page.locator(".topology-pane").is_visible() and page.locator(".spacetime-pane").is_visible()
+
         # Projector mode: from the toolbar's More (or ?projector=1); the bar stays one row.
         page.click("[data-action=more]")
         page.click("[data-action=projector]")

@@ -21,6 +21,12 @@ import { violationText } from '../findings.js';
 
 const d3 = globalThis.d3;
 
+/** Return the lane centres a violation's band spans: its nodes' lanes shown, or every lane if the reader hid them all. */
+function markXs(d, xs) {
+  const shown = d.nodes.filter((n) => xs.has(n)).map((n) => xs.get(n));
+  return shown.length ? shown : [...xs.values()];
+}
+
 const BLOCK = 128;
 /** Lanes and time ticks are drawn over whole blocks of this many seqs, so a one-row scroll leaves them be. */
 
@@ -83,7 +89,7 @@ function drawLanes(g, model) {
   const { timeline, xs, encoding, laneWidth } = model;
   const b = blocks(model);
   const segs = [];
-  for (const name of timeline.nodeOrder) {
+  for (const name of xs.keys()) { // the lanes shown (a reader may hide some)
     const spans = timeline.phasesOf(name);
     spans.forEach((span, i) => {
       const end = i + 1 < spans.length ? spans[i + 1].startSeq : timeline.lastSeq;
@@ -103,7 +109,7 @@ function drawLanes(g, model) {
     });
   const y1 = yOf(model, b.lo) - 12;
   const y2 = yOf(model, b.hi) + 12;
-  g.selectAll('line.lane').data(timeline.nodeOrder, (d) => d).join((enter) => enter.append('line')
+  g.selectAll('line.lane').data([...xs.keys()], (d) => d).join((enter) => enter.append('line')
     .attr('class', 'lane').attr('data-node', (d) => d))
     .each(function lane(d) {
       const x = xs.get(d);
@@ -115,7 +121,7 @@ function drawShading(g, model) {
   const { timeline, xs, laneWidth } = model;
   const b = blocks(model);
   const rects = [];
-  for (const name of timeline.nodeOrder) {
+  for (const name of xs.keys()) {
     for (const iv of timeline.intervalsOf(name)) {
       const end = iv.endSeq ?? timeline.lastSeq;
       if (end < model.lo || iv.startSeq > model.hi) continue;
@@ -360,8 +366,7 @@ function drawMarks(g, model) {
     .attr('data-seq', (d) => d.seq).attr('transform', (d) => `translate(0,${yOf(model, d.seq)})`);
   if (!sel.size()) return;
   sel.select('rect.band').each(function band(d) {
-    const names = d.kind === 'violation' ? d.nodes.filter((n) => xs.has(n)) : [...xs.keys()];
-    const x = names.map((n) => xs.get(n));
+    const x = d.kind === 'violation' ? markXs(d, xs) : [...xs.values()];
     const x0 = d.kind === 'caption' ? model.left : Math.min(...x) - laneWidth * 0.35;
     const x1 = d.kind === 'caption' ? model.left + 6 : Math.max(...x) + laneWidth * 0.35;
     d3.select(this).attr('x', x0).attr('width', Math.max(4, x1 - x0)).attr('y', -5).attr('height', 10)
@@ -371,7 +376,7 @@ function drawMarks(g, model) {
   sel.select('title').text((d) => (d.kind === 'violation' ? violationText(d, model.catalogue)
     : d.kind === 'caption' ? d.text : t(`spacetime.${d.kind}`)));
   sel.selectAll('text.what').data((d) => (d.kind === 'violation' ? [d] : [])).join('text').attr('class', 'what')
-    .attr('x', (d) => Math.min(...d.nodes.filter((n) => xs.has(n)).map((n) => xs.get(n))) - laneWidth * 0.35)
+    .attr('x', (d) => Math.min(...markXs(d, xs)) - laneWidth * 0.35)
     .attr('y', -9).text((d) => `⚠ ${d.invariant}`);
 }
 

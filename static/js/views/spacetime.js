@@ -29,7 +29,14 @@ export function createSpacetime(el, ctx) {
   const { store, encoding, t } = ctx;
   // Named by what it shows ("by event", "by time"), its purpose in the hint: a name must hold the visible words.
   const axisButton = h('button', { type: 'button', dataset: { action: 'axis' }, title: t('spacetime.axis'), onclick: toggleAxis }, t('spacetime.axis.seq'));
+  // The lane picker: hide lanes to give the others room (a 14-node run on a laptop), show them again.
+  const hiddenLanes = new Set();
+  const laneList = h('div', { class: 'lane-list' });
+  const lanePicker = h('details', { class: 'lane-picker' },
+    h('summary', { dataset: { action: 'lanes' }, title: t('spacetime.lanesHint') }, t('spacetime.lanes')), laneList);
+  lanePicker.addEventListener('toggle', () => { if (lanePicker.open) fillLanePicker(); });
   const tools = h('div', { class: 'st-tools' },
+    lanePicker,
     axisButton,
     h('button', { type: 'button', dataset: { action: 'zoom-out' }, 'aria-label': t('spacetime.zoomOut'), title: t('spacetime.zoomOut'), onclick: () => zoomBy(1 / 1.5) }, '−'),
     h('button', { type: 'button', dataset: { action: 'zoom-in' }, 'aria-label': t('spacetime.zoomIn'), title: t('spacetime.zoomIn'), onclick: () => zoomBy(1.5) }, '+'),
@@ -117,8 +124,26 @@ export function createSpacetime(el, ctx) {
     return Math.max(LEFT_PX, String(Math.round(store.timeline.lastTime)).length * 9.5 + 50);
   }
 
+  /** List every node with a check box: checked, its lane is drawn. */
+  function fillLanePicker() {
+    const boxes = store.timeline.nodeOrder.map((name) => h('label', { class: 'lane-choice' },
+      h('input', { type: 'checkbox', checked: !hiddenLanes.has(name), dataset: { lane: name },
+        onchange: (ev) => { if (ev.currentTarget.checked) hiddenLanes.delete(name); else hiddenLanes.add(name); lanesChanged(); } }),
+      name));
+    const all = h('button', { type: 'button', dataset: { action: 'all-lanes' },
+      onclick: () => { hiddenLanes.clear(); lanesChanged(); fillLanePicker(); } }, t('spacetime.allLanes'));
+    laneList.replaceChildren(all, ...boxes);
+  }
+
+  function lanesChanged() {
+    lanePicker.querySelector('summary').classList.toggle('some-hidden', hiddenLanes.size > 0);
+    requestRedraw();
+  }
+
   function lanesNow() {
-    const names = store.timeline.nodeOrder;
+    // Every lane unless the reader hid some; never none (the last one stays).
+    const shown = store.timeline.nodeOrder.filter((n) => !hiddenLanes.has(n));
+    const names = shown.length ? shown : store.timeline.nodeOrder;
     const longest = Math.max(3, ...names.map((n) => shortName(n).length));
     return lanes(names, { left: left(), width: size.width, minWidth: Math.max(48, longest * 11 + 14) });
   }
@@ -224,7 +249,7 @@ export function createSpacetime(el, ctx) {
     const snapshot = timeline.seek(lastFrame.seq);
     header.selectAll('rect.st-header-bg').data([ln.width]).join((enter) => enter.append('rect').attr('class', 'st-header-bg')
       .attr('height', HEADER_PX)).each(function bg(w) { if (this.__w !== w) { this.__w = w; this.setAttribute('width', w); } });
-    const sel = header.selectAll('g.lane-head').data(timeline.nodeOrder, (d) => d).join((enter) => {
+    const sel = header.selectAll('g.lane-head').data([...ln.xs.keys()], (d) => d).join((enter) => {
       const g = enter.append('g').attr('class', 'lane-head').attr('data-node', (d) => d)
         .on('mouseenter', (ev, d) => store.setHover({ kind: 'node', name: d }))
         .on('mouseleave', () => store.setHover(null))
