@@ -1277,4 +1277,6 @@ UI_TEXTS = (
     gettext_noop("Show every lane"),
     gettext_noop("Give the panels the whole area"),
     gettext_noop("Back to the topology and the diagram"),
+    gettext_noop("every world was searched"),
+    gettext_noop("the search stopped at its budget: there may be more"),
 )

@@ -56,8 +56,10 @@ export function summaryLine(report, t, locale) {
 export function verdict(report, t, locale) {
   const all = report.counterexamples || [];
   const found = all.filter((c) => categoryOf(c) !== 'illustrative').length;
-  if (found === 1) return { kind: 'broken', text: t('explore.broken.one') };
-  if (found > 1) return { kind: 'broken', text: t('explore.broken.many', { n: formatCount(found, locale) }) };
+  // Broken either way; whether every world was searched says whether there may be more ways.
+  const searched = t(report.complete ? 'explore.searchedAll' : 'explore.searchStopped');
+  if (found === 1) return { kind: 'broken', text: `${t('explore.broken.one')} · ${searched}` };
+  if (found > 1) return { kind: 'broken', text: `${t('explore.broken.many', { n: formatCount(found, locale) })} · ${searched}` };
   if (report.complete) return { kind: 'safe', text: t(all.length ? 'explore.clean.illustrative' : 'explore.safe') };
   return { kind: 'partial', text: t('explore.partial', { states: formatCount(report.states, locale) }) };
 }

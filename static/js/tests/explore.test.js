@@ -58,9 +58,10 @@ test('a search stopped by its budget with nothing found proves nothing: the ambe
 
 test('counterexamples are the red verdict, complete search or not, counted in words', () => {
   assert.deepEqual(verdict(report({ counterexamples: [finding('atomicity', 4)] }), t, 'en'),
-    { kind: 'broken', text: '1 way to break it' });
+    { kind: 'broken', text: '1 way to break it · every world was searched' });
   const many = report({ complete: false, counterexamples: [finding('atomicity', 4), finding('validity', 6)] });
-  assert.deepEqual(verdict(many, t, 'en'), { kind: 'broken', text: '2 ways to break it' });
+  assert.deepEqual(verdict(many, t, 'en'),
+    { kind: 'broken', text: '2 ways to break it · the search stopped at its budget: there may be more' });
 });
 
 test('a finding the lesson expects leaves a complete search clean: green, and said so', () => {
@@ -73,7 +74,7 @@ test('a finding the lesson expects leaves a complete search clean: green, and sa
 test('only safety and liveness findings are counted as ways to break it', () => {
   const mixed = report({ counterexamples: [
     finding('one-believer-at-a-time', 8, 'violation', 'illustrative'), finding('termination', 9, 'violation', 'liveness')] });
-  assert.deepEqual(verdict(mixed, t, 'en'), { kind: 'broken', text: '1 way to break it' });
+  assert.deepEqual(verdict(mixed, t, 'en'), { kind: 'broken', text: '1 way to break it · every world was searched' });
 });
 
 test('findings are grouped by kind, in the order safety, liveness, illustrative, keeping their index', () => {
