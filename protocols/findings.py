@@ -5,8 +5,8 @@ the words are the invariant's template (``Invariant.findings``), English, with
 ``{field}`` blanks. Whoever shows a finding fills the template of its language:
 the command line here (English, or a translation looked up by the caller), the
 browser in ``static/js/findings.js`` by the same rule (a list is written with
-", " between its items; a blank with no field stays as written, which the
-tests forbid). Nothing here knows a language: ``translate`` maps an English
+", " between its items, a number as the compare table writes a figure; a blank
+with no field stays as written, which the tests forbid). Nothing here knows a language: ``translate`` maps an English
 template to another language's (Django's gettext at the edge).
 """
 
@@ -26,9 +26,17 @@ def blanks(template: str) -> set[str]:
 
 
 def show(value: Any) -> str:
-    """Write one datum as a template shows it: a list with ", " between its items."""
+    """Write one datum as a template shows it: a list with ", " between its items, a number as a figure.
+
+    A number is written as the compare table writes a figure (``format_value``: a whole float as an
+    int, others to three significant digits), which the browser's ``formatValue`` matches.
+    """
     if isinstance(value, list | tuple):
         return ", ".join(show(v) for v in value)
+    if isinstance(value, float):
+        from protocols.sim.compare import format_value  # Here: the engine imports this module.
+
+        return format_value(value)
     return str(value)
 
 

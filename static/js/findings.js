@@ -2,14 +2,18 @@
 // protocol's template for that id, which the page's catalogue entry holds already translated into
 // the page's language (`catalogue.findings`, id -> template with {name} blanks). Filling a template
 // is the one rule shared with protocols/findings.py: a blank takes its datum, a list is written
-// with ", " between its items, a blank with no datum stays as written (the tests forbid one).
+// with ", " between its items, a number as a figure (formatValue, which format_value matches), a
+// blank with no datum stays as written (the tests forbid one); tests/sim/test_format_cases.py runs both.
 // Nothing here knows a protocol: the words are the protocol's, the facts the checker's.
+
+import { formatValue } from './compare-table.js';
 
 const BLANK = /\{(\w+)\}/g;
 
-/** Write one datum as a template shows it: a list with ", " between its items. */
+/** Write one datum as a template shows it: a list with ", " between its items, a number as a figure. */
 export function showDatum(value) {
-  return Array.isArray(value) ? value.map(showDatum).join(', ') : String(value);
+  if (Array.isArray(value)) return value.map(showDatum).join(', ');
+  return typeof value === 'number' ? formatValue(value) : String(value);
 }
 
 /** Fill a template's {name} blanks from `data`; a blank without a datum stays as written. */

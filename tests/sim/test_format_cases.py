@@ -60,3 +60,29 @@ def test_python_and_the_browser_write_the_same_text() -> None:
     browser = in_the_browser(values)
     differ = [(v, p, b) for v, p, b in zip(values, python, browser, strict=True) if p != b]
     assert differ == [], f"{len(differ)} values written differently, e.g. {differ[:5]}"
+
+
+FILL = """
+import { fillTemplate } from './static/js/findings.js';
+import { readFileSync } from 'node:fs';
+const pairs = JSON.parse(readFileSync(0, 'utf8'));
+process.stdout.write(JSON.stringify(pairs.map(([template, data]) => fillTemplate(template, data))));
+"""
+
+
+@pytest.mark.skipif(NODE is None, reason="node is missing (make test installs it)")
+def test_python_and_the_browser_fill_a_findings_template_alike() -> None:
+    """The command line (protocols/findings.py) and the page (static/js/findings.js) put a finding in words alike."""
+    from protocols import REGISTRY
+    from protocols.findings import blanks, fill
+
+    pairs: list[list[Any]] = []
+    for spec in REGISTRY.values():
+        for template in spec.findings().values():
+            names = sorted(blanks(template))
+            pairs.append([template, {name: [f"{name}1", 2] if i % 3 == 0 else i * 1.5 for i, name in enumerate(names)}])
+    pairs.append(["{a} and {missing}", {"a": "x"}])  # A blank without its datum stays as written, in both.
+    assert NODE is not None
+    done = subprocess.run([NODE, "--input-type=module", "-e", FILL], input=json.dumps(pairs), cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(done.stdout) == [fill(template, data) for template, data in pairs]
