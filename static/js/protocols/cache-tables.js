@@ -66,7 +66,8 @@ export function cacheMessageLabel(message) {
   return `${base} ${body.key}`;
 }
 
-function table(name) {
+/** The encoding table of one cache policy (each policy's own file exports one: cache-aside.js, ...). */
+export function cacheTable(name) {
   return {
     name,
     roleOrder: ['client', 'cache', 'db'],
@@ -79,4 +80,3 @@ function table(name) {
   };
 }
 
-export const CACHE_TABLES = ['cache-write-through', 'cache-write-back', 'cache-write-around', 'cache-aside'].map(table);

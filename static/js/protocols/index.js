@@ -1,28 +1,14 @@
-// Encoding tables by protocol name, and the functions every view asks them through.
+// Encoding tables by protocol name (tables.js, generated: a protocol's table is the file named after
+// it in this folder), and the functions every view asks them through.
 //
 // A table (see two-phase-commit.js) may leave anything out: unknown roles,
 // phases and message types fall back to a colour chosen from their name, so a
 // new protocol renders before anyone writes its table.
 
-import twoPhaseCommit from './two-phase-commit.js';
-import counterNaive from './counter-naive.js';
-import counterLocked from './counter-locked.js';
-import lockLease from './lock-lease.js';
-import serviceRegistry from './service-registry.js';
-import { CACHE_TABLES } from './cache-tables.js';
-import serviceInvocation from './service-invocation.js';
-import serviceMesh from './service-mesh.js';
-import mesi from './mesi.js';
-import consistentHashing from './consistent-hashing.js';
-import counterSharded from './counter-sharded.js';
-import gCounter from './g-counter.js';
-import pnCounter from './pn-counter.js';
-import counterBft from './counter-bft.js';
+import { TABLES } from './tables.js';
 import generic from './generic.js';
 import { CYCLE } from './palette.js';
 import { withEnglish } from '../i18n.js';
-
-const TABLES = { [twoPhaseCommit.name]: twoPhaseCommit, [counterNaive.name]: counterNaive, [counterLocked.name]: counterLocked, [lockLease.name]: lockLease, [mesi.name]: mesi, [consistentHashing.name]: consistentHashing, [serviceInvocation.name]: serviceInvocation, [serviceMesh.name]: serviceMesh, [serviceRegistry.name]: serviceRegistry, ...Object.fromEntries(CACHE_TABLES.map((t) => [t.name, t])), [counterSharded.name]: counterSharded, [gCounter.name]: gCounter, [pnCounter.name]: pnCounter, [counterBft.name]: counterBft };
 
 /** Return a stable index for a name (a small string hash). */
 export function nameIndex(name, modulo) {

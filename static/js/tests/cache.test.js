@@ -9,7 +9,8 @@ import {
   accumulate, buildMatrix, cellStatus, cellText, countStatuses, figures, hitRatioSeries, naturalKeys,
   newAccumulator, stalenessSeries, stepPath, linear,
 } from '../panels/cache-model.js';
-import { CACHE_TABLES, cacheMessageLabel } from '../protocols/cache-tables.js';
+import { cacheMessageLabel } from '../protocols/cache-tables.js';
+import { TABLES } from '../protocols/tables.js';
 import { encodingFor } from '../protocols/index.js';
 import { PALETTE } from '../protocols/palette.js';
 
@@ -110,9 +111,8 @@ test('the hit-ratio path steps and holds to the playhead', () => {
 });
 
 test('the four cache tables share one look, with keys and values on messages', () => {
-  assert.deepEqual(CACHE_TABLES.map((t) => t.name),
-    ['cache-write-through', 'cache-write-back', 'cache-write-around', 'cache-aside']);
-  for (const table of CACHE_TABLES) {
+  const policies = ['cache-write-through', 'cache-write-back', 'cache-write-around', 'cache-aside'];
+  for (const table of policies.map((name) => TABLES[name])) {
     const enc = encodingFor(table.name);
     assert.equal(enc.known, true);
     assert.deepEqual(enc.roleOrder, ['client', 'cache', 'db']);
