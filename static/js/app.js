@@ -42,6 +42,7 @@ import { createExplore } from './views/explore.js';
 import { bindClassroom } from './classroom.js';
 import { createPaneSwitcher } from './views/pane-switcher.js';
 import { createLegend } from './views/legend.js';
+import { createStepAnnouncer } from './views/step-announcer.js';
 
 const TOKEN_KEY = (id) => `protolab.token.${id}`;
 
@@ -138,6 +139,7 @@ export async function boot(root, imported = null) {
   ctx.spacetimeSettings = spacetime.settings;
   views.push(spacetime);
   views.push(createLegend(dom.legend, ctx));
+  views.push(createStepAnnouncer(root, ctx)); // what each step did, for a screen reader
   views.push(createDetails(dom.details, ctx));
   // A protocol's own panels come first and the first of them is shown: they are what its lesson is about.
   const own = encoding.panels.map((p) => ({ id: p.id, label: translated(t, p.labelKey, p.label), create: p.create }));

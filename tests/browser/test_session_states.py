@@ -52,6 +52,18 @@ def test_a_session_says_it_finished_where_it_came_from_what_its_marks_mean_and_n
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         open_controller(page, created)
 
+        # A screen reader hears what each step did and to whom (a live region).
+        for _ in range(6):
+            if page.locator(".step-live").text_content():
+                break
+            before = page.evaluate(f"() => {LAB}.store.timeline.lastSeq")
+            page.click("[data-action=step]")
+            page.wait_for_function(f"() => {LAB}.store.playhead > {before}", timeout=WAIT_MS)
+            page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        heard = page.locator(".step-live").text_content()
+        assert re.match(r"seq \d+: (coordinator|p\d)\b.*: \w+", heard), heard
+        assert page.get_attribute(".step-live", "aria-live") == "polite"
+
         # Finished: the run says so, and Play offers to replay it.
         page.select_option("[data-action=speed]", "0")
         page.click("[data-action=play]")
