@@ -89,14 +89,15 @@ export function countStatuses(matrix) {
 
 /** Start an accumulator over a growing log: answered reads and stale reads, in log order. */
 export function newAccumulator() {
-  return { next: 0, lastN: new Map(), reads: [], stale: [] };
+  return { next: 0, roles: new Map(), lastN: new Map(), reads: [], stale: [] };
 }
 
 /** Fold the events not seen yet into `acc`; return `acc`. */
 export function accumulate(events, acc) {
   for (; acc.next < events.length; acc.next += 1) {
     const e = events[acc.next];
-    if (e.kind === 'state' && /^c\d+$/.test(e.node || '') && e.state) {
+    if (e.kind === 'start') acc.roles.set(e.node, e.role); // a node's role, as the log says it at boot
+    if (e.kind === 'state' && acc.roles.get(e.node) === 'client' && e.state) {
       const last = e.state.last;
       const seen = acc.lastN.get(e.node);
       acc.lastN.set(e.node, last ? last.n : null);

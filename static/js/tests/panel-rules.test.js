@@ -3,6 +3,7 @@
 // and fails on the shapes such copies took before they were removed: a fact derived from the run's
 // parameters (a lease), a node dealt round-robin from its name (a home registry), a quorum or a
 // tolerance computed again (2f + 1, (n - 1) / 3), a state machine's edges written out (a breaker's),
+// a node's role guessed from its name (c1, c2: a client),
 // a number parsed out of an event's English words ("N ms old"). Panels import only each other and a
 // short list of pure helpers (DOM, translation, colours, a finding's template filling).
 // An exception needs a line in ALLOWED with its reason.
@@ -24,6 +25,7 @@ export const RULES = [
     'read the numbers the protocol records (a BFT client\'s f, quorum and counts_at)'],
   ['a state machine written out', /\{\s*from:\s*['"][\w-]+['"]\s*,\s*to:/,
     'draw the machine the spec declares (catalogue facts, as the breaker\'s)'],
+  ['a role guessed from a name', /\/\^[a-z]+\\d\+\$?\/\.test\(/, 'read the node\'s role from its start event'],
   ['words parsed for a number', /\.(exec|match|test)\([^)]*\.text\b|\.text\b[^;\n]*\.(match|split|startsWith|indexOf)\(|ms old/,
     'read the datum from the finding\'s data (a stale read\'s age_ms)'],
 ];
@@ -69,6 +71,7 @@ test('the check catches the copies that were removed', () => {
     "const m = AGE.exec(e.text || '');",
     'const AGE = /(\\d+) ms old/;',
     "import { lease_ms } from '../protocols/service-registry.js';",
+    "if (e.kind === 'state' && /^c\\d+$/.test(e.node || '') && e.state) {",
   ];
   for (const line of removed) assert.ok(breaches(line).length, `not caught: ${line}`);
   assert.deepEqual(breaches("import { h } from '../dom.js';\nconst ok = view.quorum;"), []);
