@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from protocols.findings import blanks
+from protocols.sim.clock_watch import ClockWatch, WatchedNow
 from protocols.spec import Finding, Invariant, NodeView, ProtocolSpec
 
 Event = dict[str, Any]
@@ -111,6 +112,8 @@ class Checker:
         self.failed: set[str] = set()
         self.partitioned = False
         self._dirty = True
+        self.clock_watch: ClockWatch | None = None
+        """Set by the explorer with the engine's: history checks then get each event's time watched."""
 
     def copy(self) -> Checker:
         """Return an independent copy (views are immutable and shared)."""
@@ -165,7 +168,10 @@ class Checker:
         return found
 
     def _check_history(self, event: Event) -> list[Event]:
-        event = {**event, "seq": Seq(event["seq"])}
+        if self.clock_watch is not None:  # The explorer left the time out: a check reading it is noted.
+            event = {**event, "seq": Seq(event["seq"]), "time": WatchedNow(event["time"], self.clock_watch)}
+        else:
+            event = {**event, "seq": Seq(event["seq"])}
         return [
             self._violation(inv, finding)
             for inv in self._history_checks

@@ -29,10 +29,11 @@ orders that numbered their messages differently merge.
 
 Reductions, each checked by tests/sim/test_soundness.py against the search of
 every path: *symmetry* (``ProtocolSpec.symmetry``: interchangeable nodes are
-renamed in a canonical order); *time* (when the protocol has no history check
-and no handler reads the ``now`` it is given, which the engine watches,
-protocols/sim/clock_watch.py, the time and the timers' due times leave the
-fingerprint; a reading restarts the search with them); and *sleep sets* (for
+renamed in a canonical order); *time* (when no handler reads the ``now`` it
+is given and no history check reads an event's time, both of which the
+engine watches, protocols/sim/clock_watch.py, the time and the timers' due
+times leave the fingerprint; a reading restarts the search with them); and
+*sleep sets* (for
 a protocol without history checks, whose order of deliveries only its nodes
 see: a delivery to one node is not tried after a delivery to another when
 the other side of that diamond, the same two in the other order from the same
@@ -220,9 +221,8 @@ def explore(
     search is tested against (tests/sim/test_soundness.py). ``depth_limit`` expands no
     world that many commands from the start: a search complete to that depth. ``symmetry``
     merges worlds that differ only by renaming interchangeable nodes (``ProtocolSpec.symmetry``).
-    ``timeless`` merges worlds that differ only in the time, when nothing can read it: the protocol
-    has no history check and no handler reads its clock (if one does, the search starts again with
-    the time). ``max_crashes`` is the small model's (``ProtocolSpec.explore_crashes``) unless given.
+    ``timeless`` merges worlds that differ only in the time, when nothing reads it: no handler its
+    clock, no history check an event's time (if one does, the search starts again with the time). ``max_crashes`` is the small model's (``ProtocolSpec.explore_crashes``) unless given.
     """
     if max_crashes is None:
         max_crashes = spec.explore_crashes
@@ -233,7 +233,7 @@ def explore(
     _check_network(boot.params)
     groups = spec.symmetry(boot.params) if symmetry and merge and spec.symmetry else ()
     no_history = not any(inv.kind == "history" for inv in spec.invariants)
-    untimed = timeless and merge and no_history
+    untimed = timeless and merge
     started = clock() if clock else 0.0
     while True:
         report = Report(protocol=spec.name, params=dict(boot.params), seed=seed, max_states=max_states,
@@ -244,7 +244,7 @@ def explore(
                          sleep=sleep and no_history)
         search.note_violations(boot.log, None)
         root = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS, record=False).clone()
-        root.clock_watch = watch
+        root.clock_watch = root.checker.clock_watch = watch
         try:
             with _without_cyclic_gc():
                 search.run(root)
@@ -383,7 +383,7 @@ class _Search:
         return (sibling[0], came_by) in self.edges  # type: ignore[operator]
 
     def _choices(self, engine: Engine, drops: int, crashes: int) -> list[_Choice]:
-        """List every command possible in a world, with the fault budget spent after it (and what a delivery carries)."""
+        """List every command possible in a world, the fault budget spent after it, and what a delivery carries."""
         report = self.report
         choices: list[_Choice] = []
         contents: set[_Content] = set()

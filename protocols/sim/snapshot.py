@@ -67,6 +67,7 @@ def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = (), *, time
     ``ranked`` renames the message ids the world holds by their rank (:func:`ranked_ids`).
     """
     pending = engine.pending
+    nodes: list[tuple[Any, ...]]
     if timeless:
         nodes = [(name, rt.up, rt.paused, rt.state, rt.durable, sorted(rt.timers), len(rt.held))
                  for name, rt in engine.nodes.items()]
@@ -126,7 +127,7 @@ def ranked_ids(text: str) -> str:
     return _MESSAGE_ID.sub(lambda found: f'"m#{rank[found.group(1)]}"', text)
 
 
-_STRING: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_STRING: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 _HELD: dict[tuple[int, int], tuple[Any, Any, str]] = {}
 """Text of a node's state and durable log, by the identity of the two (which worlds share, immutable)."""
