@@ -222,7 +222,8 @@ def explore(
     world that many commands from the start: a search complete to that depth. ``symmetry``
     merges worlds that differ only by renaming interchangeable nodes (``ProtocolSpec.symmetry``).
     ``timeless`` merges worlds that differ only in the time, when nothing reads it: no handler its
-    clock, no history check an event's time (if one does, the search starts again with the time). ``max_crashes`` is the small model's (``ProtocolSpec.explore_crashes``) unless given.
+    clock, no history check an event's time (if one does, the search starts again with the time).
+    ``max_crashes`` is the small model's (``ProtocolSpec.explore_crashes``) unless given.
     """
     if max_crashes is None:
         max_crashes = spec.explore_crashes
