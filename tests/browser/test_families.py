@@ -71,10 +71,10 @@ def test_the_compare_page_plays_two_runs_side_by_side_and_tabulates_their_figure
     page.click("[data-all=play]")
     page.wait_for_function("""() => {
         const rows = [...document.querySelectorAll('#compare-table tr')];
-        const row = rows.find(r => r.firstChild.textContent === 'lost_writes');
+        const row = rows.find(r => r.firstChild.textContent === 'Lost writes');  // its label (protocols/figures.py)
         return row && row.children[1].textContent === '1' && row.children[2].textContent === '0';
     }""", timeout=WAIT_MS * 2)
-    lost = page.locator("#compare-table tr", has_text="lost_writes").locator("td")
+    lost = page.locator("#compare-table tr", has_text="Lost writes").locator("td")
     assert lost.first.get_attribute("class") == "differs"
     assert errors == []
     screenshot(page, "compare-write-back-vs-through")
