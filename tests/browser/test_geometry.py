@@ -1,6 +1,7 @@
 """Every protocol's session page at a projector's and a laptop's size, judged from element geometry.
 
-For every protocol's default scenario, and consistent hashing adding a node to eight caches, one
+For every protocol's default scenario, consistent hashing adding a node to eight caches and a
+service mesh of 25 nodes (the most any parameters give), one
 controller page plays the run to its end at full speed, then at 1920x1080 and at 1366x768 the test
 measures (tests/browser/geometry.js): no two node boxes overlap; no node's label is over another
 node's box or label; nothing of a node leaves the topology pane; every space-time lane's head can
@@ -41,6 +42,10 @@ def sessions(catalogue: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]
     runs = [(p["name"], {"protocol": p["name"], "seed": 7, "owner": "Ms Li"}) for p in catalogue]
     runs.append(("consistent-hashing-add-node-8", {"protocol": "consistent-hashing", "seed": 7, "owner": "Ms Li",
                                                    "scenario": "add-node", "params": {"initial_nodes": 8}}))
+    # The most nodes a session's parameters allow in one topology: 4 consumers and 8 providers, each
+    # with its sidecar, and the control plane (25).
+    runs.append(("service-mesh-25", {"protocol": "service-mesh", "seed": 7, "owner": "Ms Li",
+                                     "params": {"consumers": 4, "providers": 8, "calls_per_consumer": 4}}))
     return runs
 
 
