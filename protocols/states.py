@@ -10,21 +10,27 @@ the schemas (``spec.describe()["states"]``) so that the browser's panels read on
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import pkgutil
 import types
 import typing
 from functools import cache
 from typing import Any, Literal, NotRequired, Required, Union, get_args, get_origin, get_type_hints
 
-PACKAGES = ("bft", "cache", "counters", "crdt", "hashring", "invocation", "mesh", "mesi", "registry", "sharded",
-            "twophase")
-"""The packages under protocols/ that declare states (a new one is added here with its package)."""
+
+def packages() -> list[str]:
+    """Return the packages under protocols/ that declare states (those with a ``states`` module)."""
+    import protocols
+
+    return sorted(info.name for info in pkgutil.iter_modules(protocols.__path__) if info.ispkg
+                  and importlib.util.find_spec(f"protocols.{info.name}.states") is not None)
 
 
 @cache
 def declared() -> dict[str, dict[str, Any]]:
     """Return protocol -> role -> TypedDict, over every package."""
     out: dict[str, dict[str, Any]] = {}
-    for package in PACKAGES:
+    for package in packages():
         out.update(importlib.import_module(f"protocols.{package}.states").STATES)
     return out
 
