@@ -40,13 +40,16 @@
       }
     }
   }
-  // Messages in flight: a label (text) is never over a node's box or label.
+  // Messages in flight: a label (text) is never over a node's box or label, nor over another label.
   let messages = 0;
+  const labels = [];
   for (const g of document.querySelectorAll('.topology-flight g.msg')) {
     const text = g.querySelector('text');
     if (!visible(g) || !text || !text.textContent.trim()) continue;
     messages += 1;
     const label = box(g.querySelector('rect'));
+    for (const other of labels) if (overlap(label, other.box)) problems.push(`message labels "${text.textContent}" / "${other.text}" overlap`);
+    labels.push({ box: label, text: text.textContent });
     for (const n of nodes) {
       if (overlap(label, n.body)) problems.push(`message "${text.textContent}" is over node ${n.name}`);
       for (const l of n.labels) if (overlap(label, l)) problems.push(`message "${text.textContent}" is over ${n.name}'s label "${l.text}"`);

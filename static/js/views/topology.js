@@ -323,12 +323,14 @@ export function createTopology(el, ctx) {
       g.append('title');
       return g;
     });
+    const labelled = []; // the labels drawn so far this frame: a later one keeps clear of them too
     sel.each(function position(d) {
       const path = pathOf(d.msg.src, d.msg.dst);
       const p = pointAlong(path.from, path.to, d.progress, path.bend);
       moveTo(this, p);
-      // The full label where it is clear of every node and node label, else the message's type, else a dot.
-      const look = crowded() ? looksOf(d.msg).at(-1) : labelAt(d.msg, p);
+      // The full label where it is clear of every node, node label and earlier label, else the
+      // message's type, else a dot.
+      const look = crowded() ? looksOf(d.msg).at(-1) : labelAt(d.msg, p, labelled);
       if (this.__look !== look) {
         this.__look = look;
         const [rect, text, title] = this.children;
@@ -342,12 +344,15 @@ export function createTopology(el, ctx) {
   }
 
   /** Return how a message at point p is drawn: {text, full, w, h, colour, dash}, one object per look. */
-  function labelAt(msg, p) {
+  function labelAt(msg, p, labelled) {
     const looks = looksOf(msg);
     for (const look of looks) {
       if (!look.text) return look;
       const box = { x0: p.x - look.w / 2, x1: p.x + look.w / 2, y0: p.y - look.h / 2, y1: p.y + look.h / 2 };
-      if (clearOf(box, obstacles)) return look;
+      if (clearOf(box, obstacles) && clearOf(box, labelled)) {
+        labelled.push(box);
+        return look;
+      }
     }
     return looks[looks.length - 1];
   }
