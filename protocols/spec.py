@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from protocols import states
 from protocols.base import Context, ParameterError, Record, State, TransitionTable
 
 # ------------------------------------------------------------- parameters
@@ -343,5 +344,6 @@ class ProtocolSpec:
             "findings": self.findings(),
             "facts": dict(self.facts),
             "transitions": self.table.diagram(),
+            "states": states.export(self.name),
             "explore_params": dict(self.explore_params),
         }

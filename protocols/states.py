@@ -49,6 +49,15 @@ def schema(protocol: str) -> dict[str, Any]:
             for role, body in roles.items()}
 
 
+@cache
+def export(protocol: str) -> dict[str, Any]:
+    """Return the declarations for the catalogue: ``{"$defs": {...}, "roles": {role: {"$ref": ...}}}``
+    (each record once, whatever the number of roles that share it)."""
+    defs: dict[str, Any] = {}
+    roles = {role: _schema(td, defs) for role, td in declared().get(protocol, {}).items()}
+    return {"$defs": defs, "roles": roles}
+
+
 def _schema(hint: Any, defs: dict[str, Any]) -> dict[str, Any]:
     if typing.is_typeddict(hint):
         name = hint.__name__

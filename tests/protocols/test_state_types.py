@@ -133,3 +133,12 @@ def test_panels_read_only_declared_state_fields() -> None:
             if field not in fields:
                 undeclared.append(f"{path.name}: state.{field}")
     assert not undeclared, f"panels read state fields no protocol declares: {undeclared}"
+
+
+def test_the_catalogue_carries_the_declarations_for_the_browser() -> None:
+    entry = REGISTRY["lock-lease"].describe()["states"]
+    assert set(entry["roles"]) == {"client", "lock", "store"}
+    lock = {"$defs": entry["$defs"], **entry["roles"]["lock"]}
+    check = Draft202012Validator(lock)
+    assert check.is_valid({"phase": "free", "last_token": 0, "leases": []})
+    assert not check.is_valid({"phase": "free", "last_token": 0, "leases": [], "owner": "c1"})
