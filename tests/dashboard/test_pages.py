@@ -145,7 +145,7 @@ def test_session_page_keeps_the_contract_with_app_js(client, session):
     assert response.status_code == 200
     page = Page(response.content.decode())
     lab = page.by_id["lab"]
-    assert lab["tag"] == "div" and set(lab) >= LAB_ATTRIBUTES
+    assert lab["tag"] == "main" and set(lab) >= LAB_ATTRIBUTES  # The page's one main landmark (axe).
     assert lab["data-session-id"] == session.id
     assert lab["data-ws-url"] == f"ws://testserver/ws/sessions/{session.id}/"
     assert lab["data-role-hint"] in ("controller", "watcher")
