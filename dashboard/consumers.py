@@ -17,10 +17,12 @@ import time
 import uuid
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.utils import await_many_dispatch
+from django import db
 from django.conf import settings
 from redis.exceptions import RedisError
 
@@ -378,18 +380,19 @@ class SessionConsumer(AsyncWebsocketConsumer):
         """Send the session's summary figures when this page got events they do not count yet.
 
         From ``sessions.summary``: cached in Redis by seq and computed again at most every few seconds
-        however many pages ask, so a tick costs a couple of Redis reads while nothing moves.
+        however many pages ask, so a tick costs a couple of Redis reads while nothing moves. When it is
+        computed (a replay of the whole log: seconds for 40,000 events) that happens in a thread of its own,
+        not in the web process's one sync thread, where every socket's database work would wait behind it.
         """
         sent = self.summary_sent
         if not self.greeted or (sent is not None and sent["seq"] >= self.sent_seq
                                 and sent["generation"] == self.generation):
             return
-        session = await _get_session(self.session_id)
-        if session is None:
-            return
         try:
-            body = await database_sync_to_async(sessions.summary)(session)
+            body = await sync_to_async(_summary_aside, thread_sensitive=False)(self.session_id)
         except (RedisError, OSError):  # Redis restarting: next tick.
+            return
+        if body is None:
             return
         if sent is None or body != sent["body"]:
             await self._send({"type": "summary", "generation": self.generation, "seq": self.sent_seq,
@@ -454,6 +457,15 @@ class SessionConsumer(AsyncWebsocketConsumer):
         text = json.dumps(message, ensure_ascii=False)
         await self.send(text_data=text)
         return len(text)
+
+
+def _summary_aside(session_id: str) -> dict[str, Any] | None:
+    """Return ``sessions.summary`` of a session, in a pool thread with its own database connection."""
+    try:
+        session = Session.objects.filter(id=session_id).first()
+        return sessions.summary(session) if session is not None else None
+    finally:
+        db.connection.close()  # This thread is not the sync thread: nobody else would close it.
 
 
 def _nodes_named(command: dict[str, Any]) -> list[str]:

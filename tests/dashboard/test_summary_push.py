@@ -40,8 +40,9 @@ def test_a_page_that_asks_gets_the_figures_and_new_ones_as_the_run_moves(quick):
         assert first["summary"]["seq"] == welcome["seq"] and first["summary"]["summary"]["outcome"] == "undecided"
         for _ in range(40):
             await sync_to_async(controller.submit)(session.id, {"cmd": "step"}, InProcessRunner())
-        last = await page.until("summary", lambda f: f["summary"]["summary"]["outcome"] == "committed")
-        assert last["summary"] == await sync_to_async(sessions.summary)(session)
+        final = await sync_to_async(sessions.summary)(session)
+        assert final["summary"]["outcome"] == "committed" and final["seq"] > first["summary"]["seq"]
+        await page.until("summary", lambda f: f["summary"] == final)  # Pushed, as the run ends.
         await page.ws.disconnect()
 
     async_to_sync(scenario)()
