@@ -289,7 +289,7 @@ function skeleton(root, t) {
   const el = (cls, tag = 'div', attrs = {}) => h(tag, { class: cls, ...attrs });
   const dom = {
     status: el('bar-status'), banner: el('banner', 'div'), controls: el('controls', 'div', { role: 'toolbar', 'aria-label': t('controls.title') }),
-    tools: el('bar-tools'), more: el('more-items'), scrub: el('lab-scrub'), narration: el('lab-narration'), strip: el('invariant-strip', 'div', { 'aria-label': t('invariants.title') }),
+    tools: el('bar-tools'), more: el('more-items'), scrub: el('lab-scrub'), narration: el('lab-narration'), strip: el('invariant-strip', 'div', { role: 'group', 'aria-label': t('invariants.title') }),
     topology: el('topology-host'), spacetime: el('spacetime-host'), legend: el('legend-host'), details: el('details', 'aside', { 'aria-live': 'polite', 'aria-label': t('details.title') }),
     panels: el('panels-host'), menu: el('node-menu'), toasts: el('toasts'),
     follow: el('follow-banner'), showing: el('showing-host'), question: el('question-card', 'aside'), notes: el('notes-strip'),

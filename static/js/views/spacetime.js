@@ -41,7 +41,8 @@ export function createSpacetime(el, ctx) {
     h('button', { type: 'button', dataset: { action: 'zoom-out' }, 'aria-label': t('spacetime.zoomOut'), title: t('spacetime.zoomOut'), onclick: () => zoomBy(1 / 1.5) }, '−'),
     h('button', { type: 'button', dataset: { action: 'zoom-in' }, 'aria-label': t('spacetime.zoomIn'), title: t('spacetime.zoomIn'), onclick: () => zoomBy(1.5) }, '+'),
     h('button', { type: 'button', dataset: { action: 'fit' }, 'aria-label': t('spacetime.fit'), title: t('spacetime.fit'), onclick: fit }, t('spacetime.fitShort')));
-  const scroller = h('div', { class: 'st-scroll', tabindex: 0, 'aria-label': t('spacetime.title') });
+  // A named group (a plain div may not carry a name), focusable so the keyboard can scroll it.
+  const scroller = h('div', { class: 'st-scroll', role: 'group', tabindex: 0, 'aria-label': t('spacetime.title') });
   const body = h('div', { class: 'st-body' }); // as tall as the whole run, below the lane heads
   el.append(tools, scroller);
   const header = d3.select(scroller).append('svg').attr('class', 'spacetime-head')
