@@ -6,47 +6,49 @@ of its own; ``tests/protocols/test_layering.py`` enforces it.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from protocols.base import ParameterError
-from protocols.bft import SPEC as COUNTER_BFT
-from protocols.cache import SPECS as CACHE_SPECS
-from protocols.counters.lease import SPEC as LOCK_LEASE
-from protocols.counters.locked import SPEC as COUNTER_LOCKED
-from protocols.counters.naive import SPEC as COUNTER_NAIVE
-from protocols.crdt import G_COUNTER, PN_COUNTER
-from protocols.hashring import SPEC as CONSISTENT_HASHING
-from protocols.invocation import SPEC as SERVICE_INVOCATION
-from protocols.mesh import SPEC as SERVICE_MESH
-from protocols.mesi import SPEC as MESI
-from protocols.registry import SPEC as SERVICE_REGISTRY
-from protocols.sharded import SPEC as COUNTER_SHARDED
-from protocols.spec import ProtocolSpec
-from protocols.twophase import SPEC as TWO_PHASE_COMMIT
+from protocols.spec import Catalogue, ProtocolSpec
 
-# Each family adds its specs to its own list (one line per family keeps edits apart).
-_TRANSACTIONS: tuple[ProtocolSpec, ...] = (TWO_PHASE_COMMIT,)
-_CACHES: tuple[ProtocolSpec, ...] = CACHE_SPECS
-_COHERENCE: tuple[ProtocolSpec, ...] = (MESI, CONSISTENT_HASHING)
-_COUNTERS_AND_LOCKS: tuple[ProtocolSpec, ...] = (COUNTER_NAIVE, LOCK_LEASE, COUNTER_LOCKED)
-_REPLICATED_COUNTERS: tuple[ProtocolSpec, ...] = (COUNTER_SHARDED, G_COUNTER, PN_COUNTER, COUNTER_BFT)
-_REGISTRIES: tuple[ProtocolSpec, ...] = (SERVICE_REGISTRY,)
-_INVOCATION: tuple[ProtocolSpec, ...] = (SERVICE_INVOCATION, SERVICE_MESH)
+CHAPTERS: tuple[str, ...] = (
+    "Transactions",
+    "Caches",
+    "Coherence and sharding",
+    "Counters and locks",
+    "Replicated counters",
+    "Service registries",
+    "Service invocation",
+)
+"""The catalogue's chapters, in teaching order. A protocol package names its chapter in its ``CATALOGUE``."""
 
-REGISTRY: dict[str, ProtocolSpec] = {
-    spec.name: spec
-    for family in (_TRANSACTIONS, _CACHES, _COHERENCE, _COUNTERS_AND_LOCKS, _REPLICATED_COUNTERS,
-                   _REGISTRIES, _INVOCATION)
-    for spec in family
-}
-"""Every protocol the lab offers, by name."""
+INFRASTRUCTURE = ("common", "sim")
+"""Packages under protocols/ that hold no protocol (shared parts, the engine)."""
 
-FAMILIES: tuple[tuple[str, tuple[ProtocolSpec, ...]], ...] = (
-    ("Transactions", _TRANSACTIONS),
-    ("Caches", _CACHES),
-    ("Coherence and sharding", _COHERENCE),
-    ("Counters and locks", _COUNTERS_AND_LOCKS),
-    ("Replicated counters", _REPLICATED_COUNTERS),
-    ("Service registries", _REGISTRIES),
-    ("Service invocation", _INVOCATION),
+
+def _catalogues() -> list[Catalogue]:
+    """Import every protocol package and return its CATALOGUE, in chapter order, then place."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.ispkg and info.name not in INFRASTRUCTURE:
+            catalogue = getattr(importlib.import_module(f"{__name__}.{info.name}"), "CATALOGUE", None)
+            if catalogue is None:
+                raise ImportError(f"protocols/{info.name}/ sets no CATALOGUE (a protocol package must)")
+            if catalogue.chapter not in CHAPTERS:
+                raise ImportError(f"protocols/{info.name}/: chapter {catalogue.chapter!r} is not one of {CHAPTERS}")
+            found.append(catalogue)
+    return sorted(found, key=lambda c: (CHAPTERS.index(c.chapter), c.place))
+
+
+_FOUND = _catalogues()
+
+REGISTRY: dict[str, ProtocolSpec] = {spec.name: spec for catalogue in _FOUND for spec in catalogue.specs}
+"""Every protocol the lab offers, by name (each package registers its own: see ``Catalogue``)."""
+
+FAMILIES: tuple[tuple[str, tuple[ProtocolSpec, ...]], ...] = tuple(
+    (chapter, tuple(spec for catalogue in _FOUND if catalogue.chapter == chapter for spec in catalogue.specs))
+    for chapter in CHAPTERS
 )
 """The catalogue's chapters, in teaching order: (title, protocols)."""
 

@@ -347,3 +347,15 @@ class ProtocolSpec:
             "states": states.export(self.name),
             "explore_params": dict(self.explore_params),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """Where a package's protocols stand in the catalogue: their chapter (one of ``protocols.CHAPTERS``),
+    the package's place in that chapter, and its specs in teaching order. Each protocol package sets
+    ``CATALOGUE`` in its ``__init__``; ``protocols.REGISTRY`` finds them, so a new protocol is registered
+    by its own package."""
+
+    chapter: str
+    place: int
+    specs: tuple[ProtocolSpec, ...]

@@ -62,7 +62,7 @@ from protocols.bft.table import TABLE
 from protocols.crdt import clients
 from protocols.crdt.detectors import read_within_bounds
 from protocols.crdt.summary import client_reads, client_totals, duplicates_rejected, messages_sent, outcome_figures
-from protocols.spec import Foil, Param, ProtocolSpec
+from protocols.spec import Catalogue, Foil, Param, ProtocolSpec
 
 PARAMS = (
     Param(name="f", kind="int", default=1, min=1, max=3,
@@ -133,3 +133,6 @@ SPEC = ProtocolSpec(
     foils=(Foil(params={"liars": 2}, breaks=("read-equals-true-count", "acknowledged-held-by-honest")),),
     clean=({}, {"behaviour": "lie-low"}, {"behaviour": "equivocate"}, {"behaviour": "silent"}),
 )
+
+CATALOGUE = Catalogue(chapter="Replicated counters", place=3, specs=(SPEC,))
+"""Where this package's protocols stand in the catalogue (found by ``protocols.REGISTRY``)."""

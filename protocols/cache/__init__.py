@@ -14,7 +14,11 @@ from protocols.cache.aside import SPEC as CACHE_ASIDE
 from protocols.cache.write_around import SPEC as WRITE_AROUND
 from protocols.cache.write_back import SPEC as WRITE_BACK
 from protocols.cache.write_through import SPEC as WRITE_THROUGH
+from protocols.spec import Catalogue
 
 SPECS = (WRITE_THROUGH, WRITE_BACK, WRITE_AROUND, CACHE_ASIDE)
 
 __all__ = ["CACHE_ASIDE", "SPECS", "WRITE_AROUND", "WRITE_BACK", "WRITE_THROUGH"]
+
+CATALOGUE = Catalogue(chapter="Caches", place=1, specs=SPECS)
+"""Where this package's protocols stand in the catalogue (found by ``protocols.REGISTRY``)."""

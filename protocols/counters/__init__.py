@@ -16,3 +16,11 @@ numbered operations, recovery), :mod:`lock_client` (acquire, lease check,
 release), :mod:`lock_service`, :mod:`store`, :mod:`invariants` (the
 detectors), :mod:`summary` and :mod:`scenarios`.
 """
+
+from protocols.counters.lease import SPEC as LOCK_LEASE
+from protocols.counters.locked import SPEC as COUNTER_LOCKED
+from protocols.counters.naive import SPEC as COUNTER_NAIVE
+from protocols.spec import Catalogue
+
+CATALOGUE = Catalogue(chapter="Counters and locks", place=1, specs=(COUNTER_NAIVE, LOCK_LEASE, COUNTER_LOCKED))
+"""Where this package's protocols stand in the catalogue (found by ``protocols.REGISTRY``)."""

@@ -53,7 +53,7 @@ from protocols.crdt.invariants import INVARIANTS
 from protocols.crdt.scenarios import SCENARIOS
 from protocols.crdt.summary import crdt_summary
 from protocols.crdt.table import TABLE
-from protocols.spec import Foil, Param, ProtocolSpec
+from protocols.spec import Catalogue, Foil, Param, ProtocolSpec
 
 REPLICA_PARAMS = (
     Param(name="replicas", kind="int", default=3, min=2, max=8, help="How many replicas keep the counter."),
@@ -127,3 +127,6 @@ PN_COUNTER = ProtocolSpec(
     foils=_FOILS,
     clean=_CLEAN,
 )
+
+CATALOGUE = Catalogue(chapter="Replicated counters", place=2, specs=(G_COUNTER, PN_COUNTER))
+"""Where this package's protocols stand in the catalogue (found by ``protocols.REGISTRY``)."""

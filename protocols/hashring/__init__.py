@@ -53,7 +53,7 @@ from protocols.hashring.scenarios import SCENARIOS
 from protocols.hashring.summary import summarize
 from protocols.hashring.table import TABLE
 from protocols.mesi.client import client_initial
-from protocols.spec import Foil, Param, ProtocolSpec
+from protocols.spec import Catalogue, Foil, Param, ProtocolSpec
 
 CACHES = tuple(cache_names())
 
@@ -113,3 +113,6 @@ SPEC = ProtocolSpec(
                     "think_ms": 0, "join_at_ms": 1},
     foils=(Foil(params={"placement": "modulo"}, breaks=("only-the-changed-node-moves",)),),
 )
+
+CATALOGUE = Catalogue(chapter="Coherence and sharding", place=2, specs=(SPEC,))
+"""Where this package's protocols stand in the catalogue (found by ``protocols.REGISTRY``)."""

@@ -46,7 +46,7 @@ from protocols.invocation.params import PARAMS, check_provider_params, consumer_
 from protocols.invocation.scenarios import SCENARIOS
 from protocols.invocation.summary import summarize_services
 from protocols.invocation.table import TABLE
-from protocols.spec import Foil, ProtocolSpec
+from protocols.spec import Catalogue, Foil, ProtocolSpec
 
 
 def topology(params: Mapping[str, Any]) -> dict[str, str]:
@@ -83,3 +83,6 @@ SPEC = ProtocolSpec(
     clean=({}, {"breaker": True, "failure_threshold": 1}, {"retry_budget": "1"}),
     facts={"breaker": breaker.machine()},
 )
+
+CATALOGUE = Catalogue(chapter="Service invocation", place=1, specs=(SPEC,))
+"""Where this package's protocols stand in the catalogue (found by ``protocols.REGISTRY``)."""

@@ -43,7 +43,7 @@ from protocols.mesh.invariants import INVARIANTS
 from protocols.mesh.params import PARAMS
 from protocols.mesh.scenarios import SCENARIOS
 from protocols.mesh.table import TABLE
-from protocols.spec import Foil, ProtocolSpec
+from protocols.spec import Catalogue, Foil, ProtocolSpec
 
 
 def topology(params: Mapping[str, Any]) -> dict[str, str]:
@@ -86,3 +86,6 @@ SPEC = ProtocolSpec(
     foils=(Foil(params={"idempotency": False}, breaks=("at-most-once",)),),
     facts={"breaker": breaker.machine()},
 )
+
+CATALOGUE = Catalogue(chapter="Service invocation", place=2, specs=(SPEC,))
+"""Where this package's protocols stand in the catalogue (found by ``protocols.REGISTRY``)."""

@@ -56,7 +56,7 @@ from protocols.mesi.invariants import INVARIANTS
 from protocols.mesi.scenarios import SCENARIOS
 from protocols.mesi.summary import summarize
 from protocols.mesi.table import TABLE
-from protocols.spec import Foil, Param, ProtocolSpec
+from protocols.spec import Catalogue, Foil, Param, ProtocolSpec
 
 MAX_CACHES = 8
 """Eight cache lanes plus clients and the directory still fit a projector."""
@@ -112,3 +112,6 @@ SPEC = ProtocolSpec(
     foils=(Foil(params={"directory": "broken"}, breaks=("single-writer-multiple-readers", "directory-agrees")),),
     clean=({}, {"variant": "msi"}),
 )
+
+CATALOGUE = Catalogue(chapter="Coherence and sharding", place=1, specs=(SPEC,))
+"""Where this package's protocols stand in the catalogue (found by ``protocols.REGISTRY``)."""

@@ -62,7 +62,7 @@ from protocols.registry.names import (
 from protocols.registry.scenarios import SCENARIOS
 from protocols.registry.summary import summarize
 from protocols.registry.table import TABLE
-from protocols.spec import Foil, Param, ProtocolSpec
+from protocols.spec import Catalogue, Foil, Param, ProtocolSpec
 
 
 def _one_or_three(value: int) -> str | None:
@@ -136,3 +136,6 @@ SPEC = ProtocolSpec(
     foils=(Foil(params={"variant": "no-incarnations"}, breaks=("no-resurrection",)),),
     clean=({}, {"discovery": "watch"}),
 )
+
+CATALOGUE = Catalogue(chapter="Service registries", place=1, specs=(SPEC,))
+"""Where this package's protocols stand in the catalogue (found by ``protocols.REGISTRY``)."""

@@ -40,7 +40,7 @@ from protocols.sharded.handlers import SHARD, initial_state
 from protocols.sharded.invariants import INVARIANTS
 from protocols.sharded.scenarios import SCENARIOS
 from protocols.sharded.table import TABLE
-from protocols.spec import Foil, Param, ProtocolSpec
+from protocols.spec import Catalogue, Foil, Param, ProtocolSpec
 
 PARAMS = (
     Param(name="shards", kind="int", default=3, min=1, max=8, help="How many shards share the count."),
@@ -114,3 +114,6 @@ SPEC = ProtocolSpec(
     explore_crashes=1,
     foils=(Foil(params={"durable": False}, breaks=("read-sum-bounded",), max_crashes=1),),
 )
+
+CATALOGUE = Catalogue(chapter="Replicated counters", place=1, specs=(SPEC,))
+"""Where this package's protocols stand in the catalogue (found by ``protocols.REGISTRY``)."""

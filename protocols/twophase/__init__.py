@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import ParameterError
-from protocols.spec import Foil, Param, ProtocolSpec
+from protocols.spec import Catalogue, Foil, Param, ProtocolSpec
 from protocols.twophase.handlers import initial_state
 from protocols.twophase.invariants import INVARIANTS
 from protocols.twophase.scenarios import SCENARIOS
@@ -157,3 +157,6 @@ SPEC = ProtocolSpec(
     foils=(Foil(params={"variant": "majority-commit"}, breaks=("commit-needs-all-yes", "consistency")),),
     symmetry=symmetry,
 )
+
+CATALOGUE = Catalogue(chapter="Transactions", place=1, specs=(SPEC,))
+"""Where this package's protocols stand in the catalogue (found by ``protocols.REGISTRY``)."""
