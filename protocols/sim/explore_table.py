@@ -59,7 +59,10 @@ def row(spec: ProtocolSpec, clock: Callable[[], float] | None = None) -> Row:
         depth = {c.name: len(c.commands) for c in found.counterexamples}
         foils.append(FoilRow(setting=_setting(dict(foil.params), extra),
                              depths=tuple((name, depth.get(name)) for name in foil.breaks)))
-    return Row(protocol=spec.name, model=_setting(dict(spec.explore_params), spec.explore_crashes),
+    model = _setting(dict(spec.explore_params))
+    if spec.explore_crashes:  # Part of the small model: no flag is needed.
+        model += f", {spec.explore_crashes} crash{'es' if spec.explore_crashes > 1 else ''}"
+    return Row(protocol=spec.name, model=model,
                worlds=report.states, complete=report.complete, clean=report.clean, elapsed_s=report.elapsed_s,
                foils=tuple(foils))
 
