@@ -19,7 +19,7 @@ from protocols.sim.checker import check_trace
 from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, dumps, replay
-from tests.helpers import ROOT, assert_valid_trace, run_manage
+from tests.helpers import ROOT, assert_valid_trace, run_manage, words
 from tests.protocols.coherence_support import run, safety_violations, strays, trace_text
 from tests.protocols.run_support import describe
 from tests.strategies import SEEDS
@@ -144,7 +144,7 @@ def hashring_runs(draw: st.DrawFn, max_clients: int = 6, max_ops: int = 10) -> d
 def test_no_run_breaks_placement_and_every_client_finishes(run_data: dict[str, Any]) -> None:
     note(f"run: {describe(run_data)}")
     engine = run(SPEC, run_data["params"], seed=run_data["seed"], max_events=50_000)
-    found = [(v["invariant"], v["text"]) for v in engine.log if v["kind"] == "violation"]
+    found = [(v["invariant"], words(v)) for v in engine.log if v["kind"] == "violation"]
     assert not found, f"{found}\nrun={describe(run_data)}"
     assert engine.quiescent and strays(engine) == 0
 
@@ -239,7 +239,7 @@ def test_the_placement_invariants_read_the_parameters_live_and_when_a_trace_is_r
     found = [v for v in trace["violations"] if v["invariant"] == "only-the-changed-node-moves"]
     assert found and found[0]["invariant_kind"] == "history"
     assert trace["events"][found[0]["cause_seq"] - 1]["node"] == "ring"
-    assert [v["text"] for v in check_trace(SPEC, trace)] == [v["text"] for v in trace["violations"]]
+    assert [v["finding"] for v in check_trace(SPEC, trace)] == [v["finding"] for v in trace["violations"]]
 
 
 def test_a_cache_keeping_a_foreign_key_is_reported_once() -> None:

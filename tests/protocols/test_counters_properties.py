@@ -26,6 +26,7 @@ from protocols.sim.explorer import counterexample_trace, explore
 from protocols.sim.trace import build_trace, replay
 from protocols.spec import ProtocolSpec
 from tests import strategies as s
+from tests.helpers import words
 from tests.protocols.run_support import describe, simulate_run
 
 MAX_EVENTS = 8_000
@@ -118,7 +119,7 @@ def simulate(spec: ProtocolSpec, run: dict[str, Any]) -> Engine:
 
 
 def broken(engine: Engine) -> list[tuple[str, str]]:
-    return [(e["invariant"], e["text"]) for e in engine.log if e["kind"] == "violation" and e["invariant"] in SAFETY]
+    return [(e["invariant"], words(e)) for e in engine.log if e["kind"] == "violation" and e["invariant"] in SAFETY]
 
 
 @settings(RUN_SETTINGS, max_examples=250)

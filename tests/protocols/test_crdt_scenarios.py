@@ -20,7 +20,7 @@ from protocols.crdt.summary import convergence_time
 from protocols.sim.explorer import explore
 from protocols.sim.trace import dumps
 from protocols.spec import NodeView, ProtocolSpec
-from tests.helpers import assert_valid_trace
+from tests.helpers import assert_valid_trace, words
 from tests.protocols.crdt_helpers import run, violations
 
 SPECS = pytest.mark.parametrize("spec", [G_COUNTER, PN_COUNTER], ids=["g", "pn"])
@@ -157,7 +157,7 @@ def test_no_lost_updates_flags_a_restart_and_then_a_masked_increment() -> None:
         _state(8, "r1", {"r1": 0}, cause="recover"),
         _state(9, "r1", {"r1": 1}), _send_ack(10, "r1"),
     ]
-    found = [(f.cause_seq, f.text) for event in log for f in inv.no_lost_updates(event, memo)]
+    found = [(f.cause_seq, words(f)) for event in log for f in inv.no_lost_updates(event, memo)]
     assert [seq for seq, _ in found] == [8, 10]
     assert "restarted without its log: 1 acknowledged increment" in found[0][1]
     assert "merge's maximum hides it: 2 increment(s) lost" in found[1][1]
@@ -177,9 +177,9 @@ def test_converges_to_acknowledged_needs_agreement_and_the_right_sum() -> None:
     views = {"c1": client, "r1": view("replica", same), "r2": view("replica", same)}
     assert list(inv.converges_to_acknowledged(views)) == []
     views["r2"] = view("replica", {**same, "p": {"r1": 2, "r2": 2}})
-    assert "disagree" in next(iter(inv.converges_to_acknowledged(views))).text
+    assert "disagree" in words(next(iter(inv.converges_to_acknowledged(views))))
     views["r2"] = views["r1"] = view("replica", {**same, "n": {"r1": 0, "r2": 0}})
-    assert "add up to 2" in next(iter(inv.converges_to_acknowledged(views))).text
+    assert "add up to 2" in words(next(iter(inv.converges_to_acknowledged(views))))
 
 
 def test_convergence_time_runs_from_the_last_heal_to_the_last_agreement() -> None:

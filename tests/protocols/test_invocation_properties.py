@@ -27,6 +27,7 @@ from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, replay
 from tests import strategies as s
+from tests.helpers import words
 from tests.protocols.run_support import simulate_run
 
 MAX_EVENTS = 6_000
@@ -76,7 +77,7 @@ def simulate(run: dict[str, Any]) -> Engine:
 
 
 def violations(engine: Engine, names: tuple[str, ...]) -> list[str]:
-    return [f"{v['invariant']}: {v['text']}" for v in engine.log
+    return [f"{v['invariant']}: {words(v)}" for v in engine.log
             if v["kind"] == "violation" and v["invariant"] in names]
 
 

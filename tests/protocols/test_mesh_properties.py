@@ -21,6 +21,7 @@ from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, replay
 from tests import strategies as s
+from tests.helpers import words
 from tests.protocols.run_support import simulate_run
 
 MAX_EVENTS = 6_000
@@ -74,7 +75,7 @@ def simulate(run: dict[str, Any]) -> Engine:
 @given(mesh_runs())
 def test_sidecars_keep_their_breaker_and_budget_rules(run: dict[str, Any]) -> None:
     engine = simulate(run)
-    found = [f"{v['invariant']}: {v['text']}" for v in engine.log
+    found = [f"{v['invariant']}: {words(v)}" for v in engine.log
              if v["kind"] == "violation" and v["invariant"] in (*SAFETY, "calls-finish")]
     assert not found, f"{found}\nrun={json.dumps(run, sort_keys=True)}"
     if engine.quiescent and not run["faults"] and not run["chaos"] and not run["params"]["loss_probability"]:

@@ -15,7 +15,7 @@ from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, dumps
 from tests import strategies as s
-from tests.helpers import assert_valid_trace
+from tests.helpers import assert_valid_trace, words
 from tests.protocols.crdt_helpers import run, violations
 
 NAMES = [sc.name for sc in SPEC.scenarios]
@@ -83,7 +83,7 @@ def _add(seq: int, node: str, op: int) -> dict[str, Any]:
 
 def findings(log: list[dict[str, Any]]) -> list[tuple[int | None, str]]:
     memo: dict[str, Any] = {}
-    return [(f.cause_seq, f.text) for event in log for f in read_within_bounds(event, memo)]
+    return [(f.cause_seq, words(f)) for event in log for f in read_within_bounds(event, memo)]
 
 
 def test_a_read_below_the_acknowledged_count_is_flagged_at_the_read() -> None:
@@ -128,7 +128,7 @@ def test_durable_shards_keep_every_safety_check_whatever_the_faults(case: dict[s
     note(f"run: {json.dumps(case, sort_keys=True)}")
     trace = run(SPEC, case["params"], seed=case["seed"], faults=case["faults"], max_events=5_000)
     unsafe = [v for v in trace["violations"] if v["invariant_kind"] != "liveness"]
-    assert unsafe == [], [v["text"] for v in unsafe]
+    assert unsafe == [], [words(v) for v in unsafe]
 
 
 def test_the_explorer_finishes_the_small_model_and_finds_nothing() -> None:

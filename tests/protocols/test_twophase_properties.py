@@ -28,6 +28,7 @@ from protocols.spec import ProtocolSpec
 from protocols.twophase import SPEC
 from protocols.twophase import handlers as h
 from tests import strategies as s
+from tests.helpers import words
 from tests.protocols.run_support import describe, simulate_run
 
 MAX_EVENTS = 6_000
@@ -52,7 +53,7 @@ def test_the_correct_protocol_never_violates_safety(run: dict[str, Any]) -> None
     engine = simulate(run)
     found = safety_violations(engine)
     assert not found, (
-        f"safety violated: {[(v['invariant'], v['text']) for v in found]}\n"
+        f"safety violated: {[(v['invariant'], words(v)) for v in found]}\n"
         f"seed={run['seed']} faults={json.dumps(run['faults'])}\nrun={describe(run)}"
     )
     # Assert the positive space too: whoever decided, decided the same.
@@ -151,7 +152,7 @@ def crash_point_failures(spec: ProtocolSpec, votes: str, seed: int) -> list[str]
                                  "delay_ms": delay})
                 run = {"seed": seed, "params": params, "faults": plan, "chaos": 0.0}
                 try:
-                    found = [(v["invariant"], v["text"]) for v in safety_violations(quiet_run(run, spec))]
+                    found = [(v["invariant"], words(v)) for v in safety_violations(quiet_run(run, spec))]
                 except (ProtocolError, CommandError) as exc:
                     found = [(type(exc).__name__, str(exc))]
                 if found:
