@@ -230,6 +230,10 @@ class Transition:
     def ignore(self) -> bool:
         return self.handler is None
 
+    def allows(self, before: str, after: str) -> bool:
+        """Say whether this row may take a node from phase ``before`` to phase ``after``."""
+        return after in self.to or (STAY in self.to and after == before)
+
 
 class TransitionTable:
     """The single source of truth for which handler runs, and where it may lead."""
@@ -262,7 +266,7 @@ class TransitionTable:
         if row.handler is None:
             return state, ()
         new_state, effects = row.handler(ctx, state, event, now)
-        if new_state["phase"] not in row.to and not (STAY in row.to and new_state["phase"] == phase):
+        if not row.allows(phase, new_state["phase"]):
             raise ProtocolError(
                 f"node {ctx.node} ({ctx.role}): {phase!r} on {event.key!r} led to "
                 f"{new_state['phase']!r}, but the table allows only {row.to}"
