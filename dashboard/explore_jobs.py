@@ -30,7 +30,7 @@ from dashboard import broadcast, hotstate, limits, sessions
 from dashboard.models import Session
 from protocols import get_protocol
 from protocols.base import ParameterError
-from protocols.sim.explorer import DEFAULT_MAX_CRASHES, DEFAULT_MAX_DROPS, explore, params_of_run
+from protocols.sim.explorer import DEFAULT_MAX_DROPS, explore, params_of_run
 
 WEB_MAX_STATES = 50_000
 """The largest search a page may ask for: about ten seconds of one core."""
@@ -72,12 +72,17 @@ class Busy(Exception):
 
 
 def start(session: Session, *, max_states: int = WEB_DEFAULT_STATES, max_drops: int = DEFAULT_MAX_DROPS,
-          max_crashes: int = DEFAULT_MAX_CRASHES, address: str = "") -> str:
+          max_crashes: int | None = None, address: str = "") -> str:
     """Start a search of the session's protocol and parameters; return the job's id.
+
+    ``max_crashes``: the protocol's small model's (``ProtocolSpec.explore_crashes``) unless given, as on
+    the command line, so a foil that needs a crash is found from the page with no setting changed.
 
     ``address``: the client's; it may start PROTOLAB_SEARCHES_PER_MINUTE a minute and hold one of the
     server's MAX_RUNNING slots at a time, so one stranger cannot keep everyone else's searches out.
     """
+    if max_crashes is None:
+        max_crashes = get_protocol(session.protocol).explore_crashes
     for name, value, top in (("max_states", max_states, WEB_MAX_STATES), ("max_drops", max_drops, WEB_MAX_FAULTS),
                              ("max_crashes", max_crashes, WEB_MAX_FAULTS)):
         low = 1 if name == "max_states" else 0
