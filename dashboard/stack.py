@@ -184,6 +184,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 _signal_group(proc, signal.SIGKILL)
                 proc.wait(timeout=5)
+        for proc in procs:  # The leaders are gone; their children (a worker's pool) may not be yet.
+            _wait_for_group(proc, deadline)
         if self._listener is not None:
             self._listener.close()
             self._listener = None
@@ -227,3 +229,24 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
+
+
+def _wait_for_group(proc: subprocess.Popen[bytes], deadline: float) -> None:
+    """Wait until no process of ``proc``'s group is left (KILL them at ``deadline``).
+
+    A Celery worker's pool processes outlive their parent by a moment, each holding its database
+    connection: a test database dropped then is "being accessed by other users" (seen on PostgreSQL
+    after tests/live/test_two_hosts.py).
+    """
+    killed = False
+    while True:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        if time.monotonic() >= deadline and not killed:
+            _signal_group(proc, signal.SIGKILL)
+            killed, deadline = True, time.monotonic() + 5
+        elif killed and time.monotonic() >= deadline:
+            return  # Unkillable (a zombie whose reaper is gone): nothing more to do.
+        time.sleep(0.05)
