@@ -669,7 +669,8 @@ def situations(draw: st.DrawFn) -> tuple[Context, dict[str, Any], Input]:
     else:
         call = draw(st.none() | st.builds(lambda n, to: {"n": n, "to": to, "inc": 1, "at": NOW - 10},
                                           st.integers(1, 3), st.sampled_from(NAMES)))
-        state = consumer(phase, cache=cache, call=call, n=3)
+        # Its home replica is one of this context's registries (the default context has three).
+        state = consumer(phase, cache=cache, call=call, n=3, home=SPEC.initial_state(ctx)["home"])
     kind = draw(st.sampled_from(["start", "recover", "message", "timer"]))
     event: Input
     if kind == "start":
