@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from protocols.base import (
     ANY_PHASE,
+    STAY,
     CancelTimer,
     Context,
     Effect,
@@ -765,7 +766,7 @@ TIMERS = ("think", "retry", "work", "write", "lease", "grace")
 
 def phases(spec: ProtocolSpec, role: str) -> list[str]:
     return sorted({row.phase for row in spec.table.rows if row.role == role and row.phase != ANY_PHASE}
-                  | {p for row in spec.table.rows if row.role == role for p in row.to})
+                  | {p for row in spec.table.rows if row.role == role for p in row.to if p != STAY})
 
 
 def plausible(spec: ProtocolSpec, ctx: Context, phase: str, draw: st.DrawFn) -> dict[str, Any]:
