@@ -6,19 +6,7 @@ Each handler returns a mapping of exactly this shape; tests/protocols/test_state
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-
-class ClientOp(TypedDict):
-    key: str
-    n: int
-    op: str
-    value: NotRequired[str]
-
-
-class ClientState(TypedDict):
-    done: int
-    op: ClientOp | None
-    phase: Literal['done', 'thinking', 'waiting']
-    rng: int
+from protocols.mesi.states import ClientState  # The ring's clients are MESI's (protocols.mesi.client).
 
 
 class RingChangesItem(TypedDict):
