@@ -16,6 +16,7 @@ from typing import Any
 
 from protocols import states
 from protocols.base import Context, ParameterError, Record, State, TransitionTable
+from protocols.budget import Estimator
 
 # ------------------------------------------------------------- parameters
 
@@ -285,6 +286,10 @@ class ProtocolSpec:
     facts: Mapping[str, Any] = field(default_factory=dict)
     """Rules of the protocol its panels draw, as JSON-ready data (the breaker's states and edges), so that
     the browser reads them from the catalogue entry (``facts``) instead of keeping a copy."""
+    estimate: Estimator | None = None
+    """Given resolved parameters, about how many events a fault-free run logs and why (protocols/budget.py
+    has the building blocks): a session whose estimate exceeds the event budget is refused up front.
+    tests/protocols/test_event_budget.py requires one of every protocol, within its calibration factor."""
     symmetry: Callable[[Mapping[str, Any]], tuple[tuple[str, ...], ...]] | None = None
     """Given checked parameters, the groups of interchangeable nodes (same role, same parameters,
     handlers that treat them alike): the explorer merges worlds that differ only by a renaming

@@ -55,6 +55,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import ParameterError
+from protocols.bft import estimate
 from protocols.bft.handlers import BEHAVIOURS, HONEST, REPLICA, initial_state
 from protocols.bft.invariants import INVARIANTS
 from protocols.bft.scenarios import SCENARIOS
@@ -112,6 +113,7 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
 
 
 SPEC = ProtocolSpec(
+    estimate=estimate.events,
     name="counter-bft",
     title="Byzantine-tolerant counter",
     summary="n = 3f + 1 replicas, quorums of 2f + 1: reads stay right with f liars, and go wrong with f + 1.",

@@ -43,7 +43,7 @@ from typing import Any
 
 from protocols.base import ANY_PHASE, Context, Effect, Outcome, Receive, Send, SetTimer, State, Transition
 from protocols.cache import client as cl
-from protocols.cache import detectors, scenarios
+from protocols.cache import detectors, estimate, scenarios
 from protocols.cache import table as t
 from protocols.cache.common import (
     CACHE,
@@ -227,4 +227,5 @@ SPEC = policy_spec(
     explore_script=STALE_READ_SCRIPT,
     foils=(Foil(params={"remedy": "none"}, breaks=("stale-read",)),),
     clean=({"remedy": "versioned-fill"},),
+    estimate=estimate.per_operation(28),
 )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from protocols.base import Context, State, TransitionTable
+from protocols.budget import Estimator
 from protocols.cache.common import ROLES, topology
 from protocols.cache.summary import summarize
 from protocols.spec import Foil, Invariant, Param, ProtocolSpec, Scenario
@@ -24,7 +25,8 @@ def policy_spec(*, name: str, title: str, summary: str, theory: str, params: tup
                 table: TransitionTable, initial_state: Callable[[Context], State],
                 invariants: tuple[Invariant, ...], scenarios: tuple[Scenario, ...],
                 explore_caches: int = 2, explore_script: str = "", foils: tuple[Foil, ...] = (),
-                clean: tuple[Mapping[str, Any], ...] = ({},), explore_crashes: int = 0) -> ProtocolSpec:
+                clean: tuple[Mapping[str, Any], ...] = ({},), explore_crashes: int = 0,
+                estimate: Estimator) -> ProtocolSpec:
     """Return a write policy's spec with the family's roles, placement and summary."""
     explore: dict[str, Any] = {"clients": 2, "caches": explore_caches, "keys": 1, "ops_per_client": 1,
                                "think_ms": 0}
@@ -33,4 +35,4 @@ def policy_spec(*, name: str, title: str, summary: str, theory: str, params: tup
     return ProtocolSpec(name=name, title=title, summary=summary, theory=theory, roles=ROLES, params=params,
                         table=table, topology=topology, initial_state=initial_state, invariants=invariants,
                         scenarios=scenarios, summarize=summarize, explore_params=explore, foils=foils,
-                        clean=clean, explore_crashes=explore_crashes)
+                        clean=clean, explore_crashes=explore_crashes, estimate=estimate)

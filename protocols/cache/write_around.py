@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from protocols.base import Context, Outcome, Receive, Send, State, Transition
-from protocols.cache import detectors, scenarios
+from protocols.cache import detectors, estimate, scenarios
 from protocols.cache import table as t
 from protocols.cache.client import initial_client
 from protocols.cache.common import CACHE, COMMON_PARAMS, DB_NODE, empty_cache, raise_seen, reply_to
@@ -92,4 +92,5 @@ SPEC = policy_spec(
     explore_script=STALE_READ_SCRIPT,
     foils=(Foil(params={}, breaks=("stale-read",)),),
     clean=({"caches": 1},),
+    estimate=estimate.per_operation(20),
 )

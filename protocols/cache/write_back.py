@@ -38,7 +38,7 @@ from __future__ import annotations
 from typing import Any
 
 from protocols.base import ANY_PHASE, Context, Effect, Outcome, Receive, Send, SetTimer, State, Transition
-from protocols.cache import detectors, scenarios
+from protocols.cache import detectors, estimate, scenarios
 from protocols.cache import table as t
 from protocols.cache import write_back_db as wdb
 from protocols.cache.client import initial_client
@@ -257,4 +257,5 @@ SPEC = policy_spec(
     explore_crashes=1,  # The lost write needs the crash: `manage.py explore cache-write-back` finds both.
     foils=(Foil(params={}, breaks=("stale-read",)), Foil(params={}, breaks=("lost-write",), max_crashes=1)),
     clean=(),
+    estimate=estimate.write_back,
 )

@@ -35,7 +35,7 @@ from __future__ import annotations
 from typing import Any
 
 from protocols.base import CancelTimer, Context, Effect, Outcome, Receive, Send, SetTimer, State, Transition
-from protocols.cache import detectors, scenarios
+from protocols.cache import detectors, estimate, scenarios
 from protocols.cache import table as t
 from protocols.cache.client import initial_client
 from protocols.cache.common import (
@@ -179,4 +179,5 @@ SPEC = policy_spec(
     explore_script=STALE_READ_SCRIPT,
     foils=(Foil(params={"invalidation": "none"}, breaks=("stale-read",)),),
     clean=({"invalidation": "broadcast"}, {"caches": 1}),
+    estimate=estimate.write_through,
 )

@@ -45,6 +45,7 @@ from protocols.base import (
     Transition,
     TransitionTable,
 )
+from protocols.budget import contended
 from protocols.counters import client as cl
 from protocols.counters import lock_client as lc
 from protocols.counters import store as st
@@ -147,6 +148,7 @@ def initial_state(ctx: Context) -> State:
 
 
 SPEC = ProtocolSpec(
+    estimate=contended(12, 25, "writes_per_client"),
     name="lock-lease",
     title="Lease lock and fencing tokens",
     summary="A lock with a time to live: a paused or slow-clocked holder writes after its lease passed to "

@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import Any
 
 from protocols.base import Context, Outcome, Receive, Send, SetTimer, State, Transition, TransitionTable
+from protocols.budget import contended
 from protocols.counters import client as cl
 from protocols.counters import lock_client as lc
 from protocols.counters import store as st
@@ -124,6 +125,7 @@ def initial_state(ctx: Context) -> State:
 
 
 SPEC = ProtocolSpec(
+    estimate=contended(12, 25, "increments_per_client"),
     name="counter-locked",
     title="Counter under a fenced lease lock",
     summary="The naive counter made correct: each read-modify-write holds a lease, and the store fences "

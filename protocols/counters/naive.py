@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import ANY_PHASE, Context, Outcome, Receive, Send, SetTimer, State, Transition, TransitionTable
+from protocols.budget import contended
 from protocols.counters import client as cl
 from protocols.counters import store as st
 from protocols.counters.invariants import CLIENTS_FINISH, LOST_UPDATE
@@ -126,6 +127,7 @@ def initial_state(ctx: Context) -> State:
 
 
 SPEC = ProtocolSpec(
+    estimate=contended(3.5, 20, "increments_per_client"),
     name="counter-naive",
     title="Naive counter (read-modify-write)",
     summary="Clients read a shared counter, add one and write it back: concurrent increments are lost.",

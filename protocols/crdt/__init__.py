@@ -47,7 +47,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from protocols.crdt import clients
+from protocols.crdt import clients, estimate
 from protocols.crdt.handlers import REPLICA, initial_state
 from protocols.crdt.invariants import INVARIANTS
 from protocols.crdt.scenarios import SCENARIOS
@@ -90,6 +90,7 @@ _FOILS = (Foil(params={"durable": False}, breaks=("no-lost-updates",), max_crash
 _CLEAN = ({"durable": True},)
 
 G_COUNTER = ProtocolSpec(
+    estimate=estimate.events,
     name="g-counter",
     title="G-counter (grow-only CRDT)",
     summary="Replicas count on their own and gossip vectors merged by pointwise maximum: they always "
@@ -110,6 +111,7 @@ G_COUNTER = ProtocolSpec(
 )
 
 PN_COUNTER = ProtocolSpec(
+    estimate=estimate.events,
     name="pn-counter",
     title="PN-counter (increment and decrement CRDT)",
     summary="Two G-counters, P for increments and N for decrements: the value is sum(P) - sum(N).",

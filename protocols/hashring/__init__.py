@@ -45,6 +45,7 @@ from typing import Any
 
 from protocols.base import Context, State
 from protocols.common.workload import WORKLOAD_PARAMS
+from protocols.hashring import estimate
 from protocols.hashring.cache import cache_initial, db_initial
 from protocols.hashring.invariants import INVARIANTS
 from protocols.hashring.placement import PLACEMENTS
@@ -95,6 +96,7 @@ def initial_state(ctx: Context) -> State:
 
 
 SPEC = ProtocolSpec(
+    estimate=estimate.events,
     name="consistent-hashing",
     title="Consistent hashing",
     summary="A cache cluster on a hash ring: when a node joins or leaves, only about 1/n of the keys move.",

@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from protocols.budget import calls
 from protocols.invocation import breaker
 from protocols.invocation.handlers import initial_state
 from protocols.invocation.invariants import INVARIANTS
@@ -63,6 +64,7 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
 
 
 SPEC = ProtocolSpec(
+    estimate=calls(15, 10),
     name="service-invocation",
     title="Service invocation",
     summary="Calls between services with load balancing, timeouts, retries, retry budgets, "

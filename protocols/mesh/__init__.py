@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from protocols.budget import calls
 from protocols.invocation import breaker
 from protocols.invocation.params import check_provider_params, consumer_names, provider_names
 from protocols.invocation.summary import summarize_services
@@ -66,6 +67,7 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
 
 
 SPEC = ProtocolSpec(
+    estimate=calls(27, 18),
     name="service-mesh",
     title="Service mesh",
     summary="The same calls through sidecar proxies: balancing, retries and breakers move out of the apps, "

@@ -49,6 +49,7 @@ from typing import Any
 
 from protocols.base import Context, State
 from protocols.common.workload import WORKLOAD_PARAMS
+from protocols.mesi import estimate
 from protocols.mesi.cache import cache_initial
 from protocols.mesi.client import client_initial
 from protocols.mesi.directory import directory_initial
@@ -92,6 +93,7 @@ def initial_state(ctx: Context) -> State:
 
 
 SPEC = ProtocolSpec(
+    estimate=estimate.events,
     name="mesi",
     title="MESI directory coherence",
     summary="Caches keep one line writable in one place or readable in many, through a directory, "

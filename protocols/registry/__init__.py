@@ -48,7 +48,7 @@ seen catching a resurrection.
 from __future__ import annotations
 
 from protocols.base import Context, State
-from protocols.registry import consumer, provider, server
+from protocols.registry import consumer, estimate, provider, server
 from protocols.registry.invariants import INVARIANTS
 from protocols.registry.names import (
     CONSUMER,
@@ -117,6 +117,7 @@ def initial_state(ctx: Context) -> State:
 
 
 SPEC = ProtocolSpec(
+    estimate=estimate.events,
     name="service-registry",
     title="Service registry",
     summary="Registration, heartbeats and leases, client-side caches, self-preservation, and incarnation "

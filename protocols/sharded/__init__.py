@@ -36,6 +36,7 @@ from typing import Any
 
 from protocols.crdt import clients
 from protocols.crdt.summary import client_reads, client_totals, duplicates_rejected, messages_sent, outcome_figures
+from protocols.sharded import estimate
 from protocols.sharded.handlers import SHARD, initial_state
 from protocols.sharded.invariants import INVARIANTS
 from protocols.sharded.scenarios import SCENARIOS
@@ -94,6 +95,7 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
 
 
 SPEC = ProtocolSpec(
+    estimate=estimate.events,
     name="counter-sharded",
     title="Sharded counter",
     summary="Increments spread over shards by consistent hashing; a read must ask every shard and add up.",

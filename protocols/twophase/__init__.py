@@ -32,6 +32,7 @@ from typing import Any
 
 from protocols.base import ParameterError
 from protocols.spec import Catalogue, Foil, Param, ProtocolSpec
+from protocols.twophase import estimate
 from protocols.twophase.handlers import initial_state
 from protocols.twophase.invariants import INVARIANTS
 from protocols.twophase.scenarios import SCENARIOS
@@ -137,6 +138,7 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
 
 
 SPEC = ProtocolSpec(
+    estimate=estimate.events,
     name="two-phase-commit",
     title="Two-phase commit",
     summary="Atomic commitment across participants, and why a crashed coordinator blocks everyone.",
