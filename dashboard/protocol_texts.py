@@ -50,11 +50,11 @@ def registry_texts() -> list[str]:
     page's preset titles and figure labels, once each."""
     from protocols import FAMILIES, REGISTRY
     from protocols.comparisons import PRESETS
-    from protocols.figures import FIGURES
+    from protocols.figures import labels
 
     chapters = [title for title, _ in FAMILIES]
     specs = (text for spec in REGISTRY.values() for text in spec_texts(spec))
-    return _unique([*chapters, *specs, *(p["title"] for p in PRESETS), *FIGURES.values()])
+    return _unique([*chapters, *specs, *(p["title"] for p in PRESETS), *labels().values()])
 
 
 STARTER_UI_KEYS = {

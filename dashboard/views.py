@@ -25,7 +25,7 @@ from dashboard.models import Session
 from dashboard.protocol_texts import ui_keys
 from protocols import FAMILIES, REGISTRY
 from protocols.comparisons import available
-from protocols.figures import FIGURES
+from protocols.figures import labels as figure_labels
 from protocols.spec import ProtocolSpec
 
 
@@ -184,5 +184,5 @@ def compare_strings() -> dict[str, Any]:
         "updated": _("Figures at each run's newest event; updated every second."),
         "failed": _("Could not read the figures"),
         # Figures arrive under their identifiers (latency_p50); the table shows each under its label.
-        "figures": {name: _(label) for name, label in FIGURES.items()},
+        "figures": {name: _(label) for name, label in figure_labels().items()},
     }

@@ -4,8 +4,11 @@ A protocol's ``summarize`` returns figures under short identifiers that
 families share (``hit_ratio``, ``latency_p50``), so ``manage.py compare`` and
 the compare page can set protocols side by side. People read them under the
 labels below, English here and translated at the edge like every protocol
-text (dashboard/protocol_texts.py extracts them). ``tests/dashboard/test_findings.py``
-fails when a protocol's summary holds a figure without a label.
+text (dashboard/protocol_texts.py extracts them). A figure only one protocol
+has may be labelled in its own spec instead (``ProtocolSpec.figures``), so a
+new protocol touches only its package; :func:`labels` gathers both.
+``tests/dashboard/test_findings.py`` fails when a protocol's summary holds a
+figure without a label.
 """
 
 from __future__ import annotations
@@ -64,9 +67,25 @@ FIGURES: dict[str, str] = {
     "successes": "Successful calls",
     "writes": "Writes",
 }
-"""Every summary figure of every protocol: identifier -> English label."""
+"""The summary figures families share: identifier -> English label."""
+
+
+def labels() -> dict[str, str]:
+    """Return every summary figure's English label: the shared ones, then each protocol's own (``spec.figures``).
+
+    Raises ValueError when a protocol labels a figure differently from another protocol or from the shared
+    list: one identifier is one row of the compare table, under one label.
+    """
+    from protocols import REGISTRY  # Here, not at the top: the protocols' packages import this module's siblings.
+
+    found = dict(FIGURES)
+    for spec in REGISTRY.values():
+        for name, text in spec.figures.items():
+            if found.setdefault(name, text) != text:
+                raise ValueError(f"{spec.name} labels figure {name!r} {text!r}, elsewhere {found[name]!r}")
+    return found
 
 
 def label(name: str) -> str:
     """Return a figure's English label (its identifier when it has none: the tests forbid that)."""
-    return FIGURES.get(name, name)
+    return labels().get(name, name)

@@ -286,6 +286,9 @@ class ProtocolSpec:
     facts: Mapping[str, Any] = field(default_factory=dict)
     """Rules of the protocol its panels draw, as JSON-ready data (the breaker's states and edges), so that
     the browser reads them from the catalogue entry (``facts``) instead of keeping a copy."""
+    figures: Mapping[str, str] = field(default_factory=dict)
+    """Labels of the protocol's own summary figures (identifier -> English label), beside the ones families
+    share in protocols/figures.py; ``protocols.figures.labels()`` gathers both."""
     estimate: Estimator | None = None
     """Given resolved parameters, about how many events a fault-free run logs and why (protocols/budget.py
     has the building blocks): a session whose estimate exceeds the event budget is refused up front.
