@@ -44,8 +44,9 @@ def owner(ctx: Context, key: str) -> str:
 def initial_state(ctx: Context) -> State:
     """Return a node's state at boot and after a crash, before its recovery handler runs."""
     if ctx.role == clients.CLIENT:
+        # What a read costs, recorded for the panels: a request and an answer per shard.
         return {**clients.client_state(), "key": None, "target": None, "answers": {}, "attempts": 0,
-                "missing": []}
+                "missing": [], "read_messages": 2 * len(shards(ctx))}
     return {"phase": "serving", "count": 0, "seen": {}}
 
 

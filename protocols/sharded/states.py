@@ -19,6 +19,8 @@ class ClientState(TypedDict):
     ops: int
     phase: Literal['adding', 'done', 'reading', 'stopped', 'thinking']
     read: int | None
+    read_messages: int
+    """What one read costs in messages: a request and an answer per shard."""
     stream: int
     target: str | None
 
