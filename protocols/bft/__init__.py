@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 Roles: replicas and clients (the family's shared client,
-``protocols/crdt/clients.py``). An increment is a uniquely tagged
+``protocols/common/counter_clients.py``). An increment is a uniquely tagged
 operation, ``ci:k`` for client ci's k-th. The client sends it to every
 replica; an honest replica forces the tag to its log, adds it to its set
 and acknowledges; the increment counts as done once 2f + 1 distinct
@@ -60,9 +60,15 @@ from protocols.bft.handlers import BEHAVIOURS, HONEST, REPLICA, initial_state
 from protocols.bft.invariants import INVARIANTS
 from protocols.bft.scenarios import SCENARIOS
 from protocols.bft.table import TABLE
-from protocols.crdt import clients
-from protocols.crdt.detectors import read_within_bounds
-from protocols.crdt.summary import client_reads, client_totals, duplicates_rejected, messages_sent, outcome_figures
+from protocols.common import counter_clients as clients
+from protocols.common.counter_figures import (
+    client_reads,
+    client_totals,
+    duplicates_rejected,
+    messages_sent,
+    outcome_figures,
+)
+from protocols.common.counter_reads import read_within_bounds
 from protocols.spec import Catalogue, Foil, Param, ProtocolSpec
 
 PARAMS = (

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import Context, Effect, Note, Outcome, Persist, Receive, Recover, Send, State
-from protocols.crdt import clients
+from protocols.common import counter_clients as clients
 
 REPLICA = "replica"
 HONEST = "honest"

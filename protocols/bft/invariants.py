@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from protocols.bft.handlers import HONEST
-from protocols.crdt.detectors import READ_FINDINGS, read_within_bounds
+from protocols.common.counter_reads import READ_FINDINGS, read_within_bounds
 from protocols.spec import Finding, Invariant, NodeView
 
 

@@ -47,7 +47,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from protocols.crdt import clients, estimate
+from protocols.common import counter_clients as clients
+from protocols.crdt import estimate
 from protocols.crdt.handlers import REPLICA, initial_state
 from protocols.crdt.invariants import INVARIANTS
 from protocols.crdt.scenarios import SCENARIOS

@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from protocols.base import Context, Effect, Note, Outcome, Persist, Receive, Recover, Send, SetTimer, Start, State
+from protocols.common import counter_clients as clients
 from protocols.common.ring import stable_hash
 from protocols.common.rng import Stream, seed_from_draw
-from protocols.crdt import clients
 from protocols.crdt.vectors import counter_value, dominates, merge
 
 REPLICA = "replica"

@@ -33,7 +33,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from protocols.base import State
-from protocols.crdt.clients import acknowledged_and_issued
+from protocols.common.counter_clients import acknowledged_and_issued
 from protocols.spec import Finding, Invariant, NodeView
 
 KINDS = ("p", "n")

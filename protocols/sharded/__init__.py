@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 Roles: shards, each holding one share of the count, and clients (the
-family's shared client, ``protocols/crdt/clients.py``). For every increment
+family's shared client, ``protocols/common/counter_clients.py``). For every increment
 a client draws a random sub-key from its seeded stream and sends the
 increment to the shard that owns the sub-key on a consistent-hash ring
 (``vnodes`` points per shard); that one shard counts it and acknowledges.
@@ -34,8 +34,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from protocols.crdt import clients
-from protocols.crdt.summary import client_reads, client_totals, duplicates_rejected, messages_sent, outcome_figures
+from protocols.common import counter_clients as clients
+from protocols.common.counter_figures import (
+    client_reads,
+    client_totals,
+    duplicates_rejected,
+    messages_sent,
+    outcome_figures,
+)
 from protocols.sharded import estimate
 from protocols.sharded.handlers import SHARD, initial_state
 from protocols.sharded.invariants import INVARIANTS

@@ -14,9 +14,9 @@ from __future__ import annotations
 import functools
 
 from protocols.base import Context, Effect, Note, Outcome, Persist, Receive, Recover, Send, State
+from protocols.common import counter_clients as clients
 from protocols.common.ring import ring_owner, ring_points
 from protocols.common.rng import Stream
-from protocols.crdt import clients
 
 SHARD = "shard"
 READ_ATTEMPTS = 3

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from protocols.base import State
-from protocols.crdt.clients import acknowledged_and_issued
-from protocols.crdt.detectors import READ_FINDINGS, read_within_bounds
+from protocols.common.counter_clients import acknowledged_and_issued
+from protocols.common.counter_reads import READ_FINDINGS, read_within_bounds
 from protocols.spec import Finding, Invariant, NodeView
 
 

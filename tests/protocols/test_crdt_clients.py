@@ -1,4 +1,4 @@
-"""The family's shared client (protocols/crdt/clients.py), row by row, in every counter that uses it.
+"""The family's shared client (protocols/common/counter_clients.py), row by row, in every counter that uses it.
 
 The client rows are the same in the four tables (g-counter, pn-counter,
 counter-sharded, counter-bft); what differs is where an operation or a read
@@ -14,8 +14,9 @@ import pytest
 
 from protocols.base import ANY_PHASE, CancelTimer, Persist, Recover, Send, SetTimer, Start, TimerFired
 from protocols.bft import SPEC as BFT
+from protocols.common import counter_clients as clients
 from protocols.common.rng import Stream, seed_from_draw
-from protocols.crdt import G_COUNTER, PN_COUNTER, clients
+from protocols.crdt import G_COUNTER, PN_COUNTER
 from protocols.sharded import SPEC as SHARDED
 from protocols.spec import ProtocolSpec
 from tests.protocols.crdt_helpers import LATE, fire, state_of

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from protocols.crdt.detectors import read_within_bounds
+from protocols.common.counter_reads import read_within_bounds
 from protocols.sharded import SPEC
 from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
