@@ -4,7 +4,11 @@ Theory of operation
 -------------------
 Phases: ``free``, ``held`` and ``recovering``. State: ``leases`` (the lease
 table: at most one entry ``{client, token, until}``, ``until`` on the lock's
-own clock) and ``last_token`` (the last token issued).
+own clock), ``last_token`` (the last token issued) and, once a lease has
+left the table, ``ended`` (``{client, token, how}``: the last lease to end
+and how, ``released`` or ``expired``; the panels read it instead of guessing
+from the cause). A crash ends the lease in the table with the table itself:
+the engine's ``crash`` event says so, and the recovered lock holds no ``ended``.
 
 - ``acquire`` when free: issue ``last_token + 1``, force it to the log
   (so tokens keep increasing across a crash), start the lease timer and
@@ -59,6 +63,11 @@ def _answer(event: Receive, type_: str, body: dict[str, Any]) -> Send:
                 in_reply_to=message.msg_id)
 
 
+def _ended(lease: dict[str, Any], how: str) -> dict[str, Any]:
+    """Return the record of how a lease left the table (``released`` or ``expired``)."""
+    return {"client": lease["client"], "token": lease["token"], "how": how}
+
+
 def lock_grant(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """The lock is free: issue the next token, force it, start the lease and grant it."""
     lease_ms = ctx.params["lease_ms"]
@@ -86,7 +95,7 @@ def lock_release(ctx: Context, state: State, event: Receive, now: int) -> Outcom
     lease = state["leases"][0]
     if event.message.body.get("token") != lease["token"]:
         return state, ()
-    return {**state, "phase": "free", "leases": []}, [
+    return {**state, "phase": "free", "leases": [], "ended": _ended(lease, "released")}, [
         CancelTimer(name=LEASE_TIMER),
         Note(text=f"{lease['client']} releases the lock (token {lease['token']})"),
     ]
@@ -95,7 +104,7 @@ def lock_release(ctx: Context, state: State, event: Receive, now: int) -> Outcom
 def lock_expire(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """The lease ran out by the lock's clock: the lock is free, whatever the holder believes."""
     lease = state["leases"][0]
-    return {**state, "phase": "free", "leases": []}, [
+    return {**state, "phase": "free", "leases": [], "ended": _ended(lease, "expired")}, [
         Note(text=f"{lease['client']}'s lease (token {lease['token']}) expires by the lock's clock"),
     ]
 

@@ -39,7 +39,15 @@ class LockLeaseLockLeasesItem(TypedDict):
     until: int
 
 
+class LockLeaseEnded(TypedDict):
+    """The last lease to leave the lock's table, and how: released by its holder or expired by the lock's clock."""
+    client: str
+    how: Literal['released', 'expired']
+    token: int
+
+
 class LockLeaseLockState(TypedDict):
+    ended: NotRequired[LockLeaseEnded]
     grace_until: NotRequired[int]
     last_token: int
     leases: list[LockLeaseLockLeasesItem]
@@ -67,6 +75,7 @@ class CounterLockedClientState(TypedDict):
 
 
 class CounterLockedLockState(TypedDict):
+    ended: NotRequired[LockLeaseEnded]
     last_token: int
     leases: list[LockLeaseLockLeasesItem]
     phase: Literal['free', 'held', 'recovering']

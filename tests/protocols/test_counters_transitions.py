@@ -565,7 +565,8 @@ def test_the_holder_releases_but_an_old_token_releases_nothing(spec: ProtocolSpe
     state = lock_state(spec, "held", **HELD)
     ctx = context(spec, L)
     new, effects = fire(spec, ctx, state, receive("release", "c2", L, {"token": 4}))
-    assert new == {"phase": "free", "leases": [], "last_token": 4}
+    ended = {"client": "c2", "token": 4, "how": "released"}  # Recorded for the lock's timeline panel.
+    assert new == {"phase": "free", "leases": [], "last_token": 4, "ended": ended}
     assert without_notes(effects) == [CancelTimer(name="lease")]
     assert fire(spec, ctx, state, receive("release", "c1", L, {"token": 3})) == (state, [])
 
@@ -574,7 +575,8 @@ def test_the_holder_releases_but_an_old_token_releases_nothing(spec: ProtocolSpe
 @covers(LOCKING, (L, "held", "timer:lease"))
 def test_a_lease_expires_by_the_locks_clock(spec: ProtocolSpec) -> None:
     new, effects = fire(spec, context(spec, L), lock_state(spec, "held", **HELD), TimerFired(name="lease"))
-    assert new == {"phase": "free", "leases": [], "last_token": 4}
+    ended = {"client": "c2", "token": 4, "how": "expired"}
+    assert new == {"phase": "free", "leases": [], "last_token": 4, "ended": ended}
     assert [e.text for e in effects if isinstance(e, Note)] == ["c2's lease (token 4) expires by the lock's clock"]
 
 
