@@ -32,6 +32,11 @@ Remedies (``remedy``):
   leaves the version behind in the cache, and a fill older than what the
   cache has seen is refused. Like memcached leases, it closes the race.
 
+A cache records which entries it holds past their TTL (``expired``, by its
+own clock, each time its state changes; the ``expire`` timer sweeps them out
+at the first expiry), so a page shows what the cache knows and never judges
+a TTL against the playhead's clock.
+
 Failure model: crash-recovery nodes, caches keep nothing durable, the
 database keeps its log; lossy, reordering network; partitions. Invariants:
 ``ack-implies-db``, ``stale-read``, ``lost-write``.
@@ -39,9 +44,11 @@ database keeps its log; lossy, reordering network; partitions. Invariants:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import Any
 
-from protocols.base import ANY_PHASE, Context, Effect, Outcome, Receive, Send, SetTimer, State, Transition
+from protocols.base import ANY_PHASE, Context, Effect, Handler, Outcome, Receive, Send, SetTimer, State, Transition
 from protocols.cache import client as cl
 from protocols.cache import detectors, estimate, scenarios
 from protocols.cache import table as t
@@ -76,7 +83,7 @@ EXPECTS = {
 def initial_state(ctx: Context) -> dict[str, Any]:
     """Return a node's boot state by role."""
     if ctx.role == CACHE:
-        return {**empty_cache(), "next_exp": None}
+        return {**empty_cache(), "next_exp": None, "expired": []}
     return initial_db(ctx) if ctx.node == DB_NODE else cl.initial_client(ctx)
 
 
@@ -129,12 +136,31 @@ def ca_double_delete(ctx: Context, state: State, event: Any, now: int) -> Outcom
 # ----------------------------------------------------------------- cache
 
 
+def live(entry: Mapping[str, Any], now: int) -> bool:
+    """Say whether an entry is within its TTL at ``now`` (it expires at ``exp`` exactly)."""
+    return bool(entry["exp"] > now)
+
+
+def recording_expiry(handler: Handler) -> Handler:
+    """Wrap a cache handler: a state it changes records the keys held past their TTL at ``now``."""
+
+    @functools.wraps(handler)
+    def run(ctx: Context, state: State, event: Any, now: int) -> Outcome:
+        new, effects = handler(ctx, state, event, now)
+        if new == state:
+            return new, effects  # Unchanged: no state event, nothing new to record.
+        expired = sorted(k for k, e in new["entries"].items() if not live(e, now))
+        return {**new, "expired": expired}, effects
+
+    return run
+
+
 def ca_get(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """Answer from the cache: a live entry is a hit; a missing or expired one is a miss."""
     body = event.message.body
     key = body["key"]
     entry = state["entries"].get(key)
-    if entry is not None and entry["exp"] > now:
+    if entry is not None and live(entry, now):
         reply = {"key": key, "value": entry["v"], "ver": entry["ver"], "hit": True, "n": body["n"]}
         return state, [Send(dest=event.message.src, type="get_ok", body=reply, in_reply_to=event.message.msg_id)]
     if entry is not None:
@@ -171,11 +197,11 @@ def ca_delete(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
 
 def ca_expire(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """Remove every entry whose TTL has run out; wake again for the next one."""
-    live = {k: e for k, e in state["entries"].items() if e["exp"] > now}
-    state = {**state, "entries": live, "lru": [k for k in state["lru"] if k in live], "next_exp": None}
+    kept = {k: e for k, e in state["entries"].items() if live(e, now)}
+    state = {**state, "entries": kept, "lru": [k for k in state["lru"] if k in kept], "next_exp": None}
     effects: list[Effect] = []
-    if live:
-        first = min(e["exp"] for e in live.values())
+    if kept:
+        first = min(e["exp"] for e in kept.values())
         state = {**state, "next_exp": first}
         effects.append(SetTimer(name="expire", delay_ms=first - now))
     return state, effects
@@ -186,10 +212,10 @@ def rows() -> list[Transition]:
     s = "serving"
     cache = [
         Transition(role=CACHE, phase=s, on="start", to=(s,), why="a cache starts empty and waits for requests"),
-        Transition(role=CACHE, phase=s, on="msg:get", to=(s,), handler=ca_get),
-        Transition(role=CACHE, phase=s, on="msg:fill", to=(s,), handler=ca_fill),
-        Transition(role=CACHE, phase=s, on="msg:delete", to=(s,), handler=ca_delete),
-        Transition(role=CACHE, phase=s, on="timer:expire", to=(s,), handler=ca_expire),
+        Transition(role=CACHE, phase=s, on="msg:get", to=(s,), handler=recording_expiry(ca_get)),
+        Transition(role=CACHE, phase=s, on="msg:fill", to=(s,), handler=recording_expiry(ca_fill)),
+        Transition(role=CACHE, phase=s, on="msg:delete", to=(s,), handler=recording_expiry(ca_delete)),
+        Transition(role=CACHE, phase=s, on="timer:expire", to=(s,), handler=recording_expiry(ca_expire)),
         Transition(role=CACHE, phase=ANY_PHASE, on="recover", to=(s,), handler=cache_recover),
     ]
     client = [

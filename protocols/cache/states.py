@@ -142,6 +142,8 @@ class CacheAsideCacheEntries(TypedDict):
 
 class CacheAsideCacheState(TypedDict):
     entries: dict[str, CacheAsideCacheEntries]
+    expired: list[str]
+    """Keys held past their TTL by the cache's clock when its state last changed (swept at the next expiry)."""
     lru: list[str]
     next_exp: int | None
     phase: Literal['serving']
