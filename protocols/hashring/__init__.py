@@ -44,6 +44,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import Context, State
+from protocols.common.cache_clients import client_initial
 from protocols.common.workload import WORKLOAD_PARAMS
 from protocols.hashring import estimate
 from protocols.hashring.cache import cache_initial, db_initial
@@ -53,7 +54,6 @@ from protocols.hashring.router import MAX_CACHES, cache_names, ring_initial
 from protocols.hashring.scenarios import SCENARIOS
 from protocols.hashring.summary import summarize
 from protocols.hashring.table import TABLE
-from protocols.mesi.client import client_initial
 from protocols.spec import Catalogue, Foil, Param, ProtocolSpec
 
 CACHES = tuple(cache_names())

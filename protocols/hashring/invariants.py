@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from protocols.common.cache_clients import CLIENTS_FINISH
 from protocols.common.workload import key_name
 from protocols.hashring.placement import moved_keys, owner
-from protocols.mesi.invariants import CLIENTS_FINISH_FINDINGS, clients_finish
 from protocols.spec import Finding, Invariant
 
 EXAMPLES = 3
@@ -100,7 +100,5 @@ INVARIANTS = (
     Invariant(name="caches-hold-own-keys", kind="history", check=caches_hold_own_keys,
               description="Every cache keeps only the keys it owns under the view it knows.",
               findings={"keeps-foreign-keys": "{node} keeps {keys}, which it does not own under view {view}"}),
-    Invariant(name="clients-finish", kind="liveness", check=clients_finish,
-              description="With all nodes up and the network whole, every client finishes its operations.",
-              findings=CLIENTS_FINISH_FINDINGS),
+    CLIENTS_FINISH,
 )

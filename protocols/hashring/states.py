@@ -6,7 +6,7 @@ Each handler returns a mapping of exactly this shape; tests/protocols/test_state
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-from protocols.mesi.states import ClientState  # The ring's clients are MESI's (protocols.mesi.client).
+from protocols.common.cache_clients import ClientState  # The clients are the coherence protocols' shared ones.
 
 
 class RingChangesItem(TypedDict):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from protocols.mesi.summary import op_figures
+from protocols.common.cache_figures import op_figures
 
 
 def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:

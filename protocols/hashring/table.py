@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from protocols.base import ANY_PHASE, Context, Transition, TransitionTable
+from protocols.common.cache_clients import client_rows
 from protocols.hashring import cache as c
 from protocols.hashring import router as r
-from protocols.mesi.client import client_rows
 
 RING, CACHE, DB = "ring", "cache", "db"
 CACHE_PHASES = ("member", "standby")

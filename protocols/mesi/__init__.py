@@ -48,10 +48,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import Context, State
+from protocols.common.cache_clients import client_initial
 from protocols.common.workload import WORKLOAD_PARAMS
 from protocols.mesi import estimate
 from protocols.mesi.cache import cache_initial
-from protocols.mesi.client import client_initial
 from protocols.mesi.directory import directory_initial
 from protocols.mesi.invariants import INVARIANTS
 from protocols.mesi.scenarios import SCENARIOS

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from protocols.common.cache_clients import CLIENTS_FINISH
 from protocols.spec import Finding, Invariant, NodeView
 
 WRITERS = ("M", "E")
@@ -100,17 +101,6 @@ def data_value(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Findi
                             "latest": repr(latest)})
 
 
-def clients_finish(views: Mapping[str, NodeView]) -> Iterator[Finding]:
-    """Every client completes its operations once nothing more can happen."""
-    stuck = [n for n, v in views.items() if v.role == "client" and v.state.get("phase") != "done"]
-    if stuck:
-        yield Finding(nodes=tuple(stuck), id="clients-still-waiting", data={"nodes": stuck})
-
-
-CLIENTS_FINISH_FINDINGS = {"clients-still-waiting": "clients still waiting when nothing more could happen: {nodes}"}
-"""The words of :func:`clients_finish`'s finding, for every invariant that uses it."""
-
-
 INVARIANTS = (
     Invariant(name="single-writer-multiple-readers", kind="state", check=single_writer,
               description="Per line: one cache in M or E and every other Invalid, or any number of readers "
@@ -128,7 +118,5 @@ INVARIANTS = (
               description="Every read returns the value of the last write to its line.",
               findings={"read-not-last-write": "{src} answered {dest}'s read of {key} with {value}, but the last "
                                                "write was {latest}"}),
-    Invariant(name="clients-finish", kind="liveness", check=clients_finish,
-              description="With all nodes up and the network whole, every client finishes its operations.",
-              findings=CLIENTS_FINISH_FINDINGS),
+    CLIENTS_FINISH,
 )

@@ -4,21 +4,9 @@ Each handler returns a mapping of exactly this shape; tests/protocols/test_state
 ``state`` event of every scenario against it, and the catalogue exports it as JSON Schema for the panels.
 """
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, TypedDict
 
-
-class ClientOp(TypedDict):
-    key: str
-    n: int
-    op: str
-    value: NotRequired[str]
-
-
-class ClientState(TypedDict):
-    done: int
-    op: ClientOp | None
-    phase: Literal['done', 'thinking', 'waiting']
-    rng: int
+from protocols.common.cache_clients import ClientState  # The clients are the coherence protocols' shared ones.
 
 
 class CacheCur(TypedDict):

@@ -10,9 +10,9 @@ duplicated message is visible, never an exception.
 from __future__ import annotations
 
 from protocols.base import ANY_PHASE, STAY, Context, Transition, TransitionTable
+from protocols.common.cache_clients import client_rows
 from protocols.mesi import cache as c
 from protocols.mesi import directory as d
-from protocols.mesi.client import client_rows
 
 CACHE, DIRECTORY = "cache", "directory"
 ALL = c.CACHE_PHASES

@@ -29,11 +29,11 @@ from protocols.base import (
     TimerFired,
     UnexpectedInput,
 )
+from protocols.common.cache_clients import WORKLOAD_SALT
 from protocols.common.rng import Stream, seed_from_draw
 from protocols.common.workload import next_op
 from protocols.mesi import SPEC
 from protocols.mesi.cache import CACHE_PHASES, cache_initial
-from protocols.mesi.client import WORKLOAD_SALT
 from protocols.mesi.directory import BUG_NOTE, directory_initial
 from protocols.mesi.table import TABLE
 from tests.protocols.coherence_support import fire

@@ -1,4 +1,4 @@
-"""The coherence family's client: a closed loop of reads and writes from the shared workload.
+"""The client the coherence protocols share: a closed loop of reads and writes from the shared workload.
 
 A client ``ci`` thinks for ``think_ms``, draws its next operation from the
 shared workload (:func:`protocols.common.workload.next_op`, on a stream
@@ -12,13 +12,15 @@ Both protocols of the family use it: ``mesi`` sends to the client's cache,
 placements, so with one seed both draw the very same workload.
 
 Phases: ``thinking -> waiting -> thinking ... -> done``. A crash loses the
-stream; a recovered client issues nothing more (``done``).
+stream; a recovered client issues nothing more (``done``). Its state
+(:class:`ClientState`) and its liveness check (:data:`CLIENTS_FINISH`) are
+declared here, once, for both protocols.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: TypedDict must see NotRequired unquoted to make a key optional.
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Literal, NotRequired, TypedDict
 
 from protocols.base import (
     ANY_PHASE,
@@ -35,6 +37,7 @@ from protocols.base import (
 )
 from protocols.common.rng import Stream, seed_from_draw
 from protocols.common.workload import next_op
+from protocols.spec import Finding, Invariant, NodeView
 
 CLIENT = "client"
 CLIENT_PHASES = ("thinking", "waiting", "done")
@@ -44,6 +47,20 @@ WORKLOAD_SALT = 0xC0
 
 Route = Callable[[Context, str], str]
 """Given a client's context and a key, return the node the request goes to."""
+
+
+class ClientOp(TypedDict):
+    key: str
+    n: int
+    op: str
+    value: NotRequired[str]
+
+
+class ClientState(TypedDict):
+    done: int
+    op: ClientOp | None
+    phase: Literal['done', 'thinking', 'waiting']
+    rng: int
 
 
 def client_initial() -> dict[str, Any]:
@@ -106,3 +123,17 @@ def client_rows(route: Route) -> list[Transition]:
             rows.append(Transition(role=CLIENT, phase=phase, on="msg:" + reply, to=(phase,),
                                    why="a late or duplicated answer to an operation already finished"))
     return rows
+
+
+def clients_finish(views: Mapping[str, NodeView]) -> Iterator[Finding]:
+    """Every client completes its operations once nothing more can happen."""
+    stuck = [n for n, v in views.items() if v.role == "client" and v.state.get("phase") != "done"]
+    if stuck:
+        yield Finding(nodes=tuple(stuck), id="clients-still-waiting", data={"nodes": stuck})
+
+
+CLIENTS_FINISH = Invariant(
+    name="clients-finish", kind="liveness", check=clients_finish,
+    description="With all nodes up and the network whole, every client finishes its operations.",
+    findings={"clients-still-waiting": "clients still waiting when nothing more could happen: {nodes}"})
+"""The liveness check of every protocol whose clients are these."""
