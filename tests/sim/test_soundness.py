@@ -47,7 +47,10 @@ TINY: dict[str, tuple[dict[str, Any], int]] = {
     "service-mesh": ({}, 5),
 }
 """Per protocol: settings over its small model, and the depth both searches go to (every path
-to that depth is a few thousand worlds at most)."""
+to that depth is a few thousand worlds at most). A protocol not listed is searched with its small
+model to :data:`DEFAULT_DEPTH`, so that a new protocol is compared without a line here."""
+
+DEFAULT_DEPTH = 6
 
 EXTRA = [
     ("two-phase-commit", {"participants": 3, "variant": "majority-commit"}, 4),
@@ -68,12 +71,12 @@ def broken(report: Report) -> set[tuple[str, str]]:
     return {(c.kind, c.name) for c in report.counterexamples}
 
 
-def test_every_protocol_has_a_tiny_configuration() -> None:
-    assert set(TINY) == set(REGISTRY)
+def test_every_tiny_configuration_names_a_protocol() -> None:
+    assert set(TINY) <= set(REGISTRY)
 
 
 @pytest.mark.parametrize("name, params, depth",
-                         [(name, *TINY[name]) for name in REGISTRY] + EXTRA)
+                         [(name, *TINY.get(name, ({}, DEFAULT_DEPTH))) for name in REGISTRY] + EXTRA)
 def test_merging_finds_what_every_path_finds(name: str, params: dict[str, Any], depth: int) -> None:
     spec = REGISTRY[name]
     every_path = explore(spec, params, merge=False, depth_limit=depth, max_states=TREE_STATES)
