@@ -40,12 +40,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.budget import calls
-from protocols.invocation import breaker
+from protocols.common.calls import breaker
+from protocols.common.calls.figures import summarize_services
+from protocols.common.calls.invariants import INVARIANTS
+from protocols.common.calls.params import PARAMS, check_provider_params, consumer_names, provider_names
 from protocols.invocation.handlers import initial_state
-from protocols.invocation.invariants import INVARIANTS
-from protocols.invocation.params import PARAMS, check_provider_params, consumer_names, provider_names
 from protocols.invocation.scenarios import SCENARIOS
-from protocols.invocation.summary import summarize_services
 from protocols.invocation.table import TABLE
 from protocols.spec import Catalogue, Foil, ProtocolSpec
 

@@ -2,11 +2,12 @@
 
 A consumer is an app with a client library in one node: it starts a call
 every ``call_interval_ms`` (open loop: it does not wait for earlier calls),
-and the library (``client.py``) balances, times out, retries and keeps the
+and the library (``protocols/common/calls/caller.py``) balances, times out, retries and keeps the
 breakers. When a call ends the consumer writes it to its call log (a durable
 record with its outcome, attempts and latency): the figures are read from
 there. Phases: ``calling`` (calls left to start), ``draining`` (all started,
-some in flight), ``done``.
+some in flight), ``done``; how a consumer starts is the mesh's too
+(``protocols/common/calls/consumer.py``).
 """
 
 from __future__ import annotations
@@ -14,21 +15,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from protocols.base import Context, Effect, Note, Outcome, Persist, Receive, Recover, SetTimer, Start, State
-from protocols.common.rng import Stream, seed_from_draw
-from protocols.invocation import client
-from protocols.invocation.params import policy_from, provider_names
-from protocols.invocation.provider import provider_state
-
-NEXT_CALL = "next_call"
-CONSUMER_SALT = 3
+from protocols.base import Context, Effect, Note, Outcome, Persist, Receive, Recover, SetTimer, State
+from protocols.common.calls import caller
+from protocols.common.calls.consumer import NEXT_CALL
+from protocols.common.calls.params import policy_from, provider_names
+from protocols.common.calls.provider import provider_state
 
 
 def consumer_state(ctx: Context) -> dict[str, Any]:
     """Return a consumer's state: the call counter and the library's fields."""
     endpoints = provider_names(ctx.params)
     return {"phase": "calling", "issued": 0,
-            **client.client_state(policy_from(ctx.params, 1, len(endpoints)), endpoints)}
+            **caller.caller_state(policy_from(ctx.params, 1, len(endpoints)), endpoints)}
 
 
 def initial_state(ctx: Context) -> State:
@@ -57,24 +55,15 @@ def _phase(ctx: Context, state: dict[str, Any]) -> dict[str, Any]:
     return {**state, "phase": "draining" if state["inflight"] else "done"}
 
 
-def _finish(ctx: Context, step: client.Step, now: int, extra: Sequence[Effect] = ()) -> Outcome:
+def _finish(ctx: Context, step: caller.Step, now: int, extra: Sequence[Effect] = ()) -> Outcome:
     state, effects, finished = step
     return _phase(ctx, state), [*effects, *extra, *call_records(finished, now)]
-
-
-def consumer_start(ctx: Context, state: State, event: Start, now: int) -> Outcome:
-    """Seed the stream; schedule the first call at a random point of the first interval."""
-    stream = Stream(seed_from_draw(event.draw, CONSUMER_SALT))
-    if ctx.params["calls_per_consumer"] == 0:
-        return {**state, "rng": stream.state, "phase": "done"}, ()
-    first = 1 + stream.below(ctx.params["call_interval_ms"])  # Consumers do not all call in step.
-    return {**state, "rng": stream.state}, [SetTimer(name=NEXT_CALL, delay_ms=first)]
 
 
 def consumer_next_call(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """Start the next call (open loop) and schedule the one after it."""
     issued = state["issued"] + 1
-    step = client.begin({**state, "issued": issued}, f"{ctx.node}-{issued}", now)
+    step = caller.begin({**state, "issued": issued}, f"{ctx.node}-{issued}", now)
     more: list[Effect] = []
     if issued < ctx.params["calls_per_consumer"]:
         more.append(SetTimer(name=NEXT_CALL, delay_ms=ctx.params["call_interval_ms"]))
@@ -84,12 +73,12 @@ def consumer_next_call(ctx: Context, state: State, event: Any, now: int) -> Outc
 def consumer_answer(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """A provider answered an attempt: a reply ends the call, an error may retry it."""
     ok = event.message.type == "reply"
-    return _finish(ctx, client.on_answer(state, event.message.body, ok, now), now)
+    return _finish(ctx, caller.on_answer(state, event.message.body, ok, now), now)
 
 
 def consumer_timer(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """An attempt deadline, a retry or a breaker cool-down came due."""
-    return _finish(ctx, client.on_timer(state, event.name, now), now)
+    return _finish(ctx, caller.on_timer(state, event.name, now), now)
 
 
 def consumer_recover(ctx: Context, state: State, event: Recover, now: int) -> Outcome:

@@ -35,9 +35,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.budget import calls
-from protocols.invocation import breaker
-from protocols.invocation.params import check_provider_params, consumer_names, provider_names
-from protocols.invocation.summary import summarize_services
+from protocols.common.calls import breaker
+from protocols.common.calls.figures import summarize_services
+from protocols.common.calls.params import check_provider_params, consumer_names, provider_names
 from protocols.mesh.control import sidecar_of
 from protocols.mesh.handlers import initial_state
 from protocols.mesh.invariants import INVARIANTS

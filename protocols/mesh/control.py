@@ -25,7 +25,7 @@ from protocols.base import (
     Start,
     State,
 )
-from protocols.invocation.params import policy_from, provider_names
+from protocols.common.calls.params import policy_from, provider_names
 from protocols.mesh.params import policy_values
 
 RESEND, POLICY_CHANGE = "resend", "policy_change"

@@ -3,7 +3,7 @@
 A consumer app only talks to its own sidecar: it sends ``call`` and waits
 for ``result``, giving up after ``app_deadline_ms`` (in case its sidecar
 died). The consumer's sidecar does everything the invocation consumer's
-library did (``protocols/invocation/client.py``), with the policy and the
+library did (``protocols/common/calls/caller.py``), with the policy and the
 endpoints it was pushed. Until its first policy arrives it holds the calls
 (phase ``waiting``). A provider's sidecar forwards calls to its app and
 relays the answers, counting requests and errors. The provider apps are the
@@ -33,10 +33,10 @@ from protocols.base import (
     Start,
     State,
 )
-from protocols.common.rng import Stream, seed_from_draw
-from protocols.invocation import client
-from protocols.invocation.handlers import CONSUMER_SALT, NEXT_CALL
-from protocols.invocation.provider import provider_state
+from protocols.common.calls import caller
+from protocols.common.calls.consumer import NEXT_CALL
+from protocols.common.calls.provider import provider_state
+from protocols.common.rng import seed_from_draw
 from protocols.mesh.control import control_state, sidecar_of
 
 DEADLINE = "deadline"
@@ -55,7 +55,7 @@ def initial_state(ctx: Context) -> State:
     if ctx.role == "consumer":
         return {"phase": "calling", "issued": 0, "rng": 0, "waiting": {}, "armed": None}
     if ctx.role == "consumer-sidecar":
-        return {"phase": "waiting", "version": 0, "held": [], **client.client_state({"version": 0}, [])}
+        return {"phase": "waiting", "version": 0, "held": [], **caller.caller_state({"version": 0}, [])}
     if ctx.role == "provider-sidecar":
         return {"phase": "waiting", "version": 0, "metrics": {"requests": 0, "errors": 0}}
     if ctx.role == "control":
@@ -83,15 +83,6 @@ def _app_step(ctx: Context, s: dict[str, Any], now: int, effects: list[Effect]) 
         s["armed"] = oldest
         effects.append(SetTimer(name=DEADLINE, delay_ms=max(0, oldest + ctx.params["app_deadline_ms"] - now)))
     return _app_phase(ctx, s), effects
-
-
-def app_start(ctx: Context, state: State, event: Start, now: int) -> Outcome:
-    """Seed the stream; schedule the first call at a random point of the first interval."""
-    stream = Stream(seed_from_draw(event.draw, CONSUMER_SALT))
-    if ctx.params["calls_per_consumer"] == 0:
-        return {**state, "rng": stream.state, "phase": "done"}, ()
-    first = 1 + stream.below(ctx.params["call_interval_ms"])
-    return {**state, "rng": stream.state}, [SetTimer(name=NEXT_CALL, delay_ms=first)]
 
 
 def app_next_call(ctx: Context, state: State, event: Any, now: int) -> Outcome:
@@ -148,7 +139,7 @@ def _results(finished: Sequence[Mapping[str, Any]]) -> list[Effect]:
     return effects
 
 
-def _sidecar_step(step: client.Step, extra: Sequence[Effect] = ()) -> Outcome:
+def _sidecar_step(step: caller.Step, extra: Sequence[Effect] = ()) -> Outcome:
     state, effects, finished = step
     return state, [*extra, *effects, *_results(finished)]
 
@@ -167,17 +158,17 @@ def out_hold(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
 def out_call(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """The app makes a call: balance, send the first attempt."""
     m = event.message
-    return _sidecar_step(client.begin(state, str(m.body["call"]), now, {"app": m.src, "mid": m.msg_id}))
+    return _sidecar_step(caller.begin(state, str(m.body["call"]), now, {"app": m.src, "mid": m.msg_id}))
 
 
 def out_answer(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """A provider's sidecar answered an attempt: a reply ends the call, an error may retry it."""
-    return _sidecar_step(client.on_answer(state, event.message.body, event.message.type == "reply", now))
+    return _sidecar_step(caller.on_answer(state, event.message.body, event.message.type == "reply", now))
 
 
 def out_timer(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """An attempt deadline, a retry or a breaker cool-down came due."""
-    return _sidecar_step(client.on_timer(state, event.name, now))
+    return _sidecar_step(caller.on_timer(state, event.name, now))
 
 
 def out_policy(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
@@ -187,11 +178,11 @@ def out_policy(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
                in_reply_to=event.message.msg_id)
     if body["version"] <= state["version"]:
         return state, [ack]
-    s, effects, finished = client.apply_policy(state, body["policy"], body["endpoints"], now)
+    s, effects, finished = caller.apply_policy(state, body["policy"], body["endpoints"], now)
     s = {**s, "phase": "ready", "version": body["version"], "held": []}
     effects = [Persist(record={"type": "policy", **body}), *effects]
     for held in state["held"]:
-        s, more, done = client.begin(s, held["call"], now, {"app": held["app"], "mid": held["mid"]})
+        s, more, done = caller.begin(s, held["call"], now, {"app": held["app"], "mid": held["mid"]})
         effects += more
         finished += done
     return s, [*effects, *_results(finished), ack]
@@ -203,7 +194,7 @@ def out_recover(ctx: Context, state: State, event: Recover, now: int) -> Outcome
     if not policies:
         return state, ()
     last = policies[-1]
-    s, effects, _ = client.apply_policy(state, last["policy"], last["endpoints"], now)
+    s, effects, _ = caller.apply_policy(state, last["policy"], last["endpoints"], now)
     return {**s, "phase": "ready", "version": last["version"]}, effects
 
 

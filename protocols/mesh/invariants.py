@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from protocols.invocation.invariants import INVARIANTS as FAMILY
+from protocols.common.calls.invariants import INVARIANTS as FAMILY
 from protocols.spec import Finding, Invariant, NodeView
 
 

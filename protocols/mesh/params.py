@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import ParameterError
-from protocols.invocation.params import GOVERNANCE, POLICY_KEYS, PROVIDERS, WORKLOAD
+from protocols.common.calls.params import GOVERNANCE, POLICY_KEYS, PROVIDERS, WORKLOAD
 from protocols.spec import Param
 
 MESH_DEFAULTS = {"timeout_ms": 150}

@@ -1,16 +1,17 @@
 """The service-mesh transition table: the single source of truth.
 
 Apps, sidecars and the control plane each have their rows; the provider
-apps reuse service-invocation's provider rows. Rows without a handler are
+apps are service-invocation's providers (protocols/common/calls/provider.py). Rows without a handler are
 deliberate ignores and say why.
 """
 
 from __future__ import annotations
 
 from protocols.base import ANY_PHASE, STAY, Transition, TransitionTable
-from protocols.invocation.client import ATTEMPT_TIMEOUT, COOLDOWN, RETRY
-from protocols.invocation.handlers import NEXT_CALL
-from protocols.invocation.table import CALLER, provider_rows
+from protocols.common.calls.caller import ATTEMPT_TIMEOUT, COOLDOWN, RETRY
+from protocols.common.calls.consumer import NEXT_CALL, consumer_start
+from protocols.common.calls.consumer import PHASES as CALLER
+from protocols.common.calls.provider import provider_rows
 from protocols.mesh import control as c
 from protocols.mesh import handlers as h
 
@@ -20,7 +21,7 @@ SIDECAR = ("waiting", "ready")
 
 def _app_rows() -> list[Transition]:
     rows = [
-        Transition(role=U, phase="calling", on="start", to=("calling", "done"), handler=h.app_start),
+        Transition(role=U, phase="calling", on="start", to=("calling", "done"), handler=consumer_start),
         Transition(role=U, phase="calling", on="timer:" + NEXT_CALL, to=CALLER, handler=h.app_next_call),
         Transition(role=U, phase=ANY_PHASE, on="recover", to=("done",), handler=h.app_recover),
         Transition(role=U, phase="done", on="msg:result", to=("done",),

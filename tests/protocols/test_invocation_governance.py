@@ -17,10 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protocols import REGISTRY
-from protocols.common.rng import Stream
-from protocols.invocation import breaker as br
-from protocols.invocation.balancers import check_weights, parse_weights, pick
-from protocols.invocation.retry import (
+from protocols.common.calls import breaker as br
+from protocols.common.calls.balancers import check_weights, parse_weights, pick
+from protocols.common.calls.retry import (
     Budget,
     RetryPolicy,
     backoff_delay,
@@ -32,6 +31,7 @@ from protocols.invocation.retry import (
     try_retry,
     within,
 )
+from protocols.common.rng import Stream
 from tests.helpers import ROOT
 
 POLICY = br.BreakerPolicy(failure_threshold=3, cooldown_ms=100, half_open_trials=2)

@@ -21,8 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from protocols.invocation import SPEC, client
-from protocols.invocation import breaker as br
+from protocols.common.calls import breaker as br
+from protocols.common.calls import caller
+from protocols.invocation import SPEC
 from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, replay
@@ -146,12 +147,12 @@ def test_a_breaker_that_skips_its_cool_down_is_caught(mutant: pytest.MonkeyPatch
 
 
 def test_a_budget_that_grants_every_retry_is_caught(mutant: pytest.MonkeyPatch) -> None:
-    real = client.try_retry
+    real = caller.try_retry
 
     def generous(window: Any, now: int, budget: Any) -> tuple[bool, Any]:
-        return real(window, now, client.Budget(ratio=None, window_ms=budget.window_ms))
+        return real(window, now, caller.Budget(ratio=None, window_ms=budget.window_ms))
 
-    mutant.setattr(client, "try_retry", generous)
+    mutant.setattr(caller, "try_retry", generous)
     found = violations(run_scenario("retry-storm-remedied"), ("retry-budget",))
     assert found and "the budget allows 0.2 retries per call" in found[0]
 

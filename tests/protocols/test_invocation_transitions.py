@@ -26,10 +26,10 @@ from protocols.base import (
     Start,
     TimerFired,
 )
+from protocols.common.calls import breaker as br
+from protocols.common.calls.consumer import CONSUMER_SALT
 from protocols.common.rng import Stream, seed_from_draw
 from protocols.invocation import SPEC
-from protocols.invocation import breaker as br
-from protocols.invocation.handlers import CONSUMER_SALT
 from protocols.invocation.table import TABLE
 from tests.protocols import table_support as support
 from tests.protocols.table_support import RowRegistry, fire_table, table_rows, without_notes

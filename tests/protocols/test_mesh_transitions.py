@@ -26,9 +26,9 @@ from protocols.base import (
     Start,
     TimerFired,
 )
+from protocols.common.calls import breaker as br
+from protocols.common.calls.consumer import CONSUMER_SALT
 from protocols.common.rng import Stream, seed_from_draw
-from protocols.invocation import breaker as br
-from protocols.invocation.handlers import CONSUMER_SALT
 from protocols.mesh import SPEC
 from protocols.mesh.control import policy_body
 from protocols.mesh.handlers import SIDECAR_SALT

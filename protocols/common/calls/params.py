@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import ParameterError
-from protocols.invocation.balancers import BALANCERS, check_weights, parse_weights
-from protocols.invocation.provider import names
-from protocols.invocation.retry import check_budget, parse_budget
+from protocols.common.calls.balancers import BALANCERS, check_weights, parse_weights
+from protocols.common.calls.provider import names
+from protocols.common.calls.retry import check_budget, parse_budget
 from protocols.spec import Param
 
 MAX_CONSUMERS = 4

@@ -137,7 +137,7 @@ def judge(before: Mapping[str, Any], after: Mapping[str, Any],
 
     The checker's view of the rules: open only at the threshold, half-open
     only after the cool-down, close only after enough good trials, and no
-    other edges. The invariant's templates (protocols/invocation/invariants.py)
+    other edges. The invariant's templates (protocols/common/calls/invariants.py)
     put each problem in words.
     """
     was, now = before["state"], after["state"]

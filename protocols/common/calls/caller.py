@@ -36,10 +36,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import CancelTimer, Effect, Note, Send, SetTimer, State
+from protocols.common.calls import breaker as br
+from protocols.common.calls.balancers import pick
+from protocols.common.calls.retry import Budget, RetryPolicy, backoff_delay, new_window, note_call, try_retry
 from protocols.common.rng import Stream
-from protocols.invocation import breaker as br
-from protocols.invocation.balancers import pick
-from protocols.invocation.retry import Budget, RetryPolicy, backoff_delay, new_window, note_call, try_retry
 
 ATTEMPT_TIMEOUT, RETRY, COOLDOWN = "attempt_timeout", "retry", "cooldown"
 TIMERS = (ATTEMPT_TIMEOUT, RETRY, COOLDOWN)
@@ -48,7 +48,7 @@ Step = tuple[dict[str, Any], list[Effect], list[dict[str, Any]]]
 """A caller's step: new state, effects, and the calls that finished in it."""
 
 
-def client_state(policy: Mapping[str, Any], endpoints: list[str], rng: int = 0) -> dict[str, Any]:
+def caller_state(policy: Mapping[str, Any], endpoints: list[str], rng: int = 0) -> dict[str, Any]:
     """Return a caller's fields: policy, endpoints, calls in flight, breakers, budget window, metrics."""
     return {
         "policy": dict(policy),

@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from protocols.invocation.breaker import transitions
+from protocols.common.calls.breaker import transitions
 
 
 def percentile(values: Sequence[int], p: float) -> int | None:

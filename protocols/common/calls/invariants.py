@@ -23,8 +23,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from protocols.base import State
-from protocols.invocation import breaker as br
-from protocols.invocation.retry import Budget, within
+from protocols.common.calls import breaker as br
+from protocols.common.calls.retry import Budget, within
 from protocols.spec import Finding, Invariant, NodeView
 
 

@@ -34,12 +34,30 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from protocols.base import Context, Effect, Outcome, Persist, Receive, Recover, Send, SetTimer, Start, State
+from protocols.base import (
+    ANY_PHASE,
+    Context,
+    Effect,
+    Outcome,
+    Persist,
+    Receive,
+    Recover,
+    Send,
+    SetTimer,
+    Start,
+    State,
+    Transition,
+)
 from protocols.common.rng import Stream, seed_from_draw
 
+PROVIDER = "provider"
 WORK = "work"
 PHASES = ("idle", "busy", "queueing")
 PROVIDER_SALT = 7
+
+PROVIDER_WHY = ("a provider's phase is the length of its queue (idle: none, busy: one call in work, queueing: "
+                "more), so a call arriving or a piece of work finishing may move it either way from any phase")
+"""Why the provider's rows lead from any phase to any phase."""
 
 
 def names(text: str) -> list[str]:
@@ -156,3 +174,14 @@ def provider_recover(ctx: Context, state: State, event: Recover, now: int) -> Ou
     executed = [r for r in event.durable if r.get("type") == "executed"]
     keys = {r["key"]: r["result"] for r in executed if r.get("key") is not None}
     return {**provider_state(), "rng": state.get("rng", 0), "keys": keys, "executions": len(executed)}, ()
+
+
+def provider_rows() -> list[Transition]:
+    """The provider's rows, the same in both protocols (in the mesh, calls come through the provider's sidecar)."""
+    p = PROVIDER
+    return [
+        Transition(role=p, phase="idle", on="start", to=("idle",), handler=provider_start),
+        Transition(role=p, phase=ANY_PHASE, on="msg:call", to=PHASES, handler=provider_call, why=PROVIDER_WHY),
+        Transition(role=p, phase=ANY_PHASE, on="timer:" + WORK, to=PHASES, handler=provider_work, why=PROVIDER_WHY),
+        Transition(role=p, phase=ANY_PHASE, on="recover", to=("idle",), handler=provider_recover),
+    ]
