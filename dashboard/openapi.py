@@ -246,7 +246,9 @@ def compare_and_explore_operations() -> dict[str, dict[str, Any]]:
                                         (*BODY_ERRORS, 404, 409), body(api_explore.OPEN_FIELDS, {
                                             "counterexample": {"type": "integer", "minimum": 0}, "owner": OWNER}))},
         "api-export": {"parameters": [{"name": "fmt", "in": "path", "required": True,
-                                       "schema": {"enum": list(api_exports.DOWNLOADS)}}],
+                                       "schema": {"enum": list(api_exports.DOWNLOADS)}},
+                                      {"name": "lang", "in": "query", "required": False,
+                                       "schema": {"enum": list(api_exports.LANGUAGES)}}],
                        "get": op("A session's trace as a file: text, shiviz, mermaid or json.", {200: {
             "description": "The file.", "content": {"text/plain": {"schema": STRING},
                                                     "application/json": {"schema": ref("Trace")}}}}, (400, 404))},

@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET
 
 from dashboard import classroom, sessions
 from dashboard.api import ws_url
+from dashboard.language import ui_strings
 from dashboard.models import Session
-from dashboard.protocol_texts import ui_keys
 from protocols import FAMILIES, REGISTRY
 from protocols.comparisons import available
 from protocols.figures import labels as figure_labels
@@ -54,8 +54,8 @@ def catalogue_entry(spec: ProtocolSpec) -> dict[str, Any]:
 
 
 def lab_strings() -> dict[str, str]:
-    """Return the browser's UI strings (static/js/i18n-keys.json) in the active language."""
-    return {key: _(english) for key, english in ui_keys().items()}
+    """Return the browser's UI strings (static/js/i18n-keys.json) in the active language, each in its context."""
+    return ui_strings()
 
 
 def landing_strings() -> dict[str, str]:

@@ -67,8 +67,8 @@ def run_manage(*args: str, timeout: float = MANAGE_TIMEOUT_S) -> subprocess.Comp
 
 def words(finding: Any) -> str:
     """Return a finding (a ``Finding`` or a violation event) in English, as the command line writes it."""
+    from protocols import REGISTRY
     from protocols.findings import render
-    from protocols.sim.export_text import finding_templates
 
     data = finding.as_dict() if hasattr(finding, "as_dict") else finding["finding"]
-    return render(finding_templates(), data)
+    return render({fid: text for spec in REGISTRY.values() for fid, text in spec.findings().items()}, data)

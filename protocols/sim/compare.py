@@ -27,6 +27,7 @@ from protocols.base import ParameterError
 from protocols.sim.engine import Engine
 from protocols.sim.runtime import DEFAULT_MAX_EVENTS
 from protocols.sim.trace import build_trace
+from protocols.sim.words import ENGLISH, Language, pad, width
 from protocols.spec import ProtocolSpec
 
 MAX_COMPARED = 8
@@ -190,17 +191,28 @@ def _whole(value: Any) -> Any:
     return value
 
 
-def table(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Return the rows as a plain-text table: one column per protocol, one line per figure."""
-    header = ["figure", *(row["run"] for row in rows)]
-    lines = [[name, *(format_value(row["summary"].get(name)) for row in rows)] for name in figure_names(rows)]
-    lines.append(["violated", *(", ".join(row["violated"]) or "none" for row in rows)])
-    lines.append(["events", *(str(row["events"]) for row in rows)])
-    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
+def table(rows: Sequence[Mapping[str, Any]], lang: Language = ENGLISH) -> str:
+    """Return the rows as a plain-text table: one column per protocol, one line per figure.
+
+    In English a figure is named by its identifier; another language names it by its label
+    (``lang.label("figure.<name>")``), and says yes, no and the row headings in its own words.
+    """
+    header = [lang.gettext("figure"), *(row["run"] for row in rows)]
+    lines = [[lang.label(f"figure.{name}", name), *(_cell(row["summary"].get(name), lang) for row in rows)]
+             for name in figure_names(rows)]
+    lines.append([lang.gettext("violated"), *(", ".join(row["violated"]) or lang.gettext("none") for row in rows)])
+    lines.append([lang.gettext("events"), *(str(row["events"]) for row in rows)])
+    widths = [max(width(line[i]) for line in [header, *lines]) for i in range(len(header))]
     out = [_line(header, widths), _line(["-" * w for w in widths], widths)]
     out += [_line(line, widths) for line in lines]
     return "\n".join(out) + "\n"
 
 
+def _cell(value: Any, lang: Language) -> str:
+    if isinstance(value, bool):  # format_value's "yes" and "no", in the reader's words
+        return lang.gettext("yes") if value else lang.gettext("no")
+    return format_value(value)
+
+
 def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
-    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+    return "  ".join(pad(cell, columns) for cell, columns in zip(cells, widths, strict=True)).rstrip()

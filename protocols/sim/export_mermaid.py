@@ -19,7 +19,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from protocols.sim.export_text import DROP_WORDS, compact, finding_words, log_words, message_label, pairs, placement
+from protocols.sim.export_text import compact, finding_words, log_words, message_label, pairs, placement, why_lost
+from protocols.sim.words import ENGLISH, Language
+from protocols.spec import ProtocolSpec
 
 INDENT = "    "
 
@@ -72,7 +74,7 @@ class _Diagram:
         self.lines.append(f"{INDENT}{self.ids[src]}{arrow}{self.ids[dst]}: {escape(label)}")
 
 
-def _draw(diagram: _Diagram, events: Sequence[Mapping[str, Any]]) -> None:
+def _draw(diagram: _Diagram, events: Sequence[Mapping[str, Any]], spec: ProtocolSpec | None, lang: Language) -> None:
     phases: dict[str, Any] = {}
     copies: set[str] = set()
     for e in events:
@@ -81,47 +83,52 @@ def _draw(diagram: _Diagram, events: Sequence[Mapping[str, Any]]) -> None:
             copies.add(e["message"]["msg_id"])
         elif kind in ("deliver", "drop") and e["src"] in diagram.ids and e["dst"] in diagram.ids:
             msg = e["message"]
-            label = message_label(msg, upper=False) + (" (copy)" if msg["msg_id"] in copies else "")
+            label = message_label(msg, upper=False) + (lang.gettext(" (copy)") if msg["msg_id"] in copies else "")
             diagram.arrow(e["src"], "->>" if kind == "deliver" else "-x", e["dst"], label)
             if kind == "drop":
-                why = DROP_WORDS.get(e["reason"], e["reason"])
-                diagram.note([e["src"], e["dst"]], f"{msg['msg_id']} never arrives: {why}")
+                diagram.note([e["src"], e["dst"]], lang.gettext("{msg_id} never arrives: {why}", msg_id=msg["msg_id"],
+                                                                why=why_lost(e, lang)))
         elif kind == "state":
             before, phases[node] = phases.get(node), e["state"].get("phase")
             if e["cause"] != "init" and before != phases[node]:
-                diagram.note([node], compact(phases[node]))
+                diagram.note([node], lang.phase(phases[node], compact(phases[node])))
         elif kind == "violation":
-            diagram.note(e["nodes"], f"VIOLATION {e['invariant']}: {finding_words(e)}")
+            diagram.note(e["nodes"], lang.gettext("VIOLATION {invariant}: {finding}", invariant=e["invariant"],
+                                                  finding=finding_words(e, spec, lang)))
         elif kind in ("partition", "heal", "caption"):
-            diagram.note([], _wide_text(e))
+            diagram.note([], _wide_text(e, lang))
         elif kind == "persist" and "stream" in e["record"]:
             continue  # a client's bookkeeping (its next op and random stream state), not what the reader follows
         elif kind in NODE_TEXT and node in diagram.ids:
-            diagram.note([node], NODE_TEXT[kind](e))
+            diagram.note([node], NODE_TEXT[kind](e, lang))
 
 
-def _wide_text(e: Mapping[str, Any]) -> str:
+def _wide_text(e: Mapping[str, Any], lang: Language) -> str:
     if e["kind"] == "partition":
-        return "partition " + " | ".join(compact(g) for g in e["groups"])
-    return "network healed" if e["kind"] == "heal" else str(e["text"])
+        return lang.gettext("partition {groups}", groups=" | ".join(compact(g) for g in e["groups"]))
+    return lang.gettext("network healed") if e["kind"] == "heal" else lang.gettext(str(e["text"]))
 
 
-NODE_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "crash": lambda e: "CRASH",
-    "recover": lambda e: "RECOVER, log: " + log_words(e["durable"]),
-    "pause": lambda e: "PAUSE",
-    "resume": lambda e: "RESUME",
-    "clock": lambda e: f"clock {e['rate']:g}x, {e['offset_ms']:+d}ms",
-    "client": lambda e: f"client asks {e['request']} {pairs({k: v for k, v in e['body'].items() if k != 'stream'})}",
-    "persist": lambda e: "log " + pairs(e["record"]),
-    "note": lambda e: str(e["text"]),
+NODE_TEXT: dict[str, Callable[[Mapping[str, Any], Language], str]] = {
+    "crash": lambda e, lang: lang.gettext("CRASH"),
+    "recover": lambda e, lang: lang.gettext("RECOVER, log: {log}", log=log_words(e["durable"], lang)),
+    "pause": lambda e, lang: lang.gettext("PAUSE"),
+    "resume": lambda e, lang: lang.gettext("RESUME"),
+    "clock": lambda e, lang: lang.gettext("clock {rate}x, {offset}ms", rate=f"{e['rate']:g}",
+                                          offset=f"{e['offset_ms']:+d}"),
+    "client": lambda e, lang: lang.gettext("client asks {request} {body}", request=e["request"],
+                                           body=pairs({k: v for k, v in e["body"].items() if k != "stream"})),
+    "persist": lambda e, lang: lang.gettext("log {record}", record=pairs(e["record"])),
+    "note": lambda e, lang: str(e["text"]),
 }
 """Notes over a single lane, by event kind."""
 
 
-def render_mermaid(trace: Mapping[str, Any]) -> str:
-    """Return the trace as a Mermaid ``sequenceDiagram``."""
-    diagram = _Diagram(placement(trace))
-    _draw(diagram, trace["events"])
-    return "\n".join(diagram.lines) + "\n"
+def render_mermaid(trace: Mapping[str, Any], spec: ProtocolSpec | None = None, lang: Language = ENGLISH) -> str:
+    """Return the trace as a Mermaid ``sequenceDiagram``.
 
+    ``spec`` (the trace's protocol) gives the findings' words, ``lang`` the language of every note.
+    """
+    diagram = _Diagram(placement(trace))
+    _draw(diagram, trace["events"], spec, lang)
+    return "\n".join(diagram.lines) + "\n"

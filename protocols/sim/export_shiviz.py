@@ -20,7 +20,9 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from protocols.sim.export_text import DROP_WORDS, finding_words, log_words, message_label, pairs
+from protocols.sim.export_text import finding_words, log_words, message_label, pairs, why_lost
+from protocols.sim.words import ENGLISH, Language
+from protocols.spec import ProtocolSpec
 
 SHIVIZ_REGEX = r"(?<event>.*)\n(?<host>\S*) (?<clock>{.*})"
 """ShiViz's default parser: event text on one line, ``host {clock}`` on the next."""
@@ -71,7 +73,8 @@ def _host(name: str) -> str:
     return "_".join(name.split()) or "_"  # ShiViz hosts are \S*.
 
 
-def _entries(events: list[Mapping[str, Any]], clocks: VectorClocks) -> Iterator[tuple[int, str, str, Clock]]:
+def _entries(events: list[Mapping[str, Any]], clocks: VectorClocks, spec: ProtocolSpec | None,
+             lang: Language) -> Iterator[tuple[int, str, str, Clock]]:
     """Yield (time, host, text, clock) for each event ShiViz should show, ticking clocks as it goes."""
     phases: dict[str, Any] = {}
     for e in events:
@@ -79,53 +82,67 @@ def _entries(events: list[Mapping[str, Any]], clocks: VectorClocks) -> Iterator[
         if kind == "state":
             before, phases[node] = phases.get(node), e["state"].get("phase")
             if e["cause"] != "init" and before != phases[node]:
-                yield e["time"], node, f"phase {before} -> {phases[node]}", clocks.local(node)
+                text = lang.gettext("phase {before} -> {after}", before=lang.phase(before, str(before)),
+                                    after=lang.phase(phases[node], str(phases[node])))
+                yield e["time"], node, text, clocks.local(node)
             continue
-        for host, text, clock in _shown(e, clocks):
+        for host, text, clock in _shown(e, clocks, spec, lang):
             yield e["time"], host, text, clock
 
 
-def _shown(e: Mapping[str, Any], clocks: VectorClocks) -> Iterator[tuple[str, str, Clock]]:
+def _shown(e: Mapping[str, Any], clocks: VectorClocks, spec: ProtocolSpec | None,
+           lang: Language) -> Iterator[tuple[str, str, Clock]]:
     kind, node = e["kind"], e.get("node", "")
     if kind == "send":
         msg = e["message"]
-        yield node, f"send {message_label(msg)} {msg['msg_id']} to {e['dst']}", clocks.send(node, msg["msg_id"])
+        text = lang.gettext("send {message} {msg_id} to {dst}", message=message_label(msg), msg_id=msg["msg_id"],
+                            dst=e["dst"])
+        yield node, text, clocks.send(node, msg["msg_id"])
     elif kind == "duplicate":
         clocks.copy(e["message"]["msg_id"], e["of"])
     elif kind == "deliver":
         msg = e["message"]
-        yield node, f"receive {message_label(msg)} {msg['msg_id']} from {e['src']}", clocks.receive(node, msg["msg_id"])
+        text = lang.gettext("receive {message} {msg_id} from {src}", message=message_label(msg),
+                            msg_id=msg["msg_id"], src=e["src"])
+        yield node, text, clocks.receive(node, msg["msg_id"])
     elif kind == "drop":
         msg, where = e["message"], e["src"] if e["reason"] in SENDER_SIDE_DROPS else e["dst"]
-        text = (f"{message_label(msg)} {msg['msg_id']} {e['src']} -> {e['dst']} never arrives: "
-                f"{DROP_WORDS.get(e['reason'], e['reason'])}")
+        text = lang.gettext("{message} {msg_id} {src} -> {dst} never arrives: {why}", message=message_label(msg),
+                            msg_id=msg["msg_id"], src=e["src"], dst=e["dst"], why=why_lost(e, lang))
         yield where, text, clocks.local(where)
     elif kind == "violation":
+        text = lang.gettext("VIOLATION {invariant}: {finding}", invariant=e["invariant"],
+                            finding=finding_words(e, spec, lang))
         for culprit in e["nodes"]:
-            yield culprit, f"VIOLATION {e['invariant']}: {finding_words(e)}", clocks.local(culprit)
+            yield culprit, text, clocks.local(culprit)
     elif kind in LOCAL_TEXT:
-        yield node, LOCAL_TEXT[kind](e), clocks.local(node)
+        yield node, LOCAL_TEXT[kind](e, lang), clocks.local(node)
 
 
-LOCAL_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "start": lambda e: f"start as {e['role']}",
-    "timer": lambda e: f"timer {e['timer']} fires",
-    "crash": lambda e: "CRASH",
-    "recover": lambda e: f"RECOVER, log: {log_words(e['durable'])}",
-    "pause": lambda e: "PAUSE",
-    "resume": lambda e: "RESUME",
-    "clock": lambda e: f"clock rate {e['rate']:g}x offset {e['offset_ms']:+d}ms",
-    "client": lambda e: f"client request {e['request']} {pairs(e['body'])}",
-    "persist": lambda e: f"log {pairs(e['record'])}",
-    "note": lambda e: f"note: {e['text']}",
+LOCAL_TEXT: dict[str, Callable[[Mapping[str, Any], Language], str]] = {
+    "start": lambda e, lang: lang.gettext("start as {role}", role=lang.label(f"role.{e['role']}", e["role"])),
+    "timer": lambda e, lang: lang.gettext("timer {timer} fires", timer=e["timer"]),
+    "crash": lambda e, lang: lang.gettext("CRASH"),
+    "recover": lambda e, lang: lang.gettext("RECOVER, log: {log}", log=log_words(e["durable"], lang)),
+    "pause": lambda e, lang: lang.gettext("PAUSE"),
+    "resume": lambda e, lang: lang.gettext("RESUME"),
+    "clock": lambda e, lang: lang.gettext("clock rate {rate}x offset {offset}ms", rate=f"{e['rate']:g}",
+                                          offset=f"{e['offset_ms']:+d}"),
+    "client": lambda e, lang: lang.gettext("client request {request} {body}", request=e["request"],
+                                           body=pairs(e["body"])),
+    "persist": lambda e, lang: lang.gettext("log {record}", record=pairs(e["record"])),
+    "note": lambda e, lang: lang.gettext("note: {text}", text=e["text"]),
 }
 """Text for events that happen at one node and involve no message."""
 
 
-def render_shiviz(trace: Mapping[str, Any]) -> str:
-    """Return the trace as a ShiViz input file: regex, empty delimiter line, then the log."""
+def render_shiviz(trace: Mapping[str, Any], spec: ProtocolSpec | None = None, lang: Language = ENGLISH) -> str:
+    """Return the trace as a ShiViz input file: regex, empty delimiter line, then the log.
+
+    ``spec`` (the trace's protocol) gives the findings' words, ``lang`` the language of every label.
+    """
     lines = [SHIVIZ_REGEX, ""]
-    for time, host, text, clock in _entries(trace["events"], VectorClocks()):
+    for time, host, text, clock in _entries(trace["events"], VectorClocks(), spec, lang):
         stamp = json.dumps({_host(h): n for h, n in sorted(clock.items())}, ensure_ascii=False)
         lines += [_one_line(f"{time}ms {text}"), f"{_host(host)} {stamp}"]
     return "\n".join(lines) + "\n"

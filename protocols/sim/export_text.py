@@ -15,28 +15,38 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from protocols import REGISTRY
 from protocols.findings import violation_text
+from protocols.sim.words import ENGLISH, Language, gettext_noop, pad
+from protocols.spec import ProtocolSpec
 
 Event = Mapping[str, Any]
-Translate = Callable[[str], str]
-"""Maps an English template or caption to another language's (gettext at the edge); None for English."""
 
 TIME_WIDTH = 7
 """Room for the time column: up to a million virtual milliseconds stays aligned."""
 
-BY_WORDS = {"plan": "fault plan", "chaos": "chaos", "command": "by hand", "network": "network", "auto": ""}
+BY_WORDS = {"plan": gettext_noop("fault plan"), "chaos": gettext_noop("chaos"), "command": gettext_noop("by hand"),
+            "network": gettext_noop("network"), "auto": ""}
 """Who caused a fault or a delivery, in words (automatic steps say nothing)."""
 
 DROP_WORDS = {
-    "loss": "lost by the network",
-    "overflow": "too many messages in flight",
-    "partition": "blocked by the partition",
-    "node down": "the receiver is down",
-    "fault": "dropped by an injected fault",
-    "command": "dropped by hand",
+    "loss": gettext_noop("lost by the network"),
+    "overflow": gettext_noop("too many messages in flight"),
+    "partition": gettext_noop("blocked by the partition"),
+    "node down": gettext_noop("the receiver is down"),
+    "fault": gettext_noop("dropped by an injected fault"),
+    "command": gettext_noop("dropped by hand"),
 }
 """Why a message never arrived, in words."""
+
+DUPLICATED_BY = {"network": gettext_noop("the network"), "chaos": gettext_noop("chaos"),
+                 "plan": gettext_noop("the fault plan")}
+"""Who duplicated a message, in words (anyone else is "a user")."""
+
+
+def why_lost(event: Event, lang: Language = ENGLISH) -> str:
+    """Return why a dropped message never arrived, in words."""
+    reason = str(event["reason"])
+    return lang.gettext(DROP_WORDS[reason]) if reason in DROP_WORDS else reason
 
 
 def compact(value: Any) -> str:
@@ -61,9 +71,9 @@ def pairs(mapping: Mapping[str, Any]) -> str:
     return " ".join(f"{k}={compact(mapping[k])}" for k in sorted(mapping))
 
 
-def log_words(records: Sequence[Mapping[str, Any]]) -> str:
+def log_words(records: Sequence[Mapping[str, Any]], lang: Language = ENGLISH) -> str:
     """Return a durable log as ``type=prepared / type=committed`` (or ``empty``)."""
-    return " / ".join(pairs(r) for r in records) or "empty"
+    return " / ".join(pairs(r) for r in records) or lang.gettext("empty")
 
 
 def placement(trace: Mapping[str, Any]) -> list[str]:
@@ -79,66 +89,73 @@ def message_label(message: Mapping[str, Any], upper: bool = True) -> str:
     return f"{name} {pairs(body)}" if body else name
 
 
-def by_suffix(event: Event) -> str:
+def by_suffix(event: Event, lang: Language = ENGLISH) -> str:
     """Return `` (fault plan)``-style words for who caused the event, or nothing."""
-    words = BY_WORDS.get(str(event.get("by", "")), str(event.get("by", "")))
+    by = str(event.get("by", ""))
+    words = lang.gettext(BY_WORDS[by]) if BY_WORDS.get(by) else BY_WORDS.get(by, by)
     return f" ({words})" if words else ""
 
 
 # ------------------------------------------------------------- one line each
 
 
-def _send(e: Event) -> str:
+def _send(e: Event, lang: Language) -> str:
     msg = e["message"]
-    reply = f", reply to {msg['in_reply_to']}" if msg.get("in_reply_to") else ""
-    return f"{e['src']} -> {e['dst']}  {message_label(msg)} ({msg['msg_id']}{reply})"
+    said = {"src": e["src"], "dst": e["dst"], "message": message_label(msg), "msg_id": msg["msg_id"]}
+    if msg.get("in_reply_to"):
+        return lang.gettext("{src} -> {dst}  {message} ({msg_id}, reply to {reply_to})",
+                            reply_to=msg["in_reply_to"], **said)
+    return f"{e['src']} -> {e['dst']}  {said['message']} ({msg['msg_id']})"  # Nothing here is a word.
 
 
-def _deliver(e: Event) -> str:
-    by = "  [delivered by hand]" if e.get("by") == "command" else ""
+def _deliver(e: Event, lang: Language) -> str:
+    by = lang.gettext("  [delivered by hand]") if e.get("by") == "command" else ""
     return f"{e['dst']} <- {e['src']}  {message_label(e['message'])} ({e['message']['msg_id']}){by}"
 
 
-def _drop(e: Event) -> str:
+def _drop(e: Event, lang: Language) -> str:
     msg = e["message"]
-    why = DROP_WORDS.get(e["reason"], e["reason"])
-    return f"xx {e['src']} -> {e['dst']}  {message_label(msg)} ({msg['msg_id']}) never arrives: {why}"
+    return lang.gettext("xx {src} -> {dst}  {message} ({msg_id}) never arrives: {why}", src=e["src"], dst=e["dst"],
+                        message=message_label(msg), msg_id=msg["msg_id"], why=why_lost(e, lang))
 
 
-def _duplicate(e: Event) -> str:
-    who = {"network": "the network", "chaos": "chaos", "plan": "the fault plan"}.get(e["by"], "a user")
-    return f"{who} duplicates {e['of']} as {e['message']['msg_id']} ({e['src']} -> {e['dst']})"
+def _duplicate(e: Event, lang: Language) -> str:
+    who = lang.gettext(DUPLICATED_BY[e["by"]]) if e["by"] in DUPLICATED_BY else lang.gettext("a user")
+    return lang.gettext("{who} duplicates {of} as {copy} ({src} -> {dst})", who=who, of=e["of"],
+                        copy=e["message"]["msg_id"], src=e["src"], dst=e["dst"])
 
 
-def _recover(e: Event) -> str:
-    log = ", ".join(compact(r) for r in e["durable"]) or "nothing"
-    return f"RECOVER {e['node']}{by_suffix(e)}; its log holds {log}"
+def _recover(e: Event, lang: Language) -> str:
+    log = ", ".join(compact(r) for r in e["durable"]) or lang.gettext("nothing")
+    return lang.gettext("RECOVER {node}{by}; its log holds {log}", node=e["node"], by=by_suffix(e, lang), log=log)
 
 
-def _partition(e: Event) -> str:
-    return "PARTITION " + " | ".join(compact(g) for g in e["groups"]) + by_suffix(e)
+def _partition(e: Event, lang: Language) -> str:
+    return lang.gettext("PARTITION {groups}{by}", groups=" | ".join(compact(g) for g in e["groups"]),
+                        by=by_suffix(e, lang))
 
 
-def _clock(e: Event) -> str:
-    return f"{e['node']}'s clock now runs at {e['rate']:g}x, offset {e['offset_ms']:+d}ms"
+def _clock(e: Event, lang: Language) -> str:
+    return lang.gettext("{node}'s clock now runs at {rate}x, offset {offset}ms", node=e["node"],
+                        rate=f"{e['rate']:g}", offset=f"{e['offset_ms']:+d}")
 
 
-def finding_words(e: Event, translate: Translate | None = None) -> str:
-    """Return what a violation event says went wrong, in words (English, or through ``translate``)."""
-    return violation_text(finding_templates(), e, translate)
+def finding_words(e: Event, spec: ProtocolSpec | None = None, lang: Language = ENGLISH) -> str:
+    """Return what a violation event says went wrong, in words: ``spec``'s template, in ``lang``.
+
+    Without the protocol's spec the finding's id is all that can be said.
+    """
+    return violation_text(spec.findings() if spec else {}, e, lang.translate)
 
 
-def finding_templates() -> dict[str, str]:
-    """Return every registered protocol's finding templates (an id means one thing in every protocol)."""
-    return {fid: text for spec in REGISTRY.values() for fid, text in spec.findings().items()}
+def _violation(e: Event, spec: ProtocolSpec | None, lang: Language) -> str:
+    said = {"invariant": e["invariant"], "finding": finding_words(e, spec, lang)}
+    if e["invariant_kind"] == "liveness":
+        return lang.gettext("!!! VIOLATION of {invariant} (at the end): {finding}", **said)
+    return lang.gettext("!!! VIOLATION of {invariant}: {finding}", **said)
 
 
-def _violation(e: Event, translate: Translate | None = None) -> str:
-    when = " (at the end)" if e["invariant_kind"] == "liveness" else ""
-    return f"!!! VIOLATION of {e['invariant']}{when}: {finding_words(e, translate)}"
-
-
-LINES: dict[str, Callable[[Event], str]] = {
+LINES: dict[str, Callable[[Event, Language], str]] = {
     "send": _send,
     "deliver": _deliver,
     "drop": _drop,
@@ -146,14 +163,16 @@ LINES: dict[str, Callable[[Event], str]] = {
     "recover": _recover,
     "partition": _partition,
     "clock": _clock,
-    "timer": lambda e: f"{e['node']}: timer {e['timer']} fires{by_suffix(e)}",
-    "crash": lambda e: f"CRASH {e['node']}{by_suffix(e)}",
-    "pause": lambda e: f"PAUSE {e['node']}{by_suffix(e)}",
-    "resume": lambda e: f"RESUME {e['node']}{by_suffix(e)}",
-    "heal": lambda e: f"HEAL: the network is whole again{by_suffix(e)}",
-    "client": lambda e: f"client -> {e['node']}  {str(e['request']).upper()} {compact(e['body'])}",
-    "persist": lambda e: f"{e['node']} logs {compact(e['record'])}",
-    "note": lambda e: f"{e['node']} notes: {e['text']}",
+    "timer": lambda e, lang: lang.gettext("{node}: timer {timer} fires{by}", node=e["node"], timer=e["timer"],
+                                          by=by_suffix(e, lang)),
+    "crash": lambda e, lang: lang.gettext("CRASH {node}{by}", node=e["node"], by=by_suffix(e, lang)),
+    "pause": lambda e, lang: lang.gettext("PAUSE {node}{by}", node=e["node"], by=by_suffix(e, lang)),
+    "resume": lambda e, lang: lang.gettext("RESUME {node}{by}", node=e["node"], by=by_suffix(e, lang)),
+    "heal": lambda e, lang: lang.gettext("HEAL: the network is whole again{by}", by=by_suffix(e, lang)),
+    "client": lambda e, lang: lang.gettext("client -> {node}  {request} {body}", node=e["node"],
+                                           request=str(e["request"]).upper(), body=compact(e["body"])),
+    "persist": lambda e, lang: lang.gettext("{node} logs {record}", node=e["node"], record=compact(e["record"])),
+    "note": lambda e, lang: lang.gettext("{node} notes: {text}", node=e["node"], text=e["text"]),
 }
 """How each shown event kind reads; kinds not listed here (and not state or caption) are skipped."""
 
@@ -161,88 +180,108 @@ LINES: dict[str, Callable[[Event], str]] = {
 # ------------------------------------------------------------------ sections
 
 
-def _header(trace: Mapping[str, Any]) -> Iterator[str]:
-    spec = REGISTRY.get(trace["protocol"])
-    title = f"{spec.title} ({trace['protocol']})" if spec else trace["protocol"]
-    scenario = f", scenario {trace['scenario']}" if trace.get("scenario") else ""
-    yield f"{title}, seed {trace['seed']}{scenario}"
+def _header(trace: Mapping[str, Any], spec: ProtocolSpec | None, lang: Language) -> Iterator[str]:
+    name = trace["protocol"]
+    title = f"{lang.gettext(spec.title)} ({name})" if spec else name
+    if trace.get("scenario"):
+        yield lang.gettext("{title}, seed {seed}, scenario {scenario}", title=title, seed=str(trace["seed"]),
+                           scenario=trace["scenario"])
+    else:
+        yield lang.gettext("{title}, seed {seed}", title=title, seed=str(trace["seed"]))
     defaults = {p.name: p.default for p in spec.all_params()} if spec else {}
     changed = {k: v for k, v in trace["params"].items() if k not in defaults or defaults[k] != v}
-    yield "params: " + (pairs(changed) or "all defaults")
+    yield lang.gettext("params: {params}", params=pairs(changed) or lang.gettext("all defaults"))
     for fault in trace.get("faults", []):
-        yield "fault: " + _describe_fault(fault)
+        yield lang.gettext("fault: {fault}", fault=_describe_fault(fault, lang))
     if trace.get("chaos"):
-        yield f"chaos: a random fault with probability {trace['chaos']:g} per step"
+        yield lang.gettext("chaos: a random fault with probability {chance} per step", chance=f"{trace['chaos']:g}")
     roles = {node: info["role"] for node, info in trace["final"].items()}
-    yield "nodes: " + ", ".join(f"{n} ({roles.get(n, '?')})" for n in placement(trace))
+    nodes = ", ".join(f"{n} ({_role(roles.get(n, '?'), lang)})" for n in placement(trace))
+    yield lang.gettext("nodes: {nodes}", nodes=nodes)
     yield ""
 
 
-def _describe_fault(fault: Mapping[str, Any]) -> str:
+def _role(role: str, lang: Language) -> str:
+    return lang.label(f"role.{role}", role)
+
+
+def _describe_fault(fault: Mapping[str, Any], lang: Language) -> str:
     what = " ".join(str(fault[k]) if k != "groups" else compact(fault[k])
                     for k in ("action", "node", "groups") if k in fault)
     if "at_ms" in fault:
-        return f"{what} at {fault['at_ms']}ms"
-    delay = f"{fault['delay_ms']}ms " if fault.get("delay_ms") else ""
-    return f"{what} {delay}after {compact(fault.get('after', {}))}"
+        return lang.gettext("{what} at {at}ms", what=what, at=str(fault["at_ms"]))
+    after = compact(fault.get("after", {}))
+    if fault.get("delay_ms"):
+        return lang.gettext("{what} {delay}ms after {after}", what=what, delay=str(fault["delay_ms"]), after=after)
+    return lang.gettext("{what} after {after}", what=what, after=after)
 
 
-def _body(events: Sequence[Event], translate: Translate | None = None) -> Iterator[str]:
+def _body(events: Sequence[Event], spec: ProtocolSpec | None, lang: Language) -> Iterator[str]:
     phases: dict[str, Any] = {}
     pad = " " * (TIME_WIDTH + 4)
     for e in events:
         kind = e["kind"]
         if kind == "caption":
-            yield f"{pad}| {translate(e['text']) if translate else e['text']}"
+            yield f"{pad}| {lang.gettext(e['text'])}"
             continue
         if kind == "violation":
-            line = _violation(e, translate)
+            line = _violation(e, spec, lang)
         elif kind == "state":
             node, phase = e["node"], e["state"].get("phase")
             before, phases[node] = phases.get(node), phase
             if e["cause"] == "init" or before == phase:
                 continue  # Boot, or a change of bookkeeping rather than of phase.
-            line = f"{node}: {before} -> {phase}"
+            line = f"{node}: {lang.phase(before, str(before))} -> {lang.phase(phase, str(phase))}"
         elif kind in LINES:
-            line = LINES[kind](e)
+            line = LINES[kind](e, lang)
         else:
             continue
         yield f"{e['time']:>{TIME_WIDTH}}ms  {line}"
 
 
-def _footer(trace: Mapping[str, Any]) -> Iterator[str]:
+def _footer(trace: Mapping[str, Any], lang: Language) -> Iterator[str]:
     yield ""
-    yield "final state:"
+    yield lang.gettext("final state:")
     width = max((len(n) for n in trace["final"]), default=0)
     for node in placement(trace):
         info = trace["final"][node]
-        life = "" if info["up"] else "  DOWN"
-        life += "  paused" if info.get("paused") else ""
+        life = "" if info["up"] else "  " + lang.pgettext("node status", "DOWN")
+        life += "  " + lang.gettext("paused") if info.get("paused") else ""
         records = len(info["durable"])
-        yield (f"  {node:<{width}}  {compact(info['state'].get('phase')):<10}  "
-               f"log: {records} record{'s' if records != 1 else ''}{life}")
-    yield "verdicts:"
+        log = (lang.gettext("log: 1 record") if records == 1
+               else lang.gettext("log: {count} records", count=str(records)))
+        phase = compact(info["state"].get("phase"))
+        yield f"  {node:<{width}}  {pad(lang.phase(info['state'].get('phase'), phase), 10)}  {log}{life}"
+    yield lang.gettext("verdicts:")
     width = max((len(n) for n in trace["verdicts"]), default=0)
     for name, verdict in sorted(trace["verdicts"].items()):
-        yield f"  {name:<{width}}  {'VIOLATED' if verdict == 'violated' else verdict}"
-    yield "summary:"
+        yield f"  {name:<{width}}  {_verdict(verdict, lang)}"
+    yield lang.gettext("summary:")
     for key, value in sorted(trace["summary"].items()):
         yield f"  {key}: {compact(value)}"
     steps = max((e["step"] for e in trace["events"]), default=0)
     if trace["truncated"]:
-        end = f"stopped at the limit of {trace['max_events']} events"
+        end = lang.gettext("stopped at the limit of {limit} events", limit=str(trace["max_events"]))
     elif trace["quiescent"]:
-        end = "ended with nothing more to happen"
+        end = lang.gettext("ended with nothing more to happen")
     else:
-        end = "stopped before the run was over"
-    yield f"{len(trace['events'])} events in {steps} steps; {end}."
+        end = lang.gettext("stopped before the run was over")
+    yield lang.gettext("{events} events in {steps} steps; {end}.", events=str(len(trace["events"])),
+                       steps=str(steps), end=end)
 
 
-def render_text(trace: Mapping[str, Any], translate: Translate | None = None) -> str:
+def _verdict(verdict: str, lang: Language) -> str:
+    if verdict == "violated":
+        return lang.gettext("VIOLATED")
+    return lang.gettext("holds") if verdict == "holds" else verdict
+
+
+def render_text(trace: Mapping[str, Any], spec: ProtocolSpec | None = None, lang: Language = ENGLISH) -> str:
     """Return the trace as a readable transcript: header, events in words, outcome.
 
-    Findings and captions are the protocol's English unless ``translate`` gives another language's
-    words for them (``simulate --format text --lang zh-hans``).
+    ``spec`` is the trace's protocol: its title, its parameters' defaults and its findings' templates
+    (without it the header names the protocol and a finding is its id). Every word is English unless
+    ``lang`` is another language (``simulate --format text --lang zh-hans``).
     """
-    lines = [*_header(trace), *_body(trace["events"], translate), *_footer(trace)]
+    lines = [*_header(trace, spec, lang), *_body(trace["events"], spec, lang), *_footer(trace, lang)]
     return "\n".join(lines) + "\n"

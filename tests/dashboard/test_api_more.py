@@ -9,6 +9,7 @@ import pytest
 from dashboard import controller, sessions
 from dashboard.models import Session
 from dashboard.runners import InProcessRunner
+from protocols import REGISTRY
 from protocols.sim.export import render
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -115,7 +116,7 @@ def test_export_renders_the_sessions_trace_as_an_attachment(client, played, fmt,
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     filename = f"two-phase-commit-{played.id}-g1{suffix}"
     assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
-    assert response.content.decode() == render(sessions.trace(played), fmt)
+    assert response.content.decode() == render(sessions.trace(played), fmt, REGISTRY[played.protocol])
     assert response.content.strip()
 
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from protocols import REGISTRY
+from protocols.sim import export
 from protocols.sim.engine import Engine
-from protocols.sim.export import FORMATS, render
+from protocols.sim.export import FORMATS
 from protocols.sim.export_mermaid import escape, participant_ids
 from protocols.sim.export_shiviz import SHIVIZ_REGEX
 from protocols.sim.export_text import placement
@@ -21,6 +22,11 @@ from tests.helpers import words
 TWO_PC = REGISTRY["two-phase-commit"]
 SHIVIZ_PY = re.compile(SHIVIZ_REGEX.replace("(?<", "(?P<"))
 """ShiViz's JavaScript regex in Python's spelling of named groups."""
+
+
+def render(trace: dict[str, Any], fmt: str) -> str:
+    """Render a trace as the command line does: with its protocol's spec (title, defaults, findings)."""
+    return export.render(trace, fmt, REGISTRY[trace["protocol"]])
 
 
 def _hand_driven() -> Engine:

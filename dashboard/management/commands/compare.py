@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
+from dashboard.language import LANGUAGES, language
 from dashboard.management.base import LabCommand, check_budget, parse_params
 from protocols import get_protocol
 from protocols.base import ParameterError
@@ -28,6 +29,8 @@ class Command(LabCommand):
                             help="A fault plan for every run, as JSON: a list of faults (docs/trace-format.md).")
         parser.add_argument("--max-events", type=int, default=DEFAULT_MAX_EVENTS, help="Stop each run after N events.")
         parser.add_argument("--format", choices=("table", "json"), default="table", help="Output format.")
+        parser.add_argument("--lang", choices=LANGUAGES, default="en",
+                            help="Language of the table's words and figure names (English by default).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         runs = [parse_run(text, get_protocol) for text in options["runs"]]
@@ -46,4 +49,4 @@ class Command(LabCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, sort_keys=True, indent=1, ensure_ascii=False))
         else:
-            self.stdout.write(table(rows), ending="")
+            self.stdout.write(table(rows, language(options["lang"])), ending="")

@@ -10,10 +10,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandParser
+from django.utils.translation import gettext_noop
 
+from dashboard.language import LANGUAGES, language
 from dashboard.management.base import LabCommand, parse_params
 from protocols import REGISTRY, get_protocol
 from protocols.base import ParameterError
+from protocols.findings import render
 from protocols.sim import explore_table
 from protocols.sim.explorer import (
     DEFAULT_MAX_CRASHES,
@@ -24,6 +27,7 @@ from protocols.sim.explorer import (
     explore,
 )
 from protocols.sim.trace import dumps
+from protocols.sim.words import ENGLISH, Language
 from protocols.spec import ProtocolSpec
 
 
@@ -48,12 +52,15 @@ class Command(LabCommand):
         parser.add_argument("--save-dir", metavar="DIR",
                             help="Where counterexample traces go (default var/counterexamples).")
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+        parser.add_argument("--lang", choices=LANGUAGES, default="en",
+                            help="Language of the printed report and of --all's rows (English by default; "
+                                 "--json and --markdown are always English).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["all"] == bool(options["protocol"]):
             raise ParameterError("name one protocol, or give --all")
         if options["all"]:
-            self._all(markdown=options["markdown"])
+            self._all(markdown=options["markdown"], lang=language(options["lang"]))
             return
         spec = get_protocol(options["protocol"])
         report = explore(spec, parse_params(options["param"]), seed=options["seed"],
@@ -67,15 +74,15 @@ class Command(LabCommand):
                 entry["file"] = str(path)
             self.stdout.write(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False))
         else:
-            self.stdout.write(describe(spec, report, files))
+            self.stdout.write(describe(spec, report, files, language(options["lang"])))
 
-    def _all(self, *, markdown: bool) -> None:
+    def _all(self, *, markdown: bool, lang: Language) -> None:
         rows = []
         for spec in REGISTRY.values():
             entry = explore_table.row(spec, clock=time.perf_counter)
             rows.append(entry)
             if not markdown:
-                self.stdout.write(explore_table.plain(entry))
+                self.stdout.write(explore_table.plain(entry, lang))
                 self.stdout.flush()
         if markdown:
             self.stdout.write(explore_table.markdown(rows), ending="")
@@ -100,37 +107,52 @@ def save_counterexamples(spec: ProtocolSpec, report: Report, save_dir: Path) -> 
     return files
 
 
-def describe(spec: ProtocolSpec, report: Report, files: list[Path]) -> str:
-    """Return the short human report."""
+def describe(spec: ProtocolSpec, report: Report, files: list[Path], lang: Language = ENGLISH) -> str:
+    """Return the short human report, in ``lang``."""
     changed = {p.name: report.params[p.name] for p in spec.all_params() if report.params[p.name] != p.default}
-    setting = ", ".join(f"{k}={v}" for k, v in changed.items()) or "defaults"
+    said = {"protocol": spec.name, "seed": str(report.seed), "drops": str(report.max_drops),
+            "crashes": str(report.max_crashes),
+            "setting": ", ".join(f"{k}={v}" for k, v in changed.items()) or lang.gettext("defaults")}
     lines = [
-        f"explore {spec.name} ({setting}; seed {report.seed}; "
-        f"up to {report.max_drops} drops, {report.max_crashes} crashes per path)",
-        "  search complete" if report.complete else f"  stopped at --max-states {report.max_states} (not complete)",
-        f"  {report.states} states, {report.transitions} transitions, max depth {report.max_depth}, "
-        f"{report.elapsed_s:.1f} s, {report.states_per_s:,.0f} states/s",
+        lang.gettext("explore {protocol} ({setting}; seed {seed}; up to {drops} drops, {crashes} crashes per path)",
+                     **said),
+        "  " + (lang.gettext("search complete") if report.complete
+                else lang.gettext("stopped at --max-states {limit} (not complete)", limit=str(report.max_states))),
+        "  " + lang.gettext("{states} states, {transitions} transitions, max depth {depth}, {seconds} s, "
+                            "{rate} states/s", states=str(report.states), transitions=str(report.transitions),
+                            depth=str(report.max_depth), seconds=f"{report.elapsed_s:.1f}",
+                            rate=f"{report.states_per_s:,.0f}"),
     ]
     if report.clean:
-        lines.append("  clean: no safety violation, liveness failure or protocol exception"
-                     + ("" if report.complete else " found so far"))
+        lines.append("  " + (lang.gettext("clean: no safety violation, liveness failure or protocol exception")
+                             if report.complete else
+                             lang.gettext("clean: no safety violation, liveness failure or protocol exception "
+                                          "found so far")))
     else:
-        lines.append("  not clean")
+        lines.append("  " + lang.gettext("not clean"))
     where = dict(zip(map(id, report.counterexamples), files, strict=True))
+    templates = spec.findings()
     for category, heading in CATEGORY_HEADINGS:
         found_here = report.found(category)
         if found_here:
-            lines.append(f"  {heading}:")
+            lines.append(f"  {lang.gettext(heading)}:")
         for found in found_here:
-            what = "exception" if found.kind == "exception" else category
-            lines.append(f"    {what} {found.name} in {len(found.commands)} steps: {found.text.splitlines()[0]}")
-            lines.append(f"      replay: python manage.py simulate --replay {where[id(found)]}")
+            what = lang.gettext(CATEGORY_WORDS["exception" if found.kind == "exception" else category])
+            text = found.text if found.finding is None else render(templates, found.finding, lang.translate)
+            lines.append("    " + lang.gettext("{what} {name} in {steps} steps: {text}", what=what, name=found.name,
+                                               steps=str(len(found.commands)), text=text.splitlines()[0]))
+            lines.append("      " + lang.gettext("replay: {command}",
+                                                 command=f"python manage.py simulate --replay {where[id(found)]}"))
     return "\n".join(lines)
 
 
 CATEGORY_HEADINGS = (
-    ("safety", "safety violations and protocol exceptions"),
-    ("liveness", "liveness failures (judged at the end of fair schedules only)"),
-    ("illustrative", "illustrative findings (the lesson expects these; they do not make it unclean)"),
+    ("safety", gettext_noop("safety violations and protocol exceptions")),
+    ("liveness", gettext_noop("liveness failures (judged at the end of fair schedules only)")),
+    ("illustrative", gettext_noop("illustrative findings (the lesson expects these; they do not make it unclean)")),
 )
 """How the human report groups findings, in this order."""
+
+CATEGORY_WORDS = {"safety": gettext_noop("safety"), "liveness": gettext_noop("liveness"),
+                  "illustrative": gettext_noop("illustrative"), "exception": gettext_noop("exception")}
+"""What one finding is, in a word, on its line of the report."""

@@ -7,20 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandParser
-from django.utils import translation
-from django.utils.translation import gettext
 
+from dashboard.language import LANGUAGES, language
 from dashboard.management.base import LabCommand, check_budget, parse_params
 from protocols import get_protocol
 from protocols.base import ParameterError
 from protocols.sim.engine import Engine
 from protocols.sim.export import FORMATS, render
-from protocols.sim.export_text import render_text
 from protocols.sim.runtime import DEFAULT_MAX_EVENTS
 from protocols.sim.trace import build_trace, replay
-
-LANGUAGES = ("en", "zh-hans")
-"""What ``--lang`` offers: the lab's two languages (the findings' templates are translated in locale/)."""
+from protocols.spec import ProtocolSpec
 
 
 class Command(LabCommand):
@@ -37,11 +33,11 @@ class Command(LabCommand):
         parser.add_argument("--format", choices=FORMATS, default="text", help="Output format.")
         parser.add_argument("--replay", metavar="FILE", help="Re-run a saved JSON trace step by step.")
         parser.add_argument("--lang", choices=LANGUAGES, default="en",
-                            help="Language of the findings and captions in --format text (English by default).")
+                            help="Language of the text, ShiViz and Mermaid formats' words (English by default).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["replay"]:
-            trace = self._replayed(options)
+            spec, trace = self._replayed(options)
         else:
             if not options["protocol"]:
                 raise ParameterError("name a protocol, or give --replay FILE")
@@ -53,14 +49,9 @@ class Command(LabCommand):
                             max_events=options["max_events"])
             engine.run()
             trace = build_trace(engine)
-        if options["format"] == "text" and options["lang"] != "en":
-            with translation.override(options["lang"]):
-                text = render_text(trace, translate=gettext)
-        else:
-            text = render(trace, options["format"])
-        self.stdout.write(text, ending="")
+        self.stdout.write(render(trace, options["format"], spec, language(options["lang"])), ending="")
 
-    def _replayed(self, options: dict[str, Any]) -> dict[str, Any]:
+    def _replayed(self, options: dict[str, Any]) -> tuple[ProtocolSpec, dict[str, Any]]:
         path = Path(options["replay"])
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -75,4 +66,4 @@ class Command(LabCommand):
         if options["protocol"] and options["protocol"] != data["protocol"]:
             raise ParameterError(f"{path} is a trace of {data['protocol']}, not {options['protocol']}")
         spec = get_protocol(data["protocol"])
-        return build_trace(replay(spec, data))
+        return spec, build_trace(replay(spec, data))

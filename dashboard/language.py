@@ -1,0 +1,46 @@
+"""The reader's language at the edge: Django's translations behind the protocols' ``Language``.
+
+protocols/sim/words.py says every word of the command line's tables and of the
+exports through a ``Language``; this module builds one from the zh_Hans
+catalogue (locale/), the same catalogue the pages use: its words, the page's
+labels (static/js/i18n-keys.json)
+and the summary figures' labels. English is ``ENGLISH``, the protocols' own words.
+"""
+
+from __future__ import annotations
+
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
+
+from dashboard.protocol_texts import ui_keys
+from protocols.figures import labels as figure_labels
+from protocols.sim.words import ENGLISH, Language
+
+LANGUAGES = ("en", "zh-hans")
+"""What ``--lang`` and an export's ``?lang=`` offer: the lab's two languages."""
+
+
+def ui_strings() -> dict[str, str]:
+    """Return the browser's UI strings (static/js/i18n-keys.json) in the active language."""
+    return {key: gettext(english) for key, english in ui_keys().items()}
+
+
+def language(code: str) -> Language:
+    """Return the ``Language`` of ``code`` (one of LANGUAGES) for protocols/sim's tables and exports."""
+    if code not in LANGUAGES:
+        raise ValueError(f"language {code!r} is not one of {', '.join(LANGUAGES)}")
+    if code == "en":
+        return ENGLISH
+
+    def translate(text: str) -> str:
+        with translation.override(code):
+            return gettext(text)
+
+    def translate_in(context: str, text: str) -> str:
+        with translation.override(code):
+            return pgettext(context, text)
+
+    with translation.override(code):
+        labels = ui_strings()
+        labels.update({f"figure.{name}": gettext(text) for name, text in figure_labels().items()})
+    return Language(code=code, translate=translate, translate_in=translate_in, labels=labels)
