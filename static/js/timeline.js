@@ -15,6 +15,11 @@
 // captions, step boundaries) are kept once, in append-only indexes, and read
 // relative to a seq; views use them to draw the whole run without replaying it.
 //
+// A panel's own facts are folds too (a counter's history, a lease table's story): `addIndex(reducer)`
+// folds a reducer over the log as it grows and checkpoints its accumulated value beside the
+// timeline's own, so its value at any seq costs at most CHECKPOINT_EVERY reducer steps, never a
+// reread from the start (see `FoldIndex`).
+//
 // Pure: no DOM, no clock, no randomness. Events must arrive in seq order
 // (socket.js buffers and repairs gaps); an event at or below the head is a
 // resync duplicate and is ignored.
@@ -53,6 +58,22 @@ export class Timeline {
     this.cache = null;
     this.work = null;           // the working state of the last seek, folded on by a small step forward
     this.version = (this.version || 0) + 1;
+    for (const index of this.indexes || []) index.reset();
+  }
+
+  /**
+   * Fold `reducer` over the log, checkpointed with the timeline: return its `FoldIndex` ({at(seq)}).
+   * A reducer is {init() -> acc, step(acc, event, timeline) -> acc, copy(acc) -> acc}: `step` may change
+   * the accumulator's containers but never an item it already put in one (it replaces the item), and
+   * `copy` copies the containers (default: structuredClone). The same reducer added twice shares one index.
+   */
+  addIndex(reducer) {
+    this.indexes ||= [];
+    const known = this.indexes.find((i) => i.reducer === reducer);
+    if (known) return known;
+    const index = new FoldIndex(this, reducer);
+    this.indexes.push(index);
+    return index;
   }
 
   get lastSeq() { return this.events.length; }
@@ -73,6 +94,7 @@ export class Timeline {
       this.times.push(e.time);
       this.index(e);
       applyEvent(this.head, e);
+      for (const index of this.indexes || []) index.fold(e);
       if (e.seq % this.checkpointEvery === 0) this.checkpoints.push(freeze(this.head));
       added += 1;
     }
@@ -244,6 +266,56 @@ export class Timeline {
     if (e.kind === 'partition') {
       this.partitions.push({ groups: e.groups, startSeq: e.seq, startTime: e.time, endSeq: null, endTime: null });
     }
+  }
+}
+
+// ------------------------------------------------------------ fold indexes
+
+/**
+ * One reducer folded over one timeline's log: its value at the head, a copy every `checkpointEvery`
+ * events, and the value last asked for (a small step forward folds on from it). Reading never
+ * rereads the log from the start: `at(seq)` starts from the nearest checkpoint at or before `seq`
+ * (or the last value asked for, if that is nearer) and folds at most `checkpointEvery` events.
+ * The value `at` returns is read-only and valid until the next call of `at` (it may be the working copy).
+ */
+export class FoldIndex {
+  constructor(timeline, reducer) {
+    this.timeline = timeline;
+    this.reducer = reducer;
+    this.copy = reducer.copy || structuredClone;
+    this.reset();
+    for (const e of timeline.events) this.fold(e); // Added late (a panel made after the log arrived): once.
+  }
+
+  reset() {
+    this.head = this.reducer.init();
+    this.headSeq = 0;
+    this.checkpoints = [this.copy(this.head)]; // checkpoints[i]: the value after event i * checkpointEvery
+    this.work = null;                          // {seq, acc}: the value last asked for, below the head
+  }
+
+  /** Fold one new event into the head (the timeline calls this as it appends). */
+  fold(e) {
+    this.head = this.reducer.step(this.head, e, this.timeline);
+    this.headSeq = e.seq;
+    if (e.seq % this.timeline.checkpointEvery === 0) this.checkpoints.push(this.copy(this.head));
+  }
+
+  /** Return the reducer's value just after event `seq` (0: its initial value). */
+  at(seq) {
+    const every = this.timeline.checkpointEvery;
+    const target = Math.max(0, Math.min(seq, this.headSeq));
+    if (target === this.headSeq) return this.head;
+    let w = this.work;
+    if (!w || w.seq > target || target - w.seq > every) {
+      const i = Math.min(Math.floor(target / every), this.checkpoints.length - 1);
+      w = { seq: i * every, acc: this.copy(this.checkpoints[i]) };
+    }
+    const events = this.timeline.events;
+    for (let s = w.seq + 1; s <= target; s += 1) w.acc = this.reducer.step(w.acc, events[s - 1], this.timeline);
+    w.seq = target;
+    this.work = w;
+    return w.acc;
   }
 }
 
