@@ -11,13 +11,14 @@ import t6 from './consistent-hashing.js';
 import t7 from './counter-naive.js';
 import t8 from './lock-lease.js';
 import t9 from './counter-locked.js';
-import t10 from './counter-sharded.js';
-import t11 from './g-counter.js';
-import t12 from './pn-counter.js';
-import t13 from './counter-bft.js';
-import t14 from './service-registry.js';
-import t15 from './service-invocation.js';
-import t16 from './service-mesh.js';
+import t10 from './redis-lock.js';
+import t11 from './counter-sharded.js';
+import t12 from './g-counter.js';
+import t13 from './pn-counter.js';
+import t14 from './counter-bft.js';
+import t15 from './service-registry.js';
+import t16 from './service-invocation.js';
+import t17 from './service-mesh.js';
 
 /** Each protocol's encoding table, by name; protocols without one are drawn by generic.js. */
 export const TABLES = {
@@ -38,4 +39,5 @@ export const TABLES = {
   [t14.name]: t14,
   [t15.name]: t15,
   [t16.name]: t16,
+  [t17.name]: t17,
 };

@@ -1,0 +1,132 @@
+"""Named Redis lock scenarios: the runs of Kleppmann's critique of Redlock, each with its narration."""
+
+from __future__ import annotations
+
+from protocols.spec import Caption, Scenario
+
+C1_HOLDS = {"kind": "state", "node": "c1", "state.phase": "holding"}
+C1_CHECKS = {"kind": "state", "node": "c1", "state.phase": "committing"}
+C2_APART = {"action": "partition", "groups": [["c1", "r1", "r2", "r3", "r4", "r5", "store"], ["c2"]], "at_ms": 0}
+"""c2 is cut off at the start, so c1 takes the lock first (healed as soon as it has)."""
+C2_BACK = {"action": "heal", "after": C1_HOLDS}
+TWO_WRITERS = Caption(match={"kind": "violation", "invariant": "write-under-lost-lock"},
+                      text="The store applies c1's write although c2 holds the lock now: two clients wrote under "
+                           "one lock, and nothing in Redlock could have told the store.")
+
+SCENARIOS = (
+    Scenario(
+        name="happy",
+        description="Two clients take turns: each takes the key on a majority of five nodes, writes, releases.",
+        captions=(
+            Caption(match={"kind": "send", "message.type": "set"},
+                    text="A client asks all five nodes to SET the lock key to its own random value, only if the "
+                         "key is absent (NX), with a time to live (PX)."),
+            Caption(match=C1_HOLDS,
+                    text="c1 has OK from a majority, and the attempt took less than the TTL minus the allowed "
+                         "clock drift: it holds the lock for the time left."),
+            Caption(match={"kind": "send", "message.type": "unlock"},
+                    text="Done: c1 releases on every node, deleting the key only where it still holds c1's "
+                         "value (a compare-and-delete script)."),
+        ),
+    ),
+    Scenario(
+        name="process-pause",
+        description="c1 checks its lock, then pauses (a GC pause) past the TTL; c2 takes the lock and writes; "
+                    "c1 wakes and writes too.",
+        params={"clients": 2, "writes_per_client": 1, "think_ms": 0},
+        faults=(
+            C2_APART, C2_BACK,
+            {"action": "pause", "node": "c1", "after": C1_CHECKS},
+            {"action": "resume", "node": "c1", "after": {"kind": "persist", "node": "store"}, "delay_ms": 5},
+        ),
+        captions=(
+            Caption(match={"kind": "pause", "node": "c1"},
+                    text="c1 checked its lock (time left) and stops for a long pause, between the check and "
+                         "the write."),
+            Caption(match={"kind": "state", "node": "c2", "state.phase": "holding"},
+                    text="c1's keys expired on every node: c2 takes the lock, by the rules."),
+            Caption(match={"kind": "resume", "node": "c1"},
+                    text="c1 wakes up. It does not know it slept: it sends the write it was about to send."),
+            TWO_WRITERS,
+        ),
+    ),
+    Scenario(
+        name="clock-jump",
+        description="c1 holds the key on r1, r2, r3; r3's clock jumps forward, so its key expires early, and "
+                    "c2 takes r3, r4, r5: two majorities.",
+        params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "work_ms": 100},
+        faults=(
+            {"action": "partition", "groups": [["c1", "r1", "r2", "r3", "store"], ["c2", "r4", "r5"]],
+             "at_ms": 0},
+            {"action": "clock", "node": "r3", "offset_ms": 200, "after": C1_HOLDS},
+            {"action": "heal", "after": C1_HOLDS, "delay_ms": 1},
+        ),
+        captions=(
+            Caption(match={"kind": "partition"},
+                    text="A partition: c1 reaches r1, r2 and r3 only, c2 reaches r4 and r5."),
+            Caption(match=C1_HOLDS, text="c1 holds the lock on r1, r2 and r3, a majority of five."),
+            Caption(match={"kind": "clock", "node": "r3"},
+                    text="r3's clock jumps 200 ms forward (an operator, or NTP stepping the clock): by r3's "
+                         "clock, c1's key has already expired."),
+            Caption(match={"kind": "violation", "invariant": "mutual-exclusion"},
+                    text="The partition heals and c2 takes r3, r4 and r5: two clients each hold a majority. "
+                         "Redlock's safety rests on clocks that do not jump."),
+        ),
+    ),
+    Scenario(
+        name="restart-without-persistence",
+        description="r3 restarts without persistence while c1 holds the lock, forgets c1's key, and c2 takes "
+                    "a majority with it.",
+        params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "work_ms": 100},
+        faults=(
+            {"action": "partition", "groups": [["c1", "r1", "r2", "r3", "store"], ["c2", "r4", "r5"]],
+             "at_ms": 0},
+            {"action": "crash", "node": "r3", "after": C1_HOLDS},
+            {"action": "recover", "node": "r3", "after": C1_HOLDS, "delay_ms": 1},
+            {"action": "heal", "after": C1_HOLDS, "delay_ms": 2},
+        ),
+        captions=(
+            Caption(match={"kind": "crash", "node": "r3"},
+                    text="r3 crashes just after c1 took the lock on r1, r2 and r3."),
+            Caption(match={"kind": "recover", "node": "r3"},
+                    text="r3 restarts with no persistence: c1's key is gone. (With persistence=always it "
+                         "would come back from the append-only file.)"),
+            Caption(match={"kind": "violation", "invariant": "mutual-exclusion"},
+                    text="c2 takes r3, r4 and r5: a second majority while c1 still holds the first. Antirez's "
+                         "remedy: keep a restarted node out for one TTL (delayed restarts)."),
+        ),
+    ),
+    Scenario(
+        name="unsafe-release",
+        description="With a plain DEL as the release, a client deletes keys other clients set: c2's failed "
+                    "attempt deletes c1's key, and c1's slow work outlives its own.",
+        params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "release": "delete", "redis_nodes": 1,
+                "work_ms": 300},
+        faults=(C2_APART | {"groups": [["c1", "r1", "store"], ["c2"]]}, C2_BACK),
+        captions=(
+            Caption(match=C1_HOLDS, text="c1 holds the lock, and will work longer than its TTL."),
+            Caption(match={"kind": "violation", "invariant": "foreign-release"},
+                    text="A plain DEL deletes whatever key is there: a client has just deleted a key another "
+                         "client set, releasing someone else's lock. The release must compare the value first "
+                         "(a Lua script), atomically."),
+        ),
+    ),
+    Scenario(
+        name="single-instance-crash",
+        description="One Redis instance, no persistence: it restarts while c1 holds the lock, and c2 takes it "
+                    "too.",
+        params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "redis_nodes": 1, "work_ms": 100},
+        faults=(
+            C2_APART | {"groups": [["c1", "r1", "store"], ["c2"]]}, C2_BACK,
+            {"action": "crash", "node": "r1", "after": C1_HOLDS},
+            {"action": "recover", "node": "r1", "after": C1_HOLDS, "delay_ms": 1},
+        ),
+        captions=(
+            Caption(match={"kind": "recover", "node": "r1"},
+                    text="The single instance restarts empty: the lock it held for c1 is forgotten."),
+            Caption(match={"kind": "violation", "invariant": "mutual-exclusion"},
+                    text="c2 asks, and the empty instance gives it the lock while c1's is still valid."),
+            TWO_WRITERS,
+        ),
+    ),
+)

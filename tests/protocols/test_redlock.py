@@ -1,0 +1,141 @@
+"""The Redis lock and Redlock: its nodes' commands, the client's rule, and the runs of the critique.
+
+Handlers one by one (SET NX PX against a live and an expired key, the compare-and-delete release against a
+plain DEL, a restart with and without persistence, Redlock's majority-and-validity rule), then every
+scenario's findings, exactly, and Hypothesis over seeds: a fault-free run with the compare-and-delete
+release never releases someone else's lock nor has two holders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocols.base import Context, Message, Persist, Receive, Recover, Send, SetTimer
+from protocols.redlock import SPEC
+from protocols.redlock import handlers as h
+from protocols.sim.engine import Engine
+
+
+def context(role: str, node: str = "n", **params: Any) -> Context:
+    resolved = SPEC.resolve_params(params)
+    return Context(node=node, role=role, params=resolved, roles=h.topology(resolved))
+
+
+def receive(type_: str, src: str = "c1", **body: Any) -> Receive:
+    return Receive(message=Message(msg_id="m1", src=src, dest="r1", type=type_, body=body))
+
+
+def run(scenario: str | None = None, seed: int = 1, **params: Any) -> Engine:
+    engine = Engine(SPEC, params, seed=seed, scenario=scenario, max_events=20_000)
+    engine.drain()
+    while not engine.done:
+        engine.step()
+    return engine
+
+
+def broken(engine: Engine) -> set[str]:
+    return {e["invariant"] for e in engine.log if e["kind"] == "violation"}
+
+
+# ------------------------------------------------------------------ a node's commands
+
+
+def test_set_nx_refuses_a_live_key_and_takes_an_expired_one() -> None:
+    ctx = context("redis", "r1")
+    held = {"phase": "held", "key": {"value": "c2-1", "client": "c2", "expires_at": 100}}
+    state, effects = h.redis_set(ctx, held, receive("set", value="c1-1", px=50, req=1), now=99)
+    assert state == held and [e.type for e in effects if isinstance(e, Send)] == ["set_busy"]
+    state, effects = h.redis_set(ctx, held, receive("set", value="c1-1", px=50, req=1), now=100)
+    assert state["key"] == {"value": "c1-1", "client": "c1", "expires_at": 150}
+    assert SetTimer(name="expire", delay_ms=50) in effects
+    assert [e.type for e in effects if isinstance(e, Send)] == ["set_ok"]
+
+
+def test_unlock_compares_the_value_and_del_does_not() -> None:
+    ctx = context("redis", "r1")
+    held = {"phase": "held", "key": {"value": "c2-1", "client": "c2", "expires_at": 100}}
+    assert h.redis_unlock(ctx, held, receive("unlock", value="c1-1"), now=10) == (held, ())
+    assert h.redis_unlock(ctx, held, receive("unlock", src="c2", value="c2-1"), now=10)[0]["key"] is None
+    assert h.redis_del(ctx, held, receive("del"), now=10)[0] == {"phase": "free", "key": None}
+
+
+def test_a_restart_forgets_the_key_unless_the_node_persists() -> None:
+    state, effects = h.redis_set(context("redis", "r1"), h.redis_initial(),
+                                 receive("set", value="c1-1", px=200, req=1), now=100)
+    assert not any(isinstance(e, Persist) for e in effects)  # persistence=none: nothing to restore from.
+    assert h.redis_recover(context("redis", "r1"), state, Recover(durable=()), now=150)[0]["key"] is None
+    always = context("redis", "r1", persistence="always")
+    state, effects = h.redis_set(always, h.redis_initial(), receive("set", value="c1-1", px=200, req=1), now=100)
+    logged = tuple(e.record for e in effects if isinstance(e, Persist))
+    restored, _ = h.redis_recover(always, h.redis_initial(), Recover(durable=logged), now=150)
+    assert restored == {"phase": "held", "key": {"value": "c1-1", "client": "c1", "expires_at": 300}}
+    expired, _ = h.redis_recover(always, h.redis_initial(), Recover(durable=logged), now=300)
+    assert expired["key"] is None
+
+
+def attempt(ctx: Context, answers: dict[str, str], started_at: int = 0) -> dict[str, Any]:
+    return {**h.client_initial(), "phase": "acquiring", "req": 1, "value": "c1-1", "started_at": started_at,
+            "answers": answers, "attempts": 1, "op": 1}
+
+
+@pytest.mark.parametrize(("answers", "now", "phase"), [
+    ({"r1": "ok", "r2": "ok", "r3": "ok", "r4": "busy", "r5": "busy"}, 20, "holding"),
+    ({"r1": "ok", "r2": "ok", "r3": "busy", "r4": "busy", "r5": "busy"}, 20, "waiting"),
+    ({"r1": "ok", "r2": "ok", "r3": "ok", "r4": "ok", "r5": "ok"}, 196, "waiting"),  # 200 - 196 - 4 = 0 left.
+    ({"r1": "ok", "r2": "ok", "r3": "ok", "r4": "ok", "r5": "ok"}, 195, "holding"),
+])
+def test_redlock_holds_with_a_majority_and_validity_left(answers: dict[str, str], now: int, phase: str) -> None:
+    ctx = context("client", "c1")
+    state, _ = h.decide(ctx, attempt(ctx, answers), None, now)
+    assert state["phase"] == phase
+    if phase == "holding":
+        assert state["valid_until"] == 200 - h.drift_ms(ctx.params)
+
+
+def test_a_failed_attempt_releases_what_it_took() -> None:
+    ctx = context("client", "c1")
+    _, effects = h.decide(ctx, attempt(ctx, {"r1": "ok", "r2": "busy", "r3": "busy", "r4": "busy",
+                                             "r5": "busy"}), None, 20)
+    assert sorted(e.dest for e in effects if isinstance(e, Send) and e.type == "unlock") == ["r1", "r2", "r3",
+                                                                                            "r4", "r5"]
+
+
+# ------------------------------------------------------------------ the scenarios
+
+EXPECTED = {
+    "happy": set(),
+    "process-pause": {"write-under-lost-lock", "one-holder-at-a-time"},
+    "clock-jump": {"mutual-exclusion", "write-under-lost-lock", "one-holder-at-a-time"},
+    "restart-without-persistence": {"mutual-exclusion", "write-under-lost-lock", "one-holder-at-a-time"},
+    "unsafe-release": {"foreign-release", "mutual-exclusion", "one-holder-at-a-time"},
+    "single-instance-crash": {"mutual-exclusion", "write-under-lost-lock", "one-holder-at-a-time"},
+}
+
+
+def test_every_scenario_is_expected() -> None:
+    assert set(EXPECTED) == {s.name for s in SPEC.scenarios}
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+def test_each_scenario_breaks_what_its_story_says(scenario: str) -> None:
+    assert broken(run(scenario)) == EXPECTED[scenario]
+
+
+def test_persistence_keeps_the_restarted_node_from_giving_a_second_majority() -> None:
+    assert "mutual-exclusion" not in broken(run("restart-without-persistence", persistence="always"))
+
+
+def test_the_compare_and_delete_release_fixes_the_unsafe_release() -> None:
+    assert "foreign-release" not in broken(run("unsafe-release", release="compare"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), clients=st.integers(1, 4), nodes=st.sampled_from([1, 3, 5]))
+def test_a_fault_free_run_keeps_one_holder_and_releases_only_its_own(seed: int, clients: int, nodes: int) -> None:
+    engine = run(seed=seed, clients=clients, redis_nodes=nodes)
+    assert broken(engine) == set()
+    assert all(rt.state["phase"] == "done" for rt in engine.nodes.values() if rt.ctx.role == "client")
