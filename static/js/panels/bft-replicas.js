@@ -6,11 +6,12 @@
 // The rule is restated in numbers above the table (n, f, 2f + 1, f + 1, as the clients record them),
 // and a warning appears when more than f replicas lie: the guarantee no longer holds. A read's ✗ is
 // the checker's verdict, with the bounds its finding records. Plain DOM; the numbers come from
-// crdt-model.js (pure, tested).
+// crdt-model.js (pure, tested): a fold the timeline checkpoints, so a seek never rereads the log.
 
 import { h, fill } from '../dom.js';
 import { PALETTE, VIOLATION, inkFor } from '../protocols/palette.js';
-import { bftView, translator } from './crdt-model.js';
+import { BFT_LOG, bftPicture } from './crdt-model.js';
+import { STYLE, definePanel } from './define.js';
 
 const CELL = 'padding:0.3rem 0.6rem;border:1px solid #888;text-align:left';
 
@@ -27,24 +28,25 @@ function toldText(tr, replica) {
   return told.map(([client, n]) => `${client}: ${n}`).join(' · ');
 }
 
-/** Build the panel in `el`; return {update(frame)}. */
-export function createBftReplicas(el, ctx) {
-  const tr = translator(ctx.t);
-  const rule = h('p', { class: 'bft-rule', style: 'font-size:1.15rem;margin:0.4rem 0.6rem' });
-  const warning = h('p', { class: 'bft-warning', role: 'status', style: `font-size:1.25rem;font-weight:700;color:${VIOLATION};margin:0.2rem 0.6rem` });
-  const truth = h('p', { class: 'bft-truth', style: 'font-size:1.3rem;font-weight:700;margin:0.3rem 0.6rem' });
-  const table = h('table', { class: 'bft-replicas', style: 'border-collapse:collapse;font-size:1.2rem;margin:0.3rem 0.6rem' });
-  const decisions = h('ul', { class: 'bft-decisions', style: 'font-size:1.25rem;margin:0.4rem 0.6rem;padding-left:1.2rem' });
-  el.append(rule, warning, truth, table, decisions);
-  let drawn = '';
-
-  function update(frame) {
-    const snap = frame.snapshot;
-    const events = ctx.store.timeline.events;
-    const stamp = `${snap.seq}|${events.length}`;
-    if (stamp === drawn) return;
-    drawn = stamp;
-    const view = bftView(events, snap.seq);
+/** The panel entry an encoding table lists: the Byzantine log folded through the timeline, then drawn. */
+export const bftReplicasPanel = definePanel({
+  id: 'bft-replicas',
+  labelKey: 'bft.replicas.tab',
+  label: 'Replicas and quorum',
+  folds: { log: BFT_LOG },
+  mount(el) {
+    const parts = {
+      rule: h('p', { class: 'bft-rule', style: 'font-size:1.15rem;margin:0.4rem 0.6rem' }),
+      warning: h('p', { class: 'bft-warning', role: 'status', style: `font-size:1.25rem;font-weight:700;color:${VIOLATION};margin:0.2rem 0.6rem` }),
+      truth: h('p', { class: 'bft-truth', style: 'font-size:1.3rem;font-weight:700;margin:0.3rem 0.6rem' }),
+      table: h('table', { class: 'bft-replicas', style: 'border-collapse:collapse;font-size:1.2rem;margin:0.3rem 0.6rem' }),
+      decisions: h('ul', { class: 'bft-decisions', style: STYLE.list }),
+    };
+    el.append(parts.rule, parts.warning, parts.truth, parts.table, parts.decisions);
+    return parts;
+  },
+  draw({ rule, warning, truth, table, decisions }, { ctx, tr, folds }) {
+    const view = bftPicture(folds.log);
     const n = view.replicas.length;
     rule.textContent = tr('bft.replicas.rule', 'n = {n} replicas tolerate f = {f} liars: an increment needs {q} acknowledgements, '
       + 'a read {q} answers, and an operation counts once {v} replicas report it.', { n, f: view.f ?? '—', q: view.quorum ?? '—', v: view.countsAt ?? '—' });
@@ -69,15 +71,6 @@ export function createBftReplicas(el, ctx) {
           ? `✓ ${tr('bft.replicas.right', '{client} decided {value}: the true count', { client: d.client, value: d.value })}`
           : `✗ ${tr('bft.replicas.wrong', '{client} decided {value}, but the true count is {expected}',
             { client: d.client, value: d.value, expected })}`);
-    }) : [h('li', { style: 'list-style:none;color:#555;font-weight:400' }, tr('bft.replicas.noRead', 'No read decided yet.'))]);
-  }
-  return { update };
-}
-
-/** The panel entry an encoding table lists. */
-export const bftReplicasPanel = {
-  id: 'bft-replicas',
-  labelKey: 'bft.replicas.tab',
-  label: 'Replicas and quorum',
-  create: (el, ctx) => createBftReplicas(el, ctx),
-};
+    }) : [h('li', { style: STYLE.muted }, tr('bft.replicas.noRead', 'No read decided yet.'))]);
+  },
+});

@@ -1,25 +1,17 @@
 // Two small charts computed from the log up to the playhead: the cumulative hit ratio after each
 // answered read, and every stale read as a stem as tall as its age (how long the value it
 // returned had been overwritten). Shared by the four cache policies; the numbers come from
-// cache-model.js (pure, tested).
+// cache-model.js (pure, tested), folded through the timeline's checkpoints.
 
 import { h, fill } from '../dom.js';
 import { PALETTE } from '../protocols/palette.js';
-import { translator } from './cache-matrix.js';
-import { accumulate, figures, hitRatioSeries, linear, newAccumulator, niceMax, stalenessSeries, stepPath } from './cache-model.js';
+import { CACHE_READS, figures, hitRatioSeries, linear, niceMax, stalenessSeries, stepPath } from './cache-model.js';
+import { STYLE, definePanel, svg } from './define.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 640;
 const HEIGHT = 150;
 const PAD = { left: 64, right: 16, top: 14, bottom: 28 };
 const FONT = 16;
-
-function svg(tag, attrs = {}, text = null) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== null) el.textContent = text;
-  return el;
-}
 
 function axes(root, x, y, endTime, yMax, yLabel) {
   const x0 = PAD.left;
@@ -60,43 +52,33 @@ function drawStale(root, points, endTime, now) {
     'stroke-dasharray': '4 4' }));
 }
 
-/** Build the panel in `el`; return {update(frame)}. */
-export function createChartsPanel(el, ctx) {
-  const tr = translator(ctx.t);
-  const summary = h('p', { class: 'cache-charts-summary', style: 'font-size:1.1rem;margin:.4em 0' });
-  const make = (key, label) => {
-    const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: '100%', role: 'img', 'aria-label': tr(key, label) });
-    return { root, box: h('figure', { style: 'margin:.4em 0' }, h('figcaption', { style: 'font-size:1.1rem;font-weight:600' },
-      tr(key, label)), root) };
-  };
-  const ratio = make('cache.charts.hitRatio', 'Hit ratio (all reads so far)');
-  const stale = make('cache.charts.staleness', 'Stale reads: how old the value was (ms)');
-  el.append(h('div', { class: 'cache-charts' }, summary, ratio.box, stale.box));
-  let acc = newAccumulator();
-  let events = null;
-  let drawnKey = '';
-
-  function update(frame) {
-    const timeline = ctx.store.timeline;
-    if (timeline.events !== events || acc.next > timeline.events.length) {
-      events = timeline.events; // A reset starts a new log.
-      acc = newAccumulator();
-    }
-    accumulate(events, acc);
-    const snap = frame.snapshot;
+/** The panel entry an encoding table lists: the reads folded through the timeline, charted. */
+export const chartsPanel = definePanel({
+  id: 'cache-charts',
+  labelKey: 'cache.charts',
+  label: 'Hits and staleness',
+  folds: { reads: CACHE_READS },
+  mount(el, { tr }) {
+    const summary = h('p', { class: 'cache-charts-summary', style: STYLE.summary });
+    const make = (key, label) => {
+      const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: '100%', role: 'img', 'aria-label': tr(key, label) });
+      return { root, box: h('figure', { style: 'margin:.4em 0' }, h('figcaption', { style: 'font-size:1.1rem;font-weight:600' },
+        tr(key, label)), root) };
+    };
+    const ratio = make('cache.charts.hitRatio', 'Hit ratio (all reads so far)');
+    const stale = make('cache.charts.staleness', 'Stale reads: how old the value was (ms)');
+    el.append(h('div', { class: 'cache-charts' }, summary, ratio.box, stale.box));
+    return { summary, ratio: ratio.root, stale: stale.root };
+  },
+  draw({ summary, ratio, stale }, { snap, tr, folds, timeline }) {
+    const acc = folds.reads; // the reads up to the playhead
     const endTime = Math.max(timeline.lastTime || 0, snap.time, 1);
-    const key = `${snap.seq}|${acc.next}|${endTime}`;
-    if (key === drawnKey) return;
-    drawnKey = key;
     const f = figures(acc, snap.seq);
     fill(summary, tr('cache.charts.summary', '{reads} reads · hit ratio {ratio} · {stale} stale (oldest {max} ms)', {
       reads: f.reads, ratio: f.hitRatio === null ? '—' : `${Math.round(f.hitRatio * 100)}%`,
       stale: f.staleReads, max: f.maxStaleness,
     }));
-    drawRatio(ratio.root, hitRatioSeries(acc.reads, snap.seq), endTime, snap.time);
-    drawStale(stale.root, stalenessSeries(acc.stale, snap.seq), endTime, snap.time);
-  }
-  return { update };
-}
-
-export const chartsPanel = { id: 'cache-charts', labelKey: 'cache.charts', label: 'Hits and staleness', create: createChartsPanel };
+    drawRatio(ratio, hitRatioSeries(acc.reads, snap.seq), endTime, snap.time);
+    drawStale(stale, stalenessSeries(acc.stale, snap.seq), endTime, snap.time);
+  },
+});

@@ -1,12 +1,13 @@
 // The cache-state matrix: rows are the caches and the database, columns the keys; each cell shows
 // the value and version a node holds at the playhead, coloured by freshness against the database.
 // Every colour comes with a word or a sign (a legend, "*" and a bold outline for dirty data,
-// "—" for nothing), and a cell's title says it in full. Shared by the four cache policies.
+// "—" for nothing), and a cell's title says it in full. Shared by the four cache policies. An entry
+// is "expired" where its cache recorded it so (cache-aside's `expired`): no TTL meets a clock here.
 
 import { h, fill } from '../dom.js';
 import { PALETTE, CRASHED, inkFor } from '../protocols/palette.js';
 import { buildMatrix, cellText, countStatuses } from './cache-model.js';
-import { withEnglish } from '../i18n.js';
+import { STYLE, byNodes, definePanel } from './define.js';
 
 /** How each status looks: background, label key and English label. */
 export const STATUS_LOOK = {
@@ -22,9 +23,6 @@ export const STATUS_LOOK = {
 const CELL = 'padding:6px 10px;border:1px solid #555;font:600 1.2rem/1.3 system-ui,sans-serif;text-align:center;'
   + 'min-width:5.5em;white-space:nowrap';
 
-/** The panels' translator: English beside each key (see i18n.js). */
-export const translator = withEnglish;
-
 function cellStyle(status) {
   const look = STATUS_LOOK[status];
   const outline = status === 'dirty' ? 'outline:4px solid #000;outline-offset:-4px;' : '';
@@ -32,23 +30,24 @@ function cellStyle(status) {
   return `${CELL};background:${look.colour};color:${inkFor(look.colour)};${outline}${dashed}`;
 }
 
-/** Build the panel in `el`; return {update(frame)}. */
-export function createMatrixPanel(el, ctx) {
-  const tr = translator(ctx.t);
-  const legend = h('p', { class: 'cache-legend', style: 'display:flex;flex-wrap:wrap;gap:.6em;font-size:1rem' },
-    ['fresh', 'stale', 'dirty', 'expired', 'empty', 'lost'].map((s) => h('span', {
-      style: `${cellStyle(s)};min-width:0;padding:2px 8px`,
-    }, tr(STATUS_LOOK[s].key, STATUS_LOOK[s].label))));
-  const counts = h('p', { class: 'cache-counts', style: 'font-size:1.1rem;margin:.4em 0' });
-  const grid = h('div', { class: 'cache-matrix', style: 'overflow-x:auto' });
-  el.append(h('div', { class: 'cache-matrix-panel' }, legend, counts, grid));
-  let drawn = null;
-
-  function update(frame) {
-    const snap = frame.snapshot;
-    if (snap.nodes === drawn) return; // Node views are immutable: same list, same picture.
-    drawn = snap.nodes;
-    const matrix = buildMatrix(snap.nodes, { now: snap.time });
+/** The panel entry an encoding table lists: the caches and the database at the playhead, drawn. */
+export const matrixPanel = definePanel({
+  id: 'cache-matrix',
+  labelKey: 'cache.matrix',
+  label: 'Cache state',
+  changed: byNodes,
+  mount(el, { tr }) {
+    const legend = h('p', { class: 'cache-legend', style: 'display:flex;flex-wrap:wrap;gap:.6em;font-size:1rem' },
+      ['fresh', 'stale', 'dirty', 'expired', 'empty', 'lost'].map((s) => h('span', {
+        style: `${cellStyle(s)};min-width:0;padding:2px 8px`,
+      }, tr(STATUS_LOOK[s].key, STATUS_LOOK[s].label))));
+    const counts = h('p', { class: 'cache-counts', style: STYLE.summary });
+    const grid = h('div', { class: 'cache-matrix', style: 'overflow-x:auto' });
+    el.append(h('div', { class: 'cache-matrix-panel' }, legend, counts, grid));
+    return { counts, grid };
+  },
+  draw({ counts, grid }, { snap, tr }) {
+    const matrix = buildMatrix(snap.nodes); // expiry as each cache recorded it: no clock is read here
     const c = countStatuses(matrix);
     fill(counts, tr('cache.matrix.counts', '{fresh} fresh · {stale} stale · {dirty} dirty', c));
     if (!matrix.keys.length) {
@@ -67,8 +66,5 @@ export function createMatrixPanel(el, ctx) {
       })));
     const more = matrix.hidden ? h('p', {}, tr('cache.matrix.more', '+{n} more keys', { n: matrix.hidden })) : null;
     fill(grid, h('table', { style: 'border-collapse:collapse' }, h('thead', {}, head), h('tbody', {}, body)), more);
-  }
-  return { update };
-}
-
-export const matrixPanel = { id: 'cache-matrix', labelKey: 'cache.matrix', label: 'Cache state', create: createMatrixPanel };
+  },
+});

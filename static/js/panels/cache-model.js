@@ -3,8 +3,9 @@
 // The matrix reads the node views at the playhead: one row per cache, one for the database,
 // one column per key. A cache cell is `empty`, `fresh` (same value as the database),
 // `stale` (another value), `dirty` (write-back: newer than the database, not yet flushed),
-// `expired` (cache-aside: past its TTL, not yet swept) or `lost` (the cache is down: its
-// memory is gone). The charts read the log up to the playhead: every answered read (hit or
+// `expired` (cache-aside: the cache itself recorded the entry past its TTL, in its state's
+// `expired`, not yet swept; the browser never compares a TTL with the clock) or `lost` (the
+// cache is down: its memory is gone). The charts read the log up to the playhead: every answered read (hit or
 // miss, from the clients' `last` result) and every stale-read violation with its age.
 import { linear, niceMax } from './chart.js';
 
@@ -16,12 +17,12 @@ export function naturalKeys(keys) {
   return [...new Set(keys)].sort((a, b) => num(a) - num(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** Return the status of one cache cell against the database's cell. */
-export function cellStatus(entry, dbCell, { up = true, now = 0 } = {}) {
+/** Return the status of one cache cell against the database's cell (`expired`: as the cache recorded it). */
+export function cellStatus(entry, dbCell, { up = true, expired = false } = {}) {
   if (!up) return 'lost';
   if (!entry) return 'empty';
   if (entry.dirty) return 'dirty';
-  if (entry.exp !== undefined && entry.exp <= now) return 'expired';
+  if (expired) return 'expired';
   const truth = dbCell ? dbCell.v : null;
   return (entry.v ?? null) === (truth ?? null) ? 'fresh' : 'stale';
 }
@@ -32,7 +33,7 @@ export function cellStatus(entry, dbCell, { up = true, now = 0 } = {}) {
  * At most `maxKeys` columns are shown (the busiest first would shift under the eye: the first
  * ones in key order are kept); `hidden` counts the rest.
  */
-export function buildMatrix(nodes, { maxKeys = 12, now = 0 } = {}) {
+export function buildMatrix(nodes, { maxKeys = 12 } = {}) {
   const db = nodes.find((n) => n.role === 'db');
   const caches = nodes.filter((n) => n.role === 'cache');
   const data = (db && db.state && db.state.data) || {};
@@ -43,12 +44,13 @@ export function buildMatrix(nodes, { maxKeys = 12, now = 0 } = {}) {
   const keys = all.slice(0, maxKeys);
   const rows = caches.map((c) => {
     const entries = (c.state && c.state.entries) || {};
+    const expired = new Set((c.state && c.state.expired) || []); // recorded by the cache (cache-aside)
     return {
       name: c.name, role: 'cache', up: c.up !== false,
       cells: keys.map((key) => {
         const entry = entries[key];
         return {
-          key, status: cellStatus(entry, data[key], { up: c.up !== false, now }),
+          key, status: cellStatus(entry, data[key], { up: c.up !== false, expired: expired.has(key) }),
           value: entry ? entry.v ?? null : null, ver: entry && entry.ver !== undefined ? entry.ver : null,
         };
       }),
@@ -87,29 +89,39 @@ export function countStatuses(matrix) {
 
 // ------------------------------------------------------------------ charts
 
+/** Fold one event into the charts' accumulator: an answered read, or a stale read with its recorded age. */
+function readStep(acc, e) {
+  if (e.kind === 'start') acc.roles.set(e.node, e.role); // a node's role, as the log says it at boot
+  if (e.kind === 'state' && acc.roles.get(e.node) === 'client' && e.state) {
+    const last = e.state.last;
+    const seen = acc.lastN.get(e.node);
+    acc.lastN.set(e.node, last ? last.n : null);
+    if (last && last.n !== seen && last.op === 'read' && last.ok) {
+      acc.reads.push({ seq: e.seq, time: e.time, hit: Boolean(last.hit), node: e.node });
+    }
+  } else if (e.kind === 'violation' && e.invariant === 'stale-read') {
+    // The detector (protocols/cache/detectors.py) records the value's age in its finding's data.
+    const data = (e.finding && e.finding.data) || {};
+    acc.stale.push({ seq: e.seq, time: e.time, age: Number(data.age_ms) || 0, node: (e.nodes || [])[0] || '' });
+  }
+  return acc;
+}
+
+/** The charts' fold (timeline.addIndex): every answered read and every stale read, in log order. */
+export const CACHE_READS = {
+  init: () => ({ roles: new Map(), lastN: new Map(), reads: [], stale: [] }),
+  step: readStep,
+  copy: (acc) => ({ roles: new Map(acc.roles), lastN: new Map(acc.lastN), reads: [...acc.reads], stale: [...acc.stale] }),
+};
+
 /** Start an accumulator over a growing log: answered reads and stale reads, in log order. */
 export function newAccumulator() {
-  return { next: 0, roles: new Map(), lastN: new Map(), reads: [], stale: [] };
+  return { next: 0, ...CACHE_READS.init() };
 }
 
 /** Fold the events not seen yet into `acc`; return `acc`. */
 export function accumulate(events, acc) {
-  for (; acc.next < events.length; acc.next += 1) {
-    const e = events[acc.next];
-    if (e.kind === 'start') acc.roles.set(e.node, e.role); // a node's role, as the log says it at boot
-    if (e.kind === 'state' && acc.roles.get(e.node) === 'client' && e.state) {
-      const last = e.state.last;
-      const seen = acc.lastN.get(e.node);
-      acc.lastN.set(e.node, last ? last.n : null);
-      if (last && last.n !== seen && last.op === 'read' && last.ok) {
-        acc.reads.push({ seq: e.seq, time: e.time, hit: Boolean(last.hit), node: e.node });
-      }
-    } else if (e.kind === 'violation' && e.invariant === 'stale-read') {
-      // The detector (protocols/cache/detectors.py) records the value's age in its finding's data.
-      const data = (e.finding && e.finding.data) || {};
-      acc.stale.push({ seq: e.seq, time: e.time, age: Number(data.age_ms) || 0, node: (e.nodes || [])[0] || '' });
-    }
-  }
+  for (; acc.next < events.length; acc.next += 1) readStep(acc, events[acc.next]);
   return acc;
 }
 

@@ -5,25 +5,19 @@
 // acknowledged increment (the lost-update detector's cause; its tooltip says which). Where the
 // blue line runs below the dashed one, acknowledged increments are missing from the counter
 // (a lost increment can come back: a client whose read still had it writes it back).
-// The history comes from counters-model.js (pure, tested); this file only draws.
+// The history is a fold of counters-model.js (pure, tested) that the timeline checkpoints; this
+// file only draws.
 
 import { h, fill } from '../dom.js';
 import { PALETTE, VIOLATION } from '../protocols/palette.js';
-import { counterHistory, linear, niceMax, stepPath, translator } from './counters-model.js';
+import { COUNTER_HISTORY, linear, niceMax, stepPath } from './counters-model.js';
+import { STYLE, definePanel, svg } from './define.js';
 import { violationText } from '../findings.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 680;
 const HEIGHT = 280;
 const PAD = { left: 56, right: 20, top: 18, bottom: 34 };
 const STORE_COLOURS = [PALETTE.blue, PALETTE.sky, PALETTE.purple];
-
-function svg(tag, attrs = {}, text = null) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== null) el.textContent = text;
-  return el;
-}
 
 function label(x, y, text, anchor = 'start', fillColour = '#111', size = 16) {
   return svg('text', { x, y, 'text-anchor': anchor, 'font-size': size, fill: fillColour }, text);
@@ -35,27 +29,27 @@ export function swatch(colour, dashed = false) {
     + `border-top:5px ${dashed ? 'dashed' : 'solid'} ${colour}` });
 }
 
-/** Build the panel in `el`; return {update(frame)}. */
-export function createCountersValuePanel(el, ctx) {
-  const tr = translator(ctx.t);
-  const summary = h('p', { class: 'counters-summary', style: 'font-size:18px;margin:6px 10px' });
-  const key = h('ul', { class: 'counters-legend', style: 'list-style:none;display:flex;flex-wrap:wrap;gap:4px 18px;'
-    + 'margin:0 10px;padding:0;font-size:16px' });
-  const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: '100%', role: 'img',
-    'aria-label': tr('counters.value.title', 'Counter value against the true count') });
-  el.append(h('figure', { class: 'counters-value', style: 'margin:0' },
-    h('figcaption', { style: 'font-weight:700;margin:4px 10px' }, tr('counters.value.title',
-      'Counter value against the true count')), summary, key, root));
-  let drawn = '';
-
-  function update(frame) {
-    const events = ctx.store.timeline.events;
-    const snap = frame.snapshot;
-    const stamp = `${snap.seq}|${events.length}`;
-    if (stamp === drawn) return;
-    drawn = stamp;
-    const history = counterHistory(events, snap.seq);
-    const endTime = Math.max(ctx.store.timeline.lastTime || 0, history.endTime, 1);
+/** The panel entry an encoding table lists: the counter's history folded through the timeline, drawn. */
+export const countersValuePanel = definePanel({
+  id: 'counters-value',
+  labelKey: 'counters.value.tab',
+  label: 'Counter value',
+  folds: { history: COUNTER_HISTORY },
+  mount(el, { tr }) {
+    const parts = {
+      summary: h('p', { class: 'counters-summary', style: 'font-size:18px;margin:6px 10px' }),
+      key: h('ul', { class: 'counters-legend', style: STYLE.legend }),
+      root: svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: '100%', role: 'img',
+        'aria-label': tr('counters.value.title', 'Counter value against the true count') }),
+    };
+    el.append(h('figure', { class: 'counters-value', style: 'margin:0' },
+      h('figcaption', { style: STYLE.caption }, tr('counters.value.title',
+        'Counter value against the true count')), parts.summary, parts.key, parts.root));
+    return parts;
+  },
+  draw({ summary, key, root }, { snap, ctx, tr, folds, timeline }) {
+    const history = folds.history;
+    const endTime = Math.max(timeline.lastTime || 0, history.endTime, 1);
     const values = [...Object.values(history.stores).flat().map((p) => p.v), ...history.acked.map((p) => p.v)];
     const top = niceMax(Math.max(0, ...values), 4);
     const x = linear([0, endTime], [PAD.left, WIDTH - PAD.right]);
@@ -96,14 +90,5 @@ export function createCountersValuePanel(el, ctx) {
     const value = finals.length ? Math.max(...finals) : 0;
     fill(summary, tr('counters.value.summary', 'Acknowledged increments: {acked} · counter: {value} · missing: {missing}',
       { acked, value, missing: Math.max(0, acked - value) }));
-  }
-  return { update };
-}
-
-/** The panel entry an encoding table lists. */
-export const countersValuePanel = {
-  id: 'counters-value',
-  labelKey: 'counters.value.tab',
-  label: 'Counter value',
-  create: (el, ctx) => createCountersValuePanel(el, ctx),
-};
+  },
+});

@@ -8,6 +8,7 @@
 //   - a client's state has `phase`, `ops`, `acked_inc`, `acked_dec`, `read`, and while reading
 //     a shard's `answers` and `missing`;
 //   - `add` carries `op` (and a BFT `tag`), `read_ok` carries `value`, `count` or `tags`.
+import { foldLog } from './define.js';
 import { withEnglish } from '../i18n.js';
 
 export const KINDS = ['p', 'n'];
@@ -137,7 +138,7 @@ export function clientTotals(snapshot) {
 
 /**
  * Return the sharded counter at the playhead: {shards: [{name, count, up, hot}], total, down,
- * acked, max, reads}. `total` adds the shares a read can reach now (running shards); `down` names
+ * acked, max, reads, readMessages}. `total` adds the shares a read can reach now (running shards); `down` names
  * the others. `hot` marks a shard that counted an increment within `windowMs`.
  */
 export function shardView(snapshot, events, upToSeq, windowMs = 40) {
@@ -149,7 +150,7 @@ export function shardView(snapshot, events, upToSeq, windowMs = 40) {
     if (e.kind === 'state' && e.cause === 'msg:add' && e.state && typeof e.state.count === 'number') hot.add(e.node);
   }
   const shards = snapshot.nodes.filter((n) => n.role === 'shard').sort((a, b) => byNumber(a.name, b.name))
-    .map((n) => ({ name: n.name, count: n.state.count || 0, up: n.up, hot: hot.has(n.name) }));
+    .map((n) => ({ name: n.name, count: (n.state && n.state.count) || 0, up: n.up, hot: hot.has(n.name) }));
   const totals = clientTotals(snapshot);
   return {
     shards,
@@ -158,13 +159,60 @@ export function shardView(snapshot, events, upToSeq, windowMs = 40) {
     acked: totals.inc,
     max: Math.max(1, ...shards.map((s) => s.count)),
     reads: totals.reads.filter((r) => r.phase === 'reading' || r.phase === 'done'),
+    readMessages: readCost(snapshot),
   };
+}
+
+/** Return what a read costs in messages, as the clients record it (`read_messages`), or null before any says. */
+export function readCost(snapshot) {
+  const client = snapshot.nodes.find((n) => n.role === 'client' && n.state && Number.isFinite(n.state.read_messages));
+  return client ? client.state.read_messages : null;
 }
 
 // ---------------------------------------------------------------------- bft
 
 /**
- * Fold the log up to `upToSeq` into the Byzantine counter's picture:
+ * The Byzantine counter's log, as a fold (timeline.addIndex): per replica its behaviour, what it
+ * stores and what it told each reader; per client what it acknowledged and issued, and the rule it
+ * records; each read a client decided; the checker's verdict on each wrong read. `bftPicture` turns
+ * it into what the panel shows. Replicas are replaced, never changed (checkpoints share them).
+ */
+export const BFT_LOG = {
+  init: () => ({ roles: {}, replicas: {}, phase: {}, acked: {}, issued: {}, reads: [], judged: new Map(),
+    rule: { f: null, quorum: null, counts_at: null } }),
+  step(acc, e) {
+    const { roles, replicas } = acc;
+    if (e.kind === 'start') {
+      roles[e.node] = e.role;
+      if (e.role === 'replica') replicas[e.node] = { name: e.node, behaviour: 'honest', stored: 0, reported: {} };
+    } else if (e.kind === 'state' && roles[e.node] === 'replica') {
+      replicas[e.node] = { ...replicas[e.node], behaviour: e.state.phase, stored: (e.state.tags || []).length };
+    } else if (e.kind === 'send' && e.message.type === 'read_ok' && replicas[e.src]) {
+      const r = replicas[e.src];
+      replicas[e.src] = { ...r, reported: { ...r.reported, [e.dst]: (e.message.body.tags || []).length } };
+    } else if (e.kind === 'send' && e.message.type === 'add' && roles[e.src] === 'client') {
+      acc.issued[e.src] = Math.max(acc.issued[e.src] || 0, e.message.body.op || 0);
+    } else if (e.kind === 'state' && roles[e.node] === 'client') {
+      const before = acc.phase[e.node];
+      acc.phase[e.node] = e.state.phase;
+      acc.acked[e.node] = e.state.acked_inc || 0;
+      if (Number.isFinite(e.state.quorum)) acc.rule = e.state;
+      if (e.state.phase === 'done' && before !== 'done' && e.state.read !== null && e.state.read !== undefined) {
+        acc.reads.push({ client: e.node, seq: e.seq, value: e.state.read });
+      }
+    } else if (e.kind === 'violation' && e.invariant === 'read-equals-true-count' && e.finding) {
+      acc.judged.set(e.cause_seq, e.finding.data || {});
+    }
+    return acc;
+  },
+  copy: (acc) => ({
+    ...acc, roles: { ...acc.roles }, replicas: { ...acc.replicas }, phase: { ...acc.phase }, acked: { ...acc.acked },
+    issued: { ...acc.issued }, reads: [...acc.reads], judged: new Map(acc.judged),
+  }),
+};
+
+/**
+ * Return the Byzantine counter's picture from the fold BFT_LOG:
  * {replicas: [{name, behaviour, stored, reported: {client: n}}], f, quorum, countsAt, acked, issued,
  *  reads: [{client, seq, value, correct, low, high}]}.
  * The rule's numbers are the clients' own (their state records f, the quorum and f + 1); a read is
@@ -172,48 +220,21 @@ export function shardView(snapshot, events, upToSeq, windowMs = 40) {
  * state event, whose finding's data holds the bounds it should have met (`low`, `high`). Until the
  * checker has spoken (or if it never does), a read counts as right.
  */
-export function bftView(events, upToSeq) {
-  const roles = {};
-  const replicas = {};
-  const phase = {};
-  const acked = {};
-  const issued = {};
-  const reads = [];
-  const judged = new Map(); // a wrong read's seq -> its finding's data
-  let rule = { f: null, quorum: null, counts_at: null };
-  for (const e of events) {
-    if (e.seq > upToSeq) break;
-    if (e.kind === 'start') {
-      roles[e.node] = e.role;
-      if (e.role === 'replica') replicas[e.node] = { name: e.node, behaviour: 'honest', stored: 0, reported: {} };
-    } else if (e.kind === 'state' && roles[e.node] === 'replica') {
-      replicas[e.node].behaviour = e.state.phase;
-      replicas[e.node].stored = (e.state.tags || []).length;
-    } else if (e.kind === 'send' && e.message.type === 'read_ok' && replicas[e.src]) {
-      replicas[e.src].reported[e.dst] = (e.message.body.tags || []).length;
-    } else if (e.kind === 'send' && e.message.type === 'add' && roles[e.src] === 'client') {
-      issued[e.src] = Math.max(issued[e.src] || 0, e.message.body.op || 0);
-    } else if (e.kind === 'state' && roles[e.node] === 'client') {
-      const before = phase[e.node];
-      phase[e.node] = e.state.phase;
-      acked[e.node] = e.state.acked_inc || 0;
-      if (Number.isFinite(e.state.quorum)) rule = e.state;
-      if (e.state.phase === 'done' && before !== 'done' && e.state.read !== null && e.state.read !== undefined) {
-        reads.push({ client: e.node, seq: e.seq, value: e.state.read });
-      }
-    } else if (e.kind === 'violation' && e.invariant === 'read-equals-true-count' && e.finding) {
-      judged.set(e.cause_seq, e.finding.data || {});
-    }
-  }
-  const list = Object.values(replicas).sort((a, b) => byNumber(a.name, b.name));
+export function bftPicture(acc) {
+  const list = Object.values(acc.replicas).sort((a, b) => byNumber(a.name, b.name));
   return {
-    replicas: list, f: rule.f, quorum: rule.quorum, countsAt: rule.counts_at, acked: total(acked),
-    issued: total(issued),
-    reads: reads.map((r) => {
-      const wrong = judged.get(r.seq);
+    replicas: list, f: acc.rule.f, quorum: acc.rule.quorum, countsAt: acc.rule.counts_at, acked: total(acc.acked),
+    issued: total(acc.issued),
+    reads: acc.reads.map((r) => {
+      const wrong = acc.judged.get(r.seq);
       return wrong ? { ...r, correct: false, low: wrong.low ?? null, high: wrong.high ?? null } : { ...r, correct: true };
     }),
   };
+}
+
+/** Fold a bare log up to `upToSeq` into the Byzantine counter's picture (see BFT_LOG and bftPicture). */
+export function bftView(events, upToSeq) {
+  return bftPicture(foldLog(BFT_LOG, events, upToSeq));
 }
 
 function total(map) {

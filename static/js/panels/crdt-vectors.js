@@ -10,7 +10,8 @@
 
 import { h, fill } from '../dom.js';
 import { PALETTE, VIOLATION } from '../protocols/palette.js';
-import { clientTotals, convergence, recentChanges, translator, vectorTables } from './crdt-model.js';
+import { clientTotals, convergence, recentChanges, vectorTables } from './crdt-model.js';
+import { STYLE, definePanel } from './define.js';
 
 const LIGHT = { merge: PALETTE.sky, own: PALETTE.yellow, recover: '#D0D0D0' };
 const CELL = 'padding:0.25rem 0.55rem;text-align:center;border:1px solid #777;min-width:2.6rem';
@@ -62,21 +63,21 @@ function replicaCard(tr, table, marks) {
   h('table', { style: 'border-collapse:collapse;font-size:1.15rem' }, header, rows));
 }
 
-/** Build the panel in `el`; return {update(frame)}. */
-export function createCrdtVectors(el, ctx) {
-  const tr = translator(ctx.t);
-  const verdict = h('p', { class: 'crdt-verdict', role: 'status', style: 'font-size:1.35rem;font-weight:700;margin:0.4rem 0.6rem' });
-  const totals = h('p', { class: 'crdt-totals', style: 'font-size:1.1rem;margin:0.2rem 0.6rem' });
-  const grid = h('div', { class: 'crdt-grid', style: 'display:flex;flex-wrap:wrap;gap:0.8rem;margin:0.4rem 0.6rem' });
-  el.append(verdict, totals, legend(tr), grid);
-  let drawn = '';
-
-  function update(frame) {
-    const snap = frame.snapshot;
-    const events = ctx.store.timeline.events;
-    const stamp = `${snap.seq}|${events.length}`;
-    if (stamp === drawn) return;
-    drawn = stamp;
+/** The panel entry an encoding table lists: the replicas' vectors at the playhead, drawn. */
+export const crdtVectorsPanel = definePanel({
+  id: 'crdt-vectors',
+  labelKey: 'crdt.vectors.tab',
+  label: 'Vectors',
+  mount(el, { tr }) {
+    const parts = {
+      verdict: h('p', { class: 'crdt-verdict', role: 'status', style: STYLE.headline }),
+      totals: h('p', { class: 'crdt-totals', style: STYLE.line }),
+      grid: h('div', { class: 'crdt-grid', style: 'display:flex;flex-wrap:wrap;gap:0.8rem;margin:0.4rem 0.6rem' }),
+    };
+    el.append(parts.verdict, parts.totals, legend(tr), parts.grid);
+    return parts;
+  },
+  draw({ verdict, totals, grid }, { snap, tr, timeline }) {
     const [text, colour] = verdictText(tr, convergence(snap));
     verdict.textContent = text;
     verdict.style.color = colour;
@@ -85,16 +86,8 @@ export function createCrdtVectors(el, ctx) {
       ? tr('crdt.vectors.ackedPn', 'Acknowledged: {inc} increments, {dec} decrements (net {net})',
         { inc: acked.inc, dec: acked.dec, net: acked.inc - acked.dec })
       : tr('crdt.vectors.acked', 'Acknowledged increments: {inc}', { inc: acked.inc });
-    const marks = recentChanges(events, snap.seq, LIGHT_MS);
+    // Backwards from the playhead, only as far as LIGHT_MS reaches: a frame costs what it shows.
+    const marks = recentChanges(timeline.events, snap.seq, LIGHT_MS);
     fill(grid, vectorTables(snap).map((table) => replicaCard(tr, table, marks[table.name] || {})));
-  }
-  return { update };
-}
-
-/** The panel entry an encoding table lists. */
-export const crdtVectorsPanel = {
-  id: 'crdt-vectors',
-  labelKey: 'crdt.vectors.tab',
-  label: 'Vectors',
-  create: (el, ctx) => createCrdtVectors(el, ctx),
-};
+  },
+});

@@ -12,6 +12,7 @@ import { PALETTE } from '../protocols/palette.js';
 import {
   ringView, ringPoints, placedKeys, isCached, onCircle, labelPlaces, sharePercent, movedText,
 } from './hashring-model.js';
+import { byNodes, definePanel } from './define.js';
 import { withEnglish } from '../i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -34,8 +35,8 @@ function tr(t, key, fallback, vars = {}) {
   return withEnglish(t)(key, fallback, vars);
 }
 
-/** Build the ring panel inside `el`; return {update(frame)}. */
-export function createHashRing(el, ctx) {
+/** Build the ring inside `el`; return {update(snapshot)}, which redraws what changed. */
+function mountRing(el, ctx) {
   const t = ctx.t || ((key) => key);
   const title = h('p', { class: 'hashring-title', style: 'font-size:1.25rem;font-weight:600;margin:0.3rem 0' });
   const moved = h('p', { class: 'hashring-moved', style: 'font-size:1.4rem;font-weight:700;margin:0.3rem 0' });
@@ -51,12 +52,8 @@ export function createHashRing(el, ctx) {
   el.append(title, moved, svg, empty);
   let drawn = null; // the drawing on screen: the ring is redrawn when the logged one changes
   let dots = [];
-  let lastNodes = null;
 
-  function update(frame) {
-    const snapshot = frame.snapshot;
-    if (snapshot.nodes === lastNodes) return;
-    lastNodes = snapshot.nodes;
+  function update(snapshot) {
     const view = ringView(snapshot);
     empty.hidden = Boolean(view);
     svg.style.display = view ? '' : 'none';
@@ -146,6 +143,10 @@ export function createHashRing(el, ctx) {
   return { update };
 }
 
-export const ringPanel = {
-  id: 'hashring-ring', labelKey: 'panel.hashring.label', label: 'Hash ring', create: createHashRing,
-};
+/** The panel entry an encoding table lists: redrawn when a node view changed (node views are immutable). */
+export const ringPanel = definePanel({
+  id: 'hashring-ring', labelKey: 'panel.hashring.label', label: 'Hash ring',
+  changed: byNodes,
+  mount: (el, { ctx }) => mountRing(el, ctx),
+  draw: (ring, { snap }) => ring.update(snap),
+});

@@ -6,15 +6,16 @@
 // An orange band running past the end of its blue bar is the danger: a paused or slow-clocked
 // client still believes. Stale writes are marked in the writer's lane: red "accepted" (the store
 // took a stale token, or without fencing a write after the lease ended) or grey "rejected"
-// (fenced out). Below the lanes, the store's highest token as a step line. The history comes
-// from counters-model.js (pure, tested); this file only draws.
+// (fenced out). Below the lanes, the store's highest token as a step line. How each lease ended is
+// the lock's record (its state's `ended`), or its crash. The history is a fold of counters-model.js
+// (pure, tested) that the timeline checkpoints; this file only draws.
 
 import { h, fill } from '../dom.js';
 import { PALETTE, VIOLATION } from '../protocols/palette.js';
-import { linear, lockHistory, translator } from './counters-model.js';
+import { LOCK_HISTORY, linear } from './counters-model.js';
+import { STYLE, definePanel, svg } from './define.js';
 import { swatch } from './counters-value.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 680;
 const PAD = { left: 50, right: 20, top: 10 };
 const LANE = 54;
@@ -22,42 +23,33 @@ const TOKEN_BAND = 80;
 const AXIS = 30;
 const REJECTED = '#6E6E6E';
 
-function svg(tag, attrs = {}, text = null) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== null) el.textContent = text;
-  return el;
-}
-
 function label(x, y, text, anchor = 'start', colour = '#111', size = 16, weight = 400) {
   return svg('text', { x, y, 'text-anchor': anchor, 'font-size': size, fill: colour, 'font-weight': weight }, text);
 }
 
-/** Build the panel in `el`; return {update(frame)}. */
-export function createLocksTimelinePanel(el, ctx) {
-  const tr = translator(ctx.t);
-  const title = tr('locks.timeline.title', 'Lock holders, leases and fencing tokens');
-  const summary = h('p', { style: 'font-size:18px;margin:6px 10px' });
-  const key = h('ul', { style: 'list-style:none;display:flex;flex-wrap:wrap;gap:4px 18px;margin:0 10px;padding:0;'
-    + 'font-size:16px' },
-  h('li', {}, swatch(PALETTE.blue), tr('locks.timeline.lease', 'lease granted by the lock (token)')),
-  h('li', {}, swatch(PALETTE.orange), tr('locks.timeline.belief', "the client's own view: it holds the lease")),
-  h('li', {}, swatch(PALETTE.purple), tr('locks.timeline.storeToken', "store's highest token")),
-  h('li', { style: `color:${VIOLATION}` }, `● ${tr('locks.timeline.accepted', 'stale write accepted')}`),
-  h('li', { style: `color:${REJECTED}` }, `● ${tr('locks.timeline.rejected', 'stale write rejected')}`));
-  const root = svg('svg', { width: '100%', role: 'img', 'aria-label': title });
-  el.append(h('figure', { style: 'margin:0' }, h('figcaption', { style: 'font-weight:700;margin:4px 10px' }, title),
-    summary, key, root));
-  let drawn = '';
-
-  function update(frame) {
-    const events = ctx.store.timeline.events;
-    const snap = frame.snapshot;
-    const stamp = `${snap.seq}|${events.length}`;
-    if (stamp === drawn) return;
-    drawn = stamp;
-    const story = lockHistory(events, snap.seq);
-    const endTime = Math.max(ctx.store.timeline.lastTime || 0, story.endTime, 1);
+/** The panel entry an encoding table lists: the lock's history folded through the timeline, drawn. */
+export const locksTimelinePanel = definePanel({
+  id: 'locks-timeline',
+  labelKey: 'locks.timeline.tab',
+  label: 'Leases and tokens',
+  folds: { history: LOCK_HISTORY },
+  mount(el, { tr }) {
+    const title = tr('locks.timeline.title', 'Lock holders, leases and fencing tokens');
+    const summary = h('p', { style: 'font-size:18px;margin:6px 10px' });
+    const key = h('ul', { style: STYLE.legend },
+      h('li', {}, swatch(PALETTE.blue), tr('locks.timeline.lease', 'lease granted by the lock (token)')),
+      h('li', {}, swatch(PALETTE.orange), tr('locks.timeline.belief', "the client's own view: it holds the lease")),
+      h('li', {}, swatch(PALETTE.purple), tr('locks.timeline.storeToken', "store's highest token")),
+      h('li', { style: `color:${VIOLATION}` }, `● ${tr('locks.timeline.accepted', 'stale write accepted')}`),
+      h('li', { style: `color:${REJECTED}` }, `● ${tr('locks.timeline.rejected', 'stale write rejected')}`));
+    const root = svg('svg', { width: '100%', role: 'img', 'aria-label': title });
+    el.append(h('figure', { style: 'margin:0' }, h('figcaption', { style: STYLE.caption }, title),
+      summary, key, root));
+    return { summary, root };
+  },
+  draw({ summary, root }, { snap, tr, folds, timeline }) {
+    const story = folds.history;
+    const endTime = Math.max(timeline.lastTime || 0, story.endTime, 1);
     const now = Math.min(snap.time, endTime);
     const height = PAD.top + story.clients.length * LANE + TOKEN_BAND + AXIS;
     root.setAttribute('viewBox', `0 0 ${WIDTH} ${height}`);
@@ -78,7 +70,7 @@ export function createLocksTimelinePanel(el, ctx) {
       const bar = svg('rect', { x: x0, y: top + 4, width: Math.max(2, x1 - x0), height: 24, rx: 4,
         fill: PALETTE.blue });
       bar.append(svg('title', {}, tr('locks.timeline.leaseTip', 'token {token}: {start}–{end} ms ({how})', {
-        token: lease.token, start: lease.start, end: lease.end ?? '…', how: lease.how || tr('locks.timeline.held', 'held') })));
+        token: lease.token, start: lease.start, end: lease.end ?? '…', how: lease.how || (lease.end === null ? tr('locks.timeline.held', 'held') : '—') })));
       parts.push(bar, label(x0 + 4, top + 22, `t${lease.token}`, 'start', '#fff', 16, 700));
     }
     for (const belief of story.beliefs) {
@@ -121,14 +113,5 @@ export function createLocksTimelinePanel(el, ctx) {
     fill(summary, tr('locks.timeline.summary', 'Grants: {grants} · highest token: {max} · stale writes accepted: '
       + '{accepted} · rejected: {rejected}', { grants: story.leases.length, max: story.maxToken, accepted,
       rejected: story.stale.length - accepted }));
-  }
-  return { update };
-}
-
-/** The panel entry an encoding table lists. */
-export const locksTimelinePanel = {
-  id: 'locks-timeline',
-  labelKey: 'locks.timeline.tab',
-  label: 'Leases and tokens',
-  create: (el, ctx) => createLocksTimelinePanel(el, ctx),
-};
+  },
+});

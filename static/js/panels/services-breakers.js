@@ -15,7 +15,7 @@
 
 import { h, fill } from '../dom.js';
 import { PALETTE, inkFor } from '../protocols/palette.js';
-import { withEnglish } from '../i18n.js';
+import { definePanel } from './define.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -101,8 +101,6 @@ function svg(tag, attrs = {}) {
   return el;
 }
 
-const translator = withEnglish; // English beside each key (see i18n.js)
-
 const STATE_TEXT = { closed: ['services.breakers.closed', 'closed'], open: ['services.breakers.open', 'open'],
   'half-open': ['services.breakers.halfOpen', 'half-open'] };
 
@@ -140,26 +138,9 @@ function drawMachine(breaker, machine, tr, arrowId) {
   return root;
 }
 
-/** Build the panel in `el`; return {update(frame)}. */
-export function createBreakersPanel(el, ctx) {
-  const tr = translator(ctx.t);
-  const machine = machineOf(ctx.catalogue);
-  const body = h('div', { class: 'svc-breakers' });
-  el.append(body);
-  let drawn = null;
-
-  function update(frame) {
-    const callers = breakerRows(frame.snapshot.nodes || [], machine);
-    const key = rowsKey(callers);
-    if (key === drawn) return;
-    drawn = key;
-    if (!callers.length) {
-      fill(body, h('p', {}, tr('services.breakers.none', 'No caller keeps breakers in this run.')));
-      return;
-    }
-    fill(body, callers.map((c) => callerBlock(c, machine, tr)));
-  }
-  return { update };
+/** Redraw when what is drawn changed: the callers' breakers, by rowsKey. */
+function breakersChanged(frame, ctx) {
+  return rowsKey(breakerRows(frame.snapshot.nodes || [], machineOf(ctx.catalogue)));
 }
 
 function callerBlock(c, machine, tr) {
@@ -181,10 +162,23 @@ function callerBlock(c, machine, tr) {
   return h('section', {}, head, cards);
 }
 
-/** The panel entry an encoding table lists. */
-export const breakersPanel = {
+/** The panel entry an encoding table lists: every caller's breakers at the playhead, drawn. */
+export const breakersPanel = definePanel({
   id: 'services-breakers',
   labelKey: 'services.breakers.tab',
   label: 'Circuit breakers',
-  create: (el, ctx) => createBreakersPanel(el, ctx),
-};
+  changed: breakersChanged,
+  mount(el, { ctx }) {
+    const body = h('div', { class: 'svc-breakers' });
+    el.append(body);
+    return { body, machine: machineOf(ctx.catalogue) };
+  },
+  draw({ body, machine }, { snap, tr }) {
+    const callers = breakerRows(snap.nodes || [], machine);
+    if (!callers.length) {
+      fill(body, h('p', {}, tr('services.breakers.none', 'No caller keeps breakers in this run.')));
+      return;
+    }
+    fill(body, callers.map((c) => callerBlock(c, machine, tr)));
+  },
+});

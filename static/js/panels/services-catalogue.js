@@ -14,7 +14,7 @@
 
 import { h, fill } from '../dom.js';
 import { PALETTE, CRASHED, inkFor } from '../protocols/palette.js';
-import { withEnglish } from '../i18n.js';
+import { definePanel } from './define.js';
 
 export const HEALTH = {
   UP: { colour: PALETTE.green, symbol: '✓', key: 'services.health.up', label: 'UP' },
@@ -96,15 +96,12 @@ const STALE_WORDS = { crashed: 'crashed', paused: 'paused', evicted: 'evicted', 
 
 // ------------------------------------------------------------------- DOM
 
-const translator = withEnglish; // English beside each key (see i18n.js)
-
 function pill(colour, text) {
   return h('span', { class: 'pill svc-pill', style: `background:${colour};color:${inkFor(colour)}` }, text);
 }
 
-/** Build the catalogue in `el`; return {update(frame)}. */
-export function createCataloguePanel(el, ctx) {
-  const tr = translator(ctx.t);
+/** Build the catalogue in `el`; return the parts its draw fills, and the registry chosen. */
+function mountCatalogue(el, { ctx, tr, invalidate }) {
   const { encoding } = ctx;
   const chooser = h('div', { class: 'svc-chooser', role: 'group' });
   const head = h('p', { class: 'svc-registry' });
@@ -112,33 +109,29 @@ export function createCataloguePanel(el, ctx) {
   const views = h('div', { class: 'svc-consumers' });
   el.append(h('div', { class: 'svc-catalogue' }, chooser, head, table,
     h('h3', {}, tr('services.catalogue.caches', "Consumers' cached views")), views));
-  let chosen = null;
-  let drawnKey = '';
-  let lastFrame = null;
+  const view = { chosen: null, draw };
 
-  function update(frame) {
-    lastFrame = frame;
-    const snap = frame.snapshot;
+  function draw(snap) {
     const registries = registriesOf(snap);
-    if (!registries.includes(chosen)) chosen = registries[0] || null;
+    if (!registries.includes(view.chosen)) view.chosen = registries[0] || null;
+    const chosen = view.chosen;
+    if (!chosen) return;
     const lease = leaseOf(snap, chosen);
-    const key = `${snap.seq}|${chosen}|${registries.length}`;
-    if (key === drawnKey || !chosen) return;
-    drawnKey = key;
-    drawChooser(registries);
+    drawChooser(registries, chosen);
     drawHead(snap, lease);
     drawTable(snap);
     drawViews(snap);
   }
 
-  function drawChooser(registries) {
+  function drawChooser(registries, chosen) {
     fill(chooser, registries.length < 2 ? [] : registries.map((name) => h('button', {
       type: 'button', class: 'svc-choice', 'aria-pressed': String(name === chosen),
-      onclick: () => { chosen = name; drawnKey = ''; if (lastFrame) update(lastFrame); },
+      onclick: () => { view.chosen = name; invalidate(); },
     }, name)));
   }
 
   function drawHead(snap, lease) {
+    const chosen = view.chosen;
     const reg = snap.nodeMap[chosen];
     const phase = reg && reg.up ? encoding.phase(reg.phase) : { colour: CRASHED, label: tr('node.crashed', 'crashed') };
     const version = reg && reg.state ? reg.state.version : '—';
@@ -148,6 +141,7 @@ export function createCataloguePanel(el, ctx) {
   }
 
   function drawTable(snap) {
+    const chosen = view.chosen;
     const headers = [['instance', 'Instance'], ['health', 'Health'], ['weight', 'Weight'],
       ['incarnation', 'Incarnation'], ['heartbeat', 'Last heartbeat'], ['process', 'Process']];
     const rows = instanceRows(snap, chosen).map((r) => {
@@ -186,13 +180,15 @@ export function createCataloguePanel(el, ctx) {
         : h('span', { class: 'empty' }, tr('services.catalogue.empty', 'empty cache')))));
   }
 
-  return { update };
+  return view;
 }
 
-/** The panel entry an encoding table lists. */
-export const cataloguePanel = {
+/** The panel entry an encoding table lists: the chosen registry's table at the playhead. */
+export const cataloguePanel = definePanel({
   id: 'services-catalogue',
   labelKey: 'services.catalogue.tab',
   label: 'Service catalogue',
-  create: (el, ctx) => createCataloguePanel(el, ctx),
-};
+  changed: (frame, ctx, view) => [frame.snapshot.seq, view.chosen, registriesOf(frame.snapshot).length],
+  mount: mountCatalogue,
+  draw: (view, { snap }) => view.draw(snap),
+});

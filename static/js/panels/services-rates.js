@@ -10,18 +10,18 @@
 //      each time a node's `last_call` changes (service-registry). A call with error
 //      'no instance' counts as a failure but has no latency (it never went on the wire).
 //
-// A protocol with yet another shape passes its own `extract(event, memory) -> call | null` to
-// `createRatesPanel` (a call is {ok: bool, ms: number|null}; `memory` is a Map kept per run).
+// A protocol with yet another shape lists `ratesPanelFor(extract)`, its own
+// `extract(event, memory) -> call | null` (a call is {ok: bool, ms: number|null}; `memory` is a Map
+// kept per run). The calls are a fold the timeline checkpoints (`callsFold`).
 // Everything but the DOM code is pure and tested in static/js/tests/services.test.js.
 
 import { h, fill } from '../dom.js';
 import { PALETTE } from '../protocols/palette.js';
-import { withEnglish } from '../i18n.js';
+import { definePanel, svg } from './define.js';
 import { linear, niceMax } from './chart.js';
 
 export { linear, niceMax }; // callers and tests take them from here
 
-const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 640;
 const HEIGHT = 130;
 const PAD = { left: 64, right: 16, top: 14, bottom: 26 };
@@ -48,14 +48,31 @@ export function newAccumulator(extract = defaultExtract) {
   return { extract, memory: new Map(), next: 0, calls: [] };
 }
 
+/** Fold one event into `acc.calls` ({seq, time, node, ok, ms}); return `acc`. */
+function callStep(acc, event) {
+  const call = acc.extract(event, acc.memory);
+  if (call) acc.calls.push({ seq: event.seq, time: event.time, ...call });
+  return acc;
+}
+
 /** Fold the events not seen yet into `acc.calls` ({seq, time, node, ok, ms}); return `acc`. */
 export function extractCalls(events, acc) {
-  for (; acc.next < events.length; acc.next += 1) {
-    const event = events[acc.next];
-    const call = acc.extract(event, acc.memory);
-    if (call) acc.calls.push({ seq: event.seq, time: event.time, ...call });
-  }
+  for (; acc.next < events.length; acc.next += 1) callStep(acc, events[acc.next]);
   return acc;
+}
+
+const FOLDS = new Map(); // extract -> its fold, so panels reading calls the same way share one index
+
+/** Return the fold of the finished calls an `extract` reads (timeline.addIndex): {extract, memory, calls}. */
+export function callsFold(extract = defaultExtract) {
+  if (!FOLDS.has(extract)) {
+    FOLDS.set(extract, {
+      init: () => ({ extract, memory: new Map(), calls: [] }),
+      step: callStep,
+      copy: (acc) => ({ extract, memory: new Map(acc.memory), calls: [...acc.calls] }),
+    });
+  }
+  return FOLDS.get(extract);
 }
 
 /** Return a bucket width in ms (1, 2 or 5 times a power of ten) giving about TARGET_BUCKETS buckets. */
@@ -145,52 +162,38 @@ const CHARTS = [
       { field: 'p99', colour: PALETTE.orange, dash: '7 4', key: 'services.rates.p99', label: 'p99' }] },
 ];
 
-function svg(tag, attrs = {}) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  return el;
-}
-
-const translator = withEnglish; // English beside each key (see i18n.js)
-
-/** Build the panel in `el`; `extract` reads one event (see the header). Return {update(frame)}. */
-export function createRatesPanel(el, ctx, { extract = defaultExtract } = {}) {
-  const tr = translator(ctx.t);
-  const summary = h('p', { class: 'svc-rates-summary' });
-  const figures = CHARTS.map((chart) => {
-    const box = h('figure', { class: 'svc-chart' }, h('figcaption', {}, tr(chart.key, chart.label)));
-    const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: '100%', role: 'img',
-      'aria-label': tr(chart.key, chart.label) });
-    box.append(root);
-    return { chart, box, root };
+/** Return the panel entry for calls read by `extract` (see the header): the calls folded, then charted. */
+export function ratesPanelFor(extract = defaultExtract) {
+  return definePanel({
+    id: 'services-rates',
+    labelKey: 'services.rates.tab',
+    label: 'Calls over time',
+    folds: { calls: callsFold(extract) },
+    mount(el, { tr }) {
+      const summary = h('p', { class: 'svc-rates-summary' });
+      const figures = CHARTS.map((chart) => {
+        const box = h('figure', { class: 'svc-chart' }, h('figcaption', {}, tr(chart.key, chart.label)));
+        const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: '100%', role: 'img',
+          'aria-label': tr(chart.key, chart.label) });
+        box.append(root);
+        return { chart, box, root };
+      });
+      el.append(h('div', { class: 'svc-rates' }, summary, figures.map((f) => f.box)));
+      return { summary, figures };
+    },
+    draw({ summary, figures }, { snap, tr, folds, timeline }) {
+      const { calls } = folds.calls; // the calls finished up to the playhead
+      const endTime = Math.max(timeline.lastTime, 1);
+      const bucketMs = chooseBucket(endTime);
+      const buckets = bucketize(calls, { upToSeq: snap.seq, nowTime: snap.time, bucketMs });
+      const sum = totals(calls, snap.seq);
+      fill(summary, tr('services.rates.summary', '{calls} calls, {failures} failed ({rate}) · buckets of {bucket} ms', {
+        calls: sum.calls, failures: sum.failures, bucket: bucketMs,
+        rate: sum.errorRate === null ? '—' : `${Math.round(sum.errorRate * 100)}%`,
+      }));
+      for (const f of figures) draw(f, buckets, endTime, snap.time, tr);
+    },
   });
-  el.append(h('div', { class: 'svc-rates' }, summary, figures.map((f) => f.box)));
-  let acc = newAccumulator(extract);
-  let events = null;
-  let drawnKey = '';
-
-  function update(frame) {
-    const timeline = ctx.store.timeline;
-    if (timeline.events !== events || acc.next > timeline.events.length) {
-      events = timeline.events; // a reset starts a new log
-      acc = newAccumulator(extract);
-    }
-    extractCalls(events, acc);
-    const snap = frame.snapshot;
-    const endTime = Math.max(timeline.lastTime, 1);
-    const key = `${snap.seq}|${acc.calls.length}|${endTime}`;
-    if (key === drawnKey) return;
-    drawnKey = key;
-    const bucketMs = chooseBucket(endTime);
-    const buckets = bucketize(acc.calls, { upToSeq: snap.seq, nowTime: snap.time, bucketMs });
-    const sum = totals(acc.calls, snap.seq);
-    fill(summary, tr('services.rates.summary', '{calls} calls, {failures} failed ({rate}) · buckets of {bucket} ms', {
-      calls: sum.calls, failures: sum.failures, bucket: bucketMs,
-      rate: sum.errorRate === null ? '—' : `${Math.round(sum.errorRate * 100)}%`,
-    }));
-    for (const f of figures) draw(f, buckets, endTime, snap.time, tr);
-  }
-  return { update };
 }
 
 function draw({ chart, root }, buckets, endTime, nowTime, tr) {
@@ -226,9 +229,4 @@ function label(x, y, text, anchor) {
 }
 
 /** The panel entry an encoding table lists (other services protocols may list it too). */
-export const ratesPanel = {
-  id: 'services-rates',
-  labelKey: 'services.rates.tab',
-  label: 'Calls over time',
-  create: (el, ctx) => createRatesPanel(el, ctx),
-};
+export const ratesPanel = ratesPanelFor(defaultExtract);

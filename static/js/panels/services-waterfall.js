@@ -11,9 +11,7 @@
 
 import { h, fill } from '../dom.js';
 import { PALETTE, inkFor } from '../protocols/palette.js';
-import { withEnglish } from '../i18n.js';
-
-const SVG = 'http://www.w3.org/2000/svg';
+import { bySeq, definePanel, foldLog, svg } from './define.js';
 
 export const SPAN_COLOUR = {
   ok: PALETTE.green, failed: PALETTE.vermillion, error: PALETTE.vermillion, timeout: PALETTE.orange,
@@ -21,25 +19,47 @@ export const SPAN_COLOUR = {
   deduped: PALETTE.blue,
 };
 
-/** Return the calls seen up to `upToSeq`, in order of first appearance: [{id, attempts, done, ok}]. */
-export function callSummaries(events, upToSeq = Infinity) {
-  const calls = new Map();
-  const get = (id) => {
-    if (!calls.has(id)) calls.set(id, { id, attempts: 0, done: false, ok: null });
-    return calls.get(id);
-  };
-  for (const e of events) {
-    if (e.seq > upToSeq) break;
+/**
+ * The calls of the log, as a fold (timeline.addIndex): each call's summary ({id, attempts, done, ok},
+ * replaced when it changes), in order of first appearance, and each call's own events: its messages,
+ * its call record, the providers' states that work on it and the callers' states that wait on it (or
+ * just stopped). `buildSpans` over a call's own events gives what it gives over the whole log, so a
+ * frame reads one call, never the log from the start.
+ */
+export const CALLS = {
+  init: () => ({ roles: {}, calls: new Map(), byCall: new Map(), waitsOn: new Map() }),
+  step(acc, e) {
+    const keep = (id) => { if (!acc.byCall.has(id)) acc.byCall.set(id, []); acc.byCall.get(id).push(e); };
+    const summary = (id) => acc.calls.get(id) || { id, attempts: 0, done: false, ok: null };
     const body = e.message && e.message.body;
-    if (e.kind === 'send' && body && body.call !== undefined) {
-      const c = get(body.call);
-      if (e.message.type === 'call' && body.attempt && !body.via) c.attempts = Math.max(c.attempts, body.attempt);
+    if (e.kind === 'start') acc.roles[e.node] = e.role;
+    else if (body && body.call !== undefined) {
+      keep(body.call);
+      if (e.kind === 'send') {
+        const c = summary(body.call);
+        const attempt = e.message.type === 'call' && body.attempt && !body.via ? body.attempt : 0;
+        acc.calls.set(body.call, attempt > c.attempts ? { ...c, attempts: attempt } : c);
+      }
     } else if (e.kind === 'persist' && e.record && e.record.type === 'call') {
-      const c = get(e.record.call);
-      Object.assign(c, { done: true, ok: Boolean(e.record.ok) });
+      keep(e.record.call);
+      acc.calls.set(e.record.call, { ...summary(e.record.call), done: true, ok: Boolean(e.record.ok) });
+    } else if (e.kind === 'state' && acc.roles[e.node] === 'provider') {
+      const ids = new Set((e.state.active || []).map((job) => job.body && job.body.call).filter((id) => id !== undefined));
+      for (const id of ids) keep(id);
+    } else if (e.kind === 'state' && e.state && e.state.inflight) {
+      const now = new Set(Object.keys(e.state.inflight));
+      for (const id of new Set([...now, ...(acc.waitsOn.get(e.node) || [])])) keep(id);
+      acc.waitsOn.set(e.node, now);
     }
-  }
-  return [...calls.values()];
+    return acc;
+  },
+  copy: (acc) => ({ roles: { ...acc.roles }, calls: new Map(acc.calls),
+    byCall: new Map([...acc.byCall].map(([id, list]) => [id, [...list]])), waitsOn: new Map(acc.waitsOn) }),
+};
+
+/** Return the calls seen up to `upToSeq` from scratch, in order of first appearance: [{id, attempts, done, ok}]. */
+export function callSummaries(events, upToSeq = Infinity) {
+  return [...foldLog(CALLS, events, upToSeq).calls.values()];
 }
 
 /** Return the call to show: the one chosen if it exists, else the first retried call, else the first. */
@@ -197,58 +217,45 @@ export function waterfallLayout({ start, end, spans }, { width = 900, labelWidth
 
 // ------------------------------------------------------------------- DOM
 
-function svg(tag, attrs = {}) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  return el;
-}
-
-const translator = withEnglish; // English beside each key (see i18n.js)
-
 const WIDTH = 1000;
 const LABEL = 440;
 const ROW = 30;
 
-/** Build the panel in `el`; return {update(frame)}. */
-export function createWaterfallPanel(el, ctx) {
-  const tr = translator(ctx.t);
-  let chosen = null;
-  const select = h('select', { style: 'font-size:1.1rem', 'aria-label': tr('services.waterfall.pick', 'Call') });
-  select.addEventListener('change', () => { chosen = select.value; drawn = ''; });
-  const note = h('span', { style: 'margin-left:1rem;font-size:1.05rem' });
-  const chart = h('div', { style: 'overflow-x:auto' });
+/** Build the call picker and the chart in `el`; return the parts the draw fills. */
+function mountWaterfall(el, { tr, invalidate }) {
+  const view = { chosen: null, options: '' };
+  view.select = h('select', { style: 'font-size:1.1rem', 'aria-label': tr('services.waterfall.pick', 'Call') });
+  view.select.addEventListener('change', () => { view.chosen = view.select.value; invalidate(); });
+  view.note = h('span', { style: 'margin-left:1rem;font-size:1.05rem' });
+  view.chart = h('div', { style: 'overflow-x:auto' });
   el.append(h('div', { class: 'svc-waterfall' },
-    h('label', { style: 'font-size:1.15rem;font-weight:bold' }, `${tr('services.waterfall.pick', 'Call')} `, select), note, chart));
-  let drawn = '';
-  let options = '';
+    h('label', { style: 'font-size:1.15rem;font-weight:bold' }, `${tr('services.waterfall.pick', 'Call')} `, view.select),
+    view.note, view.chart));
+  return view;
+}
 
-  function update(frame) {
-    const snap = frame.snapshot;
-    const events = ctx.store.timeline.events;
-    const summaries = callSummaries(events, snap.seq);
-    const current = defaultCall(summaries, chosen);
-    const optionKey = summaries.map((c) => `${c.id}:${c.attempts}:${c.done}:${c.ok}`).join('|');
-    if (optionKey !== options) {
-      options = optionKey;
-      fill(select, summaries.map((c) => h('option', { value: c.id, selected: c.id === current },
-        `${c.id} · ${c.attempts} × · ${c.done ? (c.ok ? tr('services.waterfall.ok', 'ok') : tr('services.waterfall.failed', 'failed')) : '…'}`)));
-    }
-    if (select.value !== current && current) select.value = current;
-    const key = `${snap.seq}|${current}`;
-    if (key === drawn) return;
-    drawn = key;
-    if (!current) {
-      fill(note, tr('services.waterfall.none', 'No call has started yet.'));
-      chart.replaceChildren();
-      return;
-    }
-    const roles = Object.fromEntries((snap.nodes || []).map((n) => [n.name, n.role]));
-    const built = buildSpans(events, current, roles, snap.seq, snap.time, tr);
-    fill(note, tr('services.waterfall.note', '{n} spans from {start} ms to {end} ms (virtual time)',
-      { n: built.spans.length, start: built.start, end: built.end }));
-    chart.replaceChildren(draw(built, snap.time));
+/** Draw the chosen call (or the default one) from its own events, folded up to the playhead. */
+function drawWaterfall(view, { snap, tr, folds }) {
+  const { select, note, chart } = view;
+  const summaries = [...folds.calls.calls.values()];
+  const current = defaultCall(summaries, view.chosen);
+  const optionKey = summaries.map((c) => `${c.id}:${c.attempts}:${c.done}:${c.ok}`).join('|');
+  if (optionKey !== view.options) {
+    view.options = optionKey;
+    fill(select, summaries.map((c) => h('option', { value: c.id, selected: c.id === current },
+      `${c.id} · ${c.attempts} × · ${c.done ? (c.ok ? tr('services.waterfall.ok', 'ok') : tr('services.waterfall.failed', 'failed')) : '…'}`)));
   }
-  return { update };
+  if (select.value !== current && current) select.value = current;
+  if (!current) {
+    fill(note, tr('services.waterfall.none', 'No call has started yet.'));
+    chart.replaceChildren();
+    return;
+  }
+  const roles = Object.fromEntries((snap.nodes || []).map((n) => [n.name, n.role]));
+  const built = buildSpans(folds.calls.byCall.get(current), current, roles, snap.seq, snap.time, tr);
+  fill(note, tr('services.waterfall.note', '{n} spans from {start} ms to {end} ms (virtual time)',
+    { n: built.spans.length, start: built.start, end: built.end }));
+  chart.replaceChildren(draw(built, snap.time));
 }
 
 function draw(built, nowTime) {
@@ -287,10 +294,13 @@ function draw(built, nowTime) {
   return root;
 }
 
-/** The panel entry an encoding table lists. */
-export const waterfallPanel = {
+/** The panel entry an encoding table lists: one call's spans, from the calls folded through the timeline. */
+export const waterfallPanel = definePanel({
   id: 'services-waterfall',
   labelKey: 'services.waterfall.tab',
   label: 'Call waterfall',
-  create: (el, ctx) => createWaterfallPanel(el, ctx),
-};
+  folds: { calls: CALLS },
+  changed: (frame, ctx, view) => [...bySeq(frame, ctx), view.chosen],
+  mount: mountWaterfall,
+  draw: drawWaterfall,
+});

@@ -8,7 +8,8 @@
 
 import { h, fill } from '../dom.js';
 import { PALETTE, CRASHED, VIOLATION } from '../protocols/palette.js';
-import { shardView, translator } from './crdt-model.js';
+import { shardView } from './crdt-model.js';
+import { STYLE, definePanel } from './define.js';
 
 const BAR_COLOUR = PALETTE.blue;
 
@@ -40,44 +41,36 @@ function readLine(tr, read, shards) {
   return h('li', { style: `color:${colour}` }, `${read.client}: ${parts.join(' · ')}${outcome}`);
 }
 
-/** Build the panel in `el`; return {update(frame)}. */
-export function createShardedBars(el, ctx) {
-  const tr = translator(ctx.t);
-  const heading = h('p', { class: 'sharded-total', role: 'status', style: 'font-size:1.35rem;font-weight:700;margin:0.4rem 0.6rem' });
-  const cost = h('p', { class: 'sharded-cost', style: 'font-size:1.1rem;margin:0.2rem 0.6rem' });
-  const bars = h('div', { class: 'sharded-bars', style: 'margin:0.4rem 0.6rem' });
-  const readsTitle = h('p', { style: 'font-weight:700;margin:0.6rem 0.6rem 0.2rem;font-size:1.15rem' },
-    tr('sharded.bars.reads', 'Reads (each asks every shard)'));
-  const reads = h('ul', { class: 'sharded-reads', style: 'margin:0 0.6rem;padding-left:1.2rem;font-size:1.25rem' });
-  el.append(heading, cost, bars, readsTitle, reads);
-  let drawn = '';
-
-  function update(frame) {
-    const snap = frame.snapshot;
-    const events = ctx.store.timeline.events;
-    const stamp = `${snap.seq}|${events.length}`;
-    if (stamp === drawn) return;
-    drawn = stamp;
-    const view = shardView(snap, events, snap.seq);
+/** The panel entry an encoding table lists: the shards at the playhead, drawn. */
+export const shardedBarsPanel = definePanel({
+  id: 'sharded-bars',
+  labelKey: 'sharded.bars.tab',
+  label: 'Shards',
+  mount(el, { tr }) {
+    const parts = {
+      heading: h('p', { class: 'sharded-total', role: 'status', style: STYLE.headline }),
+      cost: h('p', { class: 'sharded-cost', style: STYLE.line }),
+      bars: h('div', { class: 'sharded-bars', style: 'margin:0.4rem 0.6rem' }),
+      reads: h('ul', { class: 'sharded-reads', style: 'margin:0 0.6rem;padding-left:1.2rem;font-size:1.25rem' }),
+    };
+    const readsTitle = h('p', { style: 'font-weight:700;margin:0.6rem 0.6rem 0.2rem;font-size:1.15rem' },
+      tr('sharded.bars.reads', 'Reads (each asks every shard)'));
+    el.append(parts.heading, parts.cost, parts.bars, readsTitle, parts.reads);
+    return parts;
+  },
+  draw({ heading, cost, bars, reads }, { snap, tr, timeline }) {
+    const view = shardView(snap, timeline.events, snap.seq);
     heading.textContent = view.down.length
       ? tr('sharded.bars.totalDown', 'Sum of the reachable shares: {total} ({down} down) · acknowledged increments: {acked}',
         { total: view.total, acked: view.acked, down: view.down.join(', ') })
       : tr('sharded.bars.total', 'Sum of the shares: {total} · acknowledged increments: {acked}',
         { total: view.total, acked: view.acked });
     heading.style.color = view.total < view.acked ? VIOLATION : '#000';
+    // The read's cost is the clients' record (read_messages), not a count of shards made here.
     cost.textContent = tr('sharded.bars.cost', 'An increment costs 2 messages; a read costs {n} (2 per shard).',
-      { n: 2 * view.shards.length });
+      { n: view.readMessages ?? '—' });
     fill(bars, view.shards.map((s) => bar(tr, s, view.max)));
     fill(reads, view.reads.length ? view.reads.map((r) => readLine(tr, r, view.shards))
       : [h('li', { style: 'list-style:none;color:#555' }, tr('sharded.bars.noReads', 'No read yet.'))]);
-  }
-  return { update };
-}
-
-/** The panel entry an encoding table lists. */
-export const shardedBarsPanel = {
-  id: 'sharded-bars',
-  labelKey: 'sharded.bars.tab',
-  label: 'Shards',
-  create: (el, ctx) => createShardedBars(el, ctx),
-};
+  },
+});

@@ -39,11 +39,19 @@ test('a cache cell is fresh, stale, dirty, expired, empty or lost', () => {
   assert.equal(cellStatus({ v: 'c1:2', ver: 2 }, db), 'fresh');
   assert.equal(cellStatus({ v: 'c1:1', ver: 1 }, db), 'stale');
   assert.equal(cellStatus({ v: 'c1:3', dirty: true, own: true }, db), 'dirty');
-  assert.equal(cellStatus({ v: 'c1:2', ver: 2, exp: 100 }, db, { now: 100 }), 'expired');
-  assert.equal(cellStatus({ v: 'c1:2', ver: 2, exp: 100 }, db, { now: 99 }), 'fresh');
+  assert.equal(cellStatus({ v: 'c1:2', ver: 2, exp: 100 }, db, { expired: true }), 'expired', 'as the cache recorded it');
+  assert.equal(cellStatus({ v: 'c1:2', ver: 2, exp: 100 }, db), 'fresh', 'no judging of the TTL against a clock');
   assert.equal(cellStatus(undefined, db), 'empty');
   assert.equal(cellStatus({ v: 'c1:2' }, db, { up: false }), 'lost');
   assert.equal(cellStatus({ v: null, ver: 0 }, undefined), 'fresh'); // Both say "never written".
+});
+
+test('an entry is expired only where the cache recorded it so', () => {
+  const nodes = [
+    { name: 'cache1', role: 'cache', up: true, state: { entries: { k0: { v: 'a', ver: 1, exp: 5 }, k1: { v: 'b', ver: 1, exp: 500 } }, expired: ['k0'] } },
+    { name: 'db', role: 'db', up: true, state: { data: { k0: { v: 'a', ver: 1 }, k1: { v: 'b', ver: 1 } } } },
+  ];
+  assert.deepEqual(buildMatrix(nodes).rows[0].cells.map((c) => c.status), ['expired', 'fresh']);
 });
 
 test('the matrix has a row per cache and the database last, a column per key', () => {
@@ -71,13 +79,13 @@ test('the matrix has a row per cache and the database last, a column per key', (
 test('in the stale-fill race the cache holds the overwritten value while the database has the new one', () => {
   const fill = race.events.find((e) => e.kind === 'deliver' && e.message.type === 'fill' && e.message.src === 'c1');
   const after = race.events.find((e) => e.seq > fill.seq && e.kind === 'state' && e.node === 'cache1');
-  const m = buildMatrix(nodesAt(race, after.seq), { now: after.time });
+  const m = buildMatrix(nodesAt(race, after.seq));
   const cache1 = m.rows.find((r) => r.name === 'cache1');
   const db = m.rows.find((r) => r.name === 'db');
   assert.equal(cache1.cells[0].status, 'stale');
   assert.equal(cache1.cells[0].value, 'c1:1');
   assert.equal(db.cells[0].value, 'c2:1');
-  const end = buildMatrix(nodesAt(race, race.events.length), { now: race.events.at(-1).time });
+  const end = buildMatrix(nodesAt(race, race.events.length));
   assert.notEqual(end.rows[0].cells[0].status, 'stale'); // After the TTL, the cache is fresh (or empty) again.
 });
 

@@ -73,6 +73,7 @@ test('on a naive run the counter ends below the true count, with every lost upda
 
 test('the lock history: leases from grant to release or expiry, beliefs, the store token and stale writes', () => {
   const lease = (client, token, until) => ({ phase: 'held', leases: [{ client, token, until }], last_token: token });
+  const ended = (client, token, how) => ({ client, token, how }); // how the lock records a lease's end
   const events = log(
     [0, 'start', { node: 'c1', role: 'client' }],
     [0, 'start', { node: 'c2', role: 'client' }],
@@ -80,10 +81,10 @@ test('the lock history: leases from grant to release or expiry, beliefs, the sto
     [0, 'start', { node: 'store', role: 'store' }],
     [10, 'state', { node: 'lock', cause: 'msg:acquire', state: lease('c1', 1, 110) }],
     [15, 'state', { node: 'c1', cause: 'msg:grant', state: { phase: 'holding', token: 1 } }],
-    [110, 'state', { node: 'lock', cause: 'timer:lease', state: { phase: 'free', leases: [], last_token: 1 } }],
+    [110, 'state', { node: 'lock', cause: 'timer:lease', state: { phase: 'free', leases: [], last_token: 1, ended: ended('c1', 1, 'expired') } }],
     [120, 'state', { node: 'lock', cause: 'msg:acquire', state: lease('c2', 2, 220) }],
     [130, 'state', { node: 'store', cause: 'msg:write', state: { phase: 'serving', content: ['c2#1'], max_token: 2 } }],
-    [140, 'state', { node: 'lock', cause: 'msg:release', state: { phase: 'free', leases: [], last_token: 2 } }],
+    [140, 'state', { node: 'lock', cause: 'msg:release', state: { phase: 'free', leases: [], last_token: 2, ended: ended('c2', 2, 'released') } }],
     [300, 'deliver', { node: 'store', src: 'c1', dst: 'store', message: msg('write', 'c1', 'store', { op: 'c1#1', token: 1 }) }],
     [300, 'violation', { invariant: 'stale-write-accepted', invariant_kind: 'history', nodes: ['c1', 'store'], text: 's', cause_seq: 11 }],
     [301, 'send', { node: 'store', src: 'store', dst: 'c1', due: 310,
