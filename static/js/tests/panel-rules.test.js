@@ -28,6 +28,20 @@ export const RULES = [
   ['a role guessed from a name', /\/\^[a-z]+\\d\+\$?\/\.test\(/, 'read the node\'s role from its start event'],
   ['words parsed for a number', /\.(exec|match|test)\([^)]*\.text\b|\.text\b[^;\n]*\.(match|split|startsWith|indexOf)\(|ms old/,
     'read the datum from the finding\'s data (a stale read\'s age_ms)'],
+  ['a cost counted from the nodes', /\b\d+\s*\*\s*[\w.]*\b(shards|replicas|caches|nodes|registries)\b[\w.]*\.length/,
+    'read what the protocol records (a sharded client\'s read_messages)'],
+  ['a lease\'s end guessed from the cause', /cause\s*===?\s*['"]msg:release['"]|['"]timer:lease['"]/,
+    'read how the lock recorded it (its state\'s ended: released or expired)'],
+  ['a TTL judged against the clock', /\.exp\s*[<>]=?|[<>]=?\s*[\w.]*\.exp\b|now:\s*snap\.time/,
+    'read which entries the cache recorded as expired (cache-aside\'s expired)'],
+];
+
+/** From-scratch folds of the whole log: a panel reads them through its folds (definePanel), never calls them. */
+export const WHOLE_LOG = ['counterHistory', 'lockHistory', 'bftView', 'callSummaries', 'foldLog'];
+
+/** Exceptions: [file, text, why]. */
+export const WHOLE_LOG_ALLOWED = [
+  ['services-waterfall.js', 'return [...foldLog(CALLS, events, upToSeq)', 'callSummaries itself: the from-scratch form tests compare with'],
 ];
 
 /** Exceptions: [file, the offending text, why it is not a protocol rule]. Keep it short. */
@@ -72,7 +86,31 @@ test('the check catches the copies that were removed', () => {
     'const AGE = /(\\d+) ms old/;',
     "import { lease_ms } from '../protocols/service-registry.js';",
     "if (e.kind === 'state' && /^c\\d+$/.test(e.node || '') && e.state) {",
+    "{ n: 2 * view.shards.length });",
+    "if (!tokens.has(lease.token)) close(lease, e.time, e.cause === 'msg:release' ? 'released' : 'expired');",
+    "if (entry.exp !== undefined && entry.exp <= now) return 'expired';",
+    'const matrix = buildMatrix(snap.nodes, { now: snap.time });',
   ];
   for (const line of removed) assert.ok(breaches(line).length, `not caught: ${line}`);
   assert.deepEqual(breaches("import { h } from '../dom.js';\nconst ok = view.quorum;"), []);
+});
+
+test('every panel is made by definePanel and reads the log through its folds, never from the start', () => {
+  const files = fs.readdirSync(PANELS).filter((f) => f.endsWith('.js'));
+  const panels = files.filter((f) => f !== 'define.js' && /\blabelKey:/.test(fs.readFileSync(new URL(f, PANELS), 'utf8')));
+  assert.ok(panels.length >= 13, `the panel modules: ${panels.join(', ')}`);
+  const found = [];
+  for (const f of panels) {
+    const source = fs.readFileSync(new URL(f, PANELS), 'utf8');
+    if (!/\bdefinePanel\(/.test(source)) found.push(`${f}: not made by definePanel`);
+    if (/\bupdate\(frame\)\s*\{/.test(source)) found.push(`${f}: its own update (definePanel does the redraw check)`);
+    const code = source.replace(/^\s*(\/\/|\*|\/\*\*).*$/gm, '').split('\n')
+      .filter((line) => !WHOLE_LOG_ALLOWED.some(([file, text]) => file === f && line.includes(text))).join('\n');
+    for (const name of WHOLE_LOG) {
+      if (new RegExp(`(?<!function )\\b${name}\\(`).test(code)) {
+        found.push(`${f}: calls ${name}, a fold of the whole log (read it through definePanel's folds)`);
+      }
+    }
+  }
+  assert.deepEqual(found, []);
 });
