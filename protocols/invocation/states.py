@@ -4,25 +4,16 @@ Each handler returns a mapping of exactly this shape; tests/protocols/test_state
 ``state`` event of every scenario against it, and the catalogue exports it as JSON Schema for the panels.
 """
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, TypedDict
 
-
-class ConsumerArmed(TypedDict):
-    attempt_timeout: NotRequired[int]
-    cooldown: NotRequired[int]
-    retry: NotRequired[int]
-
-
-class ConsumerBreakers(TypedDict):
-    closed: int
-    failures: int
-    half_opened: int
-    ok: int
-    opened: int
-    reopened: int
-    since: int
-    state: str
-    trials: int
+from protocols.common.calls.states import (
+    CallerArmed,
+    CallerBreaker,
+    CallerLb,
+    CallerMetrics,
+    CallerWindow,
+    ProviderState,
+)
 
 
 class ConsumerInflight(TypedDict):
@@ -32,19 +23,6 @@ class ConsumerInflight(TypedDict):
     start: int
     to: str
     trial: bool
-
-
-class ConsumerLb(TypedDict):
-    credit: NotRequired[dict[str, int]]
-    next: NotRequired[int]
-
-
-class ConsumerMetrics(TypedDict):
-    calls: int
-    failed: int
-    late: int
-    ok: int
-    retries: int
 
 
 class ConsumerPolicy(TypedDict):
@@ -63,54 +41,18 @@ class ConsumerPolicy(TypedDict):
     weights: list[int]
 
 
-class ConsumerWindow(TypedDict):
-    calls: list[int]
-    retries: list[int]
-
-
 class ConsumerState(TypedDict):
-    armed: ConsumerArmed
-    breakers: dict[str, ConsumerBreakers]
+    armed: CallerArmed
+    breakers: dict[str, CallerBreaker]
     endpoints: list[str]
     inflight: dict[str, ConsumerInflight]
     issued: int
-    lb: ConsumerLb
-    metrics: ConsumerMetrics
+    lb: CallerLb
+    metrics: CallerMetrics
     phase: Literal['calling', 'done', 'draining']
     policy: ConsumerPolicy
     rng: int
-    window: ConsumerWindow
-
-
-class ProviderActiveItemBody(TypedDict):
-    attempt: int
-    call: str
-    key: NotRequired[str]
-
-
-class ProviderActiveItem(TypedDict):
-    body: ProviderActiveItemBody
-    done: int
-    mid: str
-    src: str
-
-
-class ProviderQueueItem(TypedDict):
-    body: ProviderActiveItemBody
-    mid: str
-    src: str
-
-
-class ProviderState(TypedDict):
-    active: list[ProviderActiveItem]
-    armed: int | None
-    deduped: int
-    errors: int
-    executions: int
-    keys: dict[str, str]
-    phase: Literal['busy', 'idle', 'queueing']
-    queue: list[ProviderQueueItem]
-    rng: int
+    window: CallerWindow
 
 
 STATES: dict[str, dict[str, Any]] = {

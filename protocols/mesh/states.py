@@ -6,6 +6,15 @@ Each handler returns a mapping of exactly this shape; tests/protocols/test_state
 
 from typing import Any, Literal, NotRequired, TypedDict
 
+from protocols.common.calls.states import (
+    CallerArmed,
+    CallerBreaker,
+    CallerLb,
+    CallerMetrics,
+    CallerWindow,
+    ProviderState,
+)
+
 
 class ControlState(TypedDict):
     acked: dict[str, int]
@@ -20,24 +29,6 @@ class ConsumerState(TypedDict):
     phase: Literal['calling', 'done', 'draining']
     rng: int
     waiting: dict[str, int]
-
-
-class ConsumerSidecarArmed(TypedDict):
-    attempt_timeout: NotRequired[int]
-    cooldown: NotRequired[int]
-    retry: NotRequired[int]
-
-
-class ConsumerSidecarBreakers(TypedDict):
-    closed: int
-    failures: int
-    half_opened: int
-    ok: int
-    opened: int
-    reopened: int
-    since: int
-    state: str
-    trials: int
 
 
 class ConsumerSidecarHeldItem(TypedDict):
@@ -61,19 +52,6 @@ class ConsumerSidecarInflight(TypedDict):
     trial: bool
 
 
-class ConsumerSidecarLb(TypedDict):
-    credit: NotRequired[dict[str, int]]
-    next: NotRequired[int]
-
-
-class ConsumerSidecarMetrics(TypedDict):
-    calls: int
-    failed: int
-    late: int
-    ok: int
-    retries: int
-
-
 class ConsumerSidecarPolicy(TypedDict):
     backoff_ms: NotRequired[int]
     balancer: NotRequired[str]
@@ -90,24 +68,19 @@ class ConsumerSidecarPolicy(TypedDict):
     weights: NotRequired[list[int]]
 
 
-class ConsumerSidecarWindow(TypedDict):
-    calls: list[int]
-    retries: list[int]
-
-
 class ConsumerSidecarState(TypedDict):
-    armed: ConsumerSidecarArmed
-    breakers: dict[str, ConsumerSidecarBreakers]
+    armed: CallerArmed
+    breakers: dict[str, CallerBreaker]
     endpoints: list[str]
     held: list[ConsumerSidecarHeldItem]
     inflight: dict[str, ConsumerSidecarInflight]
-    lb: ConsumerSidecarLb
-    metrics: ConsumerSidecarMetrics
+    lb: CallerLb
+    metrics: CallerMetrics
     phase: Literal['ready', 'waiting']
     policy: ConsumerSidecarPolicy
     rng: int
     version: int
-    window: ConsumerSidecarWindow
+    window: CallerWindow
 
 
 class ProviderSidecarMetrics(TypedDict):
@@ -119,39 +92,6 @@ class ProviderSidecarState(TypedDict):
     metrics: ProviderSidecarMetrics
     phase: Literal['ready', 'waiting']
     version: int
-
-
-class ProviderActiveItemBody(TypedDict):
-    attempt: int
-    call: str
-    key: NotRequired[str]
-    via: str
-    via_mid: str
-
-
-class ProviderActiveItem(TypedDict):
-    body: ProviderActiveItemBody
-    done: int
-    mid: str
-    src: str
-
-
-class ProviderQueueItem(TypedDict):
-    body: ProviderActiveItemBody
-    mid: str
-    src: str
-
-
-class ProviderState(TypedDict):
-    active: list[ProviderActiveItem]
-    armed: int | None
-    deduped: int
-    errors: int
-    executions: int
-    keys: dict[str, str]
-    phase: Literal['busy', 'idle', 'queueing']
-    queue: list[ProviderQueueItem]
-    rng: int
 
 
 STATES: dict[str, dict[str, Any]] = {
