@@ -33,7 +33,7 @@ function mountMatrix(el, ctx) {
   return { t, table, warning, more };
 }
 
-/** Fill the matrix from the snapshot's caches and directory. */
+/** Fill the matrix from the caches and the directory of the snapshot. */
 function drawMatrix({ t, table, warning, more }, snapshot) {
   const m = coherenceMatrix(snapshot);
   warning.textContent = m.conflicts.size
@@ -57,7 +57,7 @@ function drawMatrix({ t, table, warning, more }, snapshot) {
     },
     h('div', { style: 'font-size:1.6rem;font-weight:800;line-height:1.1' }, c.letter),
     c.waits ? h('div', { style: 'font-size:0.85rem' },
-      `${tr(t, 'panel.mesi.waits', 'waits for')} ${tr(t, `panel.mesi.wait.${c.waits}`, WAITS[c.waits])}`) : null,
+      `${tr(t, 'panel.mesi.waits', 'waits for')} ${tr(t, 'panel.mesi.wait.' + c.waits, WAITS[c.waits])}`) : null,
     c.value !== undefined ? h('div', { style: 'font-size:0.9rem' }, valueText(c.value)) : null))));
   const dirRow = h('tr', { dataset: { node: 'dir' } },
     h('th', { style: `${CELL};text-align:left` }, tr(t, 'panel.mesi.directory', 'directory')),
@@ -69,7 +69,7 @@ function drawMatrix({ t, table, warning, more }, snapshot) {
   fill(table, header, rows, dirRow);
 }
 
-/** Redraw when a cache's or the directory's node view changed (the redraw key is that list). */
+/** Redraw when the node view of a cache or of the directory changed (the redraw key is that list). */
 function cachesAndDirectory(frame) {
   return frame.snapshot.nodes.filter((n) => n.role === 'cache' || n.role === 'directory');
 }
@@ -77,7 +77,7 @@ function cachesAndDirectory(frame) {
 function legend(t) {
   const items = Object.entries(LINE_STATES).map(([st, s]) => h('span', {
     style: `display:inline-block;margin-right:0.8rem;padding:0.2rem 0.6rem;border:1px solid #888;background:${s.colour};color:${inkFor(s.colour)};font-size:1.1rem`,
-  }, `${st} ${tr(t, `panel.mesi.state.${st}`, s.label)}`));
+  }, `${st} ${tr(t, 'panel.mesi.state.' + st, s.label)}`));
   items.push(h('span', {
     style: `display:inline-block;padding:0.2rem 0.6rem;border:1px solid #888;background:${TRANSIENT_COLOUR};color:${inkFor(TRANSIENT_COLOUR)};font-size:1.1rem`,
   }, `I→S ${tr(t, 'panel.mesi.state.transient', 'transient: waiting for an answer')}`));
