@@ -12,10 +12,9 @@ import { PALETTE } from '../protocols/palette.js';
 import {
   ringView, ringPoints, placedKeys, isCached, onCircle, labelPlaces, sharePercent, movedText,
 } from './hashring-model.js';
-import { byNodes, definePanel } from './define.js';
+import { byNodes, definePanel, svg } from './define.js';
 import { withEnglish } from '../i18n.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
 const SIZE = { width: 600, height: 800, cx: 300, cy: 290, r: 215 };
 /** The ring on top, the legend below it: a tall drawing keeps its text large in a narrow pane. */
 
@@ -24,12 +23,7 @@ export const NODE_COLOURS = {
   cache5: PALETTE.vermillion, cache6: PALETTE.sky, cache7: PALETTE.black, cache8: PALETTE.yellow,
 };
 
-function s(tag, attrs = {}, text = null) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== null) el.textContent = text;
-  return el;
-}
+const s = svg; // short: the ring draws many
 
 function tr(t, key, fallback, vars = {}) {
   return withEnglish(t)(key, fallback, vars);
@@ -40,23 +34,23 @@ function mountRing(el, ctx) {
   const t = ctx.t || ((key) => key);
   const title = h('p', { class: 'hashring-title', style: 'font-size:1.25rem;font-weight:600;margin:0.3rem 0' });
   const moved = h('p', { class: 'hashring-moved', style: 'font-size:1.4rem;font-weight:700;margin:0.3rem 0' });
-  const svg = s('svg', { viewBox: `0 0 ${SIZE.width} ${SIZE.height}`, role: 'img', class: 'hashring-svg',
+  const picture = s('svg', { viewBox: `0 0 ${SIZE.width} ${SIZE.height}`, role: 'img', class: 'hashring-svg',
     // Fit the tab (its height less the two lines above): the whole ring is in sight, never scrolled.
     style: 'display:block;width:100%;height:calc(100% - 5.5rem);min-height:260px;font-family:inherit' });
   const ringLayer = s('g');
   const dotLayer = s('g');
   const legend = s('g', { transform: `translate(20, ${SIZE.cy + SIZE.r + 70})` });
-  svg.append(s('circle', { cx: SIZE.cx, cy: SIZE.cy, r: SIZE.r, fill: 'none', stroke: PALETTE.grey, 'stroke-width': 2 }),
+  picture.append(s('circle', { cx: SIZE.cx, cy: SIZE.cy, r: SIZE.r, fill: 'none', stroke: PALETTE.grey, 'stroke-width': 2 }),
     ringLayer, dotLayer, legend);
   const empty = h('p', { class: 'empty' }, tr(t, 'panel.hashring.empty', 'No ring in this run.'));
-  el.append(title, moved, svg, empty);
+  el.append(title, moved, picture, empty);
   let drawn = null; // the drawing on screen: the ring is redrawn when the logged one changes
   let dots = [];
 
   function update(snapshot) {
     const view = ringView(snapshot);
     empty.hidden = Boolean(view);
-    svg.style.display = view ? '' : 'none';
+    picture.style.display = view ? '' : 'none';
     if (!view) return;
     if (view.drawing !== drawn) {
       drawn = view.drawing;

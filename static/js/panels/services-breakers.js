@@ -15,9 +15,8 @@
 
 import { h, fill } from '../dom.js';
 import { PALETTE, inkFor } from '../protocols/palette.js';
-import { definePanel } from './define.js';
+import { definePanel, svg } from './define.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
 
 export const STATE_COLOUR = { closed: PALETTE.green, open: PALETTE.vermillion, 'half-open': PALETTE.orange };
 const NO_MACHINE = { states: [], edges: [] };
@@ -95,11 +94,6 @@ export function rowsKey(callers) {
 
 // ------------------------------------------------------------------- DOM
 
-function svg(tag, attrs = {}) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  return el;
-}
 
 const STATE_TEXT = { closed: ['services.breakers.closed', 'closed'], open: ['services.breakers.open', 'open'],
   'half-open': ['services.breakers.halfOpen', 'half-open'] };
