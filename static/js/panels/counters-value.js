@@ -37,7 +37,7 @@ export const countersValuePanel = definePanel({
   folds: { history: COUNTER_HISTORY },
   mount(el, { tr }) {
     const parts = {
-      summary: h('p', { class: 'counters-summary', style: 'font-size:18px;margin:6px 10px' }),
+      summary: h('p', { class: 'counters-summary', style: STYLE.chartSummary }),
       key: h('ul', { class: 'counters-legend', style: STYLE.legend }),
       root: svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: '100%', role: 'img',
         'aria-label': tr('counters.value.title', 'Counter value against the true count') }),

@@ -25,6 +25,7 @@ export const STYLE = {
   line: 'font-size:1.1rem;margin:0.2rem 0.6rem',
   summary: 'font-size:1.1rem;margin:.4em 0',
   caption: 'font-weight:700;margin:4px 10px',
+  chartSummary: 'font-size:18px;margin:6px 10px',
   legend: 'list-style:none;display:flex;flex-wrap:wrap;gap:4px 18px;margin:0 10px;padding:0;font-size:16px',
   list: 'margin:0.4rem 0.6rem;padding-left:1.2rem;font-size:1.25rem',
   muted: 'list-style:none;color:#555;font-weight:400',

@@ -35,7 +35,7 @@ export const locksTimelinePanel = definePanel({
   folds: { history: LOCK_HISTORY },
   mount(el, { tr }) {
     const title = tr('locks.timeline.title', 'Lock holders, leases and fencing tokens');
-    const summary = h('p', { style: 'font-size:18px;margin:6px 10px' });
+    const summary = h('p', { style: STYLE.chartSummary });
     const key = h('ul', { style: STYLE.legend },
       h('li', {}, swatch(PALETTE.blue), tr('locks.timeline.lease', 'lease granted by the lock (token)')),
       h('li', {}, swatch(PALETTE.orange), tr('locks.timeline.belief', "the client's own view: it holds the lease")),

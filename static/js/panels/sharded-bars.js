@@ -71,6 +71,6 @@ export const shardedBarsPanel = definePanel({
       { n: view.readMessages ?? '—' });
     fill(bars, view.shards.map((s) => bar(tr, s, view.max)));
     fill(reads, view.reads.length ? view.reads.map((r) => readLine(tr, r, view.shards))
-      : [h('li', { style: 'list-style:none;color:#555' }, tr('sharded.bars.noReads', 'No read yet.'))]);
+      : [h('li', { style: STYLE.muted }, tr('sharded.bars.noReads', 'No read yet.'))]);
   },
 });
