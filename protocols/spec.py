@@ -245,6 +245,9 @@ class Foil:
     params: Mapping[str, Any]
     breaks: tuple[str, ...]
     max_crashes: int = 0
+    deep: bool = False
+    """The search reaches it only past 6,000 worlds (some seconds): the normal suite leaves it to the full
+    search (``PROTOLAB_EXPLORE_ALL=1``, what ``manage.py explore --all`` runs)."""
 
     def describe(self) -> dict[str, Any]:
         """Return a JSON-ready description for catalogues."""

@@ -37,7 +37,8 @@ DEEP = {"cache-write-through,invalidation=none", "cache-write-around", "cache-as
         "cache-write-back"}
 """Foils the sound explorer reaches only past 6,000 worlds (a stale read thirteen or fourteen steps deep,
 some 10,000 to 15,000 worlds in; write-back's stale read ten deep among worlds with a crash): searched
-with PROTOLAB_EXPLORE_ALL=1, as each takes from ten seconds to half a minute here."""
+with PROTOLAB_EXPLORE_ALL=1, as each takes from ten seconds to half a minute here. A protocol may say so
+of its own foil instead (``Foil.deep``)."""
 CLEAN_STATES = DEFAULT_MAX_STATES if FULL else 1_500
 """Worlds a clean search visits: all of them with PROTOLAB_EXPLORE_ALL=1, else a bounded prefix."""
 NOT_SAFETY = {"liveness", "illustrative"}
@@ -53,7 +54,7 @@ def _cases(pairs: list[tuple[ProtocolSpec, Any]], params_of: Any) -> list[Any]:
     cases = []
     for spec, item in pairs:
         name = _id(spec, params_of(item))
-        deep = name in DEEP and not FULL
+        deep = (name in DEEP or getattr(item, "deep", False)) and not FULL
         marks = [pytest.mark.skip(reason="a deep foil: set PROTOLAB_EXPLORE_ALL=1")] if deep else []
         cases.append(pytest.param(spec, item, id=name, marks=marks))
     return cases
