@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 PRESETS: tuple[dict[str, Any], ...] = (
+    {"name": "commit-coordinator-crash", "title": "A coordinator crash: 2PC blocks, 3PC decides without it",
+     "runs": ["two-phase-commit@coordinator-crash-after-prepare",
+              "three-phase-commit@coordinator-crash-after-precommit"], "params": {}},
     {"name": "write-policies", "title": "Cache write policies on one workload",
      "runs": ["cache-write-through", "cache-write-back", "cache-write-around", "cache-aside"],
      "params": {"clients": 3, "keys": 4, "caches": 2}},
