@@ -24,7 +24,9 @@ meanwhile is held and handled, late, on resume; a skewed clock changes the
 ``now`` a node sees and how fast its timers run.
 
 The commands (engine_commands.py) and the faults (engine_faults.py) are
-mixins kept in files of their own; the world's bookkeeping stays here.
+collaborators in files of their own, each given the engine through a
+``typing.Protocol`` that names exactly what it may use (``CommandHost``,
+``FaultHost``); the world's bookkeeping stays here.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ from protocols.sim import snapshot
 from protocols.sim.checker import Checker
 from protocols.sim.clock_watch import ClockWatch, WatchedNow
 from protocols.sim.commands import CommandError
-from protocols.sim.engine_commands import CommandsMixin
-from protocols.sim.engine_faults import FaultsMixin
+from protocols.sim.engine_commands import CommandActions
+from protocols.sim.engine_faults import FaultActions
 from protocols.sim.faults import matches, validate_plan
 from protocols.sim.network import Network
 from protocols.sim.runtime import (
@@ -75,7 +77,7 @@ AGENDA_SLACK = 1024
 
 
 
-class Engine(CommandsMixin, FaultsMixin):
+class Engine:
     """One simulation run: a world, its event log and the checker watching it."""
 
     def __init__(
@@ -128,6 +130,7 @@ class Engine(CommandsMixin, FaultsMixin):
         self._touched = False  # Did the current command change anything?
         self.clock_watch: ClockWatch | None = None
         """Set by the explorer: handlers are then given a clock that notes being read (clock_watch.py)."""
+        self._bind_actions()
         self._boot()
 
     # ------------------------------------------------------------ public
@@ -164,9 +167,9 @@ class Engine(CommandsMixin, FaultsMixin):
         command = dict(command) if trusted else command_schema.validate(command)
         if self.truncated:
             raise CommandError("limit", f"the run has reached its limit of {self.max_events} events")
-        handler = getattr(self, "_cmd_" + command["cmd"])
+        handler = getattr(self._command_actions, "cmd_" + command["cmd"])
         handler_args = {k: v for k, v in command.items() if k != "cmd"}
-        self._check_target(command)
+        self._command_actions.check(command)
         mark = len(self.log)
         self.step_no += 1
         self.commands.append(command)
@@ -231,6 +234,7 @@ class Engine(CommandsMixin, FaultsMixin):
         twin._liveness_reported = set(self._liveness_reported)
         twin.network = self.network.copy()
         twin.checker = self.checker.copy()
+        twin._bind_actions()
         return twin
 
     def fingerprint(self, symmetric: Sequence[Sequence[str]] = (), *, timeless: bool = False,
@@ -245,13 +249,18 @@ class Engine(CommandsMixin, FaultsMixin):
 
     # ------------------------------------------------------ the world
 
+    def _bind_actions(self) -> None:
+        """Give this engine its own fault and command actions (a clone gets fresh ones, bound to it)."""
+        self._fault_actions = FaultActions(self)
+        self._command_actions = CommandActions(self, self._fault_actions)
+
     def _boot(self) -> None:
         for node, role in self.roles.items():
             ctx = Context(node=node, role=role, params=self.params, roles=self.roles)
             self.nodes[node] = NodeRuntime(ctx=ctx, state=self.spec.initial_state(ctx))
         for fault in self.faults:
             if "at_ms" in fault:
-                self._schedule_fault(fault, fault["at_ms"])
+                self._fault_actions.schedule(fault, fault["at_ms"])
             else:
                 self._watches.append(fault)
         for node, rt in self.nodes.items():
@@ -280,7 +289,7 @@ class Engine(CommandsMixin, FaultsMixin):
         self.quiescent = False
         if entry.kind == "fault":
             assert entry.fault is not None
-            self._fault(entry.fault, by="plan")
+            self._fault_actions.fault(entry.fault, by="plan")
             return
         rt = self.nodes[entry.node]
         if entry.kind == "timer":
@@ -448,10 +457,10 @@ class Engine(CommandsMixin, FaultsMixin):
                 self._watches.remove(fault)
                 target = self.pending.get(event.get("message", {}).get("msg_id", ""))
                 if fault.get("delay_ms"):
-                    self._schedule_fault({k: v for k, v in fault.items() if k != "after"},
-                                         self.now + fault["delay_ms"])
+                    self._fault_actions.schedule({k: v for k, v in fault.items() if k != "after"},
+                                                 self.now + fault["delay_ms"])
                 else:
-                    self._fault(fault, by="plan", target=target)
+                    self._fault_actions.fault(fault, by="plan", target=target)
 
     def _reach_quiescence(self) -> None:
         if self.quiescent:
