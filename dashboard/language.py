@@ -3,7 +3,7 @@
 protocols/sim/words.py says every word of the command line's tables and of the
 exports through a ``Language``; this module builds one from the zh_Hans
 catalogue (locale/), the same catalogue the pages use: its words, the page's
-labels (static/js/i18n-keys.json)
+labels (static/js/i18n-keys.json, each with its gettext context when it has one)
 and the summary figures' labels. English is ``ENGLISH``, the protocols' own words.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
-from dashboard.protocol_texts import ui_keys
+from dashboard.protocol_texts import ui_contexts, ui_keys
 from protocols.figures import labels as figure_labels
 from protocols.sim.words import ENGLISH, Language
 
@@ -21,8 +21,14 @@ LANGUAGES = ("en", "zh-hans")
 
 
 def ui_strings() -> dict[str, str]:
-    """Return the browser's UI strings (static/js/i18n-keys.json) in the active language."""
-    return {key: gettext(english) for key, english in ui_keys().items()}
+    """Return the browser's UI strings (static/js/i18n-keys.json) in the active language.
+
+    A key whose English word means more than one thing ("closed": a breaker's state, a question's)
+    is looked up in its context (the keys file's ``_contexts``), so each meaning has its translation.
+    """
+    contexts = ui_contexts()
+    return {key: pgettext(contexts[key], english) if key in contexts else gettext(english)
+            for key, english in ui_keys().items()}
 
 
 def language(code: str) -> Language:

@@ -258,7 +258,7 @@ def _footer(trace: Mapping[str, Any], lang: Language) -> Iterator[str]:
         yield f"  {name:<{width}}  {_verdict(verdict, lang)}"
     yield lang.gettext("summary:")
     for key, value in sorted(trace["summary"].items()):
-        yield f"  {key}: {compact(value)}"
+        yield f"  {lang.label(f'figure.{key}', key)}: {compact(value)}"
     steps = max((e["step"] for e in trace["events"]), default=0)
     if trace["truncated"]:
         end = lang.gettext("stopped at the limit of {limit} events", limit=str(trace["max_events"]))

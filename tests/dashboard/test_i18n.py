@@ -142,11 +142,29 @@ def test_every_dashboard_string_is_in_the_po(translations):
 def test_the_extraction_lists_match_the_registry_and_the_keys_file():
     assert list(protocol_texts.PROTOCOL_TEXTS) == protocol_texts.registry_texts(), (
         "protocol texts changed: run python -m dashboard.protocol_texts --write, then makemessages")
-    assert list(protocol_texts.UI_TEXTS) == list(dict.fromkeys(protocol_texts.ui_keys().values())), (
+    source = Path(protocol_texts.__file__).read_text(encoding="utf-8")
+    assert source[source.rindex(protocol_texts.BEGIN):] == protocol_texts.render_generated(), (
         "static/js/i18n-keys.json changed: run python -m dashboard.protocol_texts --write, then makemessages")
 
 
 def test_every_protocol_and_ui_text_has_a_translation(translations):
-    texts = protocol_texts.registry_texts() + list(protocol_texts.ui_keys().values())
-    missing = [text for text in texts if not translations.get((None, text))]
+    texts = [(None, text) for text in protocol_texts.registry_texts()] + protocol_texts.ui_texts()
+    missing = [text for text in texts if not translations.get(text)]
     assert not missing
+
+
+def test_a_word_of_two_meanings_has_a_translation_for_each():
+    """ "closed" is a breaker's state and a question's: each its own context, each its own Chinese."""
+    contexts = protocol_texts.ui_contexts()
+    assert contexts["services.breakers.closed"] != contexts["question.state.closed"]
+    keys = protocol_texts.ui_keys()
+    assert keys["services.breakers.closed"] == keys["question.state.closed"] == "closed"
+    from django.utils import translation
+
+    from dashboard.language import ui_strings
+
+    with translation.override("zh-hans"):
+        strings = ui_strings()
+    assert strings["services.breakers.closed"] == "闭合" and strings["question.state.closed"] == "已截止"
+    assert strings["follow.close"] != strings["question.close"]
+    assert all(key in keys for key in contexts), "a context for a key the keys file does not have"
