@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from django.utils.translation import gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_noop
 
 from protocols.spec import ProtocolSpec
 
@@ -79,28 +79,6 @@ def ui_keys() -> dict[str, str]:
     return {k: v for k, v in data.items() if isinstance(v, str) and not k.startswith("_")}
 
 
-def ui_contexts() -> dict[str, str]:
-    """Return the gettext context of each UI key whose English word means more than one thing.
-
-    The keys file's ``_contexts`` maps such a key to its context ("circuit breaker state" for
-    ``services.breakers.closed``, "question state" for ``question.state.closed``): one msgid has one
-    translation, so the two "closed" are told apart by context (``pgettext``) on the server. The browser
-    needs none: it looks its strings up by key.
-    """
-    try:
-        data = json.loads(KEYS_FILE.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    contexts = data.get("_contexts", {})
-    return {k: v for k, v in contexts.items() if isinstance(v, str)} if isinstance(contexts, dict) else {}
-
-
-def ui_texts() -> list[tuple[str | None, str]]:
-    """Return the browser's UI strings to translate, once each: (context or None, English)."""
-    contexts = ui_contexts()
-    return list(dict.fromkeys((contexts.get(key), english) for key, english in ui_keys().items()))
-
-
 def _unique(texts: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(texts))
 
@@ -110,9 +88,7 @@ def render_generated() -> str:
     lines = [BEGIN, "PROTOCOL_TEXTS = ("]
     lines += [f"    gettext_noop({json.dumps(t, ensure_ascii=False)})," for t in registry_texts()]
     lines += [")", "", "UI_TEXTS = ("]
-    lines += [f"    gettext_noop({json.dumps(t, ensure_ascii=False)})," if context is None else
-              f"    pgettext_lazy({json.dumps(context)}, {json.dumps(t, ensure_ascii=False)}),"
-              for context, t in ui_texts()]
+    lines += [f"    gettext_noop({json.dumps(t, ensure_ascii=False)})," for t in _unique(ui_keys().values())]
     lines += [")"]
     return "\n".join(lines) + "\n"
 
@@ -975,7 +951,7 @@ UI_TEXTS = (
     gettext_noop("waiting"),
     gettext_noop("done"),
     gettext_noop("serving"),
-    pgettext_lazy("phase", "up"),
+    gettext_noop("up"),
     gettext_noop("Coherence matrix"),
     gettext_noop("A writer and a reader at once: {keys}"),
     gettext_noop("{n} more lines not shown"),
@@ -1048,9 +1024,9 @@ UI_TEXTS = (
     gettext_noop("free"),
     gettext_noop("recovering"),
     gettext_noop("Circuit breakers"),
-    pgettext_lazy("circuit breaker state", "closed"),
-    pgettext_lazy("circuit breaker state", "open"),
-    pgettext_lazy("circuit breaker state", "half-open"),
+    gettext_noop("closed"),
+    gettext_noop("open"),
+    gettext_noop("half-open"),
     gettext_noop("{endpoint}: {state}"),
     gettext_noop("No caller keeps breakers in this run."),
     gettext_noop("opens after {threshold} failures in a row · cool-down {cooldown} ms · {trials} trial(s)"),
@@ -1100,8 +1076,8 @@ UI_TEXTS = (
     gettext_noop("nothing cached yet"),
     gettext_noop("from {home}, refreshed {ms} ms ago · {stale} stale"),
     gettext_noop("empty cache"),
-    pgettext_lazy("registry health", "UP"),
-    pgettext_lazy("registry health", "DOWN"),
+    gettext_noop("UP"),
+    gettext_noop("DOWN"),
     gettext_noop("EVICTED"),
     gettext_noop("not registered"),
     gettext_noop("running"),
@@ -1136,7 +1112,7 @@ UI_TEXTS = (
     gettext_noop("Sum of the shares: {total} · acknowledged increments: {acked}"),
     gettext_noop("Sum of the reachable shares: {total} ({down} down) · acknowledged increments: {acked}"),
     gettext_noop("An increment costs 2 messages; a read costs {n} (2 per shard)."),
-    pgettext_lazy("node status", "down"),
+    gettext_noop("down"),
     gettext_noop("Reads (each asks every shard)"),
     gettext_noop("missing"),
     gettext_noop("partial: leaves out {shards}"),
@@ -1183,7 +1159,7 @@ UI_TEXTS = (
     gettext_noop("Kept"),
     gettext_noop("Could not keep the sandbox"),
     gettext_noop("Export the trace (JSON)"),
-    pgettext_lazy("dismiss", "Close"),
+    gettext_noop("Close"),
     gettext_noop("Join this class"),
     gettext_noop("Go to the link or scan the code, or type the code at /join"),
     gettext_noop("QR code of {url}"),
@@ -1238,7 +1214,6 @@ UI_TEXTS = (
     gettext_noop("Questions"),
     gettext_noop("Question"),
     gettext_noop("open: answer now"),
-    pgettext_lazy("question state", "closed"),
     gettext_noop("revealed"),
     gettext_noop("the right answer"),
     gettext_noop("your answer"),
@@ -1246,7 +1221,6 @@ UI_TEXTS = (
     gettext_noop("You can change your answer until the teacher closes the question."),
     gettext_noop("It breaks at seq {seq}: show it"),
     gettext_noop("{n} answered"),
-    pgettext_lazy("question", "Close"),
     gettext_noop("Reveal"),
     gettext_noop("Ask the class what happens next"),
     gettext_noop("Ask"),

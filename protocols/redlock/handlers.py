@@ -35,8 +35,6 @@ CHECK_MARGIN_MS = 2
 leave the client."""
 COMMIT_DELAY_MS = 1
 """From the validity check to the write leaving the client, on the client's clock: short, but not atomic."""
-MAX_WRITE_TRIES = 3
-"""Unacknowledged sends of one write before the client gives the write up."""
 
 
 def client_names(params: Mapping[str, Any]) -> list[str]:
@@ -57,12 +55,12 @@ def topology(params: Mapping[str, Any]) -> dict[str, str]:
 
 def majority(params: Mapping[str, Any]) -> int:
     """Return how many nodes must say OK: a majority (one, for a single instance)."""
-    return params["redis_nodes"] // 2 + 1
+    return int(params["redis_nodes"]) // 2 + 1
 
 
 def drift_ms(params: Mapping[str, Any]) -> int:
     """Return the clock drift Redlock allows for: 1% of the TTL plus 2 ms (the reference implementation's)."""
-    return params["ttl_ms"] // 100 + 2
+    return int(params["ttl_ms"]) // 100 + 2
 
 
 def _redis(ctx: Context) -> list[str]:
@@ -75,7 +73,8 @@ def _redis(ctx: Context) -> list[str]:
 def client_initial() -> dict[str, Any]:
     """Return a client's boot state."""
     return {"phase": "thinking", "stream": 0, "epoch": 0, "op": 0, "written": 0, "req": 0, "value": None,
-            "started_at": None, "answers": {}, "valid_until": None, "attempts": 0, "tries": 0, "gave_up": 0}
+            "started_at": None, "answers": {}, "tokens": {}, "token": None, "valid_until": None, "attempts": 0,
+            "tries": 0, "gave_up": 0}
 
 
 def _think(ctx: Context, state: State, stream: Stream) -> Outcome:
@@ -110,7 +109,7 @@ def begin_attempt(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     req = state["req"] + 1
     value = f"{ctx.node}-{req}"
     state = {**state, "phase": "acquiring", "req": req, "value": value, "started_at": now, "answers": {},
-             "valid_until": None, "attempts": state["attempts"] + 1}
+             "tokens": {}, "token": None, "valid_until": None, "attempts": state["attempts"] + 1}
     body = {"key": KEY, "value": value, "px": ctx.params["ttl_ms"], "req": req}
     effects += [Send(dest=node, type="set", body=body) for node in _redis(ctx)]
     effects.append(SetTimer(name="acquire", delay_ms=ctx.params["acquire_timeout_ms"]))
@@ -124,6 +123,8 @@ def answered(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
         return state, ()  # An answer to an earlier attempt: that value expires by itself.
     answer = "ok" if message.type == "set_ok" else "busy"
     state = {**state, "answers": {**state["answers"], message.src: answer}}
+    if answer == "ok" and "token" in message.body:
+        state = {**state, "tokens": {**state["tokens"], message.src: int(message.body["token"])}}
     if len(state["answers"]) < len(_redis(ctx)):
         return state, ()
     decided, effects = decide(ctx, state, event, now)
@@ -136,7 +137,8 @@ def decide(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     elapsed = now - int(state["started_at"])
     validity = ctx.params["ttl_ms"] - elapsed - drift_ms(ctx.params)
     if len(oks) >= majority(ctx.params) and validity > 0:
-        state = {**state, "phase": "holding", "valid_until": now + validity}
+        token = max(state["tokens"].values(), default=None) if ctx.params["fencing"] == "counter" else None
+        state = {**state, "phase": "holding", "valid_until": now + validity, "token": token}
         return state, [
             Note(text=f"{ctx.node} holds the lock on {len(oks)} of {len(_redis(ctx))} nodes, valid {validity} ms "
                       "more by its clock"),
@@ -182,14 +184,14 @@ def check_validity(ctx: Context, state: State, event: Any, now: int) -> Outcome:
 
 def send_write(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """Write to the store, naming the lock value the write is made under (the store cannot check it)."""
-    body = {"op": f"{ctx.node}.{state['op']}", "value": state["value"]}
+    body = {"op": f"{ctx.node}.{state['op']}", "value": state["value"], "token": state["token"]}
     return {**state, "phase": "writing", "tries": state["tries"] + 1}, [
         Send(dest=STORE, type="write", body=body), SetTimer(name="retry", delay_ms=ctx.params["retry_ms"])]
 
 
 def write_retry(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """No acknowledgement yet: send the write again, or give it up and release."""
-    if state["tries"] < MAX_WRITE_TRIES:
+    if state["tries"] < ctx.params["max_write_tries"]:
         return send_write(ctx, state, event, now)
     state = {**state, "gave_up": state["gave_up"] + 1, "valid_until": None}
     thought, effects = _think(ctx, state, Stream(state["stream"]))
@@ -206,17 +208,27 @@ def written(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     return thought, [CancelTimer(name="retry"), *_release(ctx, state), *effects]
 
 
+def refused(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
+    """The store fenced the write out (its token is lower than one it has seen): take the lock again."""
+    if event.message.body.get("op") != f"{ctx.node}.{state['op']}":
+        return state, ()
+    retried, effects = _retry(ctx, {**state, "tries": 0},
+                              f"{ctx.node}'s write was refused: token {state['token']} is stale; taking the lock again")
+    return retried, [CancelTimer(name="retry"), *effects]
+
+
 # ------------------------------------------------------------------ Redis nodes
 
 
 def redis_initial() -> dict[str, Any]:
     """Return a node's boot state: no key."""
-    return {"phase": "free", "key": None}
+    return {"phase": "free", "key": None, "counter": 0}
 
 
-def _answer(event: Receive, type_: str) -> Send:
+def _answer(event: Receive, type_: str, **more: Any) -> Send:
     message = event.message
-    return Send(dest=message.src, type=type_, body={"req": message.body.get("req")}, in_reply_to=message.msg_id)
+    return Send(dest=message.src, type=type_, body={"req": message.body.get("req"), **more},
+                in_reply_to=message.msg_id)
 
 
 def _live(state: State, now: int) -> dict[str, Any] | None:
@@ -230,10 +242,12 @@ def redis_set(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
         return state, [_answer(event, "set_busy")]
     body = event.message.body
     key = {"value": str(body["value"]), "client": event.message.src, "expires_at": now + int(body["px"])}
-    effects: list[Effect] = [SetTimer(name="expire", delay_ms=int(body["px"])), _answer(event, "set_ok")]
+    counter = state["counter"] + 1 if ctx.params["fencing"] == "counter" else state["counter"]
+    token = {"token": counter} if ctx.params["fencing"] == "counter" else {}
+    effects: list[Effect] = [SetTimer(name="expire", delay_ms=int(body["px"])), _answer(event, "set_ok", **token)]
     if ctx.params["persistence"] == "always":
-        effects.insert(0, Persist(record={"type": "set", **key}))
-    return {**state, "phase": "held", "key": key}, effects
+        effects.insert(0, Persist(record={"type": "set", **key, "counter": counter}))
+    return {**state, "phase": "held", "key": key, "counter": counter}, effects
 
 
 def _delete(ctx: Context, state: State, why: str) -> Outcome:
@@ -270,15 +284,18 @@ def redis_expire(ctx: Context, state: State, event: Any, now: int) -> Outcome:
 
 
 def redis_recover(ctx: Context, state: State, event: Recover, now: int) -> Outcome:
-    """Restart: without persistence the key is forgotten; with it, the log gives the key back."""
+    """Restart: without persistence the key (and the counter) is forgotten; with it, the log gives both back."""
+    counter = max((int(r.get("counter", 0)) for r in event.durable if r.get("type") == "set"), default=0)
     last = next((r for r in reversed(event.durable) if r.get("type") in ("set", "del")), None)
     if last is None or last["type"] == "del":
-        return redis_initial(), [Note(text="the node restarts with no key")]
-    key = {"value": str(last["value"]), "client": str(last["client"]), "expires_at": int(last["expires_at"])}
-    if now >= key["expires_at"]:
-        return redis_initial(), [Note(text="the node restarts; its logged key has expired")]
-    return {"phase": "held", "key": key}, [SetTimer(name="expire", delay_ms=key["expires_at"] - now),
-                                           Note(text=f"the node restarts with {key['client']}'s key from its log")]
+        return {**redis_initial(), "counter": counter}, [Note(text="the node restarts with no key")]
+    expires_at = int(last["expires_at"])
+    key = {"value": str(last["value"]), "client": str(last["client"]), "expires_at": expires_at}
+    if now >= expires_at:
+        return {**redis_initial(), "counter": counter}, [Note(text="the node restarts; its logged key has expired")]
+    return {"phase": "held", "key": key, "counter": counter}, [
+        SetTimer(name="expire", delay_ms=expires_at - now),
+        Note(text=f"the node restarts with {key['client']}'s key from its log")]
 
 
 # ------------------------------------------------------------------ the store
@@ -286,7 +303,7 @@ def redis_recover(ctx: Context, state: State, event: Recover, now: int) -> Outco
 
 def store_initial() -> dict[str, Any]:
     """Return the store's boot state: an empty log."""
-    return {"phase": "ready", "log": []}
+    return {"phase": "ready", "log": [], "max_token": 0}
 
 
 def store_write(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
@@ -296,12 +313,23 @@ def store_write(ctx: Context, state: State, event: Receive, now: int) -> Outcome
     ack = Send(dest=src, type="write_ok", body={"op": op}, in_reply_to=event.message.msg_id)
     if any(entry["op"] == op for entry in state["log"]):
         return state, [ack]
+    token = body.get("token")
+    if ctx.params["fencing"] == "counter" and token is not None:
+        if int(token) < state["max_token"]:
+            return state, [Send(dest=src, type="write_refused", body={"op": op, "token": token,
+                                                                       "highest": state["max_token"]},
+                                in_reply_to=event.message.msg_id)]
+        state = {**state, "max_token": int(token)}
+        fence: list[Effect] = [Persist(record={"type": "fence", "max_token": int(token)})]
+    else:
+        fence = []
     entry = {"op": op, "by": src, "value": str(body["value"])}
-    return {**state, "log": [*state["log"], entry]}, [Persist(record={"type": "write", **entry}), ack]
+    return {**state, "log": [*state["log"], entry]}, [*fence, Persist(record={"type": "write", **entry}), ack]
 
 
 def store_recover(ctx: Context, state: State, event: Recover, now: int) -> Outcome:
     """The log is durable: take it back."""
     log = [{"op": str(r["op"]), "by": str(r["by"]), "value": str(r["value"])}
            for r in event.durable if r.get("type") == "write"]
-    return {"phase": "ready", "log": log}, ()
+    highest = max((int(r["max_token"]) for r in event.durable if r.get("type") == "fence"), default=0)
+    return {"phase": "ready", "log": log, "max_token": highest}, ()

@@ -2,9 +2,10 @@
 
 - ``mutual-exclusion`` (safety, history): no client takes the lock while another's lock is still valid.
   Redlock's claim; a clock jump or a restart without persistence breaks it.
-- ``write-under-lost-lock`` (safety, history): the store never applies a write made under a lock another
-  acquisition has taken since (a paused or slow holder, a late message). Redlock has no token the store
-  could check, so nothing stops that write: the checker sees it because it sees every node.
+- ``stale-write-accepted`` (safety, history): the store applies writes in the order of the locks they were
+  made under, never one after a write under a later lock (a paused or slow holder, a late message). Without
+  a token the store cannot check it; the checker sees it because it sees every acquisition. With
+  ``fencing=counter`` the store refuses such a write, as long as the counters never go back.
 - ``foreign-release`` (safety, history): a release never deletes a key another client set (a plain DEL does).
 - ``one-holder-at-a-time`` (illustrative, state): at most one client believes it holds the lock; expected to
   break when a holder is paused.
@@ -51,21 +52,25 @@ def mutual_exclusion(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator
     valid[client] = until
 
 
-def write_under_lost_lock(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
-    """Remember each acquisition in order; judge each write the store applies against the latest one."""
+def stale_write_accepted(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
+    """Number each acquisition in order; a write the store applies after a write made under a later one is stale."""
     kind, node = event["kind"], event.get("node")
     if kind == "state" and event["state"].get("phase") == "holding" and event["state"].get("value"):
-        value = str(event["state"]["value"])
-        if memo.get("latest", {}).get("value") != value:
-            memo["latest"] = {"client": node, "value": value}
+        order = memo.setdefault("order", {})
+        order.setdefault(str(event["state"]["value"]), [len(order) + 1, node])
     elif kind == "deliver" and node == STORE and event["message"]["type"] == "write":
         memo["write_seq"] = event["seq"]
     elif kind == "persist" and node == STORE and event["record"].get("type") == "write":
-        record, latest = event["record"], memo.get("latest")
-        if latest is not None and latest["value"] != record["value"]:
+        record = event["record"]
+        rank, _ = memo.get("order", {}).get(str(record["value"]), [0, None])
+        newest = memo.get("newest")
+        if newest is not None and rank < newest[0]:
             yield Finding(nodes=(str(record["by"]), STORE), cause_seq=memo.get("write_seq"),
-                          id="write-under-lost-lock",
-                          data={"op": record["op"], "writer": record["by"], "other": latest["client"]})
+                          id="write-after-newer-lock",
+                          data={"op": record["op"], "writer": record["by"], "other": newest[1],
+                                "other_op": newest[2]})
+        else:
+            memo["newest"] = [rank, str(record["by"]), str(record["op"])]
 
 
 def foreign_release(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
@@ -81,7 +86,7 @@ def foreign_release(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[
         had = deleting["had"] if deleting and deleting["node"] == node else None
         if had is not None and key is None and had != deleting["by"] and event.get("cause") in ("msg:del",
                                                                                               "msg:unlock"):
-            yield Finding(nodes=(deleting["by"], node), cause_seq=deleting["seq"], id="foreign-release",
+            yield Finding(nodes=(str(deleting["by"]), str(node)), cause_seq=deleting["seq"], id="foreign-release",
                           data={"by": deleting["by"], "node": node, "holder": had})
         keys[node] = None if key is None else str(key["client"])
 
@@ -108,12 +113,13 @@ MUTUAL_EXCLUSION = Invariant(
                 "at any moment one holder at most).",
     findings={"overlapping-validity": "{holder} took the lock at {at_ms} ms while {other}'s lock was valid until "
                                       "{until_ms} ms: two holders at once"})
-WRITE_UNDER_LOST_LOCK = Invariant(
-    name="write-under-lost-lock", kind="history", check=write_under_lost_lock,
-    description="The store never applies a write made under a lock that another acquisition has taken since. "
-                "Redlock gives no token the store could check, so only the checker can see this.",
-    findings={"write-under-lost-lock": "the store applied {op} from {writer}, but {other} had taken the lock "
-                                       "since {writer} took it: two clients wrote under one lock"})
+STALE_WRITE = Invariant(
+    name="stale-write-accepted", kind="history", check=stale_write_accepted,
+    description="The store applies writes in the order of the locks they were made under: never a write under a "
+                "lock after a write under a later one. Without tokens the store cannot check it; the checker, "
+                "which sees every acquisition, can.",
+    findings={"write-after-newer-lock": "stale write accepted: the store applied {op} from {writer} after {other_op} "
+                                        "from {other}, made under a later lock: two clients wrote under one lock"})
 FOREIGN_RELEASE = Invariant(
     name="foreign-release", kind="history", check=foreign_release,
     description="A release deletes only the key its own client set (compare-and-delete).",
@@ -129,4 +135,4 @@ CLIENTS_FINISH = Invariant(
     description="With all nodes up and the network whole, every client finishes its writes (or gives them up).",
     findings={"clients-unfinished": "clients that never finished: {nodes}"})
 
-INVARIANTS = (MUTUAL_EXCLUSION, WRITE_UNDER_LOST_LOCK, FOREIGN_RELEASE, ONE_HOLDER, CLIENTS_FINISH)
+INVARIANTS = (MUTUAL_EXCLUSION, STALE_WRITE, FOREIGN_RELEASE, ONE_HOLDER, CLIENTS_FINISH)

@@ -9,7 +9,7 @@ C1_CHECKS = {"kind": "state", "node": "c1", "state.phase": "committing"}
 C2_APART = {"action": "partition", "groups": [["c1", "r1", "r2", "r3", "r4", "r5", "store"], ["c2"]], "at_ms": 0}
 """c2 is cut off at the start, so c1 takes the lock first (healed as soon as it has)."""
 C2_BACK = {"action": "heal", "after": C1_HOLDS}
-TWO_WRITERS = Caption(match={"kind": "violation", "invariant": "write-under-lost-lock"},
+TWO_WRITERS = Caption(match={"kind": "violation", "invariant": "stale-write-accepted"},
                       text="The store applies c1's write although c2 holds the lock now: two clients wrote under "
                            "one lock, and nothing in Redlock could have told the store.")
 
@@ -48,6 +48,27 @@ SCENARIOS = (
             Caption(match={"kind": "resume", "node": "c1"},
                     text="c1 wakes up. It does not know it slept: it sends the write it was about to send."),
             TWO_WRITERS,
+        ),
+    ),
+    Scenario(
+        name="process-pause-fenced",
+        description="The same pause with counter tokens: each node counts its grants, the lock's token is the "
+                    "majority's highest count, and the store refuses c1's late write.",
+        params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "fencing": "counter"},
+        faults=(
+            C2_APART, C2_BACK,
+            {"action": "pause", "node": "c1", "after": C1_CHECKS},
+            {"action": "resume", "node": "c1", "after": {"kind": "persist", "node": "store",
+                                                          "record.type": "write"}, "delay_ms": 5},
+        ),
+        captions=(
+            Caption(match=C1_HOLDS,
+                    text="With fencing=counter every OK carries the node's count of grants; c1's token is the "
+                         "highest count of its majority."),
+            Caption(match={"kind": "send", "node": "store", "message.type": "write_refused"},
+                    text="c1's write carries a token lower than c2's, which the store has seen: refused. The "
+                         "counts of any two majorities meet on one node, so tokens only grow, as long as no "
+                         "node forgets its count."),
         ),
     ),
     Scenario(
@@ -126,7 +147,28 @@ SCENARIOS = (
                     text="The single instance restarts empty: the lock it held for c1 is forgotten."),
             Caption(match={"kind": "violation", "invariant": "mutual-exclusion"},
                     text="c2 asks, and the empty instance gives it the lock while c1's is still valid."),
-            TWO_WRITERS,
+        ),
+    ),
+    Scenario(
+        name="fenced-restart",
+        description="Counter tokens on a single instance that restarts without persistence: its count starts "
+                    "again from zero, so c2's token equals paused c1's, and the store takes c1's late write.",
+        params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "redis_nodes": 1, "fencing": "counter"},
+        faults=(
+            C2_APART | {"groups": [["c1", "r1", "store"], ["c2"]]}, C2_BACK,
+            {"action": "crash", "node": "r1", "after": C1_HOLDS},
+            {"action": "recover", "node": "r1", "after": C1_HOLDS, "delay_ms": 1},
+            {"action": "pause", "node": "c1", "after": C1_CHECKS},
+            {"action": "resume", "node": "c1", "after": {"kind": "persist", "node": "store",
+                                                          "record.type": "write"}, "delay_ms": 5},
+        ),
+        captions=(
+            Caption(match={"kind": "recover", "node": "r1"},
+                    text="The instance restarts empty: the key and its count of grants are gone."),
+            Caption(match={"kind": "violation", "invariant": "stale-write-accepted"},
+                    text="c2's token is 1 again, as c1's was: the store cannot tell the two holders apart and "
+                         "takes c1's late write after c2's. A fencing token is only as good as the counter behind "
+                         "it: it must never go back (a consensus service's, not a forgetful cache's)."),
         ),
     ),
 )

@@ -30,6 +30,10 @@ class ClientState(TypedDict):
     """The client's clock when it sent the attempt's SETs (Redlock's start time)."""
     answers: dict[str, str]
     """Node -> "ok" or "busy", for the attempt in hand."""
+    tokens: dict[str, int]
+    """Node -> the counter it returned with its OK (``fencing=counter``), for the attempt in hand."""
+    token: int | None
+    """The fencing token of the lock held: the highest counter of the majority (``fencing=counter``)."""
     valid_until: int | None
     """The end of the lock's validity by the client's clock: start + TTL - drift; set while it holds the lock."""
     attempts: int
@@ -42,12 +46,17 @@ class ClientState(TypedDict):
 class RedisState(TypedDict):
     phase: Literal['free', 'held']
     key: Key | None
+    counter: int
+    """Incremented by every SET that takes the key when ``fencing=counter`` (forgotten in a restart without
+    persistence)."""
 
 
 class StoreState(TypedDict):
     phase: Literal['ready']
     log: list[dict[str, str]]
     """Every write the store applied, in order: ``{op, by, value}`` (the lock value it was made under)."""
+    max_token: int
+    """The highest fencing token of a write it applied (``fencing=counter``)."""
 
 
 STATES: dict[str, dict[str, Any]] = {

@@ -2,7 +2,8 @@
 
 ``writes`` (writes the store applied), ``grants`` (acquisitions: a client took the key on a majority in time),
 ``failed_acquisitions`` (attempts that did not), ``messages_per_acquisition`` (SETs, their answers and the
-releases, per acquisition), ``unsafe_writes`` (findings of ``write-under-lost-lock``) and ``foreign_releases``.
+releases, per acquisition), ``stale_writes_accepted`` (findings of ``stale-write-accepted``),
+``stale_writes_rejected`` (writes fenced out by token) and ``foreign_releases``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
         "grants": len(holdings),
         "failed_acquisitions": len(attempts) - len(holdings),
         "messages_per_acquisition": round(lock_messages / max(1, len(holdings)), 2),
-        "unsafe_writes": violations.count("write-under-lost-lock"),
+        "stale_writes_accepted": violations.count("stale-write-accepted"),
+        "stale_writes_rejected": sum(1 for e in events
+                                     if e["kind"] == "send" and e["message"]["type"] == "write_refused"),
         "foreign_releases": violations.count("foreign-release"),
     }
 
@@ -37,7 +40,6 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
 FIGURES = {
     "failed_acquisitions": "Failed acquisitions",
     "messages_per_acquisition": "Lock messages per acquisition",
-    "unsafe_writes": "Writes under a lost lock",
     "foreign_releases": "Locks released by another client",
 }
 """Labels of this protocol's own figures (``ProtocolSpec.figures``); ``writes`` and ``grants`` are shared."""

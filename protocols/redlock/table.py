@@ -14,7 +14,7 @@ NEXT = ("thinking", "done")
 AGAIN = ("waiting", *NEXT)
 """Where a failed attempt leads: wait and try again, or give the write up."""
 LATE_SET = "an answer to an attempt this client has finished with: the key it set expires by itself"
-LATE_ACK = "a duplicated acknowledgement of a write already acknowledged"
+LATE_ACK = "a duplicated answer to a write this client has finished with"
 
 
 def _client_rows() -> list[Transition]:
@@ -28,6 +28,7 @@ def _client_rows() -> list[Transition]:
         Transition(role=C, phase="committing", on="timer:write", to=("writing",), handler=h.send_write),
         Transition(role=C, phase="writing", on="timer:retry", to=("writing", *NEXT), handler=h.write_retry),
         Transition(role=C, phase="writing", on="msg:write_ok", to=(STAY, *NEXT), handler=h.written),
+        Transition(role=C, phase="writing", on="msg:write_refused", to=(STAY, *AGAIN), handler=h.refused),
         Transition(role=C, phase=ANY_PHASE, on="recover", to=NEXT, handler=h.client_recover),
     ]
     for answer in ("msg:set_ok", "msg:set_busy"):
@@ -35,8 +36,9 @@ def _client_rows() -> list[Transition]:
                                handler=h.answered))
         rows += [Transition(role=C, phase=phase, on=answer, to=(STAY,), why=LATE_SET)
                  for phase in ("thinking", "waiting", "holding", "committing", "writing", "done")]
-    rows += [Transition(role=C, phase=phase, on="msg:write_ok", to=(STAY,), why=LATE_ACK)
-             for phase in ("thinking", "waiting", "acquiring", "holding", "committing", "done")]
+    for answer in ("msg:write_ok", "msg:write_refused"):
+        rows += [Transition(role=C, phase=phase, on=answer, to=(STAY,), why=LATE_ACK)
+                 for phase in ("thinking", "waiting", "acquiring", "holding", "committing", "done")]
     return rows
 
 

@@ -46,7 +46,7 @@ def broken(engine: Engine) -> set[str]:
 
 def test_set_nx_refuses_a_live_key_and_takes_an_expired_one() -> None:
     ctx = context("redis", "r1")
-    held = {"phase": "held", "key": {"value": "c2-1", "client": "c2", "expires_at": 100}}
+    held = {"phase": "held", "key": {"value": "c2-1", "client": "c2", "expires_at": 100}, "counter": 4}
     state, effects = h.redis_set(ctx, held, receive("set", value="c1-1", px=50, req=1), now=99)
     assert state == held and [e.type for e in effects if isinstance(e, Send)] == ["set_busy"]
     state, effects = h.redis_set(ctx, held, receive("set", value="c1-1", px=50, req=1), now=100)
@@ -57,10 +57,10 @@ def test_set_nx_refuses_a_live_key_and_takes_an_expired_one() -> None:
 
 def test_unlock_compares_the_value_and_del_does_not() -> None:
     ctx = context("redis", "r1")
-    held = {"phase": "held", "key": {"value": "c2-1", "client": "c2", "expires_at": 100}}
+    held = {"phase": "held", "key": {"value": "c2-1", "client": "c2", "expires_at": 100}, "counter": 4}
     assert h.redis_unlock(ctx, held, receive("unlock", value="c1-1"), now=10) == (held, ())
     assert h.redis_unlock(ctx, held, receive("unlock", src="c2", value="c2-1"), now=10)[0]["key"] is None
-    assert h.redis_del(ctx, held, receive("del"), now=10)[0] == {"phase": "free", "key": None}
+    assert h.redis_del(ctx, held, receive("del"), now=10)[0] == {"phase": "free", "key": None, "counter": 4}
 
 
 def test_a_restart_forgets_the_key_unless_the_node_persists() -> None:
@@ -72,7 +72,7 @@ def test_a_restart_forgets_the_key_unless_the_node_persists() -> None:
     state, effects = h.redis_set(always, h.redis_initial(), receive("set", value="c1-1", px=200, req=1), now=100)
     logged = tuple(e.record for e in effects if isinstance(e, Persist))
     restored, _ = h.redis_recover(always, h.redis_initial(), Recover(durable=logged), now=150)
-    assert restored == {"phase": "held", "key": {"value": "c1-1", "client": "c1", "expires_at": 300}}
+    assert restored == {"phase": "held", "key": {"value": "c1-1", "client": "c1", "expires_at": 300}, "counter": 0}
     expired, _ = h.redis_recover(always, h.redis_initial(), Recover(durable=logged), now=300)
     assert expired["key"] is None
 
@@ -108,11 +108,13 @@ def test_a_failed_attempt_releases_what_it_took() -> None:
 
 EXPECTED = {
     "happy": set(),
-    "process-pause": {"write-under-lost-lock", "one-holder-at-a-time"},
-    "clock-jump": {"mutual-exclusion", "write-under-lost-lock", "one-holder-at-a-time"},
-    "restart-without-persistence": {"mutual-exclusion", "write-under-lost-lock", "one-holder-at-a-time"},
+    "process-pause": {"stale-write-accepted", "one-holder-at-a-time"},
+    "clock-jump": {"mutual-exclusion", "one-holder-at-a-time"},
+    "restart-without-persistence": {"mutual-exclusion", "one-holder-at-a-time"},
     "unsafe-release": {"foreign-release", "mutual-exclusion", "one-holder-at-a-time"},
-    "single-instance-crash": {"mutual-exclusion", "write-under-lost-lock", "one-holder-at-a-time"},
+    "single-instance-crash": {"mutual-exclusion", "one-holder-at-a-time"},
+    "process-pause-fenced": {"one-holder-at-a-time"},
+    "fenced-restart": {"mutual-exclusion", "stale-write-accepted", "one-holder-at-a-time"},
 }
 
 
@@ -129,13 +131,26 @@ def test_persistence_keeps_the_restarted_node_from_giving_a_second_majority() ->
     assert "mutual-exclusion" not in broken(run("restart-without-persistence", persistence="always"))
 
 
+def test_counter_tokens_refuse_the_paused_holders_write() -> None:
+    engine = run("process-pause-fenced")
+    refused = [e for e in engine.log if e["kind"] == "send" and e["message"]["type"] == "write_refused"]
+    assert [e["dst"] for e in refused] == ["c1"]
+    assert "stale-write-accepted" in broken(run("process-pause-fenced", fencing="off"))
+
+
+def test_a_counter_that_survives_the_restart_refuses_the_late_write() -> None:
+    assert "stale-write-accepted" not in broken(run("fenced-restart", persistence="always"))
+
+
 def test_the_compare_and_delete_release_fixes_the_unsafe_release() -> None:
     assert "foreign-release" not in broken(run("unsafe-release", release="compare"))
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**31), clients=st.integers(1, 4), nodes=st.sampled_from([1, 3, 5]))
-def test_a_fault_free_run_keeps_one_holder_and_releases_only_its_own(seed: int, clients: int, nodes: int) -> None:
-    engine = run(seed=seed, clients=clients, redis_nodes=nodes)
+@given(seed=st.integers(0, 2**31), clients=st.integers(1, 4), nodes=st.sampled_from([1, 3, 5]),
+       fencing=st.sampled_from(["off", "counter"]))
+def test_a_fault_free_run_keeps_one_holder_and_releases_only_its_own(seed: int, clients: int, nodes: int,
+                                                                      fencing: str) -> None:
+    engine = run(seed=seed, clients=clients, redis_nodes=nodes, fencing=fencing)
     assert broken(engine) == set()
     assert all(rt.state["phase"] == "done" for rt in engine.nodes.values() if rt.ctx.role == "client")
