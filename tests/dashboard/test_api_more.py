@@ -7,6 +7,7 @@ import json
 import pytest
 
 from dashboard import controller, sessions
+from dashboard.language import language
 from dashboard.models import Session
 from dashboard.runners import InProcessRunner
 from protocols import REGISTRY
@@ -118,6 +119,27 @@ def test_export_renders_the_sessions_trace_as_an_attachment(client, played, fmt,
     assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
     assert response.content.decode() == render(sessions.trace(played), fmt, REGISTRY[played.protocol])
     assert response.content.strip()
+
+
+@pytest.mark.parametrize("fmt", ["text", "shiviz", "mermaid"])
+def test_export_speaks_the_language_asked_for(client, played, fmt):
+    response = client.get(f"/api/sessions/{played.id}/export/{fmt}?lang=zh-hans")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert text == render(sessions.trace(played), fmt, REGISTRY[played.protocol], language("zh-hans"))
+    assert text != client.get(f"/api/sessions/{played.id}/export/{fmt}?lang=en").content.decode()
+    assert "已中止" in text  # vote-no-abort: a participant's phase, as the Chinese page names it
+
+
+def test_export_json_is_the_same_in_every_language(client, played):
+    chinese = client.get(f"/api/sessions/{played.id}/export/json?lang=zh-hans")
+    assert chinese.content == client.get(f"/api/sessions/{played.id}/export/json").content  # Data, in no language.
+
+
+def test_export_refuses_an_unknown_language(client, played):
+    response = client.get(f"/api/sessions/{played.id}/export/text?lang=fr")
+    assert response.status_code == 400
+    assert response.json() == {"error": "bad_language", "message": "language 'fr' is not one of en, zh-hans"}
 
 
 def test_export_json_is_the_trace(client, played):
