@@ -1,7 +1,8 @@
 // The export menu: the JSON trace, ShiViz and Mermaid from the server, and SVG or PNG images of
 // the space-time diagram drawn here. An imported trace offers its JSON back and the images.
 // Every file is named `<protocol>-<session>-g<generation>.<ext>` (exportName), as the server names
-// what it sends (dashboard/api_exports.py), so the files of one run sort together.
+// what it sends (dashboard/api_exports.py), so the files of one run sort together. ShiViz and Mermaid
+// come in the page's language (exportQuery).
 
 import { h, fill } from '../dom.js';
 import { icon } from '../icons.js';
@@ -29,7 +30,7 @@ export function createExportMenu(el, ctx) {
   function render() {
     const id = store.sessionId;
     const server = store.mode === 'live' && id;
-    const url = (fmt) => `/api/sessions/${encodeURIComponent(id)}/export/${fmt}`;
+    const url = (fmt) => `/api/sessions/${encodeURIComponent(id)}/export/${fmt}${exportQuery(fmt)}`;
     fill(list,
       server ? link('export-json', url('json'), t('export.json'), 'json')
         : item('export-json', t('export.json'), () => downloadJson(store.traceText || store.trace, name('json'))),
@@ -42,6 +43,14 @@ export function createExportMenu(el, ctx) {
   store.on('role', render);
   render();
   return { update() {} };
+}
+
+/**
+ * Return the query an export asks with: the page's language for the formats with words (text, ShiViz,
+ * Mermaid: `?lang=zh-hans` on a Chinese page, as `manage.py simulate --lang`), nothing for JSON (data).
+ */
+export function exportQuery(fmt, lang = (document.getElementById('lab') || { dataset: {} }).dataset.lang) {
+  return fmt !== 'json' && lang && lang !== 'en' ? `?lang=${encodeURIComponent(lang)}` : '';
 }
 
 /**
