@@ -17,33 +17,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from protocols.base import ClientRequest, Input, ParameterError
+from protocols.base import ClientRequest, ParameterError
 from protocols.sim.commands import CommandError
+from protocols.sim.engine_faults import World
 from protocols.sim.faults import validate_plan
-from protocols.sim.runtime import NodeRuntime, Pending
+from protocols.sim.runtime import Pending
 
 if TYPE_CHECKING:
     from protocols.sim.engine_faults import FaultActions
-    from protocols.sim.network import Network
-    from protocols.spec import ProtocolSpec
 
 
-class CommandHost(Protocol):
-    """What a command needs of the engine: the world it checks, and the steps it takes through it."""
+class CommandHost(World, Protocol):
+    """What a command needs of the engine: the world it checks (``World``), and the steps it takes through it."""
 
-    spec: ProtocolSpec
-    nodes: dict[str, NodeRuntime]
-    pending: dict[str, Pending]
-    network: Network
     chaos: float
 
-    def _emit(self, kind: str, **fields: Any) -> dict[str, Any]: ...
-    def _run(self, rt: NodeRuntime, event: Input) -> None: ...
     def _next_due(self) -> Pending | None: ...
     def _handle(self, entry: Pending, by: str) -> None: ...
     def _reach_quiescence(self) -> None: ...
-    def _drop(self, entry: Pending, reason: str) -> None: ...
-    def _duplicate(self, entry: Pending, by: str) -> None: ...
 
 
 class CommandActions:

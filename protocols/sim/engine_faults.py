@@ -26,19 +26,25 @@ if TYPE_CHECKING:
     from protocols.spec import ProtocolSpec
 
 
-class FaultHost(Protocol):
-    """What a fault needs of the engine: the world it changes, and the bookkeeping it goes through."""
+class World(Protocol):
+    """What both the faults and the commands use of the engine: the world, the log, a node's run, a message's fate."""
 
     spec: ProtocolSpec
     nodes: dict[str, NodeRuntime]
     pending: dict[str, Pending]
     network: Network
-    now: int
 
     def _emit(self, kind: str, **fields: Any) -> dict[str, Any]: ...
     def _run(self, rt: NodeRuntime, event: Input) -> None: ...
     def _drop(self, entry: Pending, reason: str) -> None: ...
     def _duplicate(self, entry: Pending, by: str) -> None: ...
+
+
+class FaultHost(World, Protocol):
+    """What a fault needs of the engine: the world it changes, and the bookkeeping it goes through."""
+
+    now: int
+
     def _add_pending(self, entry: Pending) -> None: ...
     def _new_id(self, prefix: str) -> str: ...
     def _next_order(self) -> int: ...
