@@ -6,14 +6,7 @@ Each handler returns a mapping of exactly this shape; tests/protocols/test_state
 
 from typing import Any, Literal, TypedDict
 
-from protocols.common.calls.states import (
-    CallerArmed,
-    CallerBreaker,
-    CallerLb,
-    CallerMetrics,
-    CallerWindow,
-    ProviderState,
-)
+from protocols.common.calls import states as calls  # The provider's state and the caller's parts.
 
 
 class ConsumerInflight(TypedDict):
@@ -42,20 +35,20 @@ class ConsumerPolicy(TypedDict):
 
 
 class ConsumerState(TypedDict):
-    armed: CallerArmed
-    breakers: dict[str, CallerBreaker]
+    armed: calls.CallerArmed
+    breakers: dict[str, calls.CallerBreaker]
     endpoints: list[str]
     inflight: dict[str, ConsumerInflight]
     issued: int
-    lb: CallerLb
-    metrics: CallerMetrics
+    lb: calls.CallerLb
+    metrics: calls.CallerMetrics
     phase: Literal['calling', 'done', 'draining']
     policy: ConsumerPolicy
     rng: int
-    window: CallerWindow
+    window: calls.CallerWindow
 
 
 STATES: dict[str, dict[str, Any]] = {
-    'service-invocation': {'consumer': ConsumerState, 'provider': ProviderState},
+    'service-invocation': {'consumer': ConsumerState, 'provider': calls.ProviderState},
 }
 """Protocol -> role -> the TypedDict of that role's state."""

@@ -6,14 +6,7 @@ Each handler returns a mapping of exactly this shape; tests/protocols/test_state
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-from protocols.common.calls.states import (
-    CallerArmed,
-    CallerBreaker,
-    CallerLb,
-    CallerMetrics,
-    CallerWindow,
-    ProviderState,
-)
+from protocols.common.calls import states as calls  # The provider's state and the caller's parts.
 
 
 class ControlState(TypedDict):
@@ -69,18 +62,18 @@ class ConsumerSidecarPolicy(TypedDict):
 
 
 class ConsumerSidecarState(TypedDict):
-    armed: CallerArmed
-    breakers: dict[str, CallerBreaker]
+    armed: calls.CallerArmed
+    breakers: dict[str, calls.CallerBreaker]
     endpoints: list[str]
     held: list[ConsumerSidecarHeldItem]
     inflight: dict[str, ConsumerSidecarInflight]
-    lb: CallerLb
-    metrics: CallerMetrics
+    lb: calls.CallerLb
+    metrics: calls.CallerMetrics
     phase: Literal['ready', 'waiting']
     policy: ConsumerSidecarPolicy
     rng: int
     version: int
-    window: CallerWindow
+    window: calls.CallerWindow
 
 
 class ProviderSidecarMetrics(TypedDict):
@@ -99,7 +92,7 @@ STATES: dict[str, dict[str, Any]] = {
         'consumer': ConsumerState,
         'consumer-sidecar': ConsumerSidecarState,
         'control': ControlState,
-        'provider': ProviderState,
+        'provider': calls.ProviderState,
         'provider-sidecar': ProviderSidecarState,
     },
 }
