@@ -1013,6 +1013,8 @@ UI_TEXTS = (
     gettext_noop("rejected"),
     gettext_noop("token {token}: {start}–{end} ms ({how})"),
     gettext_noop("held"),
+    gettext_noop("released"),
+    gettext_noop("lost with the lock's crash"),
     gettext_noop("Grants: {grants} · highest token: {max} · stale writes accepted: {accepted} · rejected: {rejected}"),
     gettext_noop("Lock service"),
     gettext_noop("Store"),

@@ -22,6 +22,12 @@ const LANE = 54;
 const TOKEN_BAND = 80;
 const AXIS = 30;
 const REJECTED = '#6E6E6E';
+/** How a lease ended (as the lock recorded it, or its crash), in words: [key, English]. */
+const HOW = {
+  released: ['locks.timeline.how.released', 'released'],
+  expired: ['locks.timeline.how.expired', 'expired'],
+  'lock crashed': ['locks.timeline.how.crashed', 'lost with the lock\'s crash'],
+};
 
 function label(x, y, text, anchor = 'start', colour = '#111', size = 16, weight = 400) {
   return svg('text', { x, y, 'text-anchor': anchor, 'font-size': size, fill: colour, 'font-weight': weight }, text);
@@ -70,7 +76,7 @@ export const locksTimelinePanel = definePanel({
       const bar = svg('rect', { x: x0, y: top + 4, width: Math.max(2, x1 - x0), height: 24, rx: 4,
         fill: PALETTE.blue });
       bar.append(svg('title', {}, tr('locks.timeline.leaseTip', 'token {token}: {start}–{end} ms ({how})', {
-        token: lease.token, start: lease.start, end: lease.end ?? '…', how: lease.how || (lease.end === null ? tr('locks.timeline.held', 'held') : '—') })));
+        token: lease.token, start: lease.start, end: lease.end ?? '…', how: lease.how ? tr(...HOW[lease.how]) : lease.end === null ? tr('locks.timeline.held', 'held') : '—' })));
       parts.push(bar, label(x0 + 4, top + 22, `t${lease.token}`, 'start', '#fff', 16, 700));
     }
     for (const belief of story.beliefs) {
