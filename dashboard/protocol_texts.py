@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from protocols.spec import ProtocolSpec
 
@@ -79,6 +79,28 @@ def ui_keys() -> dict[str, str]:
     return {k: v for k, v in data.items() if isinstance(v, str) and not k.startswith("_")}
 
 
+def ui_contexts() -> dict[str, str]:
+    """Return the gettext context of each UI key whose English word means more than one thing.
+
+    The keys file's ``_contexts`` maps such a key to its context ("circuit breaker state" for
+    ``services.breakers.closed``, "question state" for ``question.state.closed``): one msgid has one
+    translation, so the two "closed" are told apart by context (``pgettext``) on the server. The browser
+    needs none: it looks its strings up by key.
+    """
+    try:
+        data = json.loads(KEYS_FILE.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    contexts = data.get("_contexts", {})
+    return {k: v for k, v in contexts.items() if isinstance(v, str)} if isinstance(contexts, dict) else {}
+
+
+def ui_texts() -> list[tuple[str | None, str]]:
+    """Return the browser's UI strings to translate, once each: (context or None, English)."""
+    contexts = ui_contexts()
+    return list(dict.fromkeys((contexts.get(key), english) for key, english in ui_keys().items()))
+
+
 def _unique(texts: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(texts))
 
@@ -88,7 +110,9 @@ def render_generated() -> str:
     lines = [BEGIN, "PROTOCOL_TEXTS = ("]
     lines += [f"    gettext_noop({json.dumps(t, ensure_ascii=False)})," for t in registry_texts()]
     lines += [")", "", "UI_TEXTS = ("]
-    lines += [f"    gettext_noop({json.dumps(t, ensure_ascii=False)})," for t in _unique(ui_keys().values())]
+    lines += [f"    gettext_noop({json.dumps(t, ensure_ascii=False)})," if context is None else
+              f"    pgettext_lazy({json.dumps(context)}, {json.dumps(t, ensure_ascii=False)}),"
+              for context, t in ui_texts()]
     lines += [")"]
     return "\n".join(lines) + "\n"
 
@@ -168,6 +192,46 @@ PROTOCOL_TEXTS = (
     gettext_noop("{node} logged both {first} and {second}"),
     gettext_noop("{node} is {phase} but its log says {logged}"),
     gettext_noop("still undecided when nothing more could happen: {nodes}"),
+    gettext_noop("Three-phase commit"),
+    gettext_noop("A third round and a termination protocol so that a crashed coordinator blocks nobody; a partition splits the decision."),
+    gettext_noop("How many participants take part (p1, p2, ...; the termination protocol elects them in that order)."),
+    gettext_noop("Each participant's vote, comma-separated, yes or no; one value applies to all, missing ones vote yes."),
+    gettext_noop("What a participant does when its timeout fires after voting yes: 'elected' runs the termination protocol; 'unilateral' decides alone (uncertain aborts, prepared commits: broken); 'none' waits to be told, blocking like 2PC."),
+    gettext_noop("How long the coordinator (and a termination leader) waits for votes, states or acknowledgements."),
+    gettext_noop("How long a participant waits for the next message before it suspects the coordinator (or the leader it waits for)."),
+    gettext_noop("Every participant votes yes; three rounds: CanCommit, PreCommit, DoCommit."),
+    gettext_noop("Phase 1: the coordinator asks every participant whether it can commit."),
+    gettext_noop("Phase 2: all voted yes; the coordinator logs PRECOMMITTED and tells everyone to get ready. Now nobody can be uncertain once the coordinator commits."),
+    gettext_noop("Phase 3: every participant acknowledged, so the coordinator commits."),
+    gettext_noop("One participant votes no, so the coordinator aborts after phase 1."),
+    gettext_noop("p2 votes no: one no aborts the whole transaction."),
+    gettext_noop("The coordinator crashes once every PreCommit is sent: the participants elect p1, which finds them all prepared and commits. Nobody blocks (compare 2PC's crash)."),
+    gettext_noop("The coordinator crashes right after its last PreCommit. In 2PC the participants would now be stuck until it returns."),
+    gettext_noop("p1's timeout fires: it suspects the coordinator and, first by name, leads the termination protocol: it asks everyone's state."),
+    gettext_noop("Everyone is prepared, so everyone voted yes: p1 commits and tells the others. Decided without the coordinator, long before it returns."),
+    gettext_noop("The coordinator recovers with PRECOMMITTED in its log: it asks, and learns COMMIT."),
+    gettext_noop("The coordinator crashes after its PreCommit to p1 only: p1 leads, sends PreCommit to the uncertain p2 and p3 itself, and commits."),
+    gettext_noop("The coordinator crashes halfway through phase 2: p1 is prepared, p2 and p3 uncertain."),
+    gettext_noop("p1 leads: one participant is prepared, so the coordinator may have committed. p1 finishes phase 2 for it: PreCommit to the uncertain ones."),
+    gettext_noop("Acknowledged: p1 commits, and so does everyone."),
+    gettext_noop("The broken variant: participants decide alone on a timeout. The coordinator crashes after its PreCommit to p1 only; p1 commits, p2 and p3 abort."),
+    gettext_noop("The coordinator crashes after its PreCommit reached p1 alone."),
+    gettext_noop("p1 is prepared and times out: by the bare rule it commits."),
+    gettext_noop("p2 and p3 were uncertain and time out: by the same rules they abort. Timeouts alone are not enough; the termination protocol is what makes 3PC safe."),
+    gettext_noop("Without the termination protocol 3PC blocks like 2PC: the coordinator crashes after PreCommit and the prepared participants wait until it returns."),
+    gettext_noop("The coordinator crashes after PreCommit. Without a termination protocol the participants only wait."),
+    gettext_noop("1.5 s later it recovers, sends PreCommit again and finishes: all that time blocked."),
+    gettext_noop("A partition cuts {coordinator, p1} from {p2, p3} as PreCommit goes out: the coordinator commits with p1, p2 and p3 elect a leader among themselves and abort. Atomicity broken."),
+    gettext_noop("The network splits as PreCommit leaves: only p1 will get it."),
+    gettext_noop("Only p1 acknowledges. The coordinator takes p2 and p3 for crashed and commits: everyone voted yes."),
+    gettext_noop("p2 and p3 hear nothing; p1, the first leader, is out of reach, so p2 leads. It sees only uncertain participants..."),
+    gettext_noop("...and aborts. Each side was right about what it could see: 3PC's safety rests on timeouts that never lie, which a partition breaks."),
+    gettext_noop("No node commits while another aborts."),
+    gettext_noop("With every node up and the network whole, every node decides."),
+    gettext_noop("A participant decided without the coordinator (what 3PC is for, and where it goes wrong)."),
+    gettext_noop("{committed} committed although {participant} never voted yes"),
+    gettext_noop("{node} decided {outcome} as leader of the termination protocol"),
+    gettext_noop("{node} timed out {phase} and decided {outcome} alone"),
     gettext_noop("Write-through cache"),
     gettext_noop("Writes reach the database before they are acknowledged; other caches may still serve old copies."),
     gettext_noop("How many clients issue operations."),
@@ -398,7 +462,9 @@ PROTOCOL_TEXTS = (
     gettext_noop("How long an attempt waits for the nodes' answers before it counts them."),
     gettext_noop("After a failed attempt a client waits up to this long (at random) before the next; also the time it waits for a write's acknowledgement before sending it again."),
     gettext_noop("Attempts per write before the client gives that write up."),
+    gettext_noop("Sends of one write without an acknowledgement before the client gives the write up."),
     gettext_noop("'compare': release with the compare-and-delete script; 'delete': a plain DEL, which deletes another client's key as readily as one's own."),
+    gettext_noop("'counter': each node counts the SETs it grants and answers OK with its count; the lock's token is the highest count of the majority, and the store refuses a write with a token lower than one it has seen. 'off': the store takes every write."),
     gettext_noop("'always': a node logs every SET and DEL and restores its key after a restart; 'none': it forgets."),
     gettext_noop("Two clients take turns: each takes the key on a majority of five nodes, writes, releases."),
     gettext_noop("A client asks all five nodes to SET the lock key to its own random value, only if the key is absent (NX), with a time to live (PX)."),
@@ -409,6 +475,9 @@ PROTOCOL_TEXTS = (
     gettext_noop("c1's keys expired on every node: c2 takes the lock, by the rules."),
     gettext_noop("c1 wakes up. It does not know it slept: it sends the write it was about to send."),
     gettext_noop("The store applies c1's write although c2 holds the lock now: two clients wrote under one lock, and nothing in Redlock could have told the store."),
+    gettext_noop("The same pause with counter tokens: each node counts its grants, the lock's token is the majority's highest count, and the store refuses c1's late write."),
+    gettext_noop("With fencing=counter every OK carries the node's count of grants; c1's token is the highest count of its majority."),
+    gettext_noop("c1's write carries a token lower than c2's, which the store has seen: refused. The counts of any two majorities meet on one node, so tokens only grow, as long as no node forgets its count."),
     gettext_noop("c1 holds the key on r1, r2, r3; r3's clock jumps forward, so its key expires early, and c2 takes r3, r4, r5: two majorities."),
     gettext_noop("A partition: c1 reaches r1, r2 and r3 only, c2 reaches r4 and r5."),
     gettext_noop("c1 holds the lock on r1, r2 and r3, a majority of five."),
@@ -424,16 +493,65 @@ PROTOCOL_TEXTS = (
     gettext_noop("One Redis instance, no persistence: it restarts while c1 holds the lock, and c2 takes it too."),
     gettext_noop("The single instance restarts empty: the lock it held for c1 is forgotten."),
     gettext_noop("c2 asks, and the empty instance gives it the lock while c1's is still valid."),
+    gettext_noop("Counter tokens on a single instance that restarts without persistence: its count starts again from zero, so c2's token equals paused c1's, and the store takes c1's late write."),
+    gettext_noop("The instance restarts empty: the key and its count of grants are gone."),
+    gettext_noop("c2's token is 1 again, as c1's was: the store cannot tell the two holders apart and takes c1's late write after c2's. A fencing token is only as good as the counter behind it: it must never go back (a consensus service's, not a forgetful cache's)."),
     gettext_noop("No client takes the lock while another client's lock is still valid (Redlock's safety claim: at any moment one holder at most)."),
-    gettext_noop("The store never applies a write made under a lock that another acquisition has taken since. Redlock gives no token the store could check, so only the checker can see this."),
+    gettext_noop("The store applies writes in the order of the locks they were made under: never a write under a lock after a write under a later one. Without tokens the store cannot check it; the checker, which sees every acquisition, can."),
     gettext_noop("A release deletes only the key its own client set (compare-and-delete)."),
     gettext_noop("At most one client believes it holds the lock. Expected to break when a holder is paused past its validity: the lesson, since nothing tells it."),
     gettext_noop("With all nodes up and the network whole, every client finishes its writes (or gives them up)."),
     gettext_noop("{holder} took the lock at {at_ms} ms while {other}'s lock was valid until {until_ms} ms: two holders at once"),
-    gettext_noop("the store applied {op} from {writer}, but {other} had taken the lock since {writer} took it: two clients wrote under one lock"),
+    gettext_noop("stale write accepted: the store applied {op} from {writer} after {other_op} from {other}, made under a later lock: two clients wrote under one lock"),
     gettext_noop("{by} deleted the lock key on {node}, but {holder} had set it: {by} released someone else's lock"),
     gettext_noop("{holders} all believe they hold the lock"),
     gettext_noop("clients that never finished: {nodes}"),
+    gettext_noop("Coordination-service lock (ZooKeeper recipe)"),
+    gettext_noop("Ephemeral sequential nodes under /lock, each waiter watching its predecessor; a session that expires in a pause loses the lock, and only the czxid as a fencing token stops its late write."),
+    gettext_noop("How many clients queue for the lock and write."),
+    gettext_noop("Each client waits up to this long (at random) before each write; 0 begins at once."),
+    gettext_noop("The service expires a session it has not heard from for this long (and deletes its ephemeral nodes); a client counts its session lost after two thirds of it without an answer."),
+    gettext_noop("A client pings the service this often to keep its session alive; 0: no pings, only requests keep a session alive (and a waiting client's session expires)."),
+    gettext_noop("The service's tickTime: it checks sessions for expiry once a tick, so a session expires up to one tick after its timeout."),
+    gettext_noop("'on': the store refuses a write whose token (its lock node's czxid) is lower than one it has applied."),
+    gettext_noop("'recipe': each waiter watches its predecessor; 'herd': each waiter watches /lock's children, and every change wakes them all."),
+    gettext_noop("How long a holder waits for the store's acknowledgement before sending its write again."),
+    gettext_noop("Sends of one write without an acknowledgement before the holder gives the write up and releases."),
+    gettext_noop("Sessions a client opens in a life (the first included) before it gives its remaining writes up."),
+    gettext_noop("Three clients queue for the lock: each creates an ephemeral sequential node, and each waiter watches only the node just before its own."),
+    gettext_noop("A client creates /lock/n- with EPHEMERAL_SEQUENTIAL: the service appends a sequence number and records the creation's zxid, the future fencing token."),
+    gettext_noop("Not the lowest: the client watches only its predecessor (exists with a watch), not the whole queue, so a release wakes one client."),
+    gettext_noop("The holder writes, carrying its node's czxid as the token."),
+    gettext_noop("Release: the holder deletes its node, which fires its successor's watch."),
+    gettext_noop("c1 holds the lock and is paused (a GC pause) longer than its session timeout: the service expires the session and deletes c1's node, c2 takes the lock and writes, c1 wakes and writes. The store refuses c1's older token."),
+    gettext_noop("c1's node is the lowest: it holds the lock, and is paused right away. Paused, it sends no pings."),
+    gettext_noop("The service counts sessions down every tick: c1's has gone unheard for the timeout, so it expires, and c1's ephemeral node is deleted with it."),
+    gettext_noop("c1's node is gone: the service notifies the one client watching it, c2."),
+    gettext_noop("c2's node is the lowest now: c2 holds the lock, by the rules."),
+    gettext_noop("c1 wakes. It does not know it slept: its work is done, so it writes, under its old token."),
+    gettext_noop("The store has applied a write under a higher token, so it refuses c1's: c1's lock node is older than the current holder's. The czxid is a fencing token."),
+    gettext_noop("c1 holds the lock and is paused (a GC pause) longer than its session timeout: the service expires the session and deletes c1's node, c2 takes the lock and writes, c1 wakes and writes. Without fencing the store accepts it."),
+    gettext_noop("Without fencing the store applies c1's write after c2's: two clients wrote under one lock, and c1 never knew it had lost it."),
+    gettext_noop("c1 holds the lock and is cut off from the service: it hears no pong, suspends by its own timer before the service expires its session, and stops acting; c2 takes over."),
+    gettext_noop("A partition cuts c1, the holder, off while it works: its pings are lost."),
+    gettext_noop("c1 has heard nothing for two thirds of the session timeout: suspended, it treats the lock as lost and stops acting, before the service can expire its session. A write already on its way would still land late: only fencing stops that one."),
+    gettext_noop("The service expired c1's session: c2 holds the lock."),
+    gettext_noop("c1 crashes while it holds the lock: its session expires, its node goes with it, and c2 takes the lock without anyone releasing it."),
+    gettext_noop("c1 crashes holding the lock."),
+    gettext_noop("The ephemeral node went with c1's session: c2 holds the lock, no lease had to be guessed."),
+    gettext_noop("Five clients queue at once. The recipe: each waiter watches its predecessor, so a release wakes one."),
+    gettext_noop("A node went: one notification, to the one client next in line."),
+    gettext_noop("Five clients queue at once. The herd: every waiter watches /lock's children, so every change wakes them all."),
+    gettext_noop("A child of /lock changed: every waiter's parent watch fires, and each lists the children again, although only one can take the lock."),
+    gettext_noop("The store never applies a write under a token lower than one it has applied; with fencing off, never one whose lock node the service had passed over since (a later node had become the lowest)."),
+    gettext_noop("The service's lock queue rises in sequence and zxid together and holds only nodes of live sessions: it never has two lowest live nodes."),
+    gettext_noop("At most one client acts as the lock's holder. Expected to break when a holder is paused past its session's expiry: it wakes believing, which is why the store needs the token."),
+    gettext_noop("stale write accepted: the store applied {op} from {writer} under token {token}, after a write under token {applied}"),
+    gettext_noop("stale write accepted: the store applied {op} from {writer} under token {token}, but the service had since given the lock to {holder} (token {granted})"),
+    gettext_noop("{path} (zxid {czxid}) stands after {before} (zxid {before_czxid}) in the queue but is not newer"),
+    gettext_noop("{path} is still in the queue although its session {session} has ended"),
+    gettext_noop("{holders} all act as the lock's holder, under tokens {tokens}"),
+    gettext_noop("clients still not done when nothing more could happen: {nodes}"),
     gettext_noop("Sharded counter"),
     gettext_noop("Increments spread over shards by consistent hashing; a read must ask every shard and add up."),
     gettext_noop("How many clients (c1..cN) use the counter."),
@@ -680,6 +798,7 @@ PROTOCOL_TEXTS = (
     gettext_noop("Without an idempotency key p1 executed the call a second time."),
     gettext_noop("With all nodes up and the network whole, every sidecar ends on the current policy."),
     gettext_noop("{nodes} never got policy version {version}"),
+    gettext_noop("A coordinator crash: 2PC blocks, 3PC decides without it"),
     gettext_noop("Cache write policies on one workload"),
     gettext_noop("A cache crash: write-back loses writes, write-through none"),
     gettext_noop("Counters: naive, locked, sharded, CRDT"),
@@ -738,10 +857,13 @@ PROTOCOL_TEXTS = (
     gettext_noop("Stale writes rejected"),
     gettext_noop("Successful calls"),
     gettext_noop("Writes"),
+    gettext_noop("Message rounds (coordinator and leaders)"),
+    gettext_noop("Termination protocol runs"),
     gettext_noop("Failed acquisitions"),
     gettext_noop("Lock messages per acquisition"),
-    gettext_noop("Writes under a lost lock"),
     gettext_noop("Locks released by another client"),
+    gettext_noop("Watch notifications per release"),
+    gettext_noop("Sessions expired"),
 )
 
 UI_TEXTS = (
@@ -951,7 +1073,7 @@ UI_TEXTS = (
     gettext_noop("waiting"),
     gettext_noop("done"),
     gettext_noop("serving"),
-    gettext_noop("up"),
+    pgettext_lazy("phase", "up"),
     gettext_noop("Coherence matrix"),
     gettext_noop("A writer and a reader at once: {keys}"),
     gettext_noop("{n} more lines not shown"),
@@ -1026,9 +1148,9 @@ UI_TEXTS = (
     gettext_noop("free"),
     gettext_noop("recovering"),
     gettext_noop("Circuit breakers"),
-    gettext_noop("closed"),
-    gettext_noop("open"),
-    gettext_noop("half-open"),
+    pgettext_lazy("circuit breaker state", "closed"),
+    pgettext_lazy("circuit breaker state", "open"),
+    pgettext_lazy("circuit breaker state", "half-open"),
     gettext_noop("{endpoint}: {state}"),
     gettext_noop("No caller keeps breakers in this run."),
     gettext_noop("opens after {threshold} failures in a row · cool-down {cooldown} ms · {trials} trial(s)"),
@@ -1078,8 +1200,8 @@ UI_TEXTS = (
     gettext_noop("nothing cached yet"),
     gettext_noop("from {home}, refreshed {ms} ms ago · {stale} stale"),
     gettext_noop("empty cache"),
-    gettext_noop("UP"),
-    gettext_noop("DOWN"),
+    pgettext_lazy("registry health", "UP"),
+    pgettext_lazy("registry health", "DOWN"),
     gettext_noop("EVICTED"),
     gettext_noop("not registered"),
     gettext_noop("running"),
@@ -1114,7 +1236,7 @@ UI_TEXTS = (
     gettext_noop("Sum of the shares: {total} · acknowledged increments: {acked}"),
     gettext_noop("Sum of the reachable shares: {total} ({down} down) · acknowledged increments: {acked}"),
     gettext_noop("An increment costs 2 messages; a read costs {n} (2 per shard)."),
-    gettext_noop("down"),
+    pgettext_lazy("node status", "down"),
     gettext_noop("Reads (each asks every shard)"),
     gettext_noop("missing"),
     gettext_noop("partial: leaves out {shards}"),
@@ -1161,7 +1283,7 @@ UI_TEXTS = (
     gettext_noop("Kept"),
     gettext_noop("Could not keep the sandbox"),
     gettext_noop("Export the trace (JSON)"),
-    gettext_noop("Close"),
+    pgettext_lazy("dismiss", "Close"),
     gettext_noop("Join this class"),
     gettext_noop("Go to the link or scan the code, or type the code at /join"),
     gettext_noop("QR code of {url}"),
@@ -1216,6 +1338,7 @@ UI_TEXTS = (
     gettext_noop("Questions"),
     gettext_noop("Question"),
     gettext_noop("open: answer now"),
+    pgettext_lazy("question state", "closed"),
     gettext_noop("revealed"),
     gettext_noop("the right answer"),
     gettext_noop("your answer"),
@@ -1223,6 +1346,7 @@ UI_TEXTS = (
     gettext_noop("You can change your answer until the teacher closes the question."),
     gettext_noop("It breaks at seq {seq}: show it"),
     gettext_noop("{n} answered"),
+    pgettext_lazy("question", "Close"),
     gettext_noop("Reveal"),
     gettext_noop("Ask the class what happens next"),
     gettext_noop("Ask"),
