@@ -71,20 +71,19 @@ def _votes_problem(text: str) -> str | None:
 
 
 PARAMS = (
-    Param(name="participants", kind="int", default=3, min=2, max=MAX_PARTICIPANTS,
-          help="How many participants take part (p1, p2, ...; the termination protocol elects them in that order)."),
-    Param(name="votes", kind="str", default="yes", check=_votes_problem,
-          help="Each participant's vote, comma-separated, yes or no; one value applies to all, "
-               "missing ones vote yes."),
-    Param(name="termination", kind="choice", default="elected", choices=("elected", "unilateral", "none"),
-          help="What a participant does when its timeout fires after voting yes: 'elected' runs the "
-               "termination protocol; 'unilateral' decides alone (uncertain aborts, prepared commits: broken); "
-               "'none' waits to be told, blocking like 2PC."),
-    Param(name="coordinator_timeout_ms", kind="int", default=100, min=10, max=60_000,
-          help="How long the coordinator (and a termination leader) waits for votes, states or acknowledgements."),
-    Param(name="participant_timeout_ms", kind="int", default=300, min=10, max=60_000,
-          help="How long a participant waits for the next message before it suspects the coordinator "
-               "(or the leader it waits for)."),
+    Param(name="participants", help="How many participants take part (p1, p2, ...; the termination protocol "
+                                    "elects them in that order).",
+          kind="int", default=3, min=2, max=MAX_PARTICIPANTS),
+    Param(name="votes", kind="str", default="yes", check=_votes_problem, help="Each participant's vote, "
+          "comma-separated, yes or no; one value applies to all, missing ones vote yes."),
+    Param(name="termination", kind="choice", choices=("elected", "unilateral", "none"), default="elected",
+          help="What a participant does when its timeout fires after voting yes: 'elected' runs the termination "
+               "protocol; 'unilateral' decides alone (uncertain aborts, prepared commits: broken); 'none' waits "
+               "to be told, blocking like 2PC."),
+    Param(name="coordinator_timeout_ms", kind="int", default=100, min=10, max=60_000, help="How long the "
+          "coordinator (and a termination leader) waits for votes, states or acknowledgements."),
+    Param(name="participant_timeout_ms", kind="int", default=300, min=10, max=60_000, help="How long a "
+          "participant waits for the next message before it suspects the coordinator (or the leader it waits for)."),
 )
 
 
@@ -109,30 +108,19 @@ def symmetry(params: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
 
 
 SPEC = ProtocolSpec(
-    name="three-phase-commit",
-    title="Three-phase commit",
+    name="three-phase-commit", title="Three-phase commit", theory=__doc__ or "",
     summary="A third round and a termination protocol so that a crashed coordinator blocks nobody; "
             "a partition splits the decision.",
-    theory=__doc__ or "",
-    roles=("coordinator", "participant"),
-    params=PARAMS,
-    table=TABLE,
-    topology=topology,
-    initial_state=initial_state,
-    invariants=INVARIANTS,
-    scenarios=SCENARIOS,
-    summarize=summarize,
-    figures=FIGURES,
-    estimate=estimate.events,
-    symmetry=symmetry,
+    roles=("coordinator", "participant"), topology=topology, initial_state=initial_state, symmetry=symmetry,
+    table=TABLE, params=PARAMS, invariants=INVARIANTS, scenarios=SCENARIOS,
+    summarize=summarize, figures=FIGURES, estimate=estimate.events,
     # The explorer has no partitions, but it abstracts time away: any timer may fire at any moment, so a
     # participant may suspect a coordinator that is alive and merely slow. That is the partition's lie told
     # by the clock, and the search finds the same split (one side commits, the other aborts) with no fault
     # at all: 3PC is safe only under bounded delays. The bare timeout rules split too. Only 'none', which never
     # decides on a timeout after voting yes, is clean: safe under asynchrony, and blocking.
     explore_params={"participants": 2},
-    foils=(Foil(params={}, breaks=("atomicity",)),
-           Foil(params={"termination": "unilateral"}, breaks=("atomicity",))),
+    foils=(Foil(params={}, breaks=("atomicity",)), Foil(params={"termination": "unilateral"}, breaks=("atomicity",))),
     clean=({"termination": "none"},),
 )
 

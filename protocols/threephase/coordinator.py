@@ -9,20 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocols.base import (
-    CancelTimer,
-    Context,
-    Effect,
-    Note,
-    Outcome,
-    Persist,
-    Receive,
-    Recover,
-    Send,
-    SetTimer,
-    Start,
-    State,
-)
+from protocols.base import CancelTimer, Context, Effect, Note, Outcome, Persist, Receive, Recover, Send, SetTimer, State
 
 TIMER = "timeout"
 """The coordinator's one timer: what it waits for is its phase (votes, then acknowledgements)."""
@@ -41,7 +28,7 @@ def initial(ctx: Context) -> State:
     return {"phase": "init", "votes": {}, "acks": []}
 
 
-def begin(ctx: Context, state: State, event: Start, now: int) -> Outcome:
+def begin(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """Phase 1: ask every participant whether it can commit; wait a bounded time for the votes."""
     effects: list[Effect] = [Send(dest=p, type="can_commit") for p in everyone(ctx)]
     effects.append(SetTimer(name=TIMER, delay_ms=ctx.params["coordinator_timeout_ms"]))

@@ -58,11 +58,9 @@ def validity(views: Mapping[str, NodeView]) -> Iterator[Finding]:
 
 def everyone_decides(views: Mapping[str, NodeView]) -> Iterator[Finding]:
     """With every node up and the network whole, every node has an outcome at the end."""
-    if any(not v.up or v.paused for v in views.values()):
-        return
-    undecided = sorted(n for n, v in views.items() if outcome(v) is None)
-    if undecided:
-        yield Finding(nodes=tuple(undecided), id="undecided", data={"nodes": undecided})
+    healthy = all(v.up and not v.paused for v in views.values())
+    undecided = sorted(n for n, v in views.items() if healthy and outcome(v) is None)
+    yield from [Finding(nodes=tuple(undecided), id="undecided", data={"nodes": undecided})] if undecided else []
 
 
 LEADING = ("collecting", "precommitting")
@@ -82,18 +80,17 @@ def decided_without_coordinator(node: str, before: State, after: State, cause: s
 
 
 INVARIANTS = (
-    Invariant(name="atomicity", kind="state", check=atomicity,
-              description="No node commits while another aborts.",
+    Invariant(name="atomicity", kind="state", description="No node commits while another aborts.", check=atomicity,
               findings={"commit-and-abort": "{committed} committed while {aborted} aborted"}),
-    Invariant(name="validity", kind="state", check=validity,
-              description="Commit only if every participant voted yes.",
-              findings={"commit-without-yes": "{committed} committed although {participant} never voted yes"}),
+    Invariant(name="validity", kind="state", check=validity, findings={
+        "commit-without-yes": "{committed} committed although {participant} never voted yes"},
+        description="Commit only if every participant voted yes."),
     Invariant(name="termination", kind="liveness", check=everyone_decides,
-              description="With every node up and the network whole, every node decides.",
-              findings={"undecided": "still undecided when nothing more could happen: {nodes}"}),
+              findings={"undecided": "still undecided when nothing more could happen: {nodes}"},
+              description="With every node up and the network whole, every node decides."),
     Invariant(name="decided-without-coordinator", kind="transition", check=decided_without_coordinator,
-              illustrative=True,
-              description="A participant decided without the coordinator (what 3PC is for, and where it goes wrong).",
-              findings={"leader-decided": "{node} decided {outcome} as leader of the termination protocol",
-                        "decided-alone": "{node} timed out {phase} and decided {outcome} alone"}),
+              illustrative=True, findings={
+                  "leader-decided": "{node} decided {outcome} as leader of the termination protocol",
+                  "decided-alone": "{node} timed out {phase} and decided {outcome} alone"},
+              description="A participant decided without the coordinator (what 3PC is for, and where it goes wrong)."),
 )
