@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (the Chinese cases hold Chinese punctuation)
 """The text, ShiViz and Mermaid renderings say what the trace says, in a shape their readers accept."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from protocols import REGISTRY
+from protocols import REGISTRY, findings
 from protocols.sim import export
 from protocols.sim.engine import Engine
 from protocols.sim.export import FORMATS
@@ -17,16 +18,24 @@ from protocols.sim.export_mermaid import escape, participant_ids
 from protocols.sim.export_shiviz import SHIVIZ_REGEX
 from protocols.sim.export_text import placement
 from protocols.sim.trace import build_trace, dumps
-from tests.helpers import words
+from protocols.sim.words import ENGLISH, Language
 
 TWO_PC = REGISTRY["two-phase-commit"]
 SHIVIZ_PY = re.compile(SHIVIZ_REGEX.replace("(?<", "(?P<"))
 """ShiViz's JavaScript regex in Python's spelling of named groups."""
 
 
-def render(trace: dict[str, Any], fmt: str) -> str:
+def render(trace: dict[str, Any], fmt: str, lang: Language = ENGLISH) -> str:
     """Render a trace as the command line does: with its protocol's spec (title, defaults, findings)."""
-    return export.render(trace, fmt, REGISTRY[trace["protocol"]])
+    return export.render(trace, fmt, REGISTRY[trace["protocol"]], lang)
+
+
+@functools.cache
+def chinese() -> Language:
+    """The Chinese of the lab's catalogue (locale/), as ``--lang zh-hans`` and ``?lang=zh-hans`` give it."""
+    from dashboard.language import language
+
+    return language("zh-hans")
 
 
 def _hand_driven() -> Engine:
@@ -111,7 +120,7 @@ def test_text_shouts_the_majority_bug_violation() -> None:
     assert trace["violations"], "the majority bug went unnoticed by the checker"
     for violation in trace["violations"]:
         assert f"VIOLATION of {violation['invariant']}" in text
-        assert words(violation) in text
+        assert findings.render(TWO_PC.findings(), violation["finding"]) in text  # This protocol's words for it.
     assert re.search(r"^\s+consistency\s+VIOLATED$", text, re.MULTILINE)
     assert "params: variant=majority-commit votes=yes,yes,no" in text
 
@@ -229,6 +238,21 @@ def test_shiviz_shows_every_message_event_and_fault(name: str) -> None:
     assert not any("{" in t or "}" in t for t in texts), "a brace could make an event line pass for a clock line"
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_shiviz_in_chinese_parses_with_the_same_hosts_and_clocks(name: str) -> None:
+    """The clocks are the English file's (exact, as tested above); only the event texts change, one line each."""
+    trace = trace_of(name)
+    english, translated = parse_shiviz(render(trace, "shiviz")), parse_shiviz(render(trace, "shiviz", chinese()))
+    assert [(host, clock) for _, host, clock in translated] == [(host, clock) for _, host, clock in english]
+    texts = [text for text, _, _ in translated]
+    assert sum(" 发送 " in t for t in texts) == len(events(trace, "send"))
+    assert sum(" 收到 " in t for t in texts) == len(events(trace, "deliver"))
+    assert sum(" 未能送达：" in t for t in texts) == len(events(trace, "drop"))
+    assert sum(" 违反 " in t for t in texts) == sum(len(v["nodes"]) for v in trace["violations"])
+    assert all(re.match(r"^\d+ms \S", t) for t in texts)
+    assert not any("{" in t or "}" in t for t in texts), "a brace could make an event line pass for a clock line"
+
+
 def test_shiviz_puts_a_lost_message_where_its_fate_is_decided() -> None:
     trace = trace_of("lossy-chaos")
     entries = parse_shiviz(render(trace, "shiviz"))
@@ -283,6 +307,26 @@ def test_mermaid_declares_every_node_and_draws_every_message(name: str) -> None:
     for crash in events(trace, "crash"):
         assert ("note", crash["node"], crash["node"], "CRASH") in statements
     assert sum(n.startswith("VIOLATION ") for n in notes) == len(trace["violations"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_mermaid_in_chinese_draws_the_same_diagram(name: str) -> None:
+    """The same lanes, arrows and notes as the English diagram, every label safe for Mermaid's grammar."""
+    trace = trace_of(name)
+    ids, english = parse_mermaid(render(trace, "mermaid"))
+    zh_ids, translated = parse_mermaid(render(trace, "mermaid", chinese()))
+    assert zh_ids == ids
+    assert [s[:-1] for s in translated] == [s[:-1] for s in english]
+    assert all(_is_safe(s[-1]) for s in translated)
+    notes = [s[-1] for s in translated if s[0] == "note"]
+    assert sum(n.startswith("违反 ") for n in notes) == len(trace["violations"])
+    for crash in events(trace, "crash"):
+        assert ("note", crash["node"], crash["node"], "崩溃") in translated
+
+
+def test_mermaid_marks_the_majority_bug_in_chinese() -> None:
+    _, statements = parse_mermaid(render(trace_of("majority-bug"), "mermaid", chinese()))
+    assert ("note", "p1", "p3", "违反 consistency：p1 已提交，而 p3 已中止") in statements
 
 
 def test_mermaid_marks_the_majority_bug() -> None:
