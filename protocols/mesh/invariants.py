@@ -1,4 +1,4 @@
-"""What the mesh promises: the invocation family's invariants, and that every sidecar gets the policy.
+"""What the mesh promises: the service calls' invariants (common/calls/), and that every sidecar gets the policy.
 
 The callers here are the consumers' sidecars: the breaker and budget checks
 read their state exactly as they read an invocation consumer's. The call-log
