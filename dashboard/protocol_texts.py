@@ -217,7 +217,7 @@ PROTOCOL_TEXTS = (
     gettext_noop("The broken variant: participants decide alone on a timeout. The coordinator crashes after its PreCommit to p1 only; p1 commits, p2 and p3 abort."),
     gettext_noop("The coordinator crashes after its PreCommit reached p1 alone."),
     gettext_noop("p1 is prepared and times out: by the bare rule it commits."),
-    gettext_noop("p2 and p3 were uncertain and time out: by the same rules they abort. Timeouts alone are not enough; the termination protocol is what makes 3PC safe."),
+    gettext_noop("p2 and p3 were uncertain and timed out: by the same rules they aborted. Timeouts alone are not enough; the termination protocol is what makes 3PC safe."),
     gettext_noop("Without the termination protocol 3PC blocks like 2PC: the coordinator crashes after PreCommit and the prepared participants wait until it returns."),
     gettext_noop("The coordinator crashes after PreCommit. Without a termination protocol the participants only wait."),
     gettext_noop("1.5 s later it recovers, sends PreCommit again and finishes: all that time blocked."),

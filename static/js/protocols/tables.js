@@ -2,23 +2,24 @@
 // in this folder (static/js/protocols/<protocol>.js): do not edit by hand.
 
 import t0 from './two-phase-commit.js';
-import t1 from './cache-write-through.js';
-import t2 from './cache-write-back.js';
-import t3 from './cache-write-around.js';
-import t4 from './cache-aside.js';
-import t5 from './mesi.js';
-import t6 from './consistent-hashing.js';
-import t7 from './counter-naive.js';
-import t8 from './lock-lease.js';
-import t9 from './counter-locked.js';
-import t10 from './redis-lock.js';
-import t11 from './counter-sharded.js';
-import t12 from './g-counter.js';
-import t13 from './pn-counter.js';
-import t14 from './counter-bft.js';
-import t15 from './service-registry.js';
-import t16 from './service-invocation.js';
-import t17 from './service-mesh.js';
+import t1 from './three-phase-commit.js';
+import t2 from './cache-write-through.js';
+import t3 from './cache-write-back.js';
+import t4 from './cache-write-around.js';
+import t5 from './cache-aside.js';
+import t6 from './mesi.js';
+import t7 from './consistent-hashing.js';
+import t8 from './counter-naive.js';
+import t9 from './lock-lease.js';
+import t10 from './counter-locked.js';
+import t11 from './redis-lock.js';
+import t12 from './counter-sharded.js';
+import t13 from './g-counter.js';
+import t14 from './pn-counter.js';
+import t15 from './counter-bft.js';
+import t16 from './service-registry.js';
+import t17 from './service-invocation.js';
+import t18 from './service-mesh.js';
 
 /** Each protocol's encoding table, by name; protocols without one are drawn by generic.js. */
 export const TABLES = {
@@ -40,4 +41,5 @@ export const TABLES = {
   [t15.name]: t15,
   [t16.name]: t16,
   [t17.name]: t17,
+  [t18.name]: t18,
 };
