@@ -73,8 +73,8 @@ def _redis(ctx: Context) -> list[str]:
 def client_initial() -> dict[str, Any]:
     """Return a client's boot state."""
     return {"phase": "thinking", "stream": 0, "epoch": 0, "op": 0, "written": 0, "req": 0, "value": None,
-            "started_at": None, "answers": {}, "tokens": {}, "token": None, "valid_until": None, "attempts": 0,
-            "tries": 0, "gave_up": 0}
+            "started_at": None, "answers": {}, "needed": 0, "tokens": {}, "token": None, "valid_until": None,
+            "attempts": 0, "tries": 0, "gave_up": 0}
 
 
 def _think(ctx: Context, state: State, stream: Stream) -> Outcome:
@@ -109,7 +109,7 @@ def begin_attempt(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     req = state["req"] + 1
     value = f"{ctx.node}-{req}"
     state = {**state, "phase": "acquiring", "req": req, "value": value, "started_at": now, "answers": {},
-             "tokens": {}, "token": None, "valid_until": None, "attempts": state["attempts"] + 1}
+             "needed": majority(ctx.params), "tokens": {}, "token": None, "valid_until": None, "attempts": state["attempts"] + 1}
     body = {"key": KEY, "value": value, "px": ctx.params["ttl_ms"], "req": req}
     effects += [Send(dest=node, type="set", body=body) for node in _redis(ctx)]
     effects.append(SetTimer(name="acquire", delay_ms=ctx.params["acquire_timeout_ms"]))

@@ -30,6 +30,8 @@ class ClientState(TypedDict):
     """The client's clock when it sent the attempt's SETs (Redlock's start time)."""
     answers: dict[str, str]
     """Node -> "ok" or "busy", for the attempt in hand."""
+    needed: int
+    """How many OKs the attempt needs: a majority of the nodes (0 before the first attempt)."""
     tokens: dict[str, int]
     """Node -> the counter it returned with its OK (``fencing=counter``), for the attempt in hand."""
     token: int | None

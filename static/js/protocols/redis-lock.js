@@ -7,6 +7,7 @@
 // DEL) purple and vermillion, writes orange, their acknowledgement green.
 
 import { PALETTE } from './palette.js';
+import { redlockKeysPanel } from '../panels/redlock-keys.js';
 
 export default {
   name: 'redis-lock',
@@ -42,5 +43,7 @@ export default {
     del: { colour: PALETTE.vermillion, label: 'DEL', dash: '2 3' },
     write: { colour: PALETTE.orange, label: 'WRITE' },
     write_ok: { colour: PALETTE.green, label: 'OK', dash: '6 4' },
+    write_refused: { colour: PALETTE.vermillion, label: 'REFUSED' },
   },
+  panels: [redlockKeysPanel],
 };
