@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from protocols.findings import blanks
-from protocols.sim.clock_watch import ClockWatch, WatchedNow
+from protocols.sim.clock_watch import ClockWatch, WatchedNow, stamped
 from protocols.spec import Finding, Invariant, NodeView, ProtocolSpec
 
 Event = dict[str, Any]
@@ -168,8 +168,11 @@ class Checker:
         return found
 
     def _check_history(self, event: Event) -> list[Event]:
-        if self.clock_watch is not None:  # The explorer left the time out: a check reading it is noted.
-            event = {**event, "seq": Seq(event["seq"]), "time": WatchedNow(event["time"], self.clock_watch)}
+        watch = self.clock_watch
+        if watch is not None:  # The explorer watches the clock: an event's times are stamps (clock_watch.py).
+            event = {**event, "seq": Seq(event["seq"]), "time": WatchedNow(event["time"], watch)}
+            if type(event.get("due")) is int:  # A timer's due time (a send's due is None when lost).
+                event["due"] = stamped(event["due"], watch)
         else:
             event = {**event, "seq": Seq(event["seq"])}
         return [

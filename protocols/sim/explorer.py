@@ -29,10 +29,15 @@ orders that numbered their messages differently merge.
 
 Reductions, each checked by tests/sim/test_soundness.py against the search of
 every path: *symmetry* (``ProtocolSpec.symmetry``: interchangeable nodes are
-renamed in a canonical order); *time* (when no handler reads the ``now`` it
-is given and no history check reads an event's time, both of which the
-engine watches, protocols/sim/clock_watch.py, the time and the timers' due
-times leave the fingerprint; a reading restarts the search with them); and
+renamed in a canonical order); *time* (the engine hands handlers, and the
+checker hands history checks, times that tell how they are used,
+protocols/sim/clock_watch.py: while nothing reads them, the time and the
+timers' due times leave the fingerprint; while every reading is relative,
+one time against another, or the current time against a constant, every
+time is written relative to now, ages past the largest one compared are
+written "old", and now itself only until it passes the largest constant;
+a reading the search did not allow restarts it with what that reading
+needs, up to the absolute time); and
 *sleep sets* (for
 a protocol without history checks, whose order of deliveries only its nodes
 see: a delivery to one node is not tried after a delivery to another when
@@ -77,7 +82,8 @@ from typing import Any
 
 from protocols.base import ParameterError, ProtocolError
 from protocols.findings import violation_text
-from protocols.sim.clock_watch import ClockWatch
+from protocols.sim import snapshot
+from protocols.sim.clock_watch import TIME_BASE, ClockRead, ClockWatch, plain_times
 from protocols.sim.commands import CommandError
 from protocols.sim.engine import Engine, Event
 from protocols.sim.runtime import MAX_EVENTS_PER_RUN, MAX_IN_FLIGHT
@@ -234,12 +240,15 @@ def explore(
     _check_network(boot.params)
     groups = spec.symmetry(boot.params) if symmetry and merge and spec.symmetry else ()
     no_history = not any(inv.kind == "history" for inv in spec.invariants)
-    untimed = timeless and merge
+    clock_mode = "timeless" if timeless and merge else "absolute"
+    thresholds: frozenset[int] = frozenset()
+    reach: int | None = 0
     started = clock() if clock else 0.0
     while True:
         report = Report(protocol=spec.name, params=dict(boot.params), seed=seed, max_states=max_states,
                         max_drops=max_drops, max_crashes=max_crashes)
-        watch = ClockWatch() if untimed else None
+        watch = None if clock_mode == "absolute" else ClockWatch(relative=clock_mode == "relative",
+                                                                 thresholds=thresholds, reach=reach)
         search = _Search(report, {inv.name: inv.category for inv in spec.invariants}, merge=merge,
                          depth_limit=depth_limit, symmetric=groups, templates=spec.findings(), watch=watch,
                          sleep=sleep and no_history)
@@ -249,12 +258,20 @@ def explore(
         try:
             with _without_cyclic_gc():
                 search.run(root)
-        except _ClockRead:
-            untimed = False  # A handler read the clock: merges without the time may be wrong. Again, with it.
+        except ClockRead as read:
+            # A reading the merges so far did not allow: they may be wrong. Again, keeping what it needs.
+            clock_mode = "absolute" if read.kind == "absolute" else "relative"
+            if read.kind == "threshold" and read.bound is not None:
+                thresholds |= {read.bound}
+            elif read.kind == "reach" and read.bound is not None and reach is not None:
+                reach = max(reach, read.bound)
+            elif read.kind == "exact":
+                reach = None
             continue
         break
-    report.reductions = tuple(name for name, used in (("symmetry", bool(groups)), ("time", untimed),
-                                                      ("sleep sets", search.edges is not None)) if used)
+    time_used = {"timeless": "time", "relative": "relative time"}.get(clock_mode)
+    report.reductions = tuple(name for name, used in (("symmetry", bool(groups)), (time_used, time_used),
+                                                      ("sleep sets", search.edges is not None)) if used and name)
     report.elapsed_s = clock() - started if clock else 0.0
     return report
 
@@ -303,7 +320,9 @@ class _Search:
         self.edges: dict[tuple[bytes, _Content], tuple[bytes, bool]] | None = {} if sleep and merge else None
         """With sleep sets: each delivery tried, by world and content, to the world it made (and if new)."""
         self.watch = watch
-        self.timeless = watch is not None
+        self.timeless = watch is not None and not watch.relative
+        """Whether the time is left out of the fingerprints (no reading allowed), or else kept relative."""
+        self.horizon = max(watch.thresholds) if watch is not None and watch.thresholds else None
         self.report = report
         self.categories = categories
         self.merge = merge
@@ -314,7 +333,7 @@ class _Search:
     def run(self, root: Engine) -> None:
         """Expand worlds level by level until none is left or max_states are seen."""
         report = self.report
-        key = _digest(root, 0, 0, self.symmetric, self.timeless)
+        key = self._digest(root, 0, 0)
         self.parents[key] = None
         frontier: deque[_Entry] = deque([(root, key, 0, 0, 0, True, None)])
         while frontier and len(self.parents) < report.max_states:
@@ -335,7 +354,7 @@ class _Search:
                 if not self._apply(child, key, name, arg):
                     continue
                 if self.merge:
-                    child_key = _digest(child, spent_drops, spent_crashes, self.symmetric, self.timeless)
+                    child_key = self._digest(child, spent_drops, spent_crashes)
                     # A world reached fairly subsumes the same world reached unfairly (liveness is judged
                     # only in the first); one reached unfairly first is kept apart, and found again fairly.
                     if not child_fair and child_key not in self.parents:
@@ -407,23 +426,30 @@ class _Search:
                 choices.append(("crash", node, drops, crashes + 1, None))
         return choices
 
+    def _digest(self, engine: Engine, drops: int, crashes: int) -> bytes:
+        """Return a world's key: its fingerprint, with the time as the clock watch allows, and the faults spent."""
+        text = f"{drops},{crashes}|" + snapshot.fingerprint(
+            engine, self.symmetric, timeless=self.timeless, ranked=True, relative=self.watch is not None,
+            horizon=self.horizon, reach=self.watch.reach if self.watch is not None else None)
+        return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).digest()
+
     def _apply(self, engine: Engine, parent: bytes, name: str, arg: str) -> bool:
         """Apply one command; note what it broke; say whether the world lives on."""
+        if self.watch is not None:
+            self.watch.current = TIME_BASE + engine.now  # What a threshold reading compares.
         try:
             events = engine.apply(_command(name, arg), trusted=True)
         except (ProtocolError, CommandError) as exc:
             if isinstance(exc, CommandError) and exc.code != "protocol":
                 raise  # The explorer asked for something impossible: a bug here, not a finding.
-            if self.watch is not None and self.watch.read:
-                raise _ClockRead(self.watch.where) from exc
+            if self.watch is not None and self.watch.last is not None:
+                raise self.watch.last from exc  # A reading the handler caught and turned into an error.
             text = str(exc)
             key = ("exception", type(exc).__name__ + ": " + text.split(";")[0])  # Less the state dump.
             if key not in self.found:
                 self.found[key] = Counterexample(kind="exception", name=type(exc).__name__, text=text, nodes=(),
                                                  commands=self._path(parent, (name, arg)))
             return False
-        if self.watch is not None and self.watch.read:
-            raise _ClockRead(self.watch.where)
         self.report.transitions += 1
         self.note_violations(events, (parent, (name, arg)))
         return True
@@ -431,6 +457,8 @@ class _Search:
     def _check_liveness(self, engine: Engine, key: bytes) -> None:
         """At a world where nothing can happen by itself, ask the liveness expectations."""
         probe = engine.clone()
+        if self.watch is not None:
+            self.watch.current = TIME_BASE + probe.now
         self.note_violations(probe.apply({"cmd": "step"}), (key, ("step", "")))
 
     def note_violations(self, events: list[Event], via: tuple[bytes, Command] | None) -> None:
@@ -438,6 +466,7 @@ class _Search:
         for event in events:
             key = ("violation", event.get("invariant", ""))
             if event["kind"] == "violation" and key not in self.found:
+                event = plain_times(event)  # A search's times are stamps (clock_watch.py): report plain ones.
                 self.found[key] = Counterexample(kind="violation", name=event["invariant"],
                                                  text=violation_text(self.templates, event), finding=event["finding"],
                                                  category=self.categories.get(event["invariant"], "safety"),
@@ -461,16 +490,6 @@ class _Search:
 def _command(name: str, arg: str) -> dict[str, Any]:
     field_name = _ARGUMENT.get(name)
     return {"cmd": name, field_name: arg} if field_name else {"cmd": name}
-
-
-class _ClockRead(Exception):
-    """A handler read the clock in a search that left the time out of its fingerprints."""
-
-
-def _digest(engine: Engine, drops: int, crashes: int, symmetric: tuple[tuple[str, ...], ...] = (),
-            timeless: bool = False) -> bytes:
-    text = f"{drops},{crashes}|" + engine.fingerprint(symmetric, timeless=timeless, ranked=True)
-    return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).digest()
 
 
 def _unfair(key: bytes) -> bytes:

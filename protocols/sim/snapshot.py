@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from protocols.sim.clock_watch import relative_stamps
+
 if TYPE_CHECKING:
     from protocols.sim.engine import Engine
 
@@ -56,7 +58,8 @@ _ENCODE_LENIENT = _one_shot(_CANONICAL_LENIENT)
 
 
 def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = (), *, timeless: bool = False,
-                ranked: bool = False) -> str:
+                ranked: bool = False, relative: bool = False, horizon: int | None = None,
+                reach: int | None = None) -> str:
     """Return a canonical description of the world, without ids, for state hashing.
 
     ``symmetric`` lists groups of interchangeable nodes: the nodes of each group
@@ -65,16 +68,25 @@ def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = (), *, time
     out the virtual time and the timers' due times (their names stay): for a
     search in which nothing reads the clock (protocols/sim/clock_watch.py).
     ``ranked`` renames the message ids the world holds by their rank (:func:`ranked_ids`).
+    ``relative`` writes every time the world holds (the explorer's stamps, clock_watch.py, and
+    the timers' due times) as its distance from now, and now itself only while it is at or before
+    ``horizon`` (the largest constant a handler compared it with; None: none), for a search whose
+    readings of the clock are all relative or such thresholds; a time more than ``reach`` ms before
+    now is written only as old (None: every one exactly).
     """
     pending = engine.pending
+    now = engine.now
     nodes: list[tuple[Any, ...]]
     if timeless:
         nodes = [(name, rt.up, rt.paused, rt.state, rt.durable, sorted(rt.timers), len(rt.held))
                  for name, rt in engine.nodes.items()]
     else:
+        # Relative: a due time already passed is written as now (0): firing that timer leaves the time as
+        # it is (the engine moves it to the later of the two), and nothing else sees a due time.
         nodes = [
             (name, rt.up, rt.paused, rt.state, rt.durable,
-             sorted((timer, pending[pid].due) for timer, pid in rt.timers.items()), len(rt.held))
+             sorted((timer, max(pending[pid].due - now, 0) if relative else pending[pid].due)
+                    for timer, pid in rt.timers.items()), len(rt.held))
             for name, rt in engine.nodes.items()
         ]
     # The explorer calls this once per transition, so each message body is
@@ -97,12 +109,19 @@ def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = (), *, time
     flights.sort()
     faults.sort()
     partition = sorted(engine.network.partition.items()) if engine.network.partition else None
-    world = [0 if timeless else engine.now, nodes, flights, faults, partition, len(engine._watches),
-             engine.checker.memory()]
+    if timeless:
+        clock = 0
+    elif relative:
+        clock = now if horizon is not None and now <= horizon else -1  # -1: past every threshold.
+    else:
+        clock = now
+    world = [clock, nodes, flights, faults, partition, len(engine._watches), engine.checker.memory()]
     if symmetric and not faults and not engine._watches and partition is None:
         text = _canonical(world, symmetric)  # A fault plan or a partition names nodes inside its text.
     else:
         text = _ENCODE_LENIENT(world)
+    if relative:
+        text = relative_stamps(text, now, reach)
     return ranked_ids(text) if ranked else text
 
 

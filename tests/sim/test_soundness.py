@@ -16,6 +16,7 @@ depends on the time pins the clock watch.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +24,7 @@ import pytest
 
 from protocols import REGISTRY
 from protocols.base import Context, Send, SetTimer, State, Transition, TransitionTable
-from protocols.sim.clock_watch import ClockWatch, WatchedNow
+from protocols.sim.clock_watch import ClockRead, ClockWatch, OldAge, WatchedNow, plain_times, relative_stamps
 from protocols.sim.explorer import Report, explore
 from protocols.spec import Finding, Invariant, ProtocolSpec
 
@@ -118,7 +119,7 @@ def test_a_protocol_with_history_checks_tries_every_order_of_deliveries() -> Non
     naive = explore(REGISTRY["counter-naive"])
     assert naive.reductions == ("time",), "no handler or check of the naive counter reads the clock"
     swept = explore(REGISTRY["cache-write-through"], {"invalidation": "broadcast"}, max_states=3_000)
-    assert swept.reductions == (), "a write-through cache reads its clock when it sweeps its invalidations"
+    assert swept.reductions == ("relative time",), "its sweep reads how long ago an invalidation was sent"
 
 
 # ------------------------------------------------------------ history only
@@ -240,15 +241,110 @@ def test_a_handler_that_reads_the_clock_keeps_the_time_in_the_search() -> None:
     assert "time" not in merged.reductions, "the server read its clock: the search started again with the time"
 
 
-def test_every_use_of_a_watched_clock_is_noted() -> None:
-    uses = ["now + 1", "1 + now", "now - 1", "now < 3", "3 < now", "now == 5", "now >= 5", "hash(now)",
-            "str(now)", "f'{now}'", "int(now)", "float(now)", "max(now, 2)", "now // 2", "now % 2", "-now",
-            "divmod(now, 2)", "bool(now)", "round(now)", "now in {5}", "now.bit_length()", "now.real"]
+def _raises(expression: str, watch: ClockWatch, **names: Any) -> str | None:
+    """Evaluate ``expression``; return the kind of reading it raised, or None."""
+    try:
+        eval(expression, dict(names))  # The expressions are the test's own.
+    except ClockRead as read:
+        return read.kind
+    return None
+
+
+def test_every_absolute_use_of_a_watched_clock_raises() -> None:
+    uses = ["now + now", "1 - now", "now * 2", "now // 2", "now % 2", "-now", "divmod(now, 2)", "bool(now)",
+            "round(now)", "hash(now)", "now in {5}", "str(now)", "f'{now}'", "int(now)", "float(now)",
+            "now.bit_length()", "now.real", "(now + 5) < 3", "pickle.dumps(now)"]
     for use in uses:
-        watch = ClockWatch()
+        watch = ClockWatch(relative=True, reach=None, thresholds=frozenset({3}))
         now = WatchedNow(5, watch)
-        eval(use, {"now": now})  # The expressions are the test's own.
-        assert watch.read, use
-    watch = ClockWatch()
-    kept = {"since": WatchedNow(5, watch)}  # Passed on untouched: in the state, so in the fingerprint.
-    assert dict(kept)["since"] is not None and not watch.read
+        assert _raises(use, watch, now=now, pickle=pickle) == "absolute", use
+
+
+def test_relative_uses_and_thresholds_are_told_apart() -> None:
+    watch = ClockWatch()  # Nothing allowed: a search that leaves the time out.
+    sent = WatchedNow(5, watch)
+    now = WatchedNow(40, watch)
+    assert watch.current is not None
+    later = now + 100  # A time plus a duration is a time, and no reading.
+    assert type(later) is WatchedNow and type(100 + now) is WatchedNow and type(now - 10) is WatchedNow
+    assert not watch.read
+    for use in ["now - sent", "now > sent", "max(now, sent)", "later == now"]:
+        assert _raises(use, watch, now=now, sent=sent, later=later) == "relative", use
+    assert _raises("now >= 100", watch, now=now) == "threshold"
+    assert _raises("sent >= 100", watch, sent=sent) == "absolute", "a stored time against a constant"
+    allowed = ClockWatch(relative=True, reach=None, thresholds=frozenset({100}))
+    sent, now = WatchedNow(5, allowed), WatchedNow(40, allowed)
+    assert now - sent == 35 and type(now - sent) is int and now > sent and not now >= 100
+    assert (now + 60) - sent == 95
+    kept = {"since": now}  # Passed on untouched: in the state, so in the fingerprint.
+    assert dict(kept)["since"] is now and not allowed.read
+    assert plain_times({"t": [now, sent + 1]}) == {"t": [40, 6]}
+
+
+def test_an_age_past_the_reach_may_only_be_compared_within_it() -> None:
+    watch = ClockWatch(relative=True, reach=10)
+    sent = WatchedNow(5, watch)
+    now = WatchedNow(40, watch)  # sent is 35 ms old: past the reach of 10, so written "old".
+    age = now - sent
+    assert type(age) is OldAge and age > 10 and age >= -3
+    assert _raises("age > 50", watch, age=age) == "reach", "50 is past the reach: the answer may differ"
+    assert _raises("age + 1", watch, age=age) == "exact"
+    assert _raises("sent + 1", watch, sent=sent) == "exact", "a time derived from an old one"
+    recent = WatchedNow(38, watch)
+    now = WatchedNow(40, watch)
+    assert now - recent == 2 and type(now - recent) is int
+    assert relative_stamps(f'[{int.__add__(sent, 0)},{int.__add__(recent, 0)}]', 40, 10) == '["@old","@-2"]'
+
+
+def _sweep_spec() -> ProtocolSpec:
+    """A client asks every 50 ms; the server answers "late" once its first ask is 100 ms old.
+
+    The server keeps the time of the first ask and measures its age on each ask: the
+    search must keep ages up to 100 ms apart (the reach) and may write older ones as old.
+    A state check reports a client that heard "late".
+    """
+
+    def ask(ctx: Context, state: State, event: Any, now: int) -> tuple[State, list[Any]]:
+        return state, [Send(dest="s", type="ask"), SetTimer(name="tick", delay_ms=50)]
+
+    def answer(ctx: Context, state: State, event: Any, now: int) -> tuple[State, list[Send]]:
+        first = now if state.get("first") is None else state["first"]
+        late = now - first >= 100
+        return {**state, "first": first}, [Send(dest="c", type="late" if late else "soon")]
+
+    def hear(word: str) -> Any:
+        return lambda ctx, state, event, now: ({**state, "phase": word}, [])
+
+    rows = [
+        Transition(role="c", phase="idle", on="start", to=("idle",), handler=ask),
+        Transition(role="c", phase="idle", on="timer:tick", to=("idle",), handler=ask),
+        Transition(role="c", phase="idle", on="msg:late", to=("late",), handler=hear("late")),
+        Transition(role="c", phase="idle", on="msg:soon", to=("idle",)),
+        Transition(role="c", phase="late", on="msg:soon", to=("late",)),
+        Transition(role="c", phase="late", on="msg:late", to=("late",)),
+        Transition(role="c", phase="late", on="timer:tick", to=("late",)),
+        Transition(role="s", phase="idle", on="start", to=("idle",)),
+        Transition(role="s", phase="idle", on="msg:ask", to=("idle",), handler=answer),
+    ]
+
+    def never_late(views: Mapping[str, Any]) -> list[Finding]:
+        return [Finding(nodes=("c",), id="late")] if views["c"].state.get("phase") == "late" else []
+
+    return ProtocolSpec(
+        name="sweep", title="Sweep", summary="", theory="", roles=("c", "s"), params=(),
+        table=TransitionTable(rows), topology=lambda params: {"c": "c", "s": "s"},
+        initial_state=lambda ctx: {"phase": "idle"},
+        invariants=(Invariant(name="never-late", kind="state", description="", check=never_late,
+                              findings={"late": "the client heard late"}),),
+        scenarios=(), summarize=lambda trace: {},
+    )
+
+
+def test_ages_within_the_reach_are_kept_apart() -> None:
+    spec = _sweep_spec()
+    every_path = explore(spec, merge=False, depth_limit=7, max_states=TREE_STATES)
+    merged = explore(spec, depth_limit=7)
+    assert every_path.complete and merged.complete
+    assert broken(every_path) == {("violation", "never-late")}
+    assert broken(merged) == broken(every_path)
+    assert "relative time" in merged.reductions
