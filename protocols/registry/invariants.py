@@ -164,7 +164,7 @@ def _registry_event(event: Event, memo: dict[str, Any]) -> Iterator[Finding]:
 def _registry_state(event: Event, memo: dict[str, Any], mine: list[dict[str, Any]]) -> Iterator[Finding]:
     node, state = event["node"], event["state"]
     before = memo.setdefault("tables", {}).get(node, {})
-    table = {name: [int(e["inc"]), int(e["renew"])] for name, e in state.get("instances", {}).items()}
+    table = {name: [int(e["inc"]), e["renew"]] for name, e in state.get("instances", {}).items()}
     memo["tables"][node] = table
     memo.setdefault("phase", {})[node] = state.get("phase")
     if state.get("phase") == "preserving":
