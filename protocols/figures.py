@@ -16,6 +16,8 @@ from __future__ import annotations
 FIGURES: dict[str, str] = {
     "acknowledged_decrements": "Decrements acknowledged",
     "acknowledged_increments": "Increments acknowledged",
+    "acquire_ms_p50": "Time to acquire the lock p50 (ms)",
+    "acquire_ms_p99": "Time to acquire the lock p99 (ms)",
     "amplification": "Amplification (attempts per call)",
     "behaviours": "Replica behaviours",
     "blocked_ms": "Time blocked (ms)",
@@ -65,6 +67,7 @@ FIGURES: dict[str, str] = {
     "stale_writes_accepted": "Stale writes accepted",
     "stale_writes_rejected": "Stale writes rejected",
     "successes": "Successful calls",
+    "unavailable_ms": "Lock unavailable after a holder crash (ms)",
     "writes": "Writes",
 }
 """The summary figures families share: identifier -> English label."""

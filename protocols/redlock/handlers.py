@@ -109,7 +109,8 @@ def begin_attempt(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     req = state["req"] + 1
     value = f"{ctx.node}-{req}"
     state = {**state, "phase": "acquiring", "req": req, "value": value, "started_at": now, "answers": {},
-             "needed": majority(ctx.params), "tokens": {}, "token": None, "valid_until": None, "attempts": state["attempts"] + 1}
+             "needed": majority(ctx.params), "tokens": {}, "token": None, "valid_until": None,
+             "attempts": state["attempts"] + 1}
     body = {"key": KEY, "value": value, "px": ctx.params["ttl_ms"], "req": req}
     effects += [Send(dest=node, type="set", body=body) for node in _redis(ctx)]
     effects.append(SetTimer(name="acquire", delay_ms=ctx.params["acquire_timeout_ms"]))

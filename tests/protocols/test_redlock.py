@@ -18,6 +18,7 @@ from protocols.base import Context, Message, Persist, Receive, Recover, Send, Se
 from protocols.redlock import SPEC
 from protocols.redlock import handlers as h
 from protocols.sim.engine import Engine
+from tests import strategies as s
 
 
 def context(role: str, node: str = "n", **params: Any) -> Context:
@@ -154,3 +155,38 @@ def test_a_fault_free_run_keeps_one_holder_and_releases_only_its_own(seed: int, 
     engine = run(seed=seed, clients=clients, redis_nodes=nodes, fencing=fencing)
     assert broken(engine) == set()
     assert all(rt.state["phase"] == "done" for rt in engine.nodes.values() if rt.ctx.role == "client")
+
+
+REDLOCK_NODES = ["c1", "c2", "c3", "r1", "r2", "r3", "r4", "r5", "store"]
+MESSAGES = ["set", "set_ok", "set_busy", "unlock", "write", "write_ok"]
+
+
+@st.composite
+def harmless_plans(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Faults the critique does not name: partitions and heals, lost and duplicated messages, client crashes."""
+    plan: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["partition", "heal", "message", "client-crash"]))
+        at = draw(st.integers(0, 600))
+        if kind == "partition":
+            plan.append({"action": "partition", "groups": draw(s.partitions(REDLOCK_NODES)), "at_ms": at})
+        elif kind == "heal":
+            plan.append({"action": "heal", "at_ms": at})
+        elif kind == "message":
+            plan.append(draw(s.message_faults(REDLOCK_NODES, MESSAGES)))
+        else:
+            client = draw(st.sampled_from(["c1", "c2", "c3"]))
+            plan += [{"action": "crash", "node": client, "at_ms": at},
+                     {"action": "recover", "node": client, "at_ms": at + draw(st.integers(1, 300))}]
+    return plan
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31), plan=harmless_plans(), fencing=st.sampled_from(["off", "counter"]))
+def test_redlock_keeps_its_promise_under_faults_the_critique_does_not_name(seed: int, plan: list[dict[str, Any]],
+                                                                            fencing: str) -> None:
+    engine = Engine(SPEC, {"clients": 3, "fencing": fencing}, seed=seed, faults=plan, max_events=20_000)
+    engine.drain()
+    while not engine.done:
+        engine.step()
+    assert broken(engine) & {"mutual-exclusion", "stale-write-accepted", "foreign-release"} == set(), plan
