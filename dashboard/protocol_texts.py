@@ -1468,4 +1468,9 @@ UI_TEXTS = (
     gettext_noop("OK from {oks}; NIL from {nils}; needs {needed}"),
     gettext_noop("valid until {at} ms (its clock)"),
     gettext_noop("token {token}"),
+    gettext_noop("Keys over time"),
+    gettext_noop("Keys on the Redis nodes and writes at the store, over time"),
+    gettext_noop("{client}: {start}–{end} ms"),
+    gettext_noop("write refused (token too low)"),
+    gettext_noop("Writes applied: {accepted} · refused: {refused}"),
 )

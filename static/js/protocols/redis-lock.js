@@ -8,6 +8,7 @@
 
 import { PALETTE } from './palette.js';
 import { redlockKeysPanel } from '../panels/redlock-keys.js';
+import { redlockTimelinePanel } from '../panels/redlock-timeline.js';
 
 export default {
   name: 'redis-lock',
@@ -45,5 +46,5 @@ export default {
     write_ok: { colour: PALETTE.green, label: 'OK', dash: '6 4' },
     write_refused: { colour: PALETTE.vermillion, label: 'REFUSED' },
   },
-  panels: [redlockKeysPanel],
+  panels: [redlockKeysPanel, redlockTimelinePanel],
 };

@@ -43,3 +43,27 @@ test('after the jump and the heal c2 holds r3, r4 and r5 while c1 still holds: t
   assert.equal((text.match(/key of c2/g) || []).length, 3, text);
   assert.equal((text.match(/valid until/g) || []).length, 2, text);
 });
+
+import { foldLog } from '../panels/define.js';
+import { REDLOCK_HISTORY } from '../panels/redlock-timeline.js';
+
+test('the keys over time: three of c1, then c2 takes r3, r4, r5 while c1 keeps r1 and r2; both writes applied', () => {
+  const story = foldLog(REDLOCK_HISTORY, trace.events);
+  const held = (client) => story.keys.filter((k) => k.client === client).map((k) => k.node).sort();
+  assert.deepEqual(new Set(held('c1')), new Set(['r1', 'r2', 'r3']));
+  assert.ok(['r3', 'r4', 'r5'].every((n) => held('c2').includes(n)), held('c2').join());
+  const c2r3 = story.keys.find((k) => k.client === 'c2' && k.node === 'r3');
+  const c1r1 = story.keys.find((k) => k.client === 'c1' && k.node === 'r1');
+  assert.ok(c2r3.start < (c1r1.end ?? Infinity), 'two holders at once');
+  assert.deepEqual(story.writes.map((w) => [w.by, w.accepted]), [['c1', true], ['c2', true]]);
+});
+
+test('the timeline draws every step of the run and the last frame shows both writes', () => {
+  installFakeDom();
+  const timeline = fromTrace(trace);
+  const panel = encodingFor('redis-lock').panels.find((p) => p.id === 'redlock-timeline');
+  const el = document.createElement('div');
+  const view = panel.create(el, { store: { timeline }, t: null });
+  for (let seq = 0; seq <= timeline.lastSeq; seq += 1) view.update({ snapshot: timeline.seek(seq) });
+  assert.match(el.textContent, /Writes applied: 2 · refused: 0/);
+});
