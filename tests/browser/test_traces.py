@@ -11,7 +11,7 @@ import pytest
 from protocols import get_protocol
 from protocols.sim.engine import Engine
 from protocols.sim.trace import build_trace, dumps
-from tests.browser.test_lab_page import WAIT_MS, open_session
+from tests.browser.test_lab_page import WAIT_MS, last_seq, open_session
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -79,3 +79,29 @@ def test_the_explore_tab_finds_the_broken_coordinator_and_steps_through_its_coun
     assert example.evaluate("() => document.getElementById('lab').lab.store.role") == "controller"
     assert page.evaluate("() => document.getElementById('lab').lab.store.sessionId") == created["id"]
     assert page.errors == []
+
+
+def test_a_chinese_page_downloads_shiviz_and_mermaid_in_chinese(browser, http):
+    """The export menu asks for the page's language (?lang=zh-hans); the JSON trace is data, in no language."""
+    created = http.create(protocol="two-phase-commit", params={"participants": 2}, seed=3, scenario="vote-no-abort")
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="zh-CN",
+                                  extra_http_headers={"Accept-Language": "zh-hans"})
+    try:
+        page = open_session(context, created)
+        for _ in range(8):  # Deliveries, phases and log writes for the diagram's notes.
+            seen = last_seq(page)
+            page.click("[data-action=step]")
+            page.wait_for_function(f"() => document.getElementById('lab').lab.store.timeline.lastSeq > {seen}",
+                                   timeout=WAIT_MS)
+        page.click("[data-action=export]")  # Opens the export menu.
+        assert page.get_attribute("[data-action=export-mermaid]", "href").endswith("/export/mermaid?lang=zh-hans")
+        assert page.get_attribute("[data-action=export-shiviz]", "href").endswith("/export/shiviz?lang=zh-hans")
+        assert page.get_attribute("[data-action=export-json]", "href").endswith("/export/json")
+        with page.expect_download(timeout=WAIT_MS) as download:
+            page.click("[data-action=export-mermaid]")
+        diagram = download.value.path().read_text(encoding="utf-8")
+        assert diagram.startswith("sequenceDiagram\n") and "Note over" in diagram
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in diagram), "the diagram is not in the page's language"
+        assert page.errors == []
+    finally:
+        context.close()
