@@ -9,6 +9,10 @@ message with the sender's clock; a delivery merges (pointwise maximum) the
 message's stamp and then ticks. ShiViz insists that each host's own entry
 counts 1, 2, 3... with no gaps, so a host ticks only for a line it prints.
 
+The event text may be in any language (``lang``): the regex takes any
+characters up to the end of the line, and a brace (which could make an event
+line pass for a clock line) is written as a parenthesis.
+
 A duplicate carries the stamp of the send it copies: it is the same send,
 delivered twice. A lost message is shown where its fate is decided: at the
 sender when the network loses it on sending, at the receiver otherwise.

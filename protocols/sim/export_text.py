@@ -6,8 +6,11 @@ notes. Timer bookkeeping (``timer_set``, ``timer_cancel``) and the initial
 ``start``/``state`` pair are left out: the header lists the nodes, and a
 timer only matters when it fires, which is shown. Captions are narration,
 indented under the event that triggered them; violations are shouted.
-Everything is computed from the trace alone, so a saved file prints the
-same transcript as the live run that produced it.
+Everything is computed from the trace and its protocol's spec alone, so a
+saved file prints the same transcript as the live run that produced it.
+Every word goes through the reader's ``Language`` (protocols/sim/words.py):
+English by default, Chinese with ``--lang zh-hans``; identifiers (nodes,
+messages, invariants) are data and stay as they are.
 """
 
 from __future__ import annotations
