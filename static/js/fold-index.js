@@ -17,7 +17,8 @@ export class FoldIndex {
   constructor(timeline, reducer) {
     this.timeline = timeline;
     this.reducer = reducer;
-    this.copy = reducer.copy || structuredClone;
+    // Wrapped: called as this.copy(), a bare structuredClone throws "Illegal invocation" in Chromium.
+    this.copy = reducer.copy || ((value) => structuredClone(value));
     this.reset();
     for (const e of timeline.events) this.fold(e); // Added late (a panel made after the log arrived): once.
   }
