@@ -364,3 +364,22 @@ def test_mermaid_gives_awkward_node_names_safe_ids() -> None:
     ids = participant_ids(["coordinator", "end", "p-1", "n0", "Note", "p2"])
     assert ids == {"coordinator": "coordinator", "end": "n1", "p-1": "n2", "n0": "n3", "Note": "n4", "p2": "p2"}
     assert len(set(ids.values())) == len(ids)
+
+
+def test_the_exports_import_neither_the_registry_nor_a_family() -> None:
+    """A rendering is given its protocol's spec; protocols/sim/ looks nothing up in the registry (issue 18)."""
+    import ast
+    from pathlib import Path
+
+    import protocols
+
+    root = Path(protocols.__file__).parent
+    families = {p.name for p in root.iterdir() if (p / "__init__.py").exists()} - {"sim", "common"}
+    assert "twophase" in families
+    for module in ("export", "export_text", "export_shiviz", "export_mermaid", "words", "compare", "explore_table"):
+        tree = ast.parse((root / "sim" / f"{module}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "protocols":
+                assert not {a.name for a in node.names} & {"REGISTRY", "FAMILIES", "get_protocol"}, module
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("protocols."):
+                assert node.module.split(".")[1] not in families, f"protocols/sim/{module}.py imports {node.module}"
