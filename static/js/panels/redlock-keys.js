@@ -26,11 +26,12 @@ function nodeBox(tr, node, colour) {
   if (!node.up) lines.push(h('span', {}, `⚠ ${tr('redlock.keys.down', 'down')}`));
   else if (key) {
     lines.push(h('span', { style: 'font-weight:700' }, tr('redlock.keys.holder', 'key of {client}', { client: key.client })));
-    lines.push(h('span', {}, tr('redlock.keys.expires', 'expires at {at} ms (its clock)', { at: key.expires_at })));
+    lines.push(h('span', { style: 'font-size:0.95rem' },
+      tr('redlock.keys.expires', 'expires at {at} ms (its clock)', { at: key.expires_at })));
   } else lines.push(h('span', {}, tr('redlock.keys.none', 'no key')));
   return h('li', {
     class: 'redlock-node', dataset: { node: node.name, holder: key ? key.client : '' },
-    style: `list-style:none;display:flex;flex-direction:column;gap:2px;min-width:9.5rem;padding:6px 10px;`
+    style: `list-style:none;display:flex;flex-direction:column;gap:2px;flex:1 1 7.5rem;max-width:11rem;padding:6px 8px;`
       + `border:2px solid #222;border-radius:6px;background:${background};color:${inkFor(background)}`,
   }, ...lines);
 }
