@@ -9,6 +9,14 @@ C1_CHECKS = {"kind": "state", "node": "c1", "state.phase": "committing"}
 C2_APART = {"action": "partition", "groups": [["c1", "r1", "r2", "r3", "r4", "r5", "store"], ["c2"]], "at_ms": 0}
 """c2 is cut off at the start, so c1 takes the lock first (healed as soon as it has)."""
 C2_BACK = {"action": "heal", "after": C1_HOLDS}
+PAUSE_C1_PAST_C2S_WRITE = (
+    {"action": "pause", "node": "c1", "after": C1_CHECKS},
+    {"action": "resume", "node": "c1", "after": {"kind": "persist", "node": "store", "record.type": "write"},
+     "delay_ms": 5},
+)
+"""c1 stops between its check and its write, and wakes 5 ms after the store has applied a write (c2's)."""
+C1_WITH_THREE = {"action": "partition", "groups": [["c1", "r1", "r2", "r3", "store"], ["c2", "r4", "r5"]], "at_ms": 0}
+"""c1 reaches r1, r2 and r3 only, c2 reaches r4 and r5: c1 takes its majority first."""
 TWO_WRITERS = Caption(match={"kind": "violation", "invariant": "stale-write-accepted"},
                       text="The store applies c1's write although c2 holds the lock now: two clients wrote under "
                            "one lock, and nothing in Redlock could have told the store.")
@@ -36,8 +44,7 @@ SCENARIOS = (
         params={"clients": 2, "writes_per_client": 1, "think_ms": 0},
         faults=(
             C2_APART, C2_BACK,
-            {"action": "pause", "node": "c1", "after": C1_CHECKS},
-            {"action": "resume", "node": "c1", "after": {"kind": "persist", "node": "store"}, "delay_ms": 5},
+            *PAUSE_C1_PAST_C2S_WRITE,
         ),
         captions=(
             Caption(match={"kind": "pause", "node": "c1"},
@@ -57,9 +64,7 @@ SCENARIOS = (
         params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "fencing": "counter"},
         faults=(
             C2_APART, C2_BACK,
-            {"action": "pause", "node": "c1", "after": C1_CHECKS},
-            {"action": "resume", "node": "c1", "after": {"kind": "persist", "node": "store",
-                                                          "record.type": "write"}, "delay_ms": 5},
+            *PAUSE_C1_PAST_C2S_WRITE,
         ),
         captions=(
             Caption(match=C1_HOLDS,
@@ -77,8 +82,7 @@ SCENARIOS = (
                     "c2 takes r3, r4, r5: two majorities.",
         params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "work_ms": 100},
         faults=(
-            {"action": "partition", "groups": [["c1", "r1", "r2", "r3", "store"], ["c2", "r4", "r5"]],
-             "at_ms": 0},
+            C1_WITH_THREE,
             {"action": "clock", "node": "r3", "offset_ms": 200, "after": C1_HOLDS},
             {"action": "heal", "after": C1_HOLDS, "delay_ms": 1},
         ),
@@ -100,8 +104,7 @@ SCENARIOS = (
                     "a majority with it.",
         params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "work_ms": 100},
         faults=(
-            {"action": "partition", "groups": [["c1", "r1", "r2", "r3", "store"], ["c2", "r4", "r5"]],
-             "at_ms": 0},
+            C1_WITH_THREE,
             {"action": "crash", "node": "r3", "after": C1_HOLDS},
             {"action": "recover", "node": "r3", "after": C1_HOLDS, "delay_ms": 1},
             {"action": "heal", "after": C1_HOLDS, "delay_ms": 2},
@@ -158,9 +161,7 @@ SCENARIOS = (
             C2_APART | {"groups": [["c1", "r1", "store"], ["c2"]]}, C2_BACK,
             {"action": "crash", "node": "r1", "after": C1_HOLDS},
             {"action": "recover", "node": "r1", "after": C1_HOLDS, "delay_ms": 1},
-            {"action": "pause", "node": "c1", "after": C1_CHECKS},
-            {"action": "resume", "node": "c1", "after": {"kind": "persist", "node": "store",
-                                                          "record.type": "write"}, "delay_ms": 5},
+            *PAUSE_C1_PAST_C2S_WRITE,
         ),
         captions=(
             Caption(match={"kind": "recover", "node": "r1"},
