@@ -85,8 +85,9 @@ PARAMS = (
             "The service expires a session it has not heard from for this long (and deletes its ephemeral "
             "nodes); a client counts its session lost after two thirds of it without an answer."),
     _number("heartbeat_ms", 60, TEN_MINUTES, "A client pings the service this often to keep its session alive; "
-                                             "0: no pings, only requests keep a session alive (and a waiting "
-                                             "client's session expires)."),
+                                             "0: no pings, and no timeouts of its own: only requests keep a "
+                                             "session alive, and a client learns it lost one only if the "
+                                             "service tells it."),
     _number("tick_ms", 50, (1, 60_000), "The service's tickTime: it checks sessions for expiry once a tick, so "
                                         "a session expires up to one tick after its timeout."),
     _either("fencing", ("on", "off"), "'on': the store refuses a write whose token (its lock node's czxid) is "
@@ -122,12 +123,15 @@ SPEC = ProtocolSpec(
     summarize=summarize, figures=FIGURES, estimate=estimate.events,
     # Two clients, one write each, one session each, one send of a write. The explorer fires any timer at
     # any moment, so the service's tick may expire a session between any two steps: that is how it finds a
-    # holder whose session expired while its write was on its way (it does not pause nodes). Pings are off
-    # (heartbeat_ms=0): with time abstracted away they only refresh sessions the tick may expire anyway, and
-    # with them the search was still at depth 10 after 50,000 worlds.
+    # holder whose session expired while its write was on its way (it does not pause nodes): fencing=off
+    # breaks stale-write-accepted in 8 steps. Pings are off (heartbeat_ms=0, and with them the client's own
+    # timeouts): with time abstracted away they only refresh sessions the tick may expire anyway, and with
+    # them the search was still at depth 10 after 50,000 worlds. Without them it is still short of the end
+    # at 50,000 (depth 18), so no configuration is declared clean here; fencing on is searched to the end
+    # beyond that budget (see docs/protocols.md) and tests/protocols/test_zklock.py checks it by Hypothesis.
     explore_params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "work_ms": 0, "max_sessions": 1,
                     "max_tries": 1, "heartbeat_ms": 0, "session_timeout_ms": 50, "tick_ms": 50},
-    foils=(Foil(params={"fencing": "off"}, breaks=("stale-write-accepted",)),), clean=({},),
+    foils=(Foil(params={"fencing": "off"}, breaks=("stale-write-accepted",)),), clean=(),
 )
 
 CATALOGUE = Catalogue(chapter="Counters and locks", place=3, specs=(SPEC,))

@@ -65,8 +65,10 @@ def _ask(ctx: Context, state: State, phase: str, type_: str, **body: Any) -> Out
     """Send the next request of this session to the server and wait for its answer in ``phase``."""
     req = state["req"] + 1
     state = {**state, "phase": phase, "req": req, "asked": req}
-    return state, [Send(dest=SERVICE, type=type_, body={"session": state["session"], "req": req, **body}),
-                   SetTimer(name="reply", delay_ms=suspend_ms(ctx.params))]
+    effects: list[Effect] = [Send(dest=SERVICE, type=type_, body={"session": state["session"], "req": req, **body})]
+    if ctx.params["heartbeat_ms"]:  # Without heartbeats the client suspects nothing: it waits for the answer.
+        effects.append(SetTimer(name="reply", delay_ms=suspend_ms(ctx.params)))
+    return state, effects
 
 
 def _answers(state: State, event: Receive) -> bool:
