@@ -181,3 +181,16 @@ def test_with_f_failures_and_the_leader_gone_everyone_learns_one_outcome(seed: i
     faults += [{"action": "crash", "node": acceptor, "at_ms": crash_at // 2}] if acceptor else []
     engine = simulate_run(SPEC, {"seed": seed, "faults": faults, "params": {"f": 1}}, max_events=20_000)
     assert len(outcomes(engine)) == 1 and outcomes(engine) <= {"committed", "aborted"}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_three_way_comparison_blocks_only_2pc_for_long(seed: int) -> None:
+    from protocols import REGISTRY
+    from protocols.comparisons import PRESETS
+    from protocols.sim.compare import compare, parse_run
+
+    preset = next(p for p in PRESETS if p["name"] == "commit-three-ways")
+    rows = compare([parse_run(text, REGISTRY.get) for text in preset["runs"]], preset["params"], seed=seed)
+    longest = {row["protocol"]: max(row["summary"]["blocked_ms"].values()) for row in rows}
+    assert longest["two-phase-commit"] > 1000 > max(longest["three-phase-commit"], longest["paxos-commit"])
+    assert all("atomicity" not in row["violated"] and "consistency" not in row["violated"] for row in rows)
