@@ -56,28 +56,35 @@ _STAMP = re.compile(r"(?<![\w.\"-])7000000(\d{11})(?![\w.])")
 class ClockRead(Exception):
     """A reading of the clock that the running search does not allow; the explorer starts again."""
 
-    def __init__(self, kind: str, operation: str, bound: int | None = None) -> None:
-        super().__init__(f"{kind} reading of the clock ({operation})")
+    def __init__(self, kind: str, operation: str, bound: int | None = None, context: str = "") -> None:
+        super().__init__(f"{kind} reading of the clock ({operation}, in a {context or 'boot'} command)")
         self.kind = kind
         """``relative``, ``threshold``, ``reach``, ``exact`` or ``absolute``."""
         self.operation = operation
         self.bound = bound
         """For a threshold, the constant the time was compared with; for a reach, the age."""
+        self.context = context
+        """The explorer's command during which it happened (``deliver``, ``fire``, ``recover``...)."""
 
 
 class ClockWatch:
     """What the readings of one search may be; shared by every world of that search."""
 
-    __slots__ = ("current", "last", "reach", "read", "relative", "thresholds", "where")
+    __slots__ = ("absolute_in", "context", "current", "last", "reach", "read", "relative", "thresholds", "where")
 
     def __init__(self, *, relative: bool = False, thresholds: frozenset[int] = frozenset(),
-                 reach: int | None = 0) -> None:
+                 reach: int | None = 0, absolute_in: frozenset[str] = frozenset()) -> None:
         self.relative = relative
         """Whether relative readings are allowed (the fingerprint then holds times relative to now)."""
         self.thresholds = thresholds
         """Constants the current time may be compared with (the fingerprint holds the time until past them)."""
         self.reach = reach
         """Ages (ms before now) the fingerprint keeps exactly; older times are written as old. None: all."""
+        self.absolute_in = absolute_in
+        """Commands during which any reading is allowed: the explorer keeps the absolute time in every world
+        from which one of them can still come (a recovery, while a node is down or a crash is left)."""
+        self.context = ""
+        """The command being carried out, set by the explorer."""
         self.current: int | None = None
         """The current time plus TIME_BASE, set by the explorer before each command and by each new stamp."""
         self.read = False
@@ -87,6 +94,8 @@ class ClockWatch:
 
     def note(self, operation: str, kind: str = "absolute", bound: int | None = None) -> None:
         """Let an allowed reading pass; raise :class:`ClockRead` for any other."""
+        if self.context in self.absolute_in:
+            return
         if self.relative and (kind == "relative" or (kind == "exact" and self.reach is None)):
             return
         if kind == "threshold" and bound in self.thresholds:
@@ -96,7 +105,7 @@ class ClockWatch:
         if not self.read:
             self.read = True
             self.where = operation
-        self.last = ClockRead(kind, operation, bound)
+        self.last = ClockRead(kind, operation, bound, self.context)
         raise self.last
 
     def old(self, stamp: int) -> bool:

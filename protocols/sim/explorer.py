@@ -77,7 +77,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from protocols.base import ParameterError, ProtocolError
@@ -126,6 +126,10 @@ _Entry = tuple[Engine, bytes, int, int, int, bool, "_Content | None"]
 """A command kept compactly: its name and its one argument (an id or a node, or "")."""
 
 _ARGUMENT = {"deliver": "id", "fire": "id", "drop": "id", "crash": "node", "recover": "node"}
+ABSOLUTE_ONLY_IN = frozenset({"recover"})
+"""Commands whose absolute readings of the clock (a recovering node seeding its generator from the time)
+keep the absolute time only in worlds from which such a command can still come: the crash budget bounds them."""
+
 NETWORK_CHOSEN_BY_SEARCH = {"loss_probability": 0.0, "duplicate_probability": 0.0, "fifo": False}
 """Network randomness the explorer replaces with its own choices, and FIFO links it would violate."""
 
@@ -175,7 +179,8 @@ class Report:
     complete: bool = False
     counterexamples: list[Counterexample] = field(default_factory=list)
     reductions: tuple[str, ...] = ()
-    """Which merges beyond equal worlds the search made: ``symmetry``, ``time`` (not in the JSON)."""
+    """Which merges beyond equal worlds the search made: ``symmetry``, ``time`` (or ``time past a horizon``,
+    ``relative time``), ``sleep sets`` (not in the JSON)."""
 
     @property
     def clean(self) -> bool:
@@ -240,15 +245,12 @@ def explore(
     _check_network(boot.params)
     groups = spec.symmetry(boot.params) if symmetry and merge and spec.symmetry else ()
     no_history = not any(inv.kind == "history" for inv in spec.invariants)
-    clock_mode = "timeless" if timeless and merge else "absolute"
-    thresholds: frozenset[int] = frozenset()
-    reach: int | None = 0
+    plan = _ClockPlan() if timeless and merge else None
     started = clock() if clock else 0.0
     while True:
         report = Report(protocol=spec.name, params=dict(boot.params), seed=seed, max_states=max_states,
                         max_drops=max_drops, max_crashes=max_crashes)
-        watch = None if clock_mode == "absolute" else ClockWatch(relative=clock_mode == "relative",
-                                                                 thresholds=thresholds, reach=reach)
+        watch = plan.watch() if plan is not None else None
         search = _Search(report, {inv.name: inv.category for inv in spec.invariants}, merge=merge,
                          depth_limit=depth_limit, symmetric=groups, templates=spec.findings(), watch=watch,
                          sleep=sleep and no_history)
@@ -260,16 +262,11 @@ def explore(
                 search.run(root)
         except ClockRead as read:
             # A reading the merges so far did not allow: they may be wrong. Again, keeping what it needs.
-            clock_mode = "absolute" if read.kind == "absolute" else "relative"
-            if read.kind == "threshold" and read.bound is not None:
-                thresholds |= {read.bound}
-            elif read.kind == "reach" and read.bound is not None and reach is not None:
-                reach = max(reach, read.bound)
-            elif read.kind == "exact":
-                reach = None
+            plan = plan.after(read) if plan is not None else None
             continue
         break
-    time_used = {"timeless": "time", "relative": "relative time"}.get(clock_mode)
+    time_used = (None if plan is None else "relative time" if plan.relative
+                 else "time past a horizon" if plan.thresholds else "time")
     report.reductions = tuple(name for name, used in (("symmetry", bool(groups)), (time_used, time_used),
                                                       ("sleep sets", search.edges is not None)) if used and name)
     report.elapsed_s = clock() - started if clock else 0.0
@@ -306,6 +303,38 @@ def counterexample_trace(spec: ProtocolSpec, report: Report, found: Counterexamp
 
 
 # ------------------------------------------------------------------ search
+
+
+@dataclass(frozen=True, slots=True)
+class _ClockPlan:
+    """How much of the time a search keeps (protocols/sim/clock_watch.py): what its readings so far needed."""
+
+    relative: bool = False
+    """Relative readings seen: every time is kept relative to now (else none is, once past the thresholds)."""
+    thresholds: frozenset[int] = frozenset()
+    reach: int | None = 0
+    absolute_in: frozenset[str] = frozenset()
+
+    def watch(self) -> ClockWatch:
+        """Return a watch allowing exactly these readings."""
+        return ClockWatch(relative=self.relative, thresholds=self.thresholds, reach=self.reach,
+                          absolute_in=self.absolute_in)
+
+    def after(self, read: ClockRead) -> _ClockPlan | None:
+        """Return the plan that allows ``read`` too (None: keep the absolute time everywhere)."""
+        if read.kind == "absolute":
+            if read.context in ABSOLUTE_ONLY_IN:  # Absolute time only where that command can still come.
+                return replace(self, absolute_in=self.absolute_in | {read.context})
+            return None
+        if read.kind == "threshold" and read.bound is not None:
+            return replace(self, thresholds=self.thresholds | {read.bound})
+        reach = self.reach
+        if read.kind == "reach" and read.bound is not None and reach is not None:
+            reach = max(reach, read.bound)
+        elif read.kind == "exact":
+            reach = None
+        return replace(self, relative=True, reach=reach)
+
 
 
 class _Search:
@@ -428,15 +457,23 @@ class _Search:
 
     def _digest(self, engine: Engine, drops: int, crashes: int) -> bytes:
         """Return a world's key: its fingerprint, with the time as the clock watch allows, and the faults spent."""
-        text = f"{drops},{crashes}|" + snapshot.fingerprint(
-            engine, self.symmetric, timeless=self.timeless, ranked=True, relative=self.watch is not None,
-            horizon=self.horizon, reach=self.watch.reach if self.watch is not None else None)
+        watch = self.watch
+        if watch is None or (
+                "recover" in watch.absolute_in  # A recovery read the time: absolute while one can still come.
+                and (crashes < self.report.max_crashes or not all(rt.up for rt in engine.nodes.values()))) or (
+                self.timeless and self.horizon is not None and engine.now <= self.horizon):
+            fingerprint = snapshot.fingerprint(engine, self.symmetric, ranked=True)  # The absolute time.
+        else:  # Time left out (past every threshold, when nothing else reads it), or kept relative.
+            fingerprint = snapshot.fingerprint(engine, self.symmetric, timeless=self.timeless, ranked=True,
+                                               relative=True, horizon=self.horizon, reach=watch.reach)
+        text = f"{drops},{crashes}|" + fingerprint
         return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).digest()
 
     def _apply(self, engine: Engine, parent: bytes, name: str, arg: str) -> bool:
         """Apply one command; note what it broke; say whether the world lives on."""
         if self.watch is not None:
             self.watch.current = TIME_BASE + engine.now  # What a threshold reading compares.
+            self.watch.context = name
         try:
             events = engine.apply(_command(name, arg), trusted=True)
         except (ProtocolError, CommandError) as exc:
@@ -459,6 +496,7 @@ class _Search:
         probe = engine.clone()
         if self.watch is not None:
             self.watch.current = TIME_BASE + probe.now
+            self.watch.context = "step"
         self.note_violations(probe.apply({"cmd": "step"}), (key, ("step", "")))
 
     def note_violations(self, events: list[Event], via: tuple[bytes, Command] | None) -> None:

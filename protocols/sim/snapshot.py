@@ -66,7 +66,8 @@ def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = (), *, time
     are renamed in an order decided by what each holds, so that two worlds that
     differ only by such a renaming get the same description. ``timeless`` leaves
     out the virtual time and the timers' due times (their names stay): for a
-    search in which nothing reads the clock (protocols/sim/clock_watch.py).
+    search in which nothing reads the clock (protocols/sim/clock_watch.py), or,
+    with a ``horizon``, a world past every constant the clock is compared with.
     ``ranked`` renames the message ids the world holds by their rank (:func:`ranked_ids`).
     ``relative`` writes every time the world holds (the explorer's stamps, clock_watch.py, and
     the timers' due times) as its distance from now, and now itself only while it is at or before
@@ -110,7 +111,7 @@ def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = (), *, time
     faults.sort()
     partition = sorted(engine.network.partition.items()) if engine.network.partition else None
     if timeless:
-        clock = 0
+        clock = 0 if horizon is None else -1  # -1: past every threshold.
     elif relative:
         clock = now if horizon is not None and now <= horizon else -1  # -1: past every threshold.
     else:
