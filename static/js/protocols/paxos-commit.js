@@ -2,13 +2,13 @@
 //
 // Okabe-Ito colours, each paired with a word. Resource managers: working sky blue, prepared orange,
 // committed bluish green, aborted vermillion. Leaders: standing by grey, collecting the acceptances blue,
-// running a ballot purple (phase 1 preparing, phase 2 proposing). Acceptors are black squares, always
+// running a ballot purple (phase 1 preparing, phase 2 proposing). Acceptors are yellow squares, always
 // accepting. Messages: BEGIN blue; a vote proposed (2a) orange, an acceptance reported (2b) black and
 // dashed; phase 1 (1a, 1b) purple and dotted; a call for help grey; the outcome green or vermillion.
 
 import { PALETTE } from './palette.js';
 
-const { sky, orange, green, vermillion, grey, blue, purple, black } = PALETTE;
+const { sky, orange, green, vermillion, grey, blue, purple, black, yellow } = PALETTE;
 
 export default {
   name: 'paxos-commit',
@@ -21,7 +21,7 @@ export default {
     init: { colour: sky, label: 'init' }, standby: { colour: grey, label: 'standing by' },
     collecting: { label: 'collecting acceptances', colour: blue },
     preparing: { colour: purple, label: 'phase 1: preparing' }, proposing: { colour: purple, label: 'phase 2: proposing' },
-    accepting: { label: 'accepting', colour: black },
+    accepting: { label: 'accepting', colour: yellow },
     working: { colour: sky, label: 'working' }, prepared: { colour: orange, label: 'prepared' },
     committed: { label: 'committed', colour: green }, aborted: { label: 'aborted', colour: vermillion },
   },
@@ -42,7 +42,9 @@ export default {
   messageLabel(message) {
     const base = (this.messages[message.type] || {}).label || message.type.toUpperCase();
     const { ballot, values } = message.body || {};
-    const shown = values ? ' ' + Object.entries(values).map(([i, v]) => `${i}=${v}`).join(' ') : '';
+    const pairs = Object.entries(values || {});
+    // One instance's value is worth reading on the arrow; a leader's bundle of them is only counted.
+    const shown = pairs.length === 1 ? ` ${pairs[0][0]}=${pairs[0][1]}` : (pairs.length ? ` (${pairs.length} values)` : '');
     return ballot === undefined ? base : `${base} b${ballot}${shown}`;
   },
 };
