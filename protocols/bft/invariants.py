@@ -46,6 +46,14 @@ def acknowledged_held_by_honest(views: Mapping[str, NodeView]) -> Iterator[Findi
                 return  # One finding per step is enough to make the point.
 
 
+def liars_within_f(views: Mapping[str, NodeView]) -> Iterator[Finding]:
+    """The replicas that lie are at most f: more, and the quorum rule can be fooled (the panel says so from this)."""
+    f = tolerated(views)
+    liars = sorted(n for n, v in views.items() if v.role == "replica" and v.state.get("phase") not in (None, HONEST))
+    if len(liars) > f:
+        yield Finding(nodes=tuple(liars), id="too-many-liars", data={"liars": len(liars), "f": f, "nodes": liars})
+
+
 def reads_decide(views: Mapping[str, NodeView]) -> Iterator[Finding]:
     """At a healthy ending every client has read a value."""
     stuck = [n for n, v in views.items() if v.role == "client" and v.state.get("read") is None]
@@ -64,6 +72,11 @@ INVARIANTS = (
               findings={"acknowledged-not-held": "{tag} was acknowledged, but only {holders} honest replica(s) "
                                                  "hold it (fewer than f + 1 = {needed}): a read cannot be sure it "
                                                  "happened"}),
+    Invariant(name="liars-within-f", kind="state", check=liars_within_f, illustrative=True,
+              description="At most f replicas lie, the most n = 3f + 1 tolerate. Expected to break when the run "
+                          "sets more liars than f: then the quorum rule can be fooled.",
+              findings={"too-many-liars": "{liars} liars ({nodes}), more than f = {f}: the quorum rule can be "
+                                          "fooled"}),
     Invariant(name="reads-decide", kind="liveness", check=reads_decide,
               description="With everyone up and the network whole, every client reads a value.",
               findings={"no-read-decided": "no value read by {nodes}: the quorum rule never decided (too many "

@@ -4,7 +4,8 @@
 // decision, ✓ when it equals the true count and ✗ (in red, with words) when it does not.
 //
 // The rule is restated in numbers above the table (n, f, 2f + 1, f + 1, as the clients record them),
-// and a warning appears when more than f replicas lie: the guarantee no longer holds. A read's ✗ is
+// and a warning appears when more than f replicas lie: the guarantee no longer holds (the checker's
+// illustrative liars-within-f finding, in its words: the panel does not count liars against f). A read's ✗ is
 // the checker's verdict, with the bounds its finding records. Plain DOM; the numbers come from
 // crdt-model.js (pure, tested): a fold the timeline checkpoints, so a seek never rereads the log.
 
@@ -12,6 +13,7 @@ import { h, fill } from '../dom.js';
 import { PALETTE, VIOLATION, inkFor } from '../protocols/palette.js';
 import { BFT_LOG, bftPicture } from './crdt-model.js';
 import { STYLE, definePanel } from './define.js';
+import { violationText } from '../findings.js';
 
 const CELL = 'padding:0.3rem 0.6rem;border:1px solid #888;text-align:left';
 
@@ -45,15 +47,13 @@ export const bftReplicasPanel = definePanel({
     el.append(parts.rule, parts.warning, parts.truth, parts.table, parts.decisions);
     return parts;
   },
-  draw({ rule, warning, truth, table, decisions }, { ctx, tr, folds }) {
+  draw({ rule, warning, truth, table, decisions }, { ctx, snap, tr, folds }) {
     const view = bftPicture(folds.log);
     const n = view.replicas.length;
     rule.textContent = tr('bft.replicas.rule', 'n = {n} replicas tolerate f = {f} liars: an increment needs {q} acknowledgements, '
       + 'a read {q} answers, and an operation counts once {v} replicas report it.', { n, f: view.f ?? '—', q: view.quorum ?? '—', v: view.countsAt ?? '—' });
-    const liars = view.replicas.filter((r) => r.behaviour !== 'honest').length;
-    warning.textContent = view.f !== null && liars > view.f
-      ? `⚠ ${tr('bft.replicas.tooMany', '{liars} liars, more than f = {f}: the quorum rule can be fooled.', { liars, f: view.f })}`
-      : '';
+    const tooMany = (snap.violations || []).find((v) => v.invariant === 'liars-within-f');
+    warning.textContent = tooMany ? `⚠ ${violationText(tooMany, ctx.catalogue)}` : '';
     truth.textContent = view.acked === view.issued
       ? tr('bft.replicas.truth', 'True count: {acked}', { acked: view.acked })
       : tr('bft.replicas.truthRange', 'True count: {acked} acknowledged, {issued} issued', view);

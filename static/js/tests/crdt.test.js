@@ -159,7 +159,8 @@ test('the Byzantine picture: behaviours, what each stores and reports, the wrong
   for (const d of view.reads) {
     assert.ok(d.value === 15 && d.high === 9 && d.low <= d.high && !d.correct, JSON.stringify(d));  // the checker's bounds
   }
-  const wrong = liars.events.filter((e) => e.kind === 'violation').map((e) => e.cause_seq);
+  const wrong = liars.events.filter((e) => e.kind === 'violation' && e.invariant === 'read-equals-true-count')
+    .map((e) => e.cause_seq);
   assert.deepEqual(view.reads.map((d) => d.seq), wrong, 'the panel judges the reads the checker flagged');
 });
 
@@ -223,4 +224,22 @@ test('message labels say what travels: the operation, the answer, the vectors', 
   assert.equal(messageLabel({ type: 'gossip', body: { p: { r2: 1, r1: 3 } } }), 'GOSSIP 3·1');
   assert.equal(messageLabel({ type: 'gossip_reply', body: { p: { r1: 3 }, n: { r1: 1 } } }), 'GOSSIP↩ +3 −1');
   assert.equal(encodingFor('pn-counter').messageLabel({ type: 'add', body: { op: 1, delta: -1 } }), 'ADD −1 #1');
+});
+
+test('the too-many-liars warning is the checker\'s finding in its words, and absent while the liars are within f', async () => {
+  const { installFakeDom } = await import('./fake-dom.js');
+  const { fromTrace } = await import('../timeline.js');
+  const { bftReplicasPanel } = await import('../panels/bft-replicas.js');
+  installFakeDom();
+  const timeline = fromTrace(liars);
+  const catalogue = { findings: { 'too-many-liars': '{liars} liars ({nodes}), more than f = {f}' } };
+  const el = document.createElement('div');
+  const view = bftReplicasPanel.create(el, { store: { timeline }, t: null, catalogue, encoding: null });
+  view.update({ snapshot: timeline.seek(timeline.lastSeq) });
+  assert.match(el.textContent, /⚠ 2 liars \(r3, r4\), more than f = 1/);
+  const first = liars.events.find((e) => e.kind === 'violation' && e.invariant === 'liars-within-f').seq;
+  const early = document.createElement('div');
+  bftReplicasPanel.create(early, { store: { timeline }, t: null, catalogue, encoding: null })
+    .update({ snapshot: timeline.seek(first - 1) });
+  assert.doesNotMatch(early.textContent, /⚠/);
 });
