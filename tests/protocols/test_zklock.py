@@ -4,7 +4,8 @@ Handlers one by one (sequential numbering by the parent's cversion, the czxid as
 with its ephemeral node, the predecessor watch against the herd's parent watch, a touched session, fencing on
 and off, a client that hears nothing suspending itself), then every scenario's findings, exactly, and
 Hypothesis over seeds: with fencing on, fault-free or with clients crashing (and maybe recovering), no stale
-write is ever accepted and the service's queue stays in order.
+write is ever accepted and the service's queue stays in order. Last, the lock chapter's comparison over
+several seeds: under the same holder pause only the unfenced runs (lease, Redis, ZooKeeper) accept a stale write.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from protocols import get_protocol
 from protocols.base import Context, Message, Receive, Send, Start
+from protocols.comparisons import PRESETS
+from protocols.sim.compare import compare, parse_run
 from protocols.sim.engine import Engine
 from protocols.sim.trace import build_trace
 from protocols.zklock import SPEC
@@ -247,3 +251,14 @@ def test_with_fencing_no_stale_write_is_ever_accepted(seed: int, clients: int, w
     if not plan:
         assert broken(engine) == set()
         assert all(rt.state["phase"] == "done" for rt in engine.nodes.values() if rt.ctx.role == "client")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_lock_holder_pause_comparison_shows_that_fencing_protects_the_store(seed: int) -> None:
+    preset = next(p for p in PRESETS if p["name"] == "lock-holder-pause")
+    rows = compare([parse_run(text, get_protocol) for text in preset["runs"]], preset["params"], seed=seed)
+    accepted = {text: row["summary"]["stale_writes_accepted"] for text, row in zip(preset["runs"], rows, strict=True)}
+    assert accepted == {"lock-lease@process-pause": 1, "lock-lease@process-pause-fenced": 0,
+                        "redis-lock@process-pause": 1, "zk-lock@session-expires-in-pause-unfenced": 1,
+                        "zk-lock@session-expires-in-pause": 0}
+    assert rows[-1]["summary"]["stale_writes_rejected"] == 1 and rows[-1]["summary"]["sessions_expired"] == 1
