@@ -13,28 +13,24 @@ import { PALETTE } from './palette.js';
 const answer = (label) => ({ colour: PALETTE.green, label, dash: '6 4' });
 const request = (label) => ({ colour: PALETTE.purple, label });
 
+/** [phase, colour, word]: the word is what a reader who cannot tell the colours apart goes by. */
+const PHASES = [
+  ['thinking', PALETTE.sky, 'thinking'], ['creating', PALETTE.purple, 'creating its node'],
+  ['listing', PALETTE.purple, 'listing the queue'], ['checking', PALETTE.purple, 'watching its predecessor'],
+  ['waiting', PALETTE.grey, 'waiting on a watch'], ['holding', PALETTE.yellow, 'holding'],
+  ['writing', PALETTE.orange, 'writing'], ['releasing', PALETTE.green, 'releasing'],
+  ['connecting', PALETTE.vermillion, 'new session'], ['done', PALETTE.green, 'done'],
+  ['idle', PALETTE.grey, 'idle'], ['serving', PALETTE.blue, 'serving'],
+];
+
 export default {
   name: 'zk-lock',
   roleOrder: ['client', 'zk', 'store'],
   roles: {
-    client: { label: 'Client', shape: 'circle', short: 'C' },
+    client: { label: 'Client', shape: 'circle', short: 'C' }, store: { label: 'Store', shape: 'square', short: 'S' },
     zk: { label: 'Coordination service', shape: 'square', short: 'Z' },
-    store: { label: 'Store', shape: 'square', short: 'S' },
   },
-  phases: {
-    thinking: { colour: PALETTE.sky, label: 'thinking' },
-    creating: { colour: PALETTE.purple, label: 'creating its node' },
-    listing: { colour: PALETTE.purple, label: 'listing the queue' },
-    checking: { colour: PALETTE.purple, label: 'watching its predecessor' },
-    waiting: { colour: PALETTE.grey, label: 'waiting on a watch' },
-    holding: { colour: PALETTE.yellow, label: 'holding' },
-    writing: { colour: PALETTE.orange, label: 'writing' },
-    releasing: { colour: PALETTE.green, label: 'releasing' },
-    connecting: { colour: PALETTE.vermillion, label: 'new session' },
-    done: { colour: PALETTE.green, label: 'done' },
-    idle: { colour: PALETTE.grey, label: 'idle' },
-    serving: { colour: PALETTE.blue, label: 'serving' },
-  },
+  phases: Object.fromEntries(PHASES.map(([phase, colour, label]) => [phase, { colour, label }])),
   /** Left-to-right order of phases in the state diagram, per role. */
   phaseOrder: {
     client: ['thinking', 'creating', 'listing', 'checking', 'waiting', 'holding', 'writing', 'releasing',
