@@ -13,10 +13,11 @@ import { PALETTE } from './palette.js';
 const answer = (label) => ({ colour: PALETTE.green, label, dash: '6 4' });
 const request = (label) => ({ colour: PALETTE.purple, label });
 
-/** [phase, colour, word]: the word is what a reader who cannot tell the colours apart goes by. */
+/** [phase, colour, word]: the word is what a reader who cannot tell the colours apart goes by (the page shows
+ * the translation of its key phase.<name>: creating its node, listing the queue, checking its predecessor). */
 const PHASES = [
-  ['thinking', PALETTE.sky, 'thinking'], ['creating', PALETTE.purple, 'creating its node'],
-  ['listing', PALETTE.purple, 'listing the queue'], ['checking', PALETTE.purple, 'watching its predecessor'],
+  ['thinking', PALETTE.sky, 'thinking'], ['creating', PALETTE.purple, 'creating'],
+  ['listing', PALETTE.purple, 'listing'], ['checking', PALETTE.purple, 'checking'],
   ['waiting', PALETTE.grey, 'waiting on a watch'], ['holding', PALETTE.yellow, 'holding'],
   ['writing', PALETTE.orange, 'writing'], ['releasing', PALETTE.green, 'releasing'],
   ['connecting', PALETTE.vermillion, 'new session'], ['done', PALETTE.green, 'done'],
