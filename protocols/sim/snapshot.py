@@ -188,7 +188,7 @@ def _canonical(world: list[Any], groups: Sequence[Sequence[str]]) -> str:
         anonymous = _substitution(tuple((name, "*") for name in group))
 
         def hidden(text: str, anonymous: Callable[[str], str] = anonymous) -> str:
-            return anonymous(text) if mentions(text) else text
+            return _memo(anonymous, mentions, text)
 
         touching: dict[str, list[str]] = {name: [] for name in group}
         for src, dest, rest in carried:
@@ -203,7 +203,7 @@ def _canonical(world: list[Any], groups: Sequence[Sequence[str]]) -> str:
         rename = _substitution(tuple(sorted(renaming.items())))
 
         def renamed(text: str) -> str:
-            return rename(text) if mentions(text) else text
+            return _memo(rename, mentions, text)
     else:
         def renamed(text: str) -> str:
             return text
@@ -212,6 +212,23 @@ def _canonical(world: list[Any], groups: Sequence[Sequence[str]]) -> str:
                           for src, dest, rest in carried)
     return (f"[{now},[{'],['.join(node_texts)}],[{'],['.join(flight_texts)}],[],null,{watches},"
             f"{renamed(_ENCODE_LENIENT(memory))}]")
+
+
+_TEXTS: dict[tuple[Callable[[str], str], str], str] = {}
+"""Pieces of text already renamed, by renaming: worlds share most of their nodes' and messages' texts."""
+TEXTS_CACHE_LIMIT = 50_000
+"""Entries kept before the cache starts again: some hundreds of bytes each."""
+
+
+def _memo(rename: Callable[[str], str], mentions: Callable[[str], object], text: str) -> str:
+    """Return ``rename(text)`` if the text mentions a name to rename, else the text; remembered."""
+    key = (rename, text)
+    done = _TEXTS.get(key)
+    if done is None:
+        if len(_TEXTS) >= TEXTS_CACHE_LIMIT:
+            _TEXTS.clear()
+        done = _TEXTS[key] = rename(text) if mentions(text) else text
+    return done
 
 
 @functools.lru_cache(maxsize=256)
