@@ -23,7 +23,7 @@ PANEL_TEXT = "(id) => document.getElementById('panel-' + id).textContent"
 
 @pytest.mark.parametrize(("locale", "c1_key", "c2_key", "applied"), [
     ("en-US", "key of c1", "key of c2", "Writes applied: 2"),
-    ("zh-CN", "c1 的键", "c2 的键", "已应用的写入：2"),
+    ("zh-CN", "c1 的键", "c2 的键", "已应用的写入：2"),  # noqa: RUF001 (the page's own fullwidth colon)
 ])
 def test_the_clock_jump_shows_two_holders_and_two_accepted_writes(browser: Any, http: Any, locale: str, c1_key: str,
                                                                    c2_key: str, applied: str) -> None:

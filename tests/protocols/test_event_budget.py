@@ -1,4 +1,4 @@
-"""Each protocol's event estimate (``ProtocolSpec.estimate``, built of protocols/budget.py's blocks) against the events its runs really log.
+"""Each protocol's event estimate (``ProtocolSpec.estimate``) against the events its runs really log.
 
 The estimate decides whether a session's parameters fit its event budget, so
 it must neither refuse a run that is small nor let through one that is many

@@ -8,7 +8,7 @@
 //
 // Callers are the nodes whose state holds a `policy` (service-invocation's consumers,
 // service-mesh's consumer sidecars). The machine itself (its states, and each legal edge with the
-// counter the breaker keeps for it) is the protocol's: protocols/invocation/breaker.py declares it
+// counter the breaker keeps for it) is the protocol's: protocols/common/calls/breaker.py declares it
 // and the catalogue entry carries it (`facts.breaker`); nothing here lists the edges. Pure parts
 // (rows, geometry) are tested in static/js/tests/invocation.test.js; the DOM code only draws what
 // they return.

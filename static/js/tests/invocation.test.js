@@ -99,7 +99,7 @@ test('the waterfall layout keeps time order and a minimum bar width', () => {
 const BREAKER = (state, extra = {}) => ({ state, failures: 0, since: 0, trials: 0, ok: 0, opened: 0, half_opened: 0,
   closed: 0, reopened: 0, ...extra });
 
-// The breaker's machine as the catalogue carries it (facts.breaker): protocols/invocation/breaker.py's
+// The breaker's machine as the catalogue carries it (facts.breaker): protocols/common/calls/breaker.py's
 // machine(), written out by tests/protocols/test_invocation_governance.py, which checks it is current.
 const MACHINE = JSON.parse(fs.readFileSync(new URL('./breaker-machine.json', import.meta.url), 'utf8'));
 
