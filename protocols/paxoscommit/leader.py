@@ -42,7 +42,7 @@ def instances(ctx: Context) -> list[str]:
 
 def initial(ctx: Context) -> State:
     """Return a leader's state at boot and after a crash, before its recovery handler runs."""
-    return {"phase": "init", "ballot": 0, "heard": {}, "promises": [], "reported": {}, "outcome": None}
+    return {"phase": "init", "ballot": 0, "heard": {}, "promises": [], "reported": {}, "chosen": {}, "outcome": None}
 
 
 def chosen(ctx: Context, heard: Mapping[str, Mapping[str, list[Any]]]) -> dict[str, str]:
@@ -83,7 +83,7 @@ def hear(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
         latest = heard.setdefault(instance, {}).get(acceptor)
         if latest is None or latest[0] <= body["ballot"]:
             heard[instance][acceptor] = [body["ballot"], value]
-    state = {**state, "heard": heard, "outcome": verdict(ctx, heard)}
+    state = {**state, "heard": heard, "chosen": chosen(ctx, heard), "outcome": verdict(ctx, heard)}
     if state["outcome"] is None or state["phase"] == "standby":
         return state, ()
     return announce(ctx, state)

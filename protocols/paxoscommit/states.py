@@ -16,6 +16,8 @@ class LeaderState(TypedDict):
     """Acceptors that promised this leader's ballot (phase 1)."""
     reported: dict[str, list[Any]]
     """Instance -> [ballot, value]: the highest acceptance the promises carried."""
+    chosen: dict[str, Value]
+    """Instance -> the value a quorum of acceptors accepted in one ballot, as this leader learned it."""
     outcome: Literal['committed', 'aborted'] | None
     """The outcome this leader learned (a backup learns it from the acceptors while it stands by)."""
 

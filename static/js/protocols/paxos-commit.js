@@ -7,12 +7,14 @@
 // dashed; phase 1 (1a, 1b) purple and dotted; a call for help grey; the outcome green or vermillion.
 
 import { PALETTE } from './palette.js';
+import { paxosAcceptorsPanel } from '../panels/paxos-acceptors.js';
 
 const { sky, orange, green, vermillion, grey, blue, purple, black, yellow } = PALETTE;
 
 export default {
   name: 'paxos-commit',
   roleOrder: ['leader', 'participant', 'acceptor'],
+  panels: [paxosAcceptorsPanel],
   roles: {
     leader: { label: 'Leader', short: 'L', shape: 'square' },
     participant: { short: 'RM', label: 'Resource manager', shape: 'circle' }, acceptor: { shape: 'square', short: 'A', label: 'Acceptor' },

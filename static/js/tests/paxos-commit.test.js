@@ -1,0 +1,47 @@
+// Paxos Commit's acceptor grid on a real run (fixtures/paxos-leader-and-participant-crash.json, regenerated
+// with the others by tests/sim/test_browser_fixtures.py): each instance at each acceptor, as recorded, and
+// what each leader learned, at every step.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+import { fromTrace } from '../timeline.js';
+import { encodingFor } from '../protocols/index.js';
+import { installFakeDom } from './fake-dom.js';
+
+const run = JSON.parse(readFileSync(new URL('./fixtures/paxos-leader-and-participant-crash.json', import.meta.url)));
+const seqOf = (match) => run.events.find(match).seq;
+const END = run.events.at(-1).seq;
+
+/** Draw the grid at each of `seqs` with one panel view; return the text each frame left. */
+function texts(...seqs) {
+  installFakeDom();
+  const timeline = fromTrace(run);
+  const el = document.createElement('div');
+  const view = encodingFor('paxos-commit').panels[0].create(el, { store: { timeline }, t: null });
+  return seqs.map((seq) => { view.update({ snapshot: timeline.seek(seq) }); return el.textContent; });
+}
+
+test('the grid is paxos-commit\'s first panel and names every acceptor, instance and leader', () => {
+  assert.equal(encodingFor('paxos-commit').panels[0].id, 'paxos-acceptors');
+  const [text] = texts(END);
+  for (const word of ['a1', 'a2', 'a3', 'p1', 'p2', 'p3', 'leader learned', 'backup learned']) assert.ok(text.includes(word), word);
+});
+
+test('before the backup\'s ballot the votes sit at ballot 0 and p3\'s instance is empty', () => {
+  const [text] = texts(seqOf((e) => e.kind === 'send' && e.src === 'backup' && e.message.type === 'p1a'));
+  assert.match(text, /prepared · ballot 0/);
+  assert.doesNotMatch(text, /aborted · ballot 2/);
+});
+
+test('at the end ballot 2 closed p3\'s instance with aborted, and the backup learned it as chosen', () => {
+  const [text] = texts(END);
+  assert.match(text, /aborted · ballot 2/);
+  assert.match(text, /promised 2/);
+});
+
+test('every step draws, and the same frame twice draws the same', () => {
+  const every = texts(...Array.from({ length: END + 1 }, (_, seq) => seq), END);
+  assert.ok(every.every((text) => text.length > 0));
+  assert.equal(every.at(-1), every.at(-2));
+});
