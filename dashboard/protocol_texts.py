@@ -1526,4 +1526,10 @@ UI_TEXTS = (
     gettext_noop("{client}: {start}–{end} ms"),
     gettext_noop("write refused (token too low)"),
     gettext_noop("Writes applied: {accepted} · refused: {refused}"),
+    gettext_noop("Acceptors"),
+    gettext_noop("Each vote, at each acceptor"),
+    gettext_noop("instance"),
+    gettext_noop("{value} · ballot {ballot}"),
+    gettext_noop("promised {ballot}"),
+    gettext_noop("{leader} learned"),
 )
