@@ -8,6 +8,7 @@
 // watch notification yellow (the herd shows as many of them), pings grey and dotted, an error (session
 // expired, or a write fenced out) vermillion, writes orange.
 
+import { zkTreePanel } from '../panels/zk-tree.js';
 import { PALETTE } from './palette.js';
 
 const answer = (label) => ({ colour: PALETTE.green, label, dash: '6 4' });
@@ -26,6 +27,7 @@ const PHASES = [
 
 export default {
   name: 'zk-lock',
+  panels: [zkTreePanel],
   roleOrder: ['client', 'zk', 'store'],
   roles: {
     client: { label: 'Client', shape: 'circle', short: 'C' }, store: { label: 'Store', shape: 'square', short: 'S' },
