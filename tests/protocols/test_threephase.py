@@ -334,3 +334,14 @@ def test_the_explorer_finds_the_split_and_its_trace_replays() -> None:
     trace = counterexample_trace(SPEC, report, split)
     assert any(v["invariant"] == "atomicity" for v in trace["violations"])
     assert explore(SPEC, {"termination": "none"}).clean  # Waiting instead of deciding: safe, and it blocks.
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_partition_comparison_splits_one_run_and_blocks_the_other(seed: int) -> None:
+    from protocols import REGISTRY
+    from protocols.sim.compare import compare, parse_run
+
+    preset = next(p for p in PRESETS if p["name"] == "three-phase-partition")
+    deciding, waiting = compare([parse_run(r, REGISTRY.get) for r in preset["runs"]], preset["params"], seed=seed)
+    assert deciding["summary"]["outcome"] == "inconsistent" and "atomicity" in deciding["violated"]
+    assert waiting["summary"]["outcome"] == "undecided" and "atomicity" not in waiting["violated"]
