@@ -837,6 +837,7 @@ PROTOCOL_TEXTS = (
     gettext_noop("{nodes} never got policy version {version}"),
     gettext_noop("A coordinator crash: 2PC blocks, 3PC decides without it"),
     gettext_noop("2PC, 3PC and Paxos Commit when the coordinator crashes"),
+    gettext_noop("3PC under a partition: deciding splits the outcome, waiting blocks"),
     gettext_noop("Cache write policies on one workload"),
     gettext_noop("A cache crash: write-back loses writes, write-through none"),
     gettext_noop("Counters: naive, locked, sharded, CRDT"),
