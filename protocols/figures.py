@@ -67,6 +67,7 @@ FIGURES: dict[str, str] = {
     "stale_writes_accepted": "Stale writes accepted",
     "stale_writes_rejected": "Stale writes rejected",
     "successes": "Successful calls",
+    "two_holders": "Two holders at once",
     "unavailable_ms": "Lock unavailable after a holder crash (ms)",
     "writes": "Writes",
 }

@@ -3,7 +3,8 @@
 ``writes`` (writes the store applied), ``grants`` (acquisitions: a client took the key on a majority in time),
 ``failed_acquisitions`` (attempts that did not), ``messages_per_acquisition`` (SETs, their answers and the
 releases, per acquisition), ``stale_writes_accepted`` (findings of ``stale-write-accepted``),
-``stale_writes_rejected`` (writes fenced out by token), ``foreign_releases``, and availability:
+``stale_writes_rejected`` (writes fenced out by token), ``foreign_releases``, ``two_holders`` (findings of
+``mutual-exclusion``: a client took the lock inside another's validity), and availability:
 ``acquire_ms_p50`` and ``acquire_ms_p99`` (from a write's first attempt to holding the lock) and
 ``unavailable_ms`` (from a holder's crash to the next client holding the lock).
 """
@@ -71,6 +72,7 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
         "stale_writes_rejected": sum(1 for e in events
                                      if e["kind"] == "send" and e["message"]["type"] == "write_refused"),
         "foreign_releases": violations.count("foreign-release"),
+        "two_holders": violations.count("mutual-exclusion"),
         "acquire_ms_p50": _percentile(waits, 0.5),
         "acquire_ms_p99": _percentile(waits, 0.99),
         "unavailable_ms": unavailable,

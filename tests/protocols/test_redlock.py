@@ -190,3 +190,21 @@ def test_redlock_keeps_its_promise_under_faults_the_critique_does_not_name(seed:
     while not engine.done:
         engine.step()
     assert broken(engine) & {"mutual-exclusion", "stale-write-accepted", "foreign-release"} == set(), plan
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_comparison_shows_what_breaks_redlock_and_what_persistence_and_fencing_change(seed: int) -> None:
+    from protocols import get_protocol
+    from protocols.comparisons import PRESETS
+    from protocols.sim.compare import compare, parse_run
+
+    preset = next(p for p in PRESETS if p["name"] == "redlock-clocks-and-restarts")
+    rows = compare([parse_run(text, get_protocol) for text in preset["runs"]], preset["params"], seed=seed)
+    two = {text: row["summary"]["two_holders"] > 0 for text, row in zip(preset["runs"], rows, strict=True)}
+    stale = {text: (row["summary"]["stale_writes_accepted"], row["summary"]["stale_writes_rejected"])
+             for text, row in zip(preset["runs"], rows, strict=True)}
+    assert two == {"redis-lock@clock-jump": True, "redis-lock@restart-without-persistence": True,
+                   "redis-lock@restart-without-persistence:persistence=always": False,
+                   "redis-lock@fenced-restart": True, "redis-lock@fenced-restart:persistence=always": False}
+    assert stale["redis-lock@fenced-restart"] == (1, 0)  # the counter went back: fencing let the late write in
+    assert stale["redis-lock@fenced-restart:persistence=always"] == (0, 1)  # a counter that survives: refused
