@@ -15,6 +15,16 @@
 * ``ack-implies-db`` (history): once a write is acknowledged, the database
   has it (or a newer value), and never goes back to an older version.
 * ``single-dirty-copy`` (state): no key is dirty in two running caches.
+* ``write-order`` (history): a client that has read a value must not then
+  read, for another key, a value older than a write acknowledged before the
+  first value's write was invoked. Write A acknowledged, then write B
+  invoked: whoever sees B must see A (or newer), the guarantee a single
+  ordered queue (or the database itself) gives and two write-behind queues
+  draining at their own pace do not. Every such read is also a stale read;
+  this finding names the reordering: which write was seen, which older one
+  was missing. Only acknowledged writes count, and only reads (a client's
+  own write is not "seen"); the reader's horizon is the latest invocation
+  among the writes it has read.
 
 The cores (:func:`stale_reads`, :func:`lost_writes`) return plain records, so
 the summary counts exactly what the checker reports.
@@ -72,12 +82,16 @@ def _stale_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Fin
 
 
 def _alive(memo: Mapping[str, Any], key: str, value: Any) -> bool:
-    """Say whether a written value still exists: in the database, a dirty cache entry or a message."""
+    """Say whether a written value still exists: in the database, a dirty cache entry, a message, a write
+    queue or a cache's durable log (write-behind)."""
     if value in memo.get("db", {}).get(key, {}):
         return True
     if any(d.get(key) == value for d in memo.get("dirty", {}).values()):
         return True
-    return any(k == key and v == value for k, v in memo.get("flight", {}).values())
+    if any(k == key and v == value for k, v in memo.get("flight", {}).values()):
+        return True
+    kept = [*memo.get("held", {}).values(), *memo.get("logged", {}).values(), *memo.get("batches", {}).values()]
+    return any(k == key and v == value for pairs in kept for k, v, *_ in pairs)
 
 
 def _superseded(memo: Mapping[str, Any], key: str, acked_at: int) -> bool:
@@ -109,6 +123,8 @@ def _track_node_state(event: Mapping[str, Any], memo: dict[str, Any]) -> None:
         before = memo.setdefault("dirty", {}).get(node, {})
         after = {k: e["v"] for k, e in state.get("entries", {}).items() if e.get("dirty")}
         memo["dirty"][node] = after
+        if "queue" in state:  # Write-behind: every unconfirmed write, queued or in flight, is a copy.
+            memo.setdefault("held", {})[node] = [[r["key"], r["value"]] for r in [*state["batch"], *state["queue"]]]
         # Dirty values that just left the cache (evicted, recalled) are on their way in a message
         # sent by the same handler; a crash before it is sent loses them, so keep them in view.
         memo.setdefault("left", {})[node] = {k: v for k, v in before.items() if k not in after}
@@ -136,16 +152,25 @@ def lost_writes(event: Mapping[str, Any], memo: dict[str, Any]) -> list[dict[str
         message = event["message"]
         if message["type"] in WRITE_CARRIERS and "value" in message["body"]:
             memo.setdefault("flight", {})[message["msg_id"]] = [message["body"]["key"], message["body"]["value"]]
+        elif message["type"] == "batch":
+            memo.setdefault("batches", {})[message["msg_id"]] = [[w["key"], w["value"]]
+                                                                 for w in message["body"]["writes"]]
+    elif kind == "persist":
+        _track_log(event, memo)
     elif kind == "deliver":
         memo.get("flight", {}).pop(event["message"]["msg_id"], None)
+        memo.get("batches", {}).pop(event["message"]["msg_id"], None)
     elif kind == "drop":
         carried = memo.get("flight", {}).pop(event["message"]["msg_id"], None)
+        how = ["in-lost-message", event["message"]["type"]]
         if carried is not None:
-            how = ["in-lost-message", event["message"]["type"]]
             found += _judge(memo, carried[0], carried[1], event["seq"], event["src"], how)
+        for key, value in memo.get("batches", {}).pop(event["message"]["msg_id"], []):
+            found += _judge(memo, key, value, event["seq"], event["src"], how)
     elif kind == "crash" and is_cache(event["node"]):
         held = {**memo.get("left", {}).pop(event["node"], {}), **memo.get("dirty", {}).pop(event["node"], {})}
-        for key, value in sorted(held.items()):
+        queued = memo.get("held", {}).pop(event["node"], [])
+        for key, value in sorted(held.items()) + [(k, v) for k, v in queued if held.get(k) != v]:
             found += _judge(memo, key, value, event["seq"], event["node"], ["at-crashed-cache", ""])
     elif kind == "crash" and event["node"] == "db":
         memo["db_crash"] = event["seq"]
@@ -154,6 +179,19 @@ def lost_writes(event: Mapping[str, Any], memo: dict[str, Any]) -> list[dict[str
     elif kind == "send" and is_cache(event["node"]):
         memo.get("left", {}).pop(event["node"], None)  # What left was sent on (or was clean).
     return found
+
+
+def _track_log(event: Mapping[str, Any], memo: dict[str, Any]) -> None:
+    """Keep a write-behind cache's durable queue in view: queued writes until the database confirms them."""
+    node, record = event["node"], event["record"]
+    if not is_cache(node):
+        return
+    logged = memo.setdefault("logged", {}).setdefault(node, [])
+    if record.get("type") == "queued":
+        logged.append([record["key"], record["value"], record["inc"], record["seq"]])
+    elif record.get("type") == "done":
+        upto = [record["inc"], record["seq"]]
+        memo["logged"][node] = [r for r in logged if [r[2], r[3]] > upto]
 
 
 def _db_recovered(event: Mapping[str, Any], memo: dict[str, Any]) -> list[dict[str, Any]]:
@@ -177,6 +215,46 @@ def _lost_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Find
         how, message = r["how"]
         yield Finding(nodes=(r["node"],), cause_seq=r["cause"], id=f"lost-write-{how}",
                       data={"key": r["key"], "value": show(r["value"]), "node": r["node"], "message": message})
+
+
+# ----------------------------------------------------------- write order
+
+
+def write_orders(event: Mapping[str, Any], memo: dict[str, Any]) -> list[dict[str, Any]]:
+    """Feed one event; return a record for each read that misses a write ordered before one the reader saw."""
+    op = observe(event, memo)
+    if op is None or not op["ok"]:
+        return []
+    key = op["key"]
+    if op["op"] == "write":
+        memo.setdefault("acked", {}).setdefault(key, []).append([op["value"], op["s0"], op["s1"], op["client"]])
+        memo.setdefault("ack_of", {})[op["value"]] = op["s1"]
+        return []
+    value = op["value"]
+    seen = memo.setdefault("horizon", {}).setdefault(op["client"], {})
+    found = []
+    since = 0 if value is None else memo.get("ack_of", {}).get(value)
+    others = [(s0, k, v) for k, (s0, v) in seen.items() if k != key]
+    if since is not None and others:
+        s0, seen_key, seen_value = max(others)
+        for newer, w0, w1, writer in memo.get("acked", {}).get(key, []):
+            if w1 < s0 and w0 > since:
+                found.append({"client": op["client"], "key": key, "value": value, "newer": newer, "writer": writer,
+                              "seen_key": seen_key, "seen_value": seen_value, "answer": op["answer"],
+                              "src": op["src"]})
+                break
+    call = None if value is None else memo.get("calls", {}).get(value)  # Kept as the checker's Seq: ranked.
+    if call is not None and call > seen.get(key, [-1])[0]:
+        seen[key] = [call, value]
+    return found
+
+
+def _order_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
+    for r in write_orders(event, memo):
+        yield Finding(nodes=tuple(n for n in (r["client"], r["src"]) if n), cause_seq=r["answer"], id="write-order",
+                      data={"client": r["client"], "key": r["key"], "value": show(r["value"]), "writer": r["writer"],
+                            "newer": show(r["newer"]), "seen_key": r["seen_key"],
+                            "seen_value": show(r["seen_value"])})
 
 
 # ------------------------------------------------------ ack implies db
@@ -246,6 +324,12 @@ ACK_IMPLIES_DB = Invariant(
     findings={"db-recovered-older": "the database recovered {key} at an older version than an acknowledged write "
                                     "(version {version})",
               "acked-not-in-db": "{client}'s write {key} = {value} was acknowledged, but the database never had it"})
+WRITE_ORDER = Invariant(
+    name="write-order", kind="history", check=_order_check,
+    description="A client that saw a write sees every write acknowledged before that one was invoked.",
+    findings={"write-order": "{client} read {seen_key} = {seen_value}, then {key} = {value}; but {writer}'s write "
+                             "{key} = {newer} had been acknowledged before {seen_key} = {seen_value} was written: "
+                             "the two writes became visible out of order"})
 SINGLE_DIRTY = Invariant(
     name="single-dirty-copy", kind="state", check=_single_dirty,
     description="At most one cache holds a key dirty.",

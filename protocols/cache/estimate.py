@@ -35,3 +35,8 @@ def write_back(p: Mapping[str, Any]) -> Estimate:
     """Each cache's flush timer fires all along the clients' run."""
     flushes = p["caches"] * client_span_ms(p) // p["flush_interval_ms"]
     return plus(per_op(ops(p), 30), Estimate(3 * flushes, f"{flushes:,} flush rounds x 3 events"))
+
+
+def write_behind(p: Mapping[str, Any]) -> Estimate:
+    """A write costs its acknowledgement and a share of a batch; a durable queue logs each write and batch."""
+    return per_op(ops(p), 26 + (4 if p["queue"] == "durable" else 0))

@@ -24,15 +24,21 @@ c1 reads it again. A random workload of one operation per client never reads aft
 def policy_spec(*, name: str, title: str, summary: str, theory: str, params: tuple[Param, ...],
                 table: TransitionTable, initial_state: Callable[[Context], State],
                 invariants: tuple[Invariant, ...], scenarios: tuple[Scenario, ...],
-                explore_caches: int = 2, explore_script: str = "", foils: tuple[Foil, ...] = (),
+                explore_caches: int = 2, explore_clients: int = 2, explore_script: str = "",
+                foils: tuple[Foil, ...] = (),
                 clean: tuple[Mapping[str, Any], ...] = ({},), explore_crashes: int = 0,
-                estimate: Estimator) -> ProtocolSpec:
-    """Return a write policy's spec with the family's roles, placement and summary."""
-    explore: dict[str, Any] = {"clients": 2, "caches": explore_caches, "keys": 1, "ops_per_client": 1,
+                estimate: Estimator, summarize: Callable[[Mapping[str, Any]], dict[str, Any]] = summarize,
+                figures: Mapping[str, str] | None = None) -> ProtocolSpec:
+    """Return a write policy's spec with the family's roles and placement (and, unless given, its summary).
+
+    A policy with figures of its own passes its ``summarize`` (the family's figures and its own) and their
+    labels as ``figures``."""
+    explore: dict[str, Any] = {"clients": explore_clients, "caches": explore_caches, "keys": 1, "ops_per_client": 1,
                                "think_ms": 0}
     if explore_script:
         explore["script"] = explore_script
     return ProtocolSpec(name=name, title=title, summary=summary, theory=theory, roles=ROLES, params=params,
                         table=table, topology=topology, initial_state=initial_state, invariants=invariants,
                         scenarios=scenarios, summarize=summarize, explore_params=explore, foils=foils,
-                        clean=clean, explore_crashes=explore_crashes, estimate=estimate)
+                        clean=clean, explore_crashes=explore_crashes, estimate=estimate,
+                        figures=dict(figures or {}))

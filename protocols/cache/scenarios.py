@@ -192,3 +192,99 @@ ASIDE = (
                        Caption(match={"kind": "timer", "node": "c2", "timer": "double_delete"},
                                text="c2 deletes k0 a second time, after the stale fill has landed."))),
 )
+
+BEHIND_CRASH_PARAMS = {"clients": 1, "caches": 1, "keys": 2, "batch_size": 4, "max_age_ms": 400,
+                       "script": "c1: w k0, w k1, w k0, r k0, r k1"}
+BEHIND_CRASH_FAULTS = (
+    {"action": "crash", "node": "cache1",
+     "after": {"kind": "deliver", "node": "c1", "message.type": "put_ok", "message.body.n": 3}},
+    {"action": "pause", "node": "c1", "after": {"kind": "crash", "node": "cache1"}},
+    {"action": "recover", "node": "cache1", "after": {"kind": "crash", "node": "cache1"}, "delay_ms": 150},
+    {"action": "resume", "node": "c1", "after": {"kind": "recover", "node": "cache1"}, "delay_ms": 10},
+)
+"""c1 writes k0, k1, k0 (the third folds into the first); cache1 crashes once all three are acknowledged and
+before the batch leaves (it waits for 4 writes or 400 ms); c1 waits while it is down, then reads both keys."""
+
+BEHIND_CRASH_CAPTIONS = (
+    Caption(match={"kind": "send", "src": "cache1", "message.type": "put_ok"},
+            text="cache1 acknowledges the write at once: it is only in cache1's queue."),
+    Caption(match={"kind": "deliver", "node": "cache1", "message.type": "put", "message.body.n": 3},
+            text="A second write of k0: it replaces the queued one (coalesced), so the database will get one write."),
+    Caption(match={"kind": "crash", "node": "cache1"},
+            text="cache1 crashes with three acknowledged writes queued and no batch sent yet."),
+    Caption(match={"kind": "recover", "node": "cache1"},
+            text="cache1 is back. What is left of its queue?"),
+)
+
+BEHIND_ORDER_FAULTS = (
+    {"action": "pause", "node": "c2", "at_ms": 0},
+    {"action": "pause", "node": "c3", "at_ms": 0},
+    {"action": "pause", "node": "cache1", "after": deliver("c1", "put_ok")},
+    {"action": "resume", "node": "c2", "after": deliver("c1", "put_ok")},
+    {"action": "resume", "node": "c3", "after": deliver("cache2", "batch_ok")},
+    {"action": "resume", "node": "cache1",
+     "after": {"kind": "deliver", "node": "c3", "message.type": "get_ok", "message.body.key": "k0"}},
+)
+"""c1 writes k0 through cache1, whose writer then stalls; only then does c2 write k1 through cache2, which
+drains; c3 reads k1 and k0 through cache3, from the database; then cache1 wakes up."""
+
+WRITE_BEHIND = (
+    Scenario(name="plain", description="The random workload on two caches, without faults.",
+             captions=(FIRST_MISS, FIRST_HIT,
+                       Caption(match={"kind": "send", "message.type": "put_ok"},
+                               text="A write is acknowledged from the cache and queued: the database has not "
+                                    "seen it yet."),
+                       Caption(match={"kind": "send", "message.type": "batch"},
+                               text="The writer drains the queue: one batch, applied by the database in its "
+                                    "order."),
+                       STALE)),
+    Scenario(name="cache-crash-volatile",
+             description="The cache crashes with acknowledged writes still in its volatile queue: they are lost.",
+             params={**BEHIND_CRASH_PARAMS, "queue": "volatile"}, faults=BEHIND_CRASH_FAULTS,
+             captions=(*BEHIND_CRASH_CAPTIONS, LOST,
+                       Caption(match={"kind": "send", "src": "cache1", "message.type": "db_read"},
+                               text="The queue was in memory only: the read goes to the database, which never "
+                                    "had the write."))),
+    Scenario(name="cache-crash-durable",
+             description="The same crash with a durable queue: the cache replays its log and nothing is lost.",
+             params={**BEHIND_CRASH_PARAMS, "queue": "durable"}, faults=BEHIND_CRASH_FAULTS,
+             captions=(*BEHIND_CRASH_CAPTIONS,
+                       Caption(match={"kind": "persist", "node": "cache1", "record.type": "queued"},
+                               text="A durable queue: the write is forced to cache1's log before it is "
+                                    "acknowledged."),
+                       Caption(match={"kind": "send", "src": "cache1", "message.type": "batch"},
+                               text="Replayed from the log, the unconfirmed writes leave in one batch."))),
+    Scenario(name="reorder-across-caches",
+             description="Two caches drain at their own pace: a reader of the database sees k1's newer write "
+                         "but not k0's older one.",
+             params={"clients": 3, "caches": 3, "keys": 2, "max_age_ms": 30,
+                     "script": "c1: w k0; c2: w k1; c3: r k1, r k0"},
+             faults=BEHIND_ORDER_FAULTS,
+             captions=(Caption(match=deliver("c1", "put_ok"),
+                               text="c1's write of k0 is acknowledged, and waits in cache1's queue."),
+                       Caption(match={"kind": "pause", "node": "cache1"},
+                               text="cache1's writer stalls (a long pause) before its batch leaves."),
+                       Caption(match={"kind": "send", "src": "c2", "message.type": "put"},
+                               text="Only now does c2 write k1, through cache2."),
+                       Caption(match=deliver("cache2", "batch_ok"),
+                               text="cache2's batch is applied: the database has k1's new value, and still k0's "
+                                    "old one."),
+                       Caption(match={"kind": "violation", "invariant": "write-order"},
+                               text="c3 saw k1's new value, then k0's old one, although k0 was written first."),
+                       Caption(match={"kind": "resume", "node": "cache1"},
+                               text="cache1 wakes up and drains k0: too late for c3."))),
+    Scenario(name="db-down-back-pressure",
+             description="The database is down: batches are resent, the queue fills, and past max_queue the "
+                         "cache answers busy; once the database is back the queue drains.",
+             params={"clients": 1, "caches": 1, "keys": 4, "batch_size": 1, "max_age_ms": 10, "max_queue": 3,
+                     "timeout_ms": 400, "script": "c1: w k0, w k1, w k2, w k3, r k0"},
+             faults=({"action": "crash", "node": "db", "at_ms": 0},
+                     {"action": "recover", "node": "db", "at_ms": 900}),
+             captions=(Caption(match={"kind": "crash", "node": "db"}, text="The database is down."),
+                       Caption(match={"kind": "drop", "message.type": "batch"},
+                               text="The batch finds no database; the writer will send it again."),
+                       Caption(match={"kind": "send", "src": "cache1", "message.type": "error"},
+                               text="Three writes wait unconfirmed: cache1 stops acknowledging and answers busy."),
+                       Caption(match={"kind": "recover", "node": "db"},
+                               text="The database is back: the next resend is applied, and the queue drains."))),
+)

@@ -150,6 +150,43 @@ class CacheAsideCacheState(TypedDict):
     seen: dict[str, int]
 
 
+class CacheWriteBehindQueued(TypedDict):
+    """One acknowledged write the database has not confirmed: queued, or in the batch in flight."""
+    folded: int
+    """Earlier writes of the same key this one replaced in the queue (coalesced)."""
+    inc: int
+    key: str
+    seq: int
+    value: str
+
+
+class CacheWriteBehindCacheEntries(TypedDict):
+    dirty: NotRequired[bool]
+    v: str | None
+    ver: NotRequired[int]
+
+
+class CacheWriteBehindCacheState(TypedDict):
+    batch: list[CacheWriteBehindQueued]
+    entries: dict[str, CacheWriteBehindCacheEntries]
+    inc: int
+    lru: list[str]
+    overdue: bool
+    """The age timer fired while a batch was in flight: the queue leaves as soon as that batch is confirmed."""
+    phase: Literal['idle', 'flushing']
+    queue: list[CacheWriteBehindQueued]
+    seen: dict[str, int]
+    seq: int
+    tries: int
+
+
+class CacheWriteBehindDbState(TypedDict):
+    applied: dict[str, list[int]]
+    """Per cache, the highest (incarnation, sequence) applied: a resent or replayed write at or below is skipped."""
+    data: dict[str, CacheWriteThroughDbData]
+    phase: Literal['up']
+
+
 STATES: dict[str, dict[str, Any]] = {
     'cache-write-through': {
         'cache': CacheWriteThroughCacheState,
@@ -165,6 +202,11 @@ STATES: dict[str, dict[str, Any]] = {
         'cache': CacheWriteAroundCacheState,
         'client': CacheWriteThroughClientState,
         'db': CacheWriteThroughDbState,
+    },
+    'cache-write-behind': {
+        'cache': CacheWriteBehindCacheState,
+        'client': CacheWriteThroughClientState,
+        'db': CacheWriteBehindDbState,
     },
     'cache-aside': {'cache': CacheAsideCacheState, 'client': CacheAsideClientState, 'db': CacheWriteThroughDbState},
 }

@@ -46,6 +46,8 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
                 db_reads += 1
             elif message["type"] in WRITE_CARRIERS and "value" in message["body"]:
                 db_writes += 1
+            elif message["type"] == "batch":  # Write-behind: every write a batch carries.
+                db_writes += len(message["body"]["writes"])
     in_progress = [{**op, "ok": False, "definite": False} for op in pending]
     verdict, bad_key = check_registers(register_ops(ended + in_progress))
     done = len(reads) + len(writes)
@@ -62,3 +64,53 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
         "linearizable": verdict,
         "nonlinearizable_key": bad_key,
     }
+
+
+WRITE_BEHIND_FIGURES = {
+    "db_writes_per_write": "Database writes per client write",
+    "coalesced_writes": "Writes coalesced",
+    "ack_to_db_max_ms": "Acknowledged, not yet in the database: longest (ms)",
+    "ack_to_db_p50_ms": "Acknowledged, not yet in the database: median (ms)",
+}
+"""Labels of the figures only write-behind has."""
+
+
+def write_behind(trace: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the family's figures and write-behind's own: coalescing and the acknowledged-not-durable window."""
+    figures = summarize(trace)
+    puts: dict[str, list[Any]] = {}  # put message id -> [cache, key, value]
+    acked: dict[str, list[list[Any]]] = {}  # cache/key -> [[value, ack time], ...] not yet in the database
+    ack_time: dict[Any, int] = {}
+    windows: list[int] = []
+    applied = coalesced = 0
+    counted: set[tuple[str, int, int]] = set()
+    for event in trace["events"]:
+        kind = event["kind"]
+        if kind == "deliver" and event["message"]["type"] == "put":
+            body = event["message"]["body"]
+            puts[event["message"]["msg_id"]] = [event["node"], body["key"], body["value"]]
+        elif kind == "send" and event["message"]["type"] == "put_ok" and event["message"]["in_reply_to"] in puts:
+            cache, key, value = puts.pop(event["message"]["in_reply_to"])
+            acked.setdefault(f"{cache}/{key}", []).append([value, event["time"]])
+            ack_time[value] = event["time"]
+        elif kind == "deliver" and event["message"]["type"] == "batch":
+            for w in event["message"]["body"]["writes"]:
+                stamp = (event["src"], int(w["inc"]), int(w["seq"]))
+                if stamp not in counted:
+                    counted.add(stamp)
+                    coalesced += int(w["folded"])
+        elif kind == "persist" and event["node"] == "db" and event["record"].get("src"):
+            record = event["record"]
+            applied += 1
+            pending = acked.get(f"{record['src']}/{record['key']}", [])
+            upto = ack_time.get(record["value"])
+            done = [p for p in pending if upto is not None and p[1] <= upto]
+            windows += [event["time"] - p[1] for p in done]
+            acked[f"{record['src']}/{record['key']}"] = [p for p in pending if p not in done]
+    windows.sort()
+    writes = figures["writes"]
+    return {**figures,
+            "db_writes_per_write": round(applied / writes, 2) if writes else None,
+            "coalesced_writes": coalesced,
+            "ack_to_db_max_ms": windows[-1] if windows else None,
+            "ack_to_db_p50_ms": windows[(len(windows) - 1) // 2] if windows else None}

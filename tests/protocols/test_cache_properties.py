@@ -35,7 +35,7 @@ MAX_EVENTS = 4_000
 MESSAGES = ("get", "put", "get_ok", "put_ok", "error", "db_read", "db_read_ok", "db_write", "db_write_ok",
             "invalidate", "invalidate_ok", "claim", "grant", "claim_fail", "recall", "recall_ok", "flush",
             "flush_ok", "fill", "delete", "delete_ok")
-GUARANTEES = {"cache-write-back": ("single-dirty-copy",)}
+GUARANTEES = {"cache-write-back": ("single-dirty-copy",), "cache-write-behind": ("lost-write",)}
 """The invariants each policy promises; ack-implies-db for every policy that has it."""
 
 RUN_SETTINGS = settings(deadline=None, max_examples=25,

@@ -1,10 +1,11 @@
-// The encoding tables of the four cache write policies: how their roles, phases and messages look.
+// The encoding tables of the five cache write policies: how their roles, phases and messages look.
 //
-// One shared look, four tables (the policies share nodes and most messages). Colours are
+// One shared look, five tables (the policies share nodes and most messages). Colours are
 // Okabe-Ito, always with a word: a phase is labelled, a message carries its type and key.
 // Reads are blue, writes orange, database traffic black, invalidations and deletes
 // vermillion (they destroy copies), write-back ownership purple, flushes green (dirty data
-// reaching the truth). Dashed lines are answers.
+// reaching the truth, and write-behind's batches). Dashed lines are answers. Write-behind's
+// cache has a writer with two phases: idle (sky) and flushing (green, a batch on its way).
 
 import { PALETTE } from './palette.js';
 import { matrixPanel } from '../panels/cache-matrix.js';
@@ -22,6 +23,7 @@ const PHASES = {
   done: { colour: PALETTE.grey, label: 'done' },
   serving: { colour: PALETTE.green, label: 'serving' },
   up: { colour: PALETTE.blue, label: 'up' },
+  flushing: { colour: PALETTE.green, label: 'flushing' },
 };
 
 const ANSWER = '6 4';
@@ -48,7 +50,18 @@ const MESSAGES = {
   fill: { colour: PALETTE.sky, label: 'FILL' },
   delete: { colour: PALETTE.vermillion, label: 'DELETE' },
   delete_ok: { colour: PALETTE.vermillion, label: 'DELETED', dash: ANSWER },
+  batch: { colour: PALETTE.green, label: 'BATCH' },
+  batch_ok: { colour: PALETTE.green, label: 'BATCH APPLIED', dash: ANSWER },
 };
+
+const BATCH_SHOWN = 3; // writes named on a batch's line; the rest are counted
+
+/** Return the text drawn on a write-behind batch: its first writes as key=value, then how many more. */
+function batchLabel(base, writes) {
+  const shown = writes.slice(0, BATCH_SHOWN).map((w) => `${w.key}=${showValue(w.value)}`);
+  const more = writes.length > BATCH_SHOWN ? ` +${writes.length - BATCH_SHOWN}` : '';
+  return `${base} ${shown.join(' ')}${more}`;
+}
 
 /** Return a value as the panels write it: null (never written) as the empty-set sign. */
 export function showValue(value) {
@@ -59,6 +72,7 @@ export function showValue(value) {
 export function cacheMessageLabel(message) {
   const base = (MESSAGES[message.type] || {}).label || String(message.type).toUpperCase();
   const body = message.body || {};
+  if (message.type === 'batch' && Array.isArray(body.writes)) return batchLabel(base, body.writes);
   if (!body.key) return base;
   if (message.type === 'get_ok' && body.hit === false && !('value' in body)) return `MISS ${body.key}`;
   if (message.type === 'get_ok') return `${body.hit ? 'HIT' : 'VALUE'} ${body.key}=${showValue(body.value)}`;

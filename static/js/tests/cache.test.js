@@ -118,8 +118,8 @@ test('the hit-ratio path steps and holds to the playhead', () => {
   assert.equal(stepPath([{ x: 10, y: 0 }, { x: 20, y: 0.5 }], x, y, 50), 'M10.0,10.0H20.0V5.0H50.0');
 });
 
-test('the four cache tables share one look, with keys and values on messages', () => {
-  const policies = ['cache-write-through', 'cache-write-back', 'cache-write-around', 'cache-aside'];
+test('the five cache tables share one look, with keys and values on messages', () => {
+  const policies = ['cache-write-through', 'cache-write-back', 'cache-write-behind', 'cache-write-around', 'cache-aside'];
   for (const table of policies.map((name) => TABLES[name])) {
     const enc = encodingFor(table.name);
     assert.equal(enc.known, true);
@@ -134,4 +134,8 @@ test('the four cache tables share one look, with keys and values on messages', (
   assert.equal(cacheMessageLabel({ type: 'flush', body: { key: 'k1', value: 'c2:3' } }), 'FLUSH k1=c2:3');
   assert.equal(cacheMessageLabel({ type: 'recall', body: { key: 'k1', ep: 2 } }), 'RECALL k1');
   assert.equal(cacheMessageLabel({ type: 'mystery', body: {} }), 'MYSTERY');
+  const writes = ['k0', 'k1', 'k2', 'k3'].map((key, i) => ({ key, value: `c1:${i + 1}` }));
+  assert.equal(cacheMessageLabel({ type: 'batch', body: { writes: writes.slice(0, 1) } }), 'BATCH k0=c1:1');
+  assert.equal(cacheMessageLabel({ type: 'batch', body: { writes } }), 'BATCH k0=c1:1 k1=c1:2 k2=c1:3 +1');
+  assert.deepEqual(encodingFor('cache-write-behind').phaseOrder('cache'), ['idle', 'flushing']);
 });
