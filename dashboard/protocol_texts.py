@@ -1641,4 +1641,5 @@ UI_TEXTS = (
     gettext_noop("{value} · ballot {ballot}"),
     gettext_noop("promised {ballot}"),
     gettext_noop("{leader} learned"),
+    gettext_noop("expected (the lesson)"),
 )

@@ -195,7 +195,7 @@ class Invariant:
 
     def describe(self) -> dict[str, str]:
         """Return a JSON-ready description for catalogues."""
-        return {"name": self.name, "kind": self.kind, "description": self.description}
+        return {"name": self.name, "kind": self.kind, "category": self.category, "description": self.description}
 
 
 # -------------------------------------------------------------- scenarios

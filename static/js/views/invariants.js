@@ -22,8 +22,10 @@ export function createInvariants(el, ctx) {
     fill(list, names.map((name) => {
       const info = known.find((i) => i.name === name) || {};
       const bad = verdicts[name] === 'violated';
-      return h('li', { class: bad ? 'violated' : 'holds', dataset: { invariant: name } },
-        h('span', { class: 'verdict' }, bad ? `✗ ${t('invariants.violated')}` : `✓ ${t('invariants.holds')}`),
+      const lesson = bad && info.category === 'illustrative'; // a finding the lesson expects, not a bug
+      return h('li', { class: lesson ? 'expected' : bad ? 'violated' : 'holds', dataset: { invariant: name } },
+        h('span', { class: 'verdict' }, lesson ? `ⓘ ${t('invariants.expected')}`
+          : bad ? `✗ ${t('invariants.violated')}` : `✓ ${t('invariants.holds')}`),
         h('strong', {}, name),
         info.kind ? h('span', { class: 'kind' }, t(`invariants.kind.${info.kind}`)) : null,
         info.description ? h('span', { class: 'desc' }, info.description) : null,
