@@ -46,6 +46,7 @@ TINY: dict[str, tuple[dict[str, Any], int]] = {
     "service-registry": ({"providers": 1, "consumers": 1}, 4),
     "service-invocation": ({"max_retries": 1}, 30),
     "service-mesh": ({}, 5),
+    "transactional-outbox": ({}, 5),
 }
 """Per protocol: settings over its small model, and the depth both searches go to (every path
 to that depth is a few thousand worlds at most). A protocol not listed is searched with its small
