@@ -1,15 +1,28 @@
-"""The figures every cache trace's ``summary`` carries, the same for the four policies.
+"""The figures every cache trace's ``summary`` carries, the same for every policy (write-behind adds its own).
 
 ``reads`` and ``writes`` count operations answered successfully;
 ``hit_ratio`` is the share of those reads answered from a cache (null with
 no reads); ``stale_reads``, ``max_staleness`` (ms) and ``lost_writes`` are
 counted by the very detectors the checker runs; ``db_reads`` and
 ``db_writes`` count requests that reached the database (a write-back
-flush or recall counts as a write only if it carried a value);
+flush or recall counts as a write only if it carried a value, a
+write-behind batch as the writes it carries);
 ``messages_per_op`` is messages sent per successful operation; and
 ``linearizable`` is the per-key Wing & Gong verdict over the whole history
 (true, false, or null when a key has too many operations), with
 ``nonlinearizable_key`` naming the first key that fails.
+
+Write-behind adds its own (:func:`write_behind`, labelled in
+``WRITE_BEHIND_FIGURES``): ``db_writes_per_write``, writes the database
+applied per client write acknowledged (below 1 when coalescing folds writes
+of one key together; resent or replayed writes the database skips are not
+counted); ``coalesced_writes``, writes that found their key already queued at
+their cache and replaced the queued value (counted as the put arrives, against
+the cache's last recorded queue, so writes later lost count too); and the
+window between a write's acknowledgement and the database applying it, or a
+newer write of its key from the same cache (``ack_to_db_max_ms``,
+``ack_to_db_p50_ms``; null when no write reached the database; writes lost
+or still queued at the end are counted by ``lost_writes``, not here).
 """
 
 from __future__ import annotations
@@ -83,22 +96,21 @@ def write_behind(trace: Mapping[str, Any]) -> dict[str, Any]:
     ack_time: dict[Any, int] = {}
     windows: list[int] = []
     applied = coalesced = 0
-    counted: set[tuple[str, int, int]] = set()
+    queued: dict[str, set[str]] = {}  # cache -> keys in its queue, as its last state showed it
     for event in trace["events"]:
         kind = event["kind"]
-        if kind == "deliver" and event["message"]["type"] == "put":
+        if kind == "state" and "queue" in event["state"]:
+            queued[event["node"]] = {r["key"] for r in event["state"]["queue"]}
+        elif kind == "crash":
+            queued.pop(event["node"], None)
+        elif kind == "deliver" and event["message"]["type"] == "put":
             body = event["message"]["body"]
             puts[event["message"]["msg_id"]] = [event["node"], body["key"], body["value"]]
+            coalesced += body["key"] in queued.get(event["node"], set())
         elif kind == "send" and event["message"]["type"] == "put_ok" and event["message"]["in_reply_to"] in puts:
             cache, key, value = puts.pop(event["message"]["in_reply_to"])
             acked.setdefault(f"{cache}/{key}", []).append([value, event["time"]])
             ack_time[value] = event["time"]
-        elif kind == "deliver" and event["message"]["type"] == "batch":
-            for w in event["message"]["body"]["writes"]:
-                stamp = (event["src"], int(w["inc"]), int(w["seq"]))
-                if stamp not in counted:
-                    counted.add(stamp)
-                    coalesced += int(w["folded"])
         elif kind == "persist" and event["node"] == "db" and event["record"].get("src"):
             record = event["record"]
             applied += 1

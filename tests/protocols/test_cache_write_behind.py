@@ -257,6 +257,7 @@ def test_a_crash_loses_the_volatile_queue_and_the_lost_write_findings_name_each_
     assert set(found) == {"lost-write", "stale-read"}
     assert sorted((f["key"], f["value"]) for f in found["lost-write"]) == [("k0", "c1:3"), ("k1", "c1:2")]
     assert trace["summary"]["lost_writes"] == 2 and trace["summary"]["db_writes"] == 0
+    assert trace["summary"]["coalesced_writes"] == 1  # The third write folded into the first, then both died.
     crash = next(e["seq"] for e in trace["events"] if e["kind"] == "crash")
     assert all(v["cause_seq"] == crash for v in trace["violations"] if v["invariant"] == "lost-write")
 
