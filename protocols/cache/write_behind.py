@@ -141,6 +141,11 @@ def enqueue(state: State, record: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [r for r in queue if r["key"] != record["key"]] + [{**record, "folded": folded}]
 
 
+def batch_body(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Return a batch message's body: its writes in queue order."""
+    return {"writes": [{k: r[k] for k in ("key", "value", "inc", "seq", "folded")} for r in records]}
+
+
 def send_batch(ctx: Context, state: State) -> Outcome:
     """Take the oldest ``batch_size`` queued writes and send them as one batch; the writer is flushing.
 
@@ -149,8 +154,7 @@ def send_batch(ctx: Context, state: State) -> Outcome:
     """
     size = ctx.params["batch_size"]
     batch, rest = list(state["queue"][:size]), list(state["queue"][size:])
-    body = {"writes": [{k: r[k] for k in ("key", "value", "inc", "seq", "folded")} for r in batch]}
-    effects: list[Effect] = [Send(dest=DB_NODE, type="batch", body=body),
+    effects: list[Effect] = [Send(dest=DB_NODE, type="batch", body=batch_body(batch)),
                              SetTimer(name="retry", delay_ms=ctx.params["timeout_ms"])]
     if not rest:
         effects.insert(0, CancelTimer(name="age"))
@@ -203,8 +207,7 @@ def wbh_put(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
 
 def resend(ctx: Context, state: State, effects: Sequence[Effect] = ()) -> Outcome:
     """Send the batch in flight again; keep resending until it is confirmed, ``MAX_RETRIES`` times at most."""
-    body = {"writes": [{k: r[k] for k in ("key", "value", "inc", "seq", "folded")} for r in state["batch"]]}
-    more: list[Effect] = [Send(dest=DB_NODE, type="batch", body=body)]
+    more: list[Effect] = [Send(dest=DB_NODE, type="batch", body=batch_body(state["batch"]))]
     tries = state["tries"] + 1
     if tries < MAX_RETRIES:
         more.append(SetTimer(name="retry", delay_ms=ctx.params["timeout_ms"]))
