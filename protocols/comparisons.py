@@ -41,6 +41,8 @@ PRESETS: tuple[dict[str, Any], ...] = (
      "runs": ["redis-lock@clock-jump", "redis-lock@restart-without-persistence",
               "redis-lock@restart-without-persistence:persistence=always", "redis-lock@fenced-restart",
               "redis-lock@fenced-restart:persistence=always"], "params": {}},
+    {"name": "lock-herd", "title": "Five clients queue for a ZooKeeper lock: the recipe wakes one waiter, the herd all",
+     "runs": ["zk-lock@many-waiters", "zk-lock@many-waiters-herd"], "params": {}},
     {"name": "retry-budget", "title": "A retry storm, without and with a retry budget and breaker",
      "runs": ["service-invocation@retry-storm", "service-invocation@retry-storm-remedied"], "params": {}},
     {"name": "self-preservation", "title": "A registry partition, without and with self-preservation",
