@@ -1211,6 +1211,7 @@ UI_TEXTS = (
     gettext_noop("waiting"),
     gettext_noop("done"),
     gettext_noop("serving"),
+    gettext_noop("flushing"),
     pgettext_lazy("phase", "up"),
     gettext_noop("Coherence matrix"),
     gettext_noop("A writer and a reader at once: {keys}"),

@@ -6,22 +6,23 @@ import t1 from './three-phase-commit.js';
 import t2 from './paxos-commit.js';
 import t3 from './cache-write-through.js';
 import t4 from './cache-write-back.js';
-import t5 from './cache-write-around.js';
-import t6 from './cache-aside.js';
-import t7 from './mesi.js';
-import t8 from './consistent-hashing.js';
-import t9 from './counter-naive.js';
-import t10 from './lock-lease.js';
-import t11 from './counter-locked.js';
-import t12 from './redis-lock.js';
-import t13 from './zk-lock.js';
-import t14 from './counter-sharded.js';
-import t15 from './g-counter.js';
-import t16 from './pn-counter.js';
-import t17 from './counter-bft.js';
-import t18 from './service-registry.js';
-import t19 from './service-invocation.js';
-import t20 from './service-mesh.js';
+import t5 from './cache-write-behind.js';
+import t6 from './cache-write-around.js';
+import t7 from './cache-aside.js';
+import t8 from './mesi.js';
+import t9 from './consistent-hashing.js';
+import t10 from './counter-naive.js';
+import t11 from './lock-lease.js';
+import t12 from './counter-locked.js';
+import t13 from './redis-lock.js';
+import t14 from './zk-lock.js';
+import t15 from './counter-sharded.js';
+import t16 from './g-counter.js';
+import t17 from './pn-counter.js';
+import t18 from './counter-bft.js';
+import t19 from './service-registry.js';
+import t20 from './service-invocation.js';
+import t21 from './service-mesh.js';
 
 /** Each protocol's encoding table, by name; protocols without one are drawn by generic.js. */
 export const TABLES = {
@@ -46,4 +47,5 @@ export const TABLES = {
   [t18.name]: t18,
   [t19.name]: t19,
   [t20.name]: t20,
+  [t21.name]: t21,
 };
