@@ -216,7 +216,7 @@ def _canonical(world: list[Any], groups: Sequence[Sequence[str]]) -> str:
 
 _TEXTS: dict[tuple[Callable[[str], str], str], str] = {}
 """Pieces of text already renamed, by renaming: worlds share most of their nodes' and messages' texts."""
-TEXTS_CACHE_LIMIT = 50_000
+TEXTS_CACHE_LIMIT = 10_000
 """Entries kept before the cache starts again: some hundreds of bytes each."""
 
 
