@@ -183,7 +183,7 @@ def wbh_put(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     key, value = body["key"], body["value"]
     coalesces = any(r["key"] == key for r in state["queue"])
     if not coalesces and unconfirmed(state) >= ctx.params["max_queue"]:
-        return state, [busy(event)]
+        return wake(ctx, state, [busy(event)])
     seq = state["seq"] + 1
     record = {"key": key, "value": value, "inc": state["inc"], "seq": seq}
     was_empty = not state["queue"]
@@ -194,14 +194,18 @@ def wbh_put(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
                                        "seq": seq}))
     effects.append(Send(dest=event.message.src, type="put_ok", body={"key": key, "n": body["n"]},
                         in_reply_to=event.message.msg_id))
-    if state["phase"] == FLUSHING and state["tries"] >= MAX_RETRIES:
-        # The writer had given up resending: new traffic, try again.
-        return resend(ctx, {**state, "tries": 0}, effects)
     if state["phase"] == IDLE and due(ctx, state):
         state, more = send_batch(ctx, state)
         return state, [*effects, *more]
     if was_empty:  # The age timer follows the oldest queued write (in flight ones are the retry's).
         effects.append(SetTimer(name="age", delay_ms=ctx.params["max_age_ms"]))
+    return wake(ctx, state, effects)
+
+
+def wake(ctx: Context, state: State, effects: list[Effect]) -> Outcome:
+    """A writer that gave up resending its batch tries again on new traffic (a write, taken or refused busy)."""
+    if state["phase"] == FLUSHING and state["tries"] >= MAX_RETRIES:
+        return resend(ctx, {**state, "tries": 0}, effects)
     return state, effects
 
 

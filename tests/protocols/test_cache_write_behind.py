@@ -116,6 +116,10 @@ def test_while_a_batch_is_out_writes_queue_up_and_new_traffic_wakes_a_writer_tha
     stalled = {**out, "tries": wb.MAX_RETRIES}
     st_, effects = fire(ctx, stalled, put("k1", "c1:2", n=2))
     assert sent(effects, "batch")[0].body == {"writes": [rec("k0", "a", 1)]} and st_["tries"] == 1
+    assert SetTimer(name="age", delay_ms=40) in effects  # The new write's age is counted all the same.
+    full = context(batch_size=1, max_queue=1)
+    st_, effects = fire(full, stalled, put("k1", "c1:2", n=2))  # Refused busy, and the writer wakes up.
+    assert sent(effects, "error")[0].body["code"] == "busy" and sent(effects, "batch") and st_["tries"] == 1
 
 
 @ROWS.covers(("cache", "idle", "timer:age"), ("cache", "flushing", "timer:age"))
