@@ -15,7 +15,8 @@ left behind keep the timer, so they leave no later). No handler reads the
 clock: the rule is timers and counts only. The writer
 has two phases, ``idle`` (nothing in flight) and ``flushing`` (one batch on
 its way, resent every ``timeout_ms`` until the database confirms it, at most
-``MAX_RETRIES`` times in a row). The database applies a batch's writes in the
+``MAX_RETRIES`` times in a row; then the next write, taken or refused, wakes
+it to try again). The database applies a batch's writes in the
 batch's order, forcing each to its log, then answers.
 
 *Coalescing*: a write to a key already queued replaces the queued one and
