@@ -1,0 +1,292 @@
+"""Transactional outbox: every table row, the rules that make each mode what it is, the scenarios, a property.
+
+Handlers one by one (each row fired in each phase it covers), then the rules
+the lesson rests on: the database commits an order and its outbox row in one
+record; the relay marks a row only after the broker's ack; the idempotent
+consumer applies a repeated event id once. Then every scenario's findings,
+exactly, over seeds; Hypothesis over seeds and crash plans of the service,
+the relay and the consumer (the failure model): with ``mode=outbox`` and the
+idempotent consumer no safety invariant ever breaks, nor is an event lost; and the comparison
+preset's lesson over seeds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocols.base import ANY_PHASE, Input, Persist, Recover, Start, TimerFired
+from protocols.comparisons import PRESETS
+from protocols.outbox import SPEC
+from protocols.outbox.table import TABLE
+from protocols.sim.engine import Engine
+from tests.protocols.run_support import simulate_run
+from tests.protocols.table_support import (
+    RowRegistry,
+    assert_refused_loudly,
+    check_handled_or_refused,
+    context,
+    fire_table,
+    receive,
+    sends,
+    table_rows,
+)
+
+ROWS = RowRegistry(table_rows(TABLE), "transactional-outbox")
+
+PENDING = {"order": "c1.1", "client": "c1"}
+STATES: dict[str, dict[str, dict[str, Any]]] = {
+    "client": {phase: {"phase": phase, "sent": 1, "ok": 0, "failed": 0, "unanswered": 0}
+               for phase in ("thinking", "waiting", "done")},
+    "service": {"idle": {"phase": "idle", "current": None, "queue": []},
+                **{phase: {"phase": phase, "current": PENDING, "queue": []}
+                   for phase in ("writing", "publishing", "committing")}},
+    "database": {"ready": {"phase": "ready", "orders": ["c2.1"], "refused": [], "outbox": {"c2.1": False}}},
+    "relay": {phase: {"phase": phase, "row": "c1.1" if phase in ("publishing", "marking") else None, "sends": 1,
+                      "woken": False} for phase in ("sleeping", "waiting", "polling", "publishing", "marking")},
+    "broker": {"ready": {"phase": "ready", "published": 1, "unacked": {"1": {"order": "c1.1", "sends": 1}},
+                         "dead": []}},
+    "consumer": {"ready": {"phase": "ready", "applied": {}, "dedup": []}},
+}
+NODE = {"client": "c1", "service": "svc", "database": "db", "relay": "relay", "broker": "broker",
+        "consumer": "consumer"}
+SENDER = {"order": "c1", "order_ok": "svc", "order_failed": "svc", "write": "svc", "commit": "svc",
+          "write_ok": "db", "write_refused": "db", "commit_ok": "db", "commit_refused": "db", "poll": "relay",
+          "mark": "relay", "rows": "db", "mark_ok": "db", "wake": "db", "publish": "relay", "publish_ok": "broker",
+          "ack": "consumer", "deliver": "broker"}
+BODY = {"rows": {"orders": ["c1.1"]}, "ack": {"id": 1}, "deliver": {"id": 1, "order": "c1.1"}, "poll": {}}
+
+
+def an_input(role: str, on: str) -> Input:
+    """Return a plausible input for a row's key, from whoever sends it in a real run."""
+    if on == "start":
+        return Start(draw=0.5)
+    if on == "recover":
+        return Recover(durable=())
+    if on.startswith("timer:"):
+        return TimerFired(name=on.removeprefix("timer:"))
+    kind = on.removeprefix("msg:")
+    return receive(kind, src=SENDER[kind], dest=NODE[role], body=BODY.get(kind, {"order": "c1.1"}))
+
+
+def cases() -> list[tuple[str, str, str]]:
+    """Return every (role, phase, input) a row answers, ANY_PHASE rows in each phase they really answer."""
+    found = []
+    for row in TABLE.rows:
+        phases = list(STATES[row.role]) if row.phase == ANY_PHASE else [row.phase]
+        found += [(row.role, phase, row.on) for phase in phases if TABLE.lookup(row.role, phase, row.on) is row]
+    return found
+
+
+@ROWS.covers(*table_rows(TABLE))
+@pytest.mark.parametrize(("role", "phase", "on"), cases())
+def test_every_row_is_handled_as_it_says(role: str, phase: str, on: str) -> None:
+    ctx = context(SPEC, NODE[role])
+    assert check_handled_or_refused(TABLE, ctx, STATES[role][phase], an_input(role, on), 100) is not None
+
+
+def test_every_row_is_exercised_in_some_phase() -> None:
+    assert {(role, on) for role, _, on in cases()} == {(r.role, r.on) for r in TABLE.rows}
+    assert not ROWS.missing()
+
+
+def test_an_unlisted_input_is_refused_loudly() -> None:
+    assert_refused_loudly(TABLE, context(SPEC, "relay"), STATES["relay"]["sleeping"],
+                          receive("deliver", "broker", "relay", {"id": 1, "order": "c1.1"}), 5)
+
+
+# ------------------------------------------------------------------ the rules of each mode
+
+
+@pytest.mark.parametrize(("mode", "first"), [("dual-write-db-first", ("writing", "db", "write")),
+                                             ("dual-write-publish-first", ("publishing", "broker", "publish")),
+                                             ("outbox", ("committing", "db", "commit"))])
+def test_each_mode_starts_an_order_with_its_own_first_write(mode: str, first: tuple[str, str, str]) -> None:
+    ctx = context(SPEC, "svc", mode=mode)
+    state, effects = fire_table(TABLE, ctx, STATES["service"]["idle"], an_input("service", "msg:order"), 0)
+    assert (state["phase"], sends(effects)[0].dest, sends(effects)[0].type) == first
+
+
+def test_db_first_publishes_only_after_the_database_acks() -> None:
+    ctx = context(SPEC, "svc", mode="dual-write-db-first")
+    state, effects = fire_table(TABLE, ctx, STATES["service"]["writing"], an_input("service", "msg:write_ok"), 0)
+    assert state["phase"] == "publishing" and [s.type for s in sends(effects)] == ["publish"]
+    state, effects = fire_table(TABLE, ctx, state, receive("publish_ok", "broker", "svc", {"order": "c1.1"}), 0)
+    assert state["phase"] == "idle" and [(s.dest, s.type) for s in sends(effects)] == [("c1", "order_ok")]
+
+
+def test_a_busy_service_queues_and_then_serves_the_next_order() -> None:
+    ctx = context(SPEC, "svc", mode="outbox")
+    state, effects = fire_table(TABLE, ctx, STATES["service"]["committing"],
+                                receive("order", "c2", "svc", {"order": "c2.1"}), 0)
+    assert state["queue"] == [{"order": "c2.1", "client": "c2"}] and effects == []
+    state, effects = fire_table(TABLE, ctx, state, receive("commit_ok", "db", "svc", {"order": "c1.1"}), 0)
+    assert state["current"] == {"order": "c2.1", "client": "c2"} and state["phase"] == "committing"
+    assert [(s.dest, s.type) for s in sends(effects)] == [("c1", "order_ok"), ("db", "commit")]
+
+
+def test_an_answer_about_a_forgotten_order_changes_nothing() -> None:
+    ctx = context(SPEC, "svc", mode="dual-write-db-first")
+    state = {**STATES["service"]["writing"], "current": {"order": "c2.1", "client": "c2"}}
+    assert fire_table(TABLE, ctx, state, an_input("service", "msg:write_ok"), 0) == (state, [])
+
+
+def test_the_outbox_commit_is_one_record_and_wakes_the_relay() -> None:
+    ctx = context(SPEC, "db", mode="outbox")
+    state, effects = fire_table(TABLE, ctx, STATES["database"]["ready"], an_input("database", "msg:commit"), 0)
+    persists = [e for e in effects if isinstance(e, Persist)]
+    assert [p.record for p in persists] == [{"type": "order", "order": "c1.1", "outbox": True}]
+    assert state["outbox"] == {"c2.1": False, "c1.1": False}
+    assert [(s.dest, s.type) for s in sends(effects)] == [("relay", "wake"), ("svc", "commit_ok")]
+
+
+def test_the_database_refuses_every_nth_order_and_logs_it() -> None:
+    ctx = context(SPEC, "db", mode="dual-write-publish-first", refuse_every=2)
+    state, effects = fire_table(TABLE, ctx, STATES["database"]["ready"],
+                                receive("write", "svc", "db", {"order": "c1.2"}), 0)
+    assert state["refused"] == ["c1.2"] and "c1.2" not in state["orders"]
+    assert [s.type for s in sends(effects)] == ["write_refused"]
+
+
+def test_the_database_rebuilds_from_its_log() -> None:
+    ctx = context(SPEC, "db")
+    log = ({"type": "order", "order": "c1.1", "outbox": True}, {"type": "order", "order": "c2.1", "outbox": True},
+           {"type": "mark", "order": "c1.1"}, {"type": "refused", "order": "c1.2"})
+    state, _ = fire_table(TABLE, ctx, STATES["database"]["ready"], Recover(durable=log), 0)
+    assert state == {"phase": "ready", "orders": ["c1.1", "c2.1"], "refused": ["c1.2"],
+                     "outbox": {"c1.1": True, "c2.1": False}}
+
+
+def test_the_relay_marks_a_row_only_after_the_brokers_ack() -> None:
+    ctx = context(SPEC, "relay")
+    state, effects = fire_table(TABLE, ctx, STATES["relay"]["polling"], an_input("relay", "msg:rows"), 0)
+    assert state["phase"] == "publishing" and [s.type for s in sends(effects)] == ["publish"]
+    state, effects = fire_table(TABLE, ctx, state, receive("publish_ok", "broker", "relay", {"order": "c1.1"}), 0)
+    assert state["phase"] == "marking" and [s.type for s in sends(effects)] == ["mark"]
+    state, effects = fire_table(TABLE, ctx, state, receive("mark_ok", "db", "relay", {"order": "c1.1"}), 0)
+    assert state["phase"] == "polling" and state["row"] is None
+
+
+def test_an_empty_poll_sleeps_unless_woken_meanwhile() -> None:
+    ctx = context(SPEC, "relay")
+    empty = receive("rows", "db", "relay", {"orders": []})
+    assert fire_table(TABLE, ctx, STATES["relay"]["polling"], empty, 0)[0]["phase"] == "sleeping"
+    woken = {**STATES["relay"]["polling"], "woken": True}
+    assert fire_table(TABLE, ctx, woken, empty, 0)[0]["phase"] == "waiting"
+
+
+def test_the_relay_gives_up_after_max_sends_and_the_broker_dead_letters_after_max_deliveries() -> None:
+    ctx = context(SPEC, "relay", max_sends=2)
+    state, _ = fire_table(TABLE, ctx, STATES["relay"]["publishing"], TimerFired(name="retry"), 0)
+    assert (state["phase"], state["sends"]) == ("publishing", 2)
+    assert fire_table(TABLE, ctx, state, TimerFired(name="retry"), 0)[0]["phase"] == "sleeping"
+    broker = context(SPEC, "broker", max_deliveries=1)
+    state, effects = fire_table(TABLE, broker, STATES["broker"]["ready"], TimerFired(name="redeliver"), 0)
+    assert state["unacked"] == {} and state["dead"] == ["c1.1"] and sends(effects) == []
+
+
+@pytest.mark.parametrize(("idempotent", "applied"), [(False, 2), (True, 1)])
+def test_a_repeated_event_is_applied_once_only_by_the_idempotent_consumer(idempotent: bool, applied: int) -> None:
+    ctx = context(SPEC, "consumer", idempotent_consumer=idempotent)
+    state = STATES["consumer"]["ready"]
+    for delivery in (1, 2):
+        state, effects = fire_table(TABLE, ctx, state, receive("deliver", "broker", "consumer",
+                                                               {"id": delivery, "order": "c1.1"}), 0)
+        assert [(s.type, dict(s.body)) for s in sends(effects)] == [("ack", {"id": delivery})]
+    assert state["applied"] == {"c1.1": applied}
+    rebuilt, _ = fire_table(TABLE, ctx, STATES["consumer"]["ready"],
+                            Recover(durable=({"type": "apply", "order": "c1.1"},) * applied), 0)
+    assert rebuilt["applied"] == {"c1.1": applied}
+
+
+# ------------------------------------------------------------------ scenarios
+
+EXPECTED = {
+    "db-first-crash-loses-event": {"lost-event"},
+    "publish-first-crash-phantom": {"phantom-event"},
+    "publish-first-refused-phantom": {"phantom-event"},
+    "outbox-relay-crash-duplicate": {"duplicate-effect"},
+    "outbox-relay-crash-idempotent": set(),
+    "outbox-happy": set(),
+}
+
+
+def run(scenario: str | None = None, seed: int = 1, **params: Any) -> Engine:
+    engine = Engine(SPEC, params, seed=seed, scenario=scenario, max_events=20_000)
+    engine.run()
+    return engine
+
+
+def broken(engine: Engine) -> set[str]:
+    return {e["invariant"] for e in engine.log if e["kind"] == "violation"}
+
+
+def test_every_scenario_is_expected() -> None:
+    assert set(EXPECTED) == {s.name for s in SPEC.scenarios}
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_each_scenario_breaks_what_its_story_says(scenario: str, seed: int) -> None:
+    engine = run(scenario, seed)
+    assert engine.quiescent and broken(engine) == EXPECTED[scenario]
+
+
+def test_the_lost_event_is_one_the_database_has() -> None:
+    engine = run("db-first-crash-loses-event")
+    lost = next(e for e in engine.log if e["kind"] == "violation")
+    assert lost["invariant_kind"] == "liveness" and lost["finding"]["id"] == "never-applied"
+    assert set(lost["finding"]["data"]["orders"]) <= set(engine.nodes["db"].state["orders"])
+
+
+def test_the_outbox_duplicates_but_never_loses() -> None:
+    engine = run("outbox-relay-crash-duplicate")
+    applied = engine.nodes["consumer"].state["applied"]
+    assert sorted(applied) == sorted(engine.nodes["db"].state["orders"]) and max(applied.values()) == 2
+
+
+# ------------------------------------------------------------------ the property and the comparison
+
+CRASHABLE = ("svc", "relay", "consumer")
+"""The failure model: the service, the relay and the consumer crash and recover; the database and broker don't."""
+
+
+@st.composite
+def crash_runs(draw: st.DrawFn) -> dict[str, Any]:
+    """A seed, a workload and up to three crashes of the crashable nodes, each recovered later."""
+    faults: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(0, 3))):
+        node, at = draw(st.sampled_from(CRASHABLE)), draw(st.integers(0, 600))
+        faults.append({"action": "crash", "node": node, "at_ms": at})
+        faults.append({"action": "recover", "node": node, "at_ms": at + draw(st.integers(1, 600))})
+    params = {"mode": "outbox", "idempotent_consumer": True, "clients": draw(st.integers(1, 3)),
+              "orders_per_client": draw(st.integers(1, 3)), "refuse_every": draw(st.sampled_from([0, 0, 2]))}
+    return {"seed": draw(st.integers(0, 2**31)), "faults": faults, "params": params}
+
+
+@settings(max_examples=50, deadline=None)
+@given(crash_runs())
+def test_the_outbox_with_an_idempotent_consumer_never_breaks_safety(run_: dict[str, Any]) -> None:
+    engine = simulate_run(SPEC, run_, max_events=20_000)
+    safety = {inv.name for inv in SPEC.invariants if inv.kind in ("history", "state")}
+    assert not broken(engine) & safety
+    assert "lost-event" not in broken(engine)  # Every node recovers: what the database has, the consumer gets.
+    applied = engine.nodes["consumer"].state["applied"]
+    assert all(times == 1 for times in applied.values())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_comparison_shows_loss_then_duplicates_then_neither(seed: int) -> None:
+    from protocols import REGISTRY
+    from protocols.sim.compare import compare, parse_run
+
+    preset = next(p for p in PRESETS if p["name"] == "outbox-dual-write")
+    dual, outbox, idempotent = compare([parse_run(r, REGISTRY.get) for r in preset["runs"]], preset["params"],
+                                       seed=seed)
+    assert dual["summary"]["events_lost"] >= 1 and "lost-event" in dual["violated"]
+    assert outbox["summary"]["events_lost"] == 0 and outbox["summary"]["duplicate_effects"] >= 1
+    assert idempotent["summary"]["events_lost"] == idempotent["summary"]["duplicate_effects"] == 0
+    assert idempotent["summary"]["phantom_events"] == 0
