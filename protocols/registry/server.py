@@ -105,6 +105,9 @@ def _renewal(state: State, now: int) -> dict[str, int]:
 
 
 def _put(state: State, name: str, entry: Mapping[str, Any]) -> State:
+    before = state["instances"].get(name)
+    if before is not None and entry.get("renew") != before.get("renew"):  # a renewal: the lease is fresh again
+        entry = {key: value for key, value in entry.items() if key != "overdue"}
     return {**state, "instances": {**state["instances"], name: dict(entry)}}
 
 
@@ -228,7 +231,8 @@ def sweep(ctx: Context, state: State, event: Any, now: int) -> Outcome:
         if state["phase"] != "preserving":
             effects.insert(0, Note(text=f"self-preservation: only {renewing} of {len(table)} instances renewed "
                                         f"within the lease; evicting nothing"))
-        return {**state, "phase": "preserving"}, effects
+        held = {name: ({**entry, "overdue": True} if name in expired else entry) for name, entry in table.items()}
+        return {**state, "phase": "preserving", "instances": held}, effects
     if not expired:
         return {**state, "phase": "serving"}, [again]
     kept = {name: entry for name, entry in table.items() if name not in expired}

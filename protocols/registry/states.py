@@ -12,6 +12,10 @@ class RegistryInstances(TypedDict):
     inc: int
     renew: int
     weight: int
+    resync: NotRequired[bool]
+    overdue: NotRequired[bool]
+    """Set by a sweep that found the lease run out and kept the entry (self-preservation); a renewal clears it.
+    The registry's own verdict, which the catalogue panel shows as DOWN (it compares no clock itself)."""
 
 
 class RegistryState(TypedDict):

@@ -313,7 +313,8 @@ def test_the_sweep_stops_at_the_horizon() -> None:
 def test_self_preservation_evicts_nothing_when_too_few_instances_renewed() -> None:
     state = registry(instances={"p1": entry(1, 0), "p2": entry(1, NOW - 10), "p3": entry(1, NOW - 10)})
     new, effects = fire(context("registry", self_preservation=True), state, TimerFired(name="sweep"))
-    assert new == {**state, "phase": "preserving"}
+    held = {"p1": {**entry(1, 0), "overdue": True}, "p2": entry(1, NOW - 10), "p3": entry(1, NOW - 10)}
+    assert new == {**state, "phase": "preserving", "instances": held}, "p1 kept, marked overdue: the panel's DOWN"
     assert [e.text for e in effects if isinstance(e, Note)] == [
         "self-preservation: only 2 of 3 instances renewed within the lease; evicting nothing"]
 
@@ -331,7 +332,9 @@ def test_a_preserving_registry_stays_quiet_then_resumes_evicting_once_renewals_r
     ctx = context("registry", self_preservation=True)
     state = registry(phase="preserving", instances={"p1": entry(1, 0), "p2": entry(1, 0)})
     new, effects = fire(ctx, state, TimerFired(name="sweep"))
-    assert new == state and effects == [SetTimer(name="sweep", delay_ms=100)], "no second note while preserving"
+    overdue = {name: {**e, "overdue": True} for name, e in state["instances"].items()}
+    assert new == {**state, "instances": overdue} and effects == [SetTimer(name="sweep", delay_ms=100)], (
+        "no second note while preserving")
     healthy = registry(phase="preserving", instances={"p1": entry(1, NOW - 5), "p2": entry(1, NOW - 5)})
     assert fire(ctx, healthy, TimerFired(name="sweep"))[0]["phase"] == "serving"
 
@@ -701,3 +704,10 @@ def test_every_state_and_input_is_handled_as_the_table_says_or_refused_loudly(
     handled = check_handled_or_refused(TABLE, *situation, NOW)
     if handled is not None:
         assert_logged_before_sent(handled[1])  # An incarnation is forced before it is announced.
+
+
+def test_a_renewal_clears_what_a_preserving_sweep_marked_overdue() -> None:
+    ctx = context("registry", self_preservation=True)
+    state = registry(phase="preserving", instances={"p1": {**entry(1, 0), "overdue": True}})
+    new, _ = fire(ctx, state, receive("heartbeat", "p1", "registry", {"inc": 1, "weight": 1}))
+    assert "overdue" not in new["instances"]["p1"] and new["instances"]["p1"]["renew"] == NOW

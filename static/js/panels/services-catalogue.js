@@ -7,8 +7,10 @@
 // flags, each consumer's `state.cache`, `state.cache_at` and `state.home` (the replica it asks).
 // The protocol records the lease and each entry's expiry (protocols/registry/server.py): the panel
 // never derives them from the parameters or the naming scheme.
-// Health is the registry's belief: UP (lease fresh), DOWN (past its recorded expiry, not yet swept,
-// or held by self-preservation), EVICTED (swept; its tombstone keeps the incarnation). The Process column
+// Health is the registry's belief, as it records it: UP (listed), DOWN (a sweep found its lease run out
+// and self-preservation kept it: the entry's recorded `overdue`), EVICTED (swept; its tombstone keeps the
+// incarnation). The panel compares no clock: a lease that ran out is not DOWN until the registry's own
+// sweep says so, as in the registry itself. Times are the registry's and the consumer's own readings. The Process column
 // is the truth beside it, so a registry that believes in a dead instance stands out. Colours
 // always come with a word and a symbol. Pure parts are tested in static/js/tests/services.test.js.
 
@@ -47,28 +49,26 @@ export function instanceRows(snapshot, registry) {
   const state = (reg && reg.state) || {};
   const instances = state.instances || {};
   const evicted = state.evicted || {};
-  const now = snapshot.time;
   return snapshot.nodes.filter((n) => n.role === 'provider').map((p) => {
     const entry = instances[p.name];
     const process = processOf(p);
     let health = 'NONE';
-    if (entry) health = now > entry.expires ? 'DOWN' : 'UP'; // its recorded expiry, on the registry's clock
+    if (entry) health = entry.overdue ? 'DOWN' : 'UP'; // the registry's verdict, from its sweep
     else if (p.name in evicted) health = 'EVICTED';
     const processInc = p.state && Number.isFinite(p.state.inc) && p.state.inc > 0 ? p.state.inc : null;
     const inc = entry ? entry.inc : (evicted[p.name] ?? null);
     return {
       name: p.name, health, process, inc, processInc,
       weight: entry ? entry.weight : null,
-      beatAgo: entry ? now - entry.renew : null,
+      beatAt: entry ? entry.renew : null, // on the registry's clock
       believedAlive: health === 'UP' && process !== 'running',
       newerProcess: inc !== null && processInc !== null && processInc > inc,
     };
   });
 }
 
-/** Return each consumer's cached view: age of the cache and every entry, stale ones with a reason. */
+/** Return each consumer's cached view: when it was refreshed (its clock) and every entry, stale ones with a reason. */
 export function consumerViews(snapshot) {
-  const now = snapshot.time;
   return snapshot.nodes.filter((n) => n.role === 'consumer').map((c) => {
     const state = c.state || {};
     const home = state.home ?? null;
@@ -77,7 +77,7 @@ export function consumerViews(snapshot) {
       .map(([name, e]) => ({ name, inc: e.inc, stale: staleness(snapshot.nodeMap[name], table[name], e.inc) }));
     return {
       name: c.name, home, up: c.up,
-      age: Number.isFinite(state.cache_at) ? now - state.cache_at : null,
+      refreshedAt: Number.isFinite(state.cache_at) ? state.cache_at : null,
       entries, stale: entries.filter((e) => e.stale).length,
     };
   });
@@ -152,7 +152,7 @@ function mountCatalogue(el, { ctx, tr, invalidate }) {
         h('td', {}, pill(look.colour, `${look.symbol} ${tr(look.key, look.label)}`)),
         h('td', {}, r.weight ?? '—'),
         h('td', {}, r.newerProcess ? `${inc} → #${r.processInc}` : inc),
-        h('td', {}, r.beatAgo === null ? '—' : tr('services.catalogue.ago', '{ms} ms ago', { ms: r.beatAgo })),
+        h('td', {}, r.beatAt === null ? '—' : tr('services.catalogue.at', 'at {at} ms', { at: r.beatAt })),
         h('td', {}, processLabel(r)));
     });
     fill(table, h('thead', {}, h('tr', {}, headers.map(([k, en]) => h('th', { scope: 'col' },
@@ -169,10 +169,10 @@ function mountCatalogue(el, { ctx, tr, invalidate }) {
   function drawViews(snap) {
     fill(views, consumerViews(snap).map((v) => h('div', { class: 'svc-view', dataset: { node: v.name } },
       h('strong', {}, v.name), ' ',
-      h('span', { class: 'svc-age' }, v.age === null
+      h('span', { class: 'svc-age' }, v.refreshedAt === null
         ? tr('services.catalogue.never', 'nothing cached yet')
-        : tr('services.catalogue.refreshed', 'from {home}, refreshed {ms} ms ago · {stale} stale',
-          { home: v.home, ms: v.age, stale: v.stale })),
+        : tr('services.catalogue.refreshedAt', 'from {home}, refreshed at {at} ms (its clock) · {stale} stale',
+          { home: v.home, at: v.refreshedAt, stale: v.stale })),
       ' ',
       v.entries.length ? v.entries.map((e) => (e.stale
         ? pill(PALETTE.vermillion, `✕ ${e.name}#${e.inc} ${tr(`services.stale.${e.stale.why}`, STALE_WORDS[e.stale.why], e.stale)}`)

@@ -34,6 +34,8 @@ export const RULES = [
     'read how the lock recorded it (its state\'s ended: released or expired)'],
   ['a TTL judged against the clock', /\.exp\s*[<>]=?|[<>]=?\s*[\w.]*\.exp\b|now:\s*snap\.time/,
     'read which entries the cache recorded as expired (cache-aside\'s expired)'],
+  ['an expiry or an age against the playhead', /\bnow\s*(?:[<>]=?|-)\s*[\w.]*\b(?:expires|expires_at|renew|cache_at)\b/,
+    'read the node\'s own verdict and times (a registry entry\'s overdue, its renew; a consumer\'s cache_at)'],
 ];
 
 /** From-scratch folds of the whole log: a panel reads them through its folds (definePanel), never calls them. */
@@ -76,6 +78,9 @@ test('no panel restates a protocol rule', () => {
 test('the check catches the copies that were removed', () => {
   const removed = [
     'const lease = leaseOf(ctx.params);',
+    "if (entry) health = now > entry.expires ? 'DOWN' : 'UP';",
+    'beatAgo: entry ? now - entry.renew : null,',
+    'age: Number.isFinite(state.cache_at) ? now - state.cache_at : null,',
     'return Number.isFinite(params.heartbeat_ms) ? Math.trunc(params.heartbeat_ms * params.missed_beats) : null;',
     'const number = parseInt(String(name).slice(1), 10);',
     'return registries[(number - 1) % registries.length];',
