@@ -259,6 +259,7 @@ def test_the_lock_holder_pause_comparison_shows_that_fencing_protects_the_store(
     rows = compare([parse_run(text, get_protocol) for text in preset["runs"]], preset["params"], seed=seed)
     accepted = {text: row["summary"]["stale_writes_accepted"] for text, row in zip(preset["runs"], rows, strict=True)}
     assert accepted == {"lock-lease@process-pause": 1, "lock-lease@process-pause-fenced": 0,
-                        "redis-lock@process-pause": 1, "zk-lock@session-expires-in-pause-unfenced": 1,
+                        "redis-lock@process-pause": 1, "redis-lock@process-pause-fenced": 0,
+                        "zk-lock@session-expires-in-pause-unfenced": 1,
                         "zk-lock@session-expires-in-pause": 0}
     assert rows[-1]["summary"]["stale_writes_rejected"] == 1 and rows[-1]["summary"]["sessions_expired"] == 1
