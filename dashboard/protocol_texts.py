@@ -1663,4 +1663,11 @@ UI_TEXTS = (
     pgettext_lazy("times an event was applied", "×{times}"),
     gettext_noop("no finding"),
     gettext_noop("Orders sent: {sent} · committed: {committed} · with a finding: {flagged}"),
+    gettext_noop("sleeping"),
+    gettext_noop("polling"),
+    gettext_noop("publishing"),
+    gettext_noop("marking"),
+    gettext_noop("Service"),
+    gettext_noop("Relay"),
+    gettext_noop("Broker"),
 )
