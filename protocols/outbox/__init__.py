@@ -56,6 +56,24 @@ from protocols.spec import Catalogue, Foil, Param, ProtocolSpec
 
 MODES = ("dual-write-db-first", "dual-write-publish-first", "outbox")
 
+NUMBERS = (
+    ("clients", 2, 1, 6, "How many clients send orders."),
+    ("orders_per_client", 2, 0, 50, "How many orders each client sends, one at a time."),
+    ("think_ms", 30, 0, 60_000, "A client's pause before each order."),
+    ("client_timeout_ms", 400, 0, 60_000, "How long a client waits for the service's answer before it gives the "
+                                          "order up (it does not retry); 0 waits for ever."),
+    ("refuse_every", 0, 0, 50, "The database refuses each client's every n-th order (a constraint: out of "
+                               "stock); 0 refuses none."),
+    ("poll_ms", 50, 1, 60_000, "Outbox: once woken by a commit, the relay polls the outbox this long later."),
+    ("retry_ms", 200, 0, 60_000, "Outbox: the relay sends a poll, publish or mark again after this long without "
+                                 "an answer (0: never)."),
+    ("max_sends", 10, 1, 100, "Outbox: sends of one request (poll, publish, mark) before the relay gives up and "
+                              "sleeps until the next commit wakes it."),
+    ("max_deliveries", 10, 1, 100, "Deliveries of one event before the broker dead-letters it."),
+    ("redeliver_ms", 200, 1, 60_000, "The broker delivers an unacknowledged event again after this long."),
+)
+"""The integer parameters: name, default, least, greatest, and what each sets."""
+
 PARAMS = (
     Param(name="mode", kind="choice", choices=MODES, default="outbox",
           help="How the service changes its database and publishes: 'dual-write-db-first' writes then publishes "
@@ -65,27 +83,8 @@ PARAMS = (
     Param(name="idempotent_consumer", kind="bool", default=False,
           help="The consumer keeps a dedup table of event ids, in the transaction that applies each event, and "
                "applies each event once."),
-    Param(name="clients", kind="int", default=2, min=1, max=6, help="How many clients send orders."),
-    Param(name="orders_per_client", kind="int", default=2, min=0, max=50, help="How many orders each client sends, "
-          "one at a time."),
-    Param(name="think_ms", kind="int", default=30, min=0, max=60_000,
-          help="A client's pause before each order."),
-    Param(name="client_timeout_ms", kind="int", default=400, min=0, max=60_000,
-          help="How long a client waits for the service's answer before it gives the order up (it does not retry); "
-               "0 waits for ever."),
-    Param(name="refuse_every", kind="int", default=0, min=0, max=50,
-          help="The database refuses each client's every n-th order (a constraint: out of stock); 0 refuses none."),
-    Param(name="poll_ms", kind="int", default=50, min=1, max=60_000,
-          help="Outbox: once woken by a commit, the relay polls the outbox this long later."),
-    Param(name="retry_ms", kind="int", default=200, min=0, max=60_000,
-          help="Outbox: the relay sends a poll, publish or mark again after this long without an answer (0: never)."),
-    Param(name="max_sends", kind="int", default=10, min=1, max=100,
-          help="Outbox: sends of one request (poll, publish, mark) before the relay gives up and sleeps until the "
-               "next commit wakes it."),
-    Param(name="max_deliveries", kind="int", default=10, min=1, max=100,
-          help="Deliveries of one event before the broker dead-letters it."),
-    Param(name="redeliver_ms", kind="int", default=200, min=1, max=60_000,
-          help="The broker delivers an unacknowledged event again after this long."),
+    *(Param(name=name, kind="int", default=default, min=low, max=high, help=text)
+      for name, default, low, high, text in NUMBERS),
 )
 
 

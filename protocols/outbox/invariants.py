@@ -95,27 +95,29 @@ def events_delivered(views: Mapping[str, NodeView]) -> Iterator[Finding]:
         yield Finding(nodes=(BROKER, CONSUMER), id="events-dead-lettered", data={"orders": dead})
 
 
+def _claim(name: str, kind: str, check: Any, description: str, findings: dict[str, str]) -> Invariant:
+    """Return an invariant from its name, kind, check, description and finding templates."""
+    return Invariant(name=name, kind=kind, check=check, description=description, findings=findings)
+
+
 INVARIANTS = (
-    Invariant(name="duplicate-effect", kind="history", check=duplicate_effect,
-              description="The consumer applies each order's event at most once.",
-              findings={"applied-twice": "the consumer applied the event of {order} {times} times: "
-                                         "a duplicate effect"}),
-    Invariant(name="phantom-event", kind="history", check=phantom_event,
-              description="The consumer never applies an event for an order the database does not have "
-                          "(judged once the absence is certain: refused, or abandoned by a crash).",
-              findings={"applied-refused": "the consumer applied the event of {order}, which the database "
-                                           "refused: a phantom event",
-                        "applied-abandoned": "the consumer applied the event of {order}, which the database "
-                                             "will never have: the service crashed after publishing it and "
-                                             "before writing it (a phantom event)"}),
-    Invariant(name="lost-event", kind="liveness", check=lost_event,
-              description="Every order the database committed has its event applied by the consumer (judged when "
-                          "nothing more can happen: only then is a late event a lost one).",
-              findings={"never-applied": "{count} order(s) committed in the database whose event the consumer "
-                                         "never applied: {orders} (lost events)"}),
-    Invariant(name="events-delivered", kind="liveness", check=events_delivered,
-              description="At the end every outbox row is published and every event the broker accepted was "
-                          "acknowledged by the consumer, none dead-lettered.",
-              findings={"rows-unpublished": "outbox rows never published: {orders}",
-                        "events-dead-lettered": "events the broker dead-lettered, never acknowledged: {orders}"}),
+    _claim("duplicate-effect", "history", duplicate_effect,
+           "The consumer applies each order's event at most once.",
+           {"applied-twice": "the consumer applied the event of {order} {times} times: a duplicate effect"}),
+    _claim("phantom-event", "history", phantom_event,
+           "The consumer never applies an event for an order the database does not have "
+           "(judged once the absence is certain: refused, or abandoned by a crash).",
+           {"applied-refused": "the consumer applied the event of {order}, which the database refused: a phantom event",
+            "applied-abandoned": "the consumer applied the event of {order}, which the database will never have: the "
+                                 "service crashed after publishing it and before writing it (a phantom event)"}),
+    _claim("lost-event", "liveness", lost_event,
+           "Every order the database committed has its event applied by the consumer (judged when "
+           "nothing more can happen: only then is a late event a lost one).",
+           {"never-applied": "{count} order(s) committed in the database whose event the consumer never applied: "
+                             "{orders} (lost events)"}),
+    _claim("events-delivered", "liveness", events_delivered,
+           "At the end every outbox row is published and every event the broker accepted was "
+           "acknowledged by the consumer, none dead-lettered.",
+           {"rows-unpublished": "outbox rows never published: {orders}",
+            "events-dead-lettered": "events the broker dead-lettered, never acknowledged: {orders}"}),
 )

@@ -17,6 +17,13 @@ Pattern = Mapping[str, Any]
 DB_COMMITS: Pattern = {"kind": "persist", "node": "db", "record.type": "order"}
 BROKER_ACCEPTS: Pattern = {"kind": "persist", "node": "broker", "record.type": "event"}
 APPLIES: Pattern = {"kind": "persist", "node": "consumer", "record.type": "apply"}
+CRASHED = {node: {"kind": "crash", "node": node} for node in ("svc", "relay")}
+BACK = {node: {"kind": "recover", "node": node} for node in ("svc", "relay")}
+
+
+def violated(invariant: str) -> Pattern:
+    """The checker's first violation of ``invariant``."""
+    return {"kind": "violation", "invariant": invariant}
 
 
 def _crash(node: str, after: Pattern, back_ms: int = 300) -> tuple[dict[str, Any], ...]:
@@ -40,10 +47,10 @@ SCENARIOS = (
            "and before it publishes. The order exists; the consumer never hears of it.",
            (DB_COMMITS, "The database commits the first order. The service still has to publish its event: only "
                         "its memory says so."),
-           ({"kind": "crash", "node": "svc"}, "The service crashes between the two writes. Nothing durable "
+           (CRASHED["svc"], "The service crashes between the two writes. Nothing durable "
                                               "anywhere says that an event is owed."),
-           ({"kind": "recover", "node": "svc"}, "It restarts with no memory of that order: its event is never sent."),
-           ({"kind": "violation", "invariant": "lost-event"},
+           (BACK["svc"], "It restarts with no memory of that order: its event is never sent."),
+           (violated("lost-event"),
             "The run is over: the database has an order the consumer never applied. A lost event."),
            params={"mode": "dual-write-db-first"}, faults=_crash("svc", DB_COMMITS)),
     _story("publish-first-crash-phantom",
@@ -51,9 +58,9 @@ SCENARIOS = (
            "it writes the database. The consumer applies an order that does not exist.",
            (BROKER_ACCEPTS, "The broker accepts the first order's event and delivers it; the database has not been "
                             "written."),
-           ({"kind": "crash", "node": "svc"}, "The service crashes before its database write: nobody will ever "
+           (CRASHED["svc"], "The service crashes before its database write: nobody will ever "
                                               "write that order."),
-           ({"kind": "violation", "invariant": "phantom-event"},
+           (violated("phantom-event"),
             "The consumer applied an order the database will never have: a phantom event."),
            params={"mode": "dual-write-publish-first"}, faults=_crash("svc", BROKER_ACCEPTS)),
     _story("publish-first-refused-phantom",
@@ -62,7 +69,7 @@ SCENARIOS = (
            ({"kind": "persist", "node": "db", "record.type": "refused"},
             "The database refuses a second order, but its event was published first and cannot be "
             "called back."),
-           ({"kind": "violation", "invariant": "phantom-event"},
+           (violated("phantom-event"),
             "The consumer applied an order the database refused: a phantom event without any crash."),
            params={"mode": "dual-write-publish-first", "refuse_every": 2}),
     _story("outbox-relay-crash-duplicate",
@@ -70,17 +77,17 @@ SCENARIOS = (
            "published. Restarted, it finds the row unpublished and publishes it again: the consumer applies it "
            "twice.",
            (DB_COMMITS, "One local transaction writes the order and its outbox row: both or neither."),
-           ({"kind": "crash", "node": "relay"}, "The relay crashes after the broker took the event, before the "
+           (CRASHED["relay"], "The relay crashes after the broker took the event, before the "
                                                 "row is marked: at-least-once."),
-           ({"kind": "recover", "node": "relay"}, "Restarted, the relay polls: the row is still unpublished, so "
+           (BACK["relay"], "Restarted, the relay polls: the row is still unpublished, so "
                                                   "it publishes it again."),
-           ({"kind": "violation", "invariant": "duplicate-effect"},
+           (violated("duplicate-effect"),
             "The consumer applies the second copy too: a duplicate effect. Nothing was lost."),
            params={"mode": "outbox"}, faults=RELAY_CRASH),
     _story("outbox-relay-crash-idempotent",
            "The same relay crash, with an idempotent consumer: its dedup table, written in the transaction that "
            "applies an event, turns the second copy into a mere acknowledgement.",
-           ({"kind": "recover", "node": "relay"}, "The relay restarts and publishes the unmarked row again."),
+           (BACK["relay"], "The relay restarts and publishes the unmarked row again."),
            ({"kind": "note", "node": "consumer"}, "The consumer finds the event's id in its dedup table: it "
                                                   "acknowledges the copy without applying it. Exactly one effect."),
            params={"mode": "outbox", "idempotent_consumer": True}, faults=RELAY_CRASH),

@@ -75,29 +75,23 @@ def _about_current(state: State, event: Receive) -> bool:
     return state["current"] is not None and event.message.body.get("order") == state["current"]["order"]
 
 
-def written(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
-    """The database has the order: publish next (db-first), or answer (publish-first, already published)."""
+AFTER_ACK = {
+    ("dual-write-db-first", "writing"): "publishing",
+    ("dual-write-publish-first", "publishing"): "writing",
+}
+"""The step that follows an acknowledgement, by mode and phase; any other acknowledgement ends the order."""
+
+
+def acknowledged(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
+    """The database or the broker has done its part: take the mode's next step, or answer the client.
+
+    Database first, the database's ack leads to publishing; publish first, the broker's ack leads to the
+    database write; the other ack (and the outbox's one commit) completes the order.
+    """
     if not _about_current(state, event):
         return state, ()
-    if ctx.params["mode"] == "dual-write-db-first":
-        return _step(ctx, state, "publishing")
-    return _finish(ctx, state, "order_ok")
-
-
-def published(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
-    """The broker has the event: write the database next (publish-first), or answer (db-first)."""
-    if not _about_current(state, event):
-        return state, ()
-    if ctx.params["mode"] == "dual-write-publish-first":
-        return _step(ctx, state, "writing")
-    return _finish(ctx, state, "order_ok")
-
-
-def committed(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
-    """The order and its outbox row are committed together: answer; the relay publishes."""
-    if not _about_current(state, event):
-        return state, ()
-    return _finish(ctx, state, "order_ok")
+    then = AFTER_ACK.get((ctx.params["mode"], state["phase"]))
+    return _step(ctx, state, then) if then else _finish(ctx, state, "order_ok")
 
 
 def refused(ctx: Context, state: State, event: Receive, now: int) -> Outcome:

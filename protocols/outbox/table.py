@@ -44,8 +44,8 @@ def _service_rows() -> list[Transition]:
     ]
     rows += [Transition(role="service", phase=phase, on="msg:order", to=(STAY,), handler=s.take_order,
                         why="busy with another order: this one is queued") for phase in BUSY]
-    answers = {"msg:write_ok": s.written, "msg:write_refused": s.refused, "msg:publish_ok": s.published,
-               "msg:commit_ok": s.committed, "msg:commit_refused": s.refused}
+    answers = {"msg:write_ok": s.acknowledged, "msg:write_refused": s.refused, "msg:publish_ok": s.acknowledged,
+               "msg:commit_ok": s.acknowledged, "msg:commit_refused": s.refused}
     waits = {"msg:write_ok": "writing", "msg:write_refused": "writing", "msg:publish_ok": "publishing",
              "msg:commit_ok": "committing", "msg:commit_refused": "committing"}
     for key, handler in answers.items():
@@ -55,33 +55,19 @@ def _service_rows() -> list[Transition]:
     return rows
 
 
-def _database_rows() -> list[Transition]:
-    return [
-        Transition(role="database", phase="ready", on="start", to=(STAY,), handler=d.start),
-        Transition(role="database", phase="ready", on="msg:write", to=(STAY,), handler=d.db_write),
-        Transition(role="database", phase="ready", on="msg:commit", to=(STAY,), handler=d.db_write),
-        Transition(role="database", phase="ready", on="msg:poll", to=(STAY,), handler=d.db_poll),
-        Transition(role="database", phase="ready", on="msg:mark", to=(STAY,), handler=d.db_mark),
-        Transition(role="database", phase="ready", on="recover", to=(STAY,), handler=d.db_recover),
-    ]
+STORE_ROWS = {
+    "database": {"start": d.start, "msg:write": d.db_write, "msg:commit": d.db_write, "msg:poll": d.db_poll,
+                 "msg:mark": d.db_mark, "recover": d.db_recover},
+    "broker": {"start": d.start, "msg:publish": d.publish, "msg:ack": d.acked, "timer:redeliver": d.redeliver,
+               "recover": d.broker_recover},
+    "consumer": {"start": d.start, "msg:deliver": d.consume, "recover": d.consumer_recover},
+}
+"""The durable nodes have one phase, ``ready``: each input is handled there and keeps it."""
 
 
-def _broker_rows() -> list[Transition]:
-    return [
-        Transition(role="broker", phase="ready", on="start", to=(STAY,), handler=d.start),
-        Transition(role="broker", phase="ready", on="msg:publish", to=(STAY,), handler=d.publish),
-        Transition(role="broker", phase="ready", on="msg:ack", to=(STAY,), handler=d.acked),
-        Transition(role="broker", phase="ready", on="timer:redeliver", to=(STAY,), handler=d.redeliver),
-        Transition(role="broker", phase="ready", on="recover", to=(STAY,), handler=d.broker_recover),
-    ]
-
-
-def _consumer_rows() -> list[Transition]:
-    return [
-        Transition(role="consumer", phase="ready", on="start", to=(STAY,), handler=d.start),
-        Transition(role="consumer", phase="ready", on="msg:deliver", to=(STAY,), handler=d.consume),
-        Transition(role="consumer", phase="ready", on="recover", to=(STAY,), handler=d.consumer_recover),
-    ]
+def _store_rows() -> list[Transition]:
+    return [Transition(role=role, phase="ready", on=key, to=(STAY,), handler=handler)
+            for role, handlers in STORE_ROWS.items() for key, handler in handlers.items()]
 
 
 def _relay_rows() -> list[Transition]:
@@ -111,5 +97,4 @@ def _relay_rows() -> list[Transition]:
     return rows
 
 
-TABLE = TransitionTable(_client_rows() + _service_rows() + _database_rows() + _broker_rows()
-                        + _consumer_rows() + _relay_rows())
+TABLE = TransitionTable(_client_rows() + _service_rows() + _store_rows() + _relay_rows())

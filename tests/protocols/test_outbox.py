@@ -23,19 +23,11 @@ from protocols.comparisons import PRESETS
 from protocols.outbox import SPEC
 from protocols.outbox.table import TABLE
 from protocols.sim.engine import Engine
+from tests.protocols import table_support as support
 from tests.protocols.run_support import simulate_run
-from tests.protocols.table_support import (
-    RowRegistry,
-    assert_refused_loudly,
-    check_handled_or_refused,
-    context,
-    fire_table,
-    receive,
-    sends,
-    table_rows,
-)
+from tests.protocols.table_support import context, fire_table, receive, sends
 
-ROWS = RowRegistry(table_rows(TABLE), "transactional-outbox")
+ROWS = support.RowRegistry(support.table_rows(TABLE), "transactional-outbox")
 
 PENDING = {"order": "c1.1", "client": "c1"}
 STATES: dict[str, dict[str, dict[str, Any]]] = {
@@ -81,11 +73,11 @@ def cases() -> list[tuple[str, str, str]]:
     return found
 
 
-@ROWS.covers(*table_rows(TABLE))
+@ROWS.covers(*support.table_rows(TABLE))
 @pytest.mark.parametrize(("role", "phase", "on"), cases())
 def test_every_row_is_handled_as_it_says(role: str, phase: str, on: str) -> None:
     ctx = context(SPEC, NODE[role])
-    assert check_handled_or_refused(TABLE, ctx, STATES[role][phase], an_input(role, on), 100) is not None
+    assert support.check_handled_or_refused(TABLE, ctx, STATES[role][phase], an_input(role, on), 100) is not None
 
 
 def test_every_row_is_exercised_in_some_phase() -> None:
@@ -94,7 +86,7 @@ def test_every_row_is_exercised_in_some_phase() -> None:
 
 
 def test_an_unlisted_input_is_refused_loudly() -> None:
-    assert_refused_loudly(TABLE, context(SPEC, "relay"), STATES["relay"]["sleeping"],
+    support.assert_refused_loudly(TABLE, context(SPEC, "relay"), STATES["relay"]["sleeping"],
                           receive("deliver", "broker", "relay", {"id": 1, "order": "c1.1"}), 5)
 
 
@@ -214,14 +206,11 @@ EXPECTED = {
 }
 
 
-def run(scenario: str | None = None, seed: int = 1, **params: Any) -> Engine:
-    engine = Engine(SPEC, params, seed=seed, scenario=scenario, max_events=20_000)
+def played(scenario: str, seed: int = 1) -> tuple[Engine, set[str]]:
+    """Play a scenario to its end; return the engine and the names of the invariants it broke."""
+    engine = Engine(SPEC, {}, seed=seed, scenario=scenario, max_events=20_000)
     engine.run()
-    return engine
-
-
-def broken(engine: Engine) -> set[str]:
-    return {e["invariant"] for e in engine.log if e["kind"] == "violation"}
+    return engine, {e["invariant"] for e in engine.log if e["kind"] == "violation"}
 
 
 def test_every_scenario_is_expected() -> None:
@@ -231,19 +220,19 @@ def test_every_scenario_is_expected() -> None:
 @pytest.mark.parametrize("scenario", sorted(EXPECTED))
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_each_scenario_breaks_what_its_story_says(scenario: str, seed: int) -> None:
-    engine = run(scenario, seed)
-    assert engine.quiescent and broken(engine) == EXPECTED[scenario]
+    engine, names = played(scenario, seed)
+    assert engine.quiescent and names == EXPECTED[scenario]
 
 
 def test_the_lost_event_is_one_the_database_has() -> None:
-    engine = run("db-first-crash-loses-event")
+    engine, _ = played("db-first-crash-loses-event")
     lost = next(e for e in engine.log if e["kind"] == "violation")
     assert lost["invariant_kind"] == "liveness" and lost["finding"]["id"] == "never-applied"
     assert set(lost["finding"]["data"]["orders"]) <= set(engine.nodes["db"].state["orders"])
 
 
 def test_the_outbox_duplicates_but_never_loses() -> None:
-    engine = run("outbox-relay-crash-duplicate")
+    engine, _ = played("outbox-relay-crash-duplicate")
     applied = engine.nodes["consumer"].state["applied"]
     assert sorted(applied) == sorted(engine.nodes["db"].state["orders"]) and max(applied.values()) == 2
 
@@ -271,9 +260,10 @@ def crash_runs(draw: st.DrawFn) -> dict[str, Any]:
 @given(crash_runs())
 def test_the_outbox_with_an_idempotent_consumer_never_breaks_safety(run_: dict[str, Any]) -> None:
     engine = simulate_run(SPEC, run_, max_events=20_000)
+    found = {e["invariant"] for e in engine.log if e["kind"] == "violation"}
     safety = {inv.name for inv in SPEC.invariants if inv.kind in ("history", "state")}
-    assert not broken(engine) & safety
-    assert "lost-event" not in broken(engine)  # Every node recovers: what the database has, the consumer gets.
+    assert not found & safety
+    assert "lost-event" not in found  # Every node recovers: what the database has, the consumer gets.
     applied = engine.nodes["consumer"].state["applied"]
     assert all(times == 1 for times in applied.values())
 

@@ -42,17 +42,16 @@ const CELL = 'padding:4px 12px;border-bottom:1px solid #ddd;text-align:left';
 
 /** The panel entry transactional-outbox's encoding table lists. */
 export const outboxOrdersPanel = definePanel({
-  id: 'outbox-orders',
-  labelKey: 'outbox.orders.tab',
-  label: 'Orders',
   folds: { book: ORDER_BOOK },
+  id: 'outbox-orders',
+  label: 'Orders',
+  labelKey: 'outbox.orders.tab',
   mount(el, { tr }) {
-    const parts = { summary: h('p', { style: STYLE.chartSummary }), table: h('table', {
-      style: 'border-collapse:collapse;font-size:17px;margin:4px 10px' }) };
-    el.append(h('figure', { style: 'margin:0' }, h('figcaption', { style: STYLE.caption },
-      tr('outbox.orders.title', 'Each order: in the database, in the outbox, at the consumer')),
-    parts.summary, parts.table));
-    return parts;
+    const summary = h('p', { style: STYLE.chartSummary });
+    const table = h('table', { style: 'border-collapse:collapse;font-size:17px;margin:4px 10px' });
+    const caption = tr('outbox.orders.title', 'Each order: in the database, in the outbox, at the consumer');
+    el.append(h('figure', { style: 'margin:0' }, h('figcaption', { style: STYLE.caption }, caption), summary, table));
+    return { summary, table };
   },
   draw({ summary, table }, { tr, folds }) {
     const book = folds.book;

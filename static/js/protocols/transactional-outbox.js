@@ -11,6 +11,29 @@
 import { PALETTE } from './palette.js';
 import { outboxOrdersPanel } from '../panels/outbox-orders.js';
 
+const ACK = '6 4';
+
+/** [phase, colour]: each phase's word is its own name. */
+const PHASES = [
+  ['thinking', PALETTE.sky], ['waiting', PALETTE.purple], ['done', PALETTE.green], ['idle', PALETTE.green],
+  ['writing', PALETTE.blue], ['publishing', PALETTE.orange], ['committing', PALETTE.yellow],
+  ['sleeping', PALETTE.grey], ['polling', PALETTE.blue], ['marking', PALETTE.yellow], ['ready', PALETTE.green],
+];
+
+/** [message type, colour, word, dash]: requests solid, answers dashed. */
+const MESSAGES = [
+  ['order', PALETTE.purple, 'ORDER'], ['order_ok', PALETTE.green, 'OK', ACK],
+  ['order_failed', PALETTE.vermillion, 'FAILED', ACK],
+  ['write', PALETTE.blue, 'WRITE'], ['write_ok', PALETTE.green, 'OK', ACK],
+  ['write_refused', PALETTE.vermillion, 'REFUSED', ACK],
+  ['commit', PALETTE.blue, 'COMMIT + ROW'], ['commit_ok', PALETTE.green, 'OK', ACK],
+  ['commit_refused', PALETTE.vermillion, 'REFUSED', ACK],
+  ['wake', PALETTE.grey, 'WAKE', '2 3'], ['poll', PALETTE.sky, 'POLL'], ['rows', PALETTE.sky, 'ROWS', ACK],
+  ['publish', PALETTE.orange, 'PUBLISH'], ['publish_ok', PALETTE.green, 'OK', ACK],
+  ['mark', PALETTE.yellow, 'MARK'], ['mark_ok', PALETTE.green, 'OK', ACK],
+  ['deliver', PALETTE.orange, 'EVENT'], ['ack', PALETTE.green, 'ACK', ACK],
+];
+
 export default {
   name: 'transactional-outbox',
   roleOrder: ['client', 'service', 'database', 'relay', 'broker', 'consumer'],
@@ -22,19 +45,7 @@ export default {
     broker: { label: 'Broker', shape: 'square', short: 'B' },
     consumer: { label: 'Consumer', shape: 'square', short: 'K' },
   },
-  phases: {
-    thinking: { colour: PALETTE.sky, label: 'thinking' },
-    waiting: { colour: PALETTE.purple, label: 'waiting' },
-    done: { colour: PALETTE.green, label: 'done' },
-    idle: { colour: PALETTE.green, label: 'idle' },
-    writing: { colour: PALETTE.blue, label: 'writing' },
-    publishing: { colour: PALETTE.orange, label: 'publishing' },
-    committing: { colour: PALETTE.yellow, label: 'committing' },
-    sleeping: { colour: PALETTE.grey, label: 'sleeping' },
-    polling: { colour: PALETTE.blue, label: 'polling' },
-    marking: { colour: PALETTE.yellow, label: 'marking' },
-    ready: { colour: PALETTE.green, label: 'ready' },
-  },
+  phases: Object.fromEntries(PHASES.map(([phase, colour]) => [phase, { colour, label: phase }])),
   /** Left-to-right order of phases in the state diagram, per role. */
   phaseOrder: {
     client: ['thinking', 'waiting', 'done'],
@@ -44,25 +55,7 @@ export default {
     broker: ['ready'],
     consumer: ['ready'],
   },
-  messages: {
-    order: { colour: PALETTE.purple, label: 'ORDER' },
-    order_ok: { colour: PALETTE.green, label: 'OK', dash: '6 4' },
-    order_failed: { colour: PALETTE.vermillion, label: 'FAILED', dash: '6 4' },
-    write: { colour: PALETTE.blue, label: 'WRITE' },
-    write_ok: { colour: PALETTE.green, label: 'OK', dash: '6 4' },
-    write_refused: { colour: PALETTE.vermillion, label: 'REFUSED', dash: '6 4' },
-    commit: { colour: PALETTE.blue, label: 'COMMIT + ROW' },
-    commit_ok: { colour: PALETTE.green, label: 'OK', dash: '6 4' },
-    commit_refused: { colour: PALETTE.vermillion, label: 'REFUSED', dash: '6 4' },
-    wake: { colour: PALETTE.grey, label: 'WAKE', dash: '2 3' },
-    poll: { colour: PALETTE.sky, label: 'POLL' },
-    rows: { colour: PALETTE.sky, label: 'ROWS', dash: '6 4' },
-    publish: { colour: PALETTE.orange, label: 'PUBLISH' },
-    publish_ok: { colour: PALETTE.green, label: 'OK', dash: '6 4' },
-    mark: { colour: PALETTE.yellow, label: 'MARK' },
-    mark_ok: { colour: PALETTE.green, label: 'OK', dash: '6 4' },
-    deliver: { colour: PALETTE.orange, label: 'EVENT' },
-    ack: { colour: PALETTE.green, label: 'ACK', dash: '6 4' },
-  },
+  messages: Object.fromEntries(MESSAGES.map(([type, colour, label, dash]) => [type,
+    dash ? { colour, label, dash } : { colour, label }])),
   panels: [outboxOrdersPanel],
 };
