@@ -5,25 +5,26 @@ import t0 from './two-phase-commit.js';
 import t1 from './three-phase-commit.js';
 import t2 from './paxos-commit.js';
 import t3 from './transactional-outbox.js';
-import t4 from './cache-write-through.js';
-import t5 from './cache-write-back.js';
-import t6 from './cache-write-behind.js';
-import t7 from './cache-write-around.js';
-import t8 from './cache-aside.js';
-import t9 from './mesi.js';
-import t10 from './consistent-hashing.js';
-import t11 from './counter-naive.js';
-import t12 from './lock-lease.js';
-import t13 from './counter-locked.js';
-import t14 from './redis-lock.js';
-import t15 from './zk-lock.js';
-import t16 from './counter-sharded.js';
-import t17 from './g-counter.js';
-import t18 from './pn-counter.js';
-import t19 from './counter-bft.js';
-import t20 from './service-registry.js';
-import t21 from './service-invocation.js';
-import t22 from './service-mesh.js';
+import t4 from './tcc.js';
+import t5 from './cache-write-through.js';
+import t6 from './cache-write-back.js';
+import t7 from './cache-write-behind.js';
+import t8 from './cache-write-around.js';
+import t9 from './cache-aside.js';
+import t10 from './mesi.js';
+import t11 from './consistent-hashing.js';
+import t12 from './counter-naive.js';
+import t13 from './lock-lease.js';
+import t14 from './counter-locked.js';
+import t15 from './redis-lock.js';
+import t16 from './zk-lock.js';
+import t17 from './counter-sharded.js';
+import t18 from './g-counter.js';
+import t19 from './pn-counter.js';
+import t20 from './counter-bft.js';
+import t21 from './service-registry.js';
+import t22 from './service-invocation.js';
+import t23 from './service-mesh.js';
 
 /** Each protocol's encoding table, by name; protocols without one are drawn by generic.js. */
 export const TABLES = {
@@ -50,4 +51,5 @@ export const TABLES = {
   [t20.name]: t20,
   [t21.name]: t21,
   [t22.name]: t22,
+  [t23.name]: t23,
 };
