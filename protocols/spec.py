@@ -279,6 +279,9 @@ class ProtocolSpec:
     """The explorer's small model: parameters it uses unless the user sets them (as TLA+
     models use small constants), chosen so an exhaustive search of a small configuration ends."""
     explore_crashes: int = 0
+    crash_roles: tuple[str, ...] | None = None
+    """The roles whose nodes the failure model lets crash (the explorer crashes no other), None for every role:
+    a protocol that takes its database and broker as durable and always up says so here."""
     """Crashes (each with recovery at any later point) the small model allows on one path, when a foil
     needs one to show (a replica that forgets): ``manage.py explore`` uses it unless told otherwise."""
     foils: tuple[Foil, ...] = ()

@@ -253,7 +253,7 @@ def explore(
         watch = plan.watch() if plan is not None else None
         search = _Search(report, {inv.name: inv.category for inv in spec.invariants}, merge=merge,
                          depth_limit=depth_limit, symmetric=groups, templates=spec.findings(), watch=watch,
-                         sleep=sleep and no_history)
+                         sleep=sleep and no_history, crash_roles=spec.crash_roles)
         search.note_violations(boot.log, None)
         root = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS, record=False).clone()
         root.clock_watch = root.checker.clock_watch = watch
@@ -343,8 +343,10 @@ class _Search:
     def __init__(self, report: Report, categories: Mapping[str, str], *, merge: bool = True,
                  depth_limit: int | None = None, symmetric: tuple[tuple[str, ...], ...] = (),
                  templates: Mapping[str, str] | None = None, watch: ClockWatch | None = None,
-                 sleep: bool = False) -> None:
+                 sleep: bool = False, crash_roles: tuple[str, ...] | None = None) -> None:
         self.symmetric = symmetric
+        self.crash_roles = crash_roles
+        """The roles the failure model lets crash (``ProtocolSpec.crash_roles``); None: every one."""
         self.templates = templates or {}
         self.edges: dict[tuple[bytes, _Content], tuple[bytes, bool]] | None = {} if sleep and merge else None
         """With sleep sets: each delivery tried, by world and content, to the world it made (and if new)."""
@@ -451,7 +453,7 @@ class _Search:
         for node, rt in engine.nodes.items():
             if not rt.up:
                 choices.append(("recover", node, drops, crashes, None))
-            elif crashes < report.max_crashes:
+            elif crashes < report.max_crashes and (self.crash_roles is None or rt.ctx.role in self.crash_roles):
                 choices.append(("crash", node, drops, crashes + 1, None))
         return choices
 
