@@ -14,7 +14,8 @@ transaction's end. From those alone:
   ended, no branch holds an amount frozen for it (a Try run after its Cancel
   freezes for good). Judged when the transaction ends and at every freeze after.
 - ``conservation`` (safety, history): each branch's balance plus frozen is what
-  it opened with, minus the amount of each transaction it confirmed, once.
+  it opened with, minus the amount of each transaction it confirmed, once
+  (checked at each logged change; each new discrepancy reported once).
 - ``transactions-end`` (liveness): at quiescence the coordinator has ended every transaction.
 """
 
@@ -109,7 +110,9 @@ def conservation(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Fin
     params = memo["params"]
     expected = opening_balance(params, branch) - int(params["amount"]) * len(spent)
     total = int(record["balance"]) + int(record["frozen"])
-    if total != expected:
+    reported: dict[str, list[int]] = memo.setdefault("off_by", {})
+    if total != expected and reported.get(branch) != [total, expected]:  # Each new discrepancy once.
+        reported[branch] = [total, expected]
         yield Finding(nodes=(branch,), cause_seq=event["seq"], id="total-changed",
                       data={"branch": branch, "total": total, "expected": expected, "xid": str(record["xid"])})
 
