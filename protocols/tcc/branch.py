@@ -115,3 +115,21 @@ def on_cancel(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     state = {**state, "frozen": state["frozen"] - min(state["frozen"], amount), "balance": state["balance"] + amount}
     state = _phase(state, xid, "cancelled")
     return state, [_log(state, "release", xid, amount), ack]
+
+
+RECORD_ROW = {"freeze": "tried", "spend": "confirmed", "release": "cancelled", "empty-rollback": "cancelled"}
+"""The control-table row each logged change leaves (a refused Try leaves the row it found)."""
+RECORD_PHASE = {"freeze": "reserved", "spend": "confirmed", "release": "cancelled", "empty-rollback": "cancelled",
+                "refuse-try": "cancelled"}
+
+
+def recover(ctx: Context, state: State, event: Any, now: int) -> Outcome:
+    """Rebuild the account and the control table from the log; a Try still to run was lost with the crash."""
+    state = initial(ctx)
+    control: dict[str, str] = {}
+    for record in event.durable:
+        if record["type"] in RECORD_ROW:
+            control[str(record["xid"])] = RECORD_ROW[str(record["type"])]
+        state = {**state, "balance": int(record["balance"]), "frozen": int(record["frozen"]),
+                 "phase": RECORD_PHASE[str(record["type"])], "xid": str(record["xid"])}
+    return {**state, "control": control if ctx.params["control_table"] else {}}, ()

@@ -112,3 +112,29 @@ def retry(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     effects: list[Effect] = [_second(ctx, state, b, kind) for b, s in state["branches"].items() if s != done]
     effects.append(SetTimer(name=RETRY_TIMER, delay_ms=ctx.params["retry_ms"]))
     return {**state, "retries": state["retries"] + 1}, effects
+
+
+def recover(ctx: Context, state: State, event: Any, now: int) -> Outcome:
+    """Rebuild from the log: a decision is sent again; a transaction begun and undecided is cancelled.
+
+    Seata's TC does the same with a global transaction it finds begun and
+    unfinished after a restart: its Tries may have run, so it rolls back.
+    """
+    records = list(event.durable)
+    if not records:
+        return begin(ctx, initial(ctx), event, now)
+    last = records[-1]
+    xid = str(last["xid"])
+    registered = {b: "registered" for b in branches(ctx)}
+    state = {**initial(ctx), "xid": xid, "txn": int(xid[2:]), "branches": registered}
+    if last["type"] == "begin":
+        return decide(ctx, state, "cancelling", "recovered with the transaction begun and undecided")
+    if last["type"] == "decision":
+        phase = "confirming" if last["outcome"] == "confirm" else "cancelling"
+        effects: list[Effect] = [Note(text=f"recovered: {last['outcome']} {xid} again")]
+        effects += [_second(ctx, state, b, str(last["outcome"])) for b in branches(ctx)]
+        effects.append(SetTimer(name=RETRY_TIMER, delay_ms=ctx.params["retry_ms"]))
+        return {**state, "phase": phase}, effects
+    if state["txn"] < ctx.params["transactions"]:
+        return begin(ctx, state, event, now)
+    return {**state, "phase": str(last["outcome"]), "branches": {}}, ()

@@ -31,6 +31,9 @@ def _coordinator_rows() -> list[Transition]:
         Transition(role=C, phase="cancelling", on="timer:retry", to=(STAY,), handler=c.retry),
         *[Transition(role=C, phase=ANY_PHASE, on=f"msg:{kind}", to=(STAY,), why=late)
           for kind in ("try_ok", "try_failed", "confirm_ok", "cancel_ok")],
+        Transition(role=C, phase=ANY_PHASE, on="recover", to=("trying", "confirming", "cancelling", "confirmed",
+                                                              "cancelled"), handler=c.recover,
+                   why="a restart reads the log: its last record (begin, decision or end) says where to resume"),
     ]
 
 
@@ -54,6 +57,9 @@ def _branch_rows() -> list[Transition]:
             Transition(role=B, phase=phase, on="msg:confirm", to=(STAY, "confirmed"), handler=b.on_confirm),
             Transition(role=B, phase=phase, on="msg:cancel", to=(STAY, "cancelled"), handler=b.on_cancel),
         ]
+    rows.append(Transition(role=B, phase=ANY_PHASE, on="recover", to=("idle", "reserved", "confirmed", "cancelled"),
+                           handler=b.recover,
+                           why="a restart reads the account's log: its last change says where the branch stands"))
     return rows
 
 

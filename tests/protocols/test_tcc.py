@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocols.base import Context, Message, Persist, Receive, Send, SetTimer
+from protocols.base import Context, Message, Persist, Receive, Recover, Send, SetTimer
 from protocols.sim.engine import Engine
 from protocols.tcc import SPEC, topology
 from protocols.tcc import branch as b
@@ -29,9 +29,9 @@ def receive(type_: str, src: str = "tc", dest: str = "b1", **body: Any) -> Recei
     return Receive(message=Message(msg_id="m1", src=src, dest=dest, type=type_, body=body))
 
 
-def run(scenario: str | None = None, seed: int = 1, **params: Any) -> Engine:
+def run(scenario: str | None = None, seed: int = 1, faults: Any = (), **params: Any) -> Engine:
     """Play a run to its end (quiescence, or the event limit)."""
-    engine = Engine(SPEC, params, seed=seed, scenario=scenario, max_events=20_000)
+    engine = Engine(SPEC, params, seed=seed, scenario=scenario, faults=list(faults), max_events=20_000)
     engine.drain()
     for _ in range(20_000):
         if engine.done:
@@ -182,3 +182,36 @@ def test_with_the_control_table_no_safety_invariant_ever_breaks(seed: int, branc
     assert broken(engine) & SAFETY == set()
     if loss == 0.0:
         assert broken(engine) == set()
+
+
+def test_a_restarted_branch_rebuilds_its_account_and_control_table_from_its_log() -> None:
+    ctx = context("branch", "b1")
+    state, effects = b.on_try(ctx, b.initial(ctx), receive("try", xid="tx1", amount=30), 0)
+    log = tuple(e.record for e in effects if isinstance(e, Persist))
+    rebuilt, _ = b.recover(ctx, b.initial(ctx), Recover(durable=log), 10)
+    assert rebuilt == state
+
+
+@pytest.mark.parametrize(("records", "phase", "sent"), [
+    ((), "trying", ["try", "try"]),
+    (({"type": "begin", "xid": "tx1"},), "cancelling", ["cancel", "cancel"]),
+    (({"type": "begin", "xid": "tx1"}, {"type": "decision", "xid": "tx1", "outcome": "confirm"}), "confirming",
+     ["confirm", "confirm"]),
+    (({"type": "begin", "xid": "tx1"}, {"type": "end", "xid": "tx1", "outcome": "confirmed"}), "trying",
+     ["try", "try"]),
+])
+def test_a_restarted_coordinator_resumes_from_its_last_record(records: tuple[dict[str, str], ...], phase: str,
+                                                              sent: list[str]) -> None:
+    ctx = context("coordinator", "tc")
+    state, effects = c.recover(ctx, c.initial(ctx), Recover(durable=records), 0)
+    assert state["phase"] == phase and kinds(effects) == sent
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), node=st.sampled_from(["tc", "b1", "b2"]), at=st.integers(0, 200),
+       down=st.integers(1, 300), duplicate=st.sampled_from([0.0, 0.3]))
+def test_with_the_control_table_a_crash_and_restart_breaks_no_safety_invariant(seed: int, node: str, at: int,
+                                                                                down: int, duplicate: float) -> None:
+    plan = [{"action": "crash", "node": node, "at_ms": at}, {"action": "recover", "node": node, "at_ms": at + down}]
+    engine = run(seed=seed, duplicate_probability=duplicate, faults=plan)
+    assert broken(engine) & SAFETY == set(), plan
