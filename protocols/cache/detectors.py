@@ -334,3 +334,58 @@ SINGLE_DIRTY = Invariant(
     name="single-dirty-copy", kind="state", check=_single_dirty,
     description="At most one cache holds a key dirty.",
     findings={"two-dirty-copies": "{key} is dirty in {nodes} at once"})
+
+
+# ------------------------------------------------------------- stampede
+
+
+def db_reads_in_flight(event: Mapping[str, Any], memo: dict[str, Any]) -> list[dict[str, Any]]:
+    """Feed one event; return a record when a second database read of a key leaves for one cache's clients.
+
+    A read is in flight from its ``db_read`` (which names the cache it missed at, ``via``) until the
+    database answers it, the network drops it, or the database crashes with it queued. ``memo["peak"]``
+    keeps the most reads of one key in flight at once for one cache. One record per herd: the next
+    comes only once every read of the herd has ended."""
+    kind = event["kind"]
+    flights: dict[str, list[list[str]]] = memo.setdefault("herd_flight", {})
+    message = event.get("message") or {}
+    if kind == "send" and message.get("type") == "db_read" and "via" in message.get("body", {}):
+        body = message["body"]
+        where = f"{body['via']}/{body['key']}"
+        flight = flights.setdefault(where, [])
+        flight.append([message["msg_id"], message["src"]])
+        memo["peak"] = max(memo.get("peak", 0), len(flight))
+        reported = memo.setdefault("herd_reported", [])
+        if len(flight) < 2 or where in reported:
+            return []
+        reported.append(where)
+        return [{"cache": body["via"], "key": body["key"], "client": message["src"], "first": flight[0][1],
+                 "seq": event["seq"]}]
+    ended: set[str] = set()
+    if kind == "send" and message.get("type") == "db_read_ok" and message.get("in_reply_to"):
+        ended = {message["in_reply_to"]}
+    elif kind == "drop" and message.get("type") == "db_read":
+        ended = {message["msg_id"]}
+    elif kind == "crash" and event.get("node") == "db":
+        ended = {m for flight in flights.values() for m, _ in flight}
+    if ended:
+        for where in list(flights):
+            flights[where] = [f for f in flights[where] if f[0] not in ended]
+            if not flights[where]:
+                del flights[where]
+                memo["herd_reported"] = [w for w in memo.get("herd_reported", []) if w != where]
+    return []
+
+
+def _stampede_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
+    for r in db_reads_in_flight(event, memo):
+        nodes = tuple(dict.fromkeys((r["first"], r["client"], r["cache"])))
+        yield Finding(nodes=nodes, cause_seq=r["seq"], id="stampede",
+                      data={"cache": r["cache"], "key": r["key"], "client": r["client"], "first": r["first"]})
+
+
+STAMPEDE = Invariant(
+    name="stampede", kind="history", check=_stampede_check,
+    description="At most one database read of a key is in flight at once for the clients of one cache.",
+    findings={"stampede": "{client} missed {key} at {cache} and read the database while {first}'s read of {key} "
+                          "was still in flight: a stampede, the database queries the same key again"})

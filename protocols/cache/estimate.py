@@ -40,3 +40,8 @@ def write_back(p: Mapping[str, Any]) -> Estimate:
 def write_behind(p: Mapping[str, Any]) -> Estimate:
     """A write costs its acknowledgement and a share of a batch; a durable queue logs each write and batch."""
     return per_op(ops(p), 26 + (4 if p["queue"] == "durable" else 0))
+
+
+def stampede(p: Mapping[str, Any]) -> Estimate:
+    """A hit costs its round trip; a miss adds the database's round, the fill and the queue's timer."""
+    return per_op(ops(p), 14)

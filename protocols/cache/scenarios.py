@@ -288,3 +288,44 @@ WRITE_BEHIND = (
                        Caption(match={"kind": "recover", "node": "db"},
                                text="The database is back: the next resend is applied, and the queue drains."))),
 )
+
+# ------------------------------------------------------------- stampede
+
+HERD_PARAMS = {"clients": 6, "caches": 1, "ttl_ms": 100, "think_ms": 20, "ops_per_client": 8, "query_ms": 20}
+"""Six readers of one hot key, a TTL a few of their reads long, a query as slow as a read's round trip."""
+
+EXPIRY = Caption(match={"kind": "state", "node": "cache1", "state.phase": "fresh"},
+                 text="The first fill: the hot key is cached for ttl_ms, and reads hit.")
+EXPIRED = Caption(match={"kind": "timer", "node": "cache1", "timer": "ttl"},
+                  text="The hot key's TTL runs out, with every client still reading it.")
+
+STAMPEDE = (
+    Scenario(name="expiry-herd",
+             description="The hot key expires under six readers with no remedy: every miss queries the database.",
+             params={**HERD_PARAMS, "remedy": "none"},
+             captions=(Caption(match={"kind": "violation", "invariant": "stampede"},
+                               text="A second database read of the same key while the first is still running: "
+                                    "the herd. The database runs them one after another."),
+                       EXPIRY, EXPIRED)),
+    Scenario(name="expiry-single-flight",
+             description="The same expiry with single-flight: the first miss fetches, the others wait for its fill.",
+             params={**HERD_PARAMS, "remedy": "single-flight"},
+             captions=(Caption(match={"kind": "state", "node": "cache1", "state.phase": "filling"},
+                               text="The first miss is sent to the database; the cache now holds every other "
+                                    "reader of the key until that one fill."),
+                       EXPIRY, EXPIRED,
+                       Caption(match={"kind": "send", "src": "cache1", "message.type": "get_ok",
+                                      "message.body.hit": True},
+                               text="The held readers are answered from the one fill: one database read."))),
+    Scenario(name="expiry-lease",
+             description="The same expiry with leases: one reader holds the lease and fetches; the others "
+                         "retry (cold) or read the stale value (after an expiry).",
+             params={**HERD_PARAMS, "remedy": "lease"},
+             captions=(Caption(match={"kind": "send", "src": "cache1", "message.type": "retry"},
+                               text="The cache is cold and a lease is out: 'retry shortly', no database read."),
+                       EXPIRY, EXPIRED,
+                       Caption(match={"kind": "send", "src": "cache1", "message.type": "get_ok",
+                                      "message.body.stale": True},
+                               text="While the lease holder refetches, the others get the expired value: a "
+                                    "stale read served, and no herd."))),
+)

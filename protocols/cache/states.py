@@ -187,6 +187,69 @@ class CacheWriteBehindDbState(TypedDict):
     phase: Literal['up']
 
 
+class CacheStampedeClientLast(TypedDict):
+    hit: NotRequired[bool]
+    key: str
+    n: int
+    ok: bool
+    op: str
+    value: str | None
+    why: NotRequired[str]
+    definite: NotRequired[bool]
+
+
+class CacheStampedeClientOp(TypedDict):
+    key: str
+    n: int
+    op: Literal['read']
+
+
+class CacheStampedeClientState(TypedDict):
+    last: CacheStampedeClientLast | None
+    n: int
+    op: CacheStampedeClientOp | None
+    phase: Literal['done', 'idle', 'waiting']
+    rng: int
+    step: Literal['', 'cache', 'db', 'retry']
+
+
+class CacheStampedeEntry(TypedDict):
+    v: str | None
+    ver: int
+
+
+class CacheStampedeWaiter(TypedDict):
+    client: str
+    n: int
+    req: str
+
+
+class CacheStampedeCacheState(TypedDict):
+    entries: dict[str, CacheStampedeEntry]
+    phase: Literal['empty', 'filling', 'fresh', 'stale']
+    token: int
+    waiters: list[CacheStampedeWaiter]
+
+
+class CacheStampedeEcho(TypedDict):
+    n: int
+    via: str
+    lease: NotRequired[int]
+
+
+class CacheStampedeRead(TypedDict):
+    echo: CacheStampedeEcho
+    key: str
+    req: str
+    src: str
+
+
+class CacheStampedeDbState(TypedDict):
+    data: dict[str, CacheStampedeEntry]
+    phase: Literal['busy', 'idle']
+    queue: list[CacheStampedeRead]
+
+
 STATES: dict[str, dict[str, Any]] = {
     'cache-write-through': {
         'cache': CacheWriteThroughCacheState,
@@ -207,6 +270,11 @@ STATES: dict[str, dict[str, Any]] = {
         'cache': CacheWriteBehindCacheState,
         'client': CacheWriteThroughClientState,
         'db': CacheWriteBehindDbState,
+    },
+    'cache-stampede': {
+        'cache': CacheStampedeCacheState,
+        'client': CacheStampedeClientState,
+        'db': CacheStampedeDbState,
     },
     'cache-aside': {'cache': CacheAsideCacheState, 'client': CacheAsideClientState, 'db': CacheWriteThroughDbState},
 }

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from protocols.cache.detectors import lost_writes, stale_reads
+from protocols.cache.detectors import db_reads_in_flight, lost_writes, stale_reads
 from protocols.cache.history import WRITE_CARRIERS, unfinished
 from protocols.cache.linearizability import check_registers, register_ops
 
@@ -126,3 +126,38 @@ def write_behind(trace: Mapping[str, Any]) -> dict[str, Any]:
             "coalesced_writes": coalesced,
             "ack_to_db_max_ms": windows[-1] if windows else None,
             "ack_to_db_p50_ms": windows[(len(windows) - 1) // 2] if windows else None}
+
+
+STAMPEDE_FIGURES = {
+    "peak_db_reads": "Peak concurrent database reads of one key",
+    "stale_served": "Stale values served",
+}
+"""Labels of the figures only the stampede has."""
+
+
+def stampede(trace: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the stampede's figures: reads, hits, database reads and their peak, latency, stale served.
+
+    ``peak_db_reads`` is the most database reads of one key in flight at once for one cache's clients,
+    counted by the ``stampede`` detector's own core; latency is a read's, from its invocation to its
+    answer (failed reads left out); ``stale_served`` counts answers a lease cache gave from an expired value."""
+    ended, _ = unfinished(trace["events"])
+    reads = sorted(op["t1"] - op["t0"] for op in ended if op["ok"] and op["op"] == "read")
+    ok = [op for op in ended if op["ok"]]
+    memo: dict[str, Any] = {}
+    db_reads = stale = 0
+    for event in trace["events"]:
+        db_reads_in_flight(event, memo)
+        message = event.get("message") or {}
+        if event["kind"] == "deliver" and event["node"] == "db" and message["type"] == "db_read":
+            db_reads += 1
+        elif event["kind"] == "send" and message.get("type") == "get_ok" and message["body"].get("stale"):
+            stale += 1
+
+    def pick(q: float) -> int | None:
+        return reads[min(len(reads) - 1, int(q * len(reads)))] if reads else None
+
+    return {"reads": len(reads),
+            "hit_ratio": round(sum(1 for op in ok if op.get("hit")) / len(ok), 3) if ok else None,
+            "db_reads": db_reads, "peak_db_reads": memo.get("peak", 0),
+            "latency_p50": pick(0.5), "latency_p99": pick(0.99), "stale_served": stale}

@@ -20,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from protocols.cache import CACHE_ASIDE, SPECS, WRITE_AROUND, WRITE_BACK, WRITE_THROUGH
+from protocols.cache import CACHE_ASIDE, WRITE_AROUND, WRITE_BACK, WRITE_THROUGH
+from protocols.cache import WRITE_POLICIES as SPECS
 from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.trace import build_trace, replay

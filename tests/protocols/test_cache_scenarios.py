@@ -17,7 +17,8 @@ import pytest
 
 from protocols import REGISTRY
 from protocols.base import Send, TransitionTable
-from protocols.cache import CACHE_ASIDE, SPECS, WRITE_AROUND, WRITE_BACK, WRITE_BEHIND, WRITE_THROUGH
+from protocols.cache import CACHE_ASIDE, WRITE_AROUND, WRITE_BACK, WRITE_BEHIND, WRITE_THROUGH
+from protocols.cache import WRITE_POLICIES as SPECS
 from protocols.cache import write_back_db as wdb
 from protocols.sim.engine import Engine
 from protocols.sim.trace import build_trace, dumps

@@ -26,7 +26,8 @@ from protocols.base import (
     Start,
     TimerFired,
 )
-from protocols.cache import CACHE_ASIDE, SPECS, WRITE_AROUND, WRITE_BACK, WRITE_BEHIND, WRITE_THROUGH
+from protocols.cache import CACHE_ASIDE, WRITE_AROUND, WRITE_BACK, WRITE_BEHIND, WRITE_THROUGH
+from protocols.cache import WRITE_POLICIES as SPECS
 from protocols.spec import ProtocolSpec
 from tests.protocols import table_support as support
 from tests.protocols.table_support import RowRegistry, fire_table, sends, table_rows

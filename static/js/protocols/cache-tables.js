@@ -6,6 +6,9 @@
 // vermillion (they destroy copies), write-back ownership purple, flushes green (dirty data
 // reaching the truth, and write-behind's batches). Dashed lines are answers. Write-behind's
 // cache has a writer with two phases: idle (sky) and flushing (green, a batch on its way).
+// The stampede's cache has the hot key's phases: empty (grey), filling (yellow: one fetch owned),
+// fresh (green), stale (vermillion: expired, kept for a lease's wait); its database is idle or
+// busy (black: a query running); a lease's RETRY is yellow, like the fetch it waits for.
 
 import { PALETTE } from './palette.js';
 import { matrixPanel } from '../panels/cache-matrix.js';
@@ -24,6 +27,11 @@ const PHASES = {
   serving: { colour: PALETTE.green, label: 'serving' },
   up: { colour: PALETTE.blue, label: 'up' },
   flushing: { colour: PALETTE.green, label: 'flushing' },
+  empty: { colour: PALETTE.grey, label: 'empty' },
+  filling: { colour: PALETTE.yellow, label: 'filling' },
+  fresh: { colour: PALETTE.green, label: 'fresh' },
+  stale: { colour: PALETTE.vermillion, label: 'stale' },
+  busy: { colour: PALETTE.black, label: 'busy' },
 };
 
 const ANSWER = '6 4';
@@ -52,6 +60,7 @@ const MESSAGES = {
   delete_ok: { colour: PALETTE.vermillion, label: 'DELETED', dash: ANSWER },
   batch: { colour: PALETTE.green, label: 'BATCH' },
   batch_ok: { colour: PALETTE.green, label: 'BATCH APPLIED', dash: ANSWER },
+  retry: { colour: PALETTE.yellow, label: 'RETRY', dash: ANSWER },
 };
 
 const BATCH_SHOWN = 3; // writes named on a batch's line; the rest are counted
@@ -74,7 +83,10 @@ export function cacheMessageLabel(message) {
   const body = message.body || {};
   if (message.type === 'batch' && Array.isArray(body.writes)) return batchLabel(base, body.writes);
   if (!body.key) return base;
-  if (message.type === 'get_ok' && body.hit === false && !('value' in body)) return `MISS ${body.key}`;
+  if (message.type === 'get_ok' && body.hit === false && !('value' in body)) {
+    return body.lease ? `MISS ${body.key} LEASE ${body.lease}` : `MISS ${body.key}`;
+  }
+  if (message.type === 'get_ok' && body.stale) return `STALE ${body.key}=${showValue(body.value)}`;
   if (message.type === 'get_ok') return `${body.hit ? 'HIT' : 'VALUE'} ${body.key}=${showValue(body.value)}`;
   if ('value' in body && message.type !== 'get') return `${base} ${body.key}=${showValue(body.value)}`;
   return `${base} ${body.key}`;

@@ -11,20 +11,21 @@ import t6 from './cache-write-back.js';
 import t7 from './cache-write-behind.js';
 import t8 from './cache-write-around.js';
 import t9 from './cache-aside.js';
-import t10 from './mesi.js';
-import t11 from './consistent-hashing.js';
-import t12 from './counter-naive.js';
-import t13 from './lock-lease.js';
-import t14 from './counter-locked.js';
-import t15 from './redis-lock.js';
-import t16 from './zk-lock.js';
-import t17 from './counter-sharded.js';
-import t18 from './g-counter.js';
-import t19 from './pn-counter.js';
-import t20 from './counter-bft.js';
-import t21 from './service-registry.js';
-import t22 from './service-invocation.js';
-import t23 from './service-mesh.js';
+import t10 from './cache-stampede.js';
+import t11 from './mesi.js';
+import t12 from './consistent-hashing.js';
+import t13 from './counter-naive.js';
+import t14 from './lock-lease.js';
+import t15 from './counter-locked.js';
+import t16 from './redis-lock.js';
+import t17 from './zk-lock.js';
+import t18 from './counter-sharded.js';
+import t19 from './g-counter.js';
+import t20 from './pn-counter.js';
+import t21 from './counter-bft.js';
+import t22 from './service-registry.js';
+import t23 from './service-invocation.js';
+import t24 from './service-mesh.js';
 
 /** Each protocol's encoding table, by name; protocols without one are drawn by generic.js. */
 export const TABLES = {
@@ -52,4 +53,5 @@ export const TABLES = {
   [t21.name]: t21,
   [t22.name]: t22,
   [t23.name]: t23,
+  [t24.name]: t24,
 };

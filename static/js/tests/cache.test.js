@@ -118,8 +118,9 @@ test('the hit-ratio path steps and holds to the playhead', () => {
   assert.equal(stepPath([{ x: 10, y: 0 }, { x: 20, y: 0.5 }], x, y, 50), 'M10.0,10.0H20.0V5.0H50.0');
 });
 
-test('the five cache tables share one look, with keys and values on messages', () => {
-  const policies = ['cache-write-through', 'cache-write-back', 'cache-write-behind', 'cache-write-around', 'cache-aside'];
+test('the six cache tables share one look, with keys and values on messages', () => {
+  const policies = ['cache-write-through', 'cache-write-back', 'cache-write-behind', 'cache-write-around', 'cache-aside',
+    'cache-stampede'];
   for (const table of policies.map((name) => TABLES[name])) {
     const enc = encodingFor(table.name);
     assert.equal(enc.known, true);
@@ -138,4 +139,10 @@ test('the five cache tables share one look, with keys and values on messages', (
   assert.equal(cacheMessageLabel({ type: 'batch', body: { writes: writes.slice(0, 1) } }), 'BATCH k0=c1:1');
   assert.equal(cacheMessageLabel({ type: 'batch', body: { writes } }), 'BATCH k0=c1:1 k1=c1:2 k2=c1:3 +1');
   assert.deepEqual(encodingFor('cache-write-behind').phaseOrder('cache'), ['idle', 'flushing']);
+  assert.equal(cacheMessageLabel({ type: 'get_ok', body: { key: 'k0', hit: false, lease: 2 } }), 'MISS k0 LEASE 2');
+  assert.equal(cacheMessageLabel({ type: 'get_ok', body: { key: 'k0', hit: true, value: 'v1', stale: true } }),
+    'STALE k0=v1');
+  assert.equal(cacheMessageLabel({ type: 'retry', body: { key: 'k0', n: 1 } }), 'RETRY k0');
+  assert.deepEqual(encodingFor('cache-stampede').phaseOrder('cache'), ['empty', 'filling', 'fresh', 'stale']);
+  assert.deepEqual(encodingFor('cache-stampede').phaseOrder('db'), ['idle', 'busy']);
 });

@@ -1,0 +1,268 @@
+"""The stampede: its cache and database rows fired by hand, its scenarios' stories, the remedies' lesson.
+
+The cache's phases are the hot key's (``empty``, ``filling``, ``fresh``,
+``stale``); every cache and database row is registered here and a row
+without a test fails :func:`test_every_stampede_row_has_a_test`. The
+property: with single-flight, whatever the seed, the timing and a lossy,
+duplicating network, one cache's clients never have two database reads of
+the key in flight at once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from protocols.base import CancelTimer, Input, Recover, Send, SetTimer, Start, TimerFired
+from protocols.cache import stampede as sp
+from protocols.comparisons import PRESETS
+from protocols.sim.engine import Engine
+from protocols.sim.trace import build_trace, replay
+from tests import strategies as s
+from tests.helpers import assert_valid_trace, words
+from tests.protocols import table_support as support
+from tests.protocols.run_support import simulate_run
+from tests.protocols.table_support import RowRegistry, fire_table, table_rows
+
+SPEC = sp.SPEC
+NOW = 1_000
+SEEDS = (0, 1, 7, 2024)
+ROWS = RowRegistry(table_rows(SPEC.table, {"cache", "db"}), "stampede cache and database")
+
+
+def context(node: str = "cache1", **params: Any) -> Any:
+    return support.context(SPEC, node, **params)
+
+
+def fresh(ctx: Any, **fields: Any) -> dict[str, Any]:
+    return {**SPEC.initial_state(ctx), **fields}
+
+
+def fire(ctx: Any, st_: Any, event: Input) -> tuple[Any, list[Any]]:
+    return fire_table(SPEC.table, ctx, st_, event, NOW)
+
+
+def get(src: str = "c1", n: int = 1, msg_id: str = "m1") -> Input:
+    return support.receive("get", src, "cache1", {"key": "k0", "n": n}, msg_id)
+
+
+def fill(value: str = "v1", lease: int | None = None, src: str = "c1") -> Input:
+    body: dict[str, Any] = {"key": "k0", "value": value, "ver": 1}
+    if lease is not None:
+        body["lease"] = lease
+    return support.receive("fill", src, "cache1", body, "m9")
+
+
+def sent(effects: list[Any], type_: str) -> list[Send]:
+    return [e for e in effects if isinstance(e, Send) and e.type == type_]
+
+
+ENTRY = {"k0": {"v": "v1", "ver": 1}}
+
+
+# ------------------------------------------------------------- the cache
+
+
+@ROWS.covers(("cache", "empty", "start"), ("cache", "empty", "msg:get"), ("cache", "empty", "msg:fill"),
+             ("cache", "fresh", "msg:get"), ("cache", "fresh", "msg:fill"), ("cache", "fresh", "timer:ttl"))
+def test_without_a_remedy_every_miss_is_answered_miss_and_a_fill_lives_for_its_ttl() -> None:
+    ctx = context(remedy="none", ttl_ms=70)
+    st0, effects = fire(ctx, fresh(ctx), Start(draw=0.2))
+    assert effects == [] and st0["phase"] == "empty"
+    for client in ("c1", "c2"):
+        st1, effects = fire(ctx, st0, get(client))
+        assert st1["phase"] == "empty" and sent(effects, "get_ok")[0].body == {"key": "k0", "hit": False, "n": 1}
+    st2, effects = fire(ctx, st1, fill())
+    assert st2["phase"] == "fresh" and st2["entries"] == ENTRY and SetTimer(name="ttl", delay_ms=70) in effects
+    st3, effects = fire(ctx, st2, get("c3"))
+    assert st3 == st2 and sent(effects, "get_ok")[0].body["hit"] is True
+    st4, effects = fire(ctx, st2, fill("v2", src="c2"))  # A second member of the herd fills again.
+    assert st4["entries"]["k0"]["v"] == "v2" and SetTimer(name="ttl", delay_ms=70) in effects
+    st5, _ = fire(ctx, st4, TimerFired(name="ttl"))
+    assert st5["phase"] == "empty" and st5["entries"] == {}
+
+
+@ROWS.covers(("cache", "filling", "msg:get"), ("cache", "filling", "msg:fill"))
+def test_single_flight_sends_one_reader_to_the_database_and_answers_the_others_from_its_fill() -> None:
+    ctx = context(remedy="single-flight")
+    st1, effects = fire(ctx, fresh(ctx), get("c1"))
+    assert st1["phase"] == "filling" and sent(effects, "get_ok")[0].body["hit"] is False
+    st2, effects = fire(ctx, st1, get("c2", n=3, msg_id="m2"))
+    st2, more = fire(ctx, st2, get("c3", n=2, msg_id="m3"))
+    assert effects == more == [] and [w["client"] for w in st2["waiters"]] == ["c2", "c3"]
+    st3, effects = fire(ctx, st2, fill())
+    answers = sent(effects, "get_ok")
+    assert st3["phase"] == "fresh" and st3["waiters"] == [] and [a.dest for a in answers] == ["c2", "c3"]
+    assert answers[0].body == {"key": "k0", "value": "v1", "ver": 1, "hit": True, "n": 3}
+    assert answers[0].in_reply_to == "m2" and SetTimer(name="ttl", delay_ms=ctx.params["ttl_ms"]) in effects
+    st4, _ = fire(ctx, st3, TimerFired(name="ttl"))
+    assert st4["phase"] == "empty"
+
+
+@ROWS.covers(("cache", "stale", "msg:get"), ("cache", "stale", "msg:fill"), ("cache", "filling", "timer:lease"))
+def test_a_lease_lets_one_reader_fetch_the_others_retry_or_read_stale_and_only_its_fill_counts() -> None:
+    ctx = context(remedy="lease", lease_ms=40)
+    st1, effects = fire(ctx, fresh(ctx), get("c1"))
+    assert st1["phase"] == "filling" and st1["token"] == 1
+    assert sent(effects, "get_ok")[0].body["lease"] == 1 and SetTimer(name="lease", delay_ms=40) in effects
+    _, effects = fire(ctx, st1, get("c2", msg_id="m2"))
+    assert sent(effects, "retry")[0].body == {"key": "k0", "n": 1}  # Cold: nothing stale to serve.
+    assert fire(ctx, st1, fill(lease=7))[0] == st1  # Not the lease holder's fill: refused.
+    st2, effects = fire(ctx, st1, fill(lease=1))
+    assert st2["phase"] == "fresh" and CancelTimer(name="lease") in effects
+    st3, _ = fire(ctx, st2, TimerFired(name="ttl"))
+    assert st3["phase"] == "stale" and st3["entries"] == ENTRY  # Expired, but kept for the lease's wait.
+    assert fire(ctx, st3, fill(lease=1))[0] == st3  # No lease out: refused.
+    st4, effects = fire(ctx, st3, get("c2"))
+    assert st4["phase"] == "filling" and sent(effects, "get_ok")[0].body["lease"] == 2
+    _, effects = fire(ctx, st4, get("c3"))
+    assert sent(effects, "get_ok")[0].body == {"key": "k0", "value": "v1", "ver": 1, "hit": True, "n": 1,
+                                               "stale": True}
+    st5, _ = fire(ctx, st4, TimerFired(name="lease"))
+    assert st5["phase"] == "stale"  # The holder never filled: the next miss gets a new lease.
+    assert fire(ctx, st1, TimerFired(name="lease"))[0]["phase"] == "empty"
+
+
+@ROWS.covers(("cache", "*", "recover"))
+def test_a_cache_comes_back_empty() -> None:
+    ctx = context(remedy="single-flight")
+    state, effects = fire(ctx, fresh(ctx), Recover(durable=()))
+    assert state["phase"] == "empty" and effects == []
+
+
+# ------------------------------------------------------------- the database
+
+
+@ROWS.covers(("db", "idle", "start"), ("db", "idle", "msg:db_read"), ("db", "busy", "msg:db_read"),
+             ("db", "busy", "timer:query"), ("db", "*", "recover"))
+def test_the_database_runs_one_query_at_a_time_and_answers_in_order() -> None:
+    ctx = context("db", query_ms=25)
+    st0, effects = fire(ctx, fresh(ctx), Start(draw=0.1))
+    assert effects == [] and st0["phase"] == "idle"
+
+    def read(src: str, msg_id: str) -> Input:
+        return support.receive("db_read", src, "db", {"key": "k0", "via": "cache1", "echo": {"n": 1}}, msg_id)
+
+    st1, effects = fire(ctx, st0, read("c1", "m1"))
+    assert st1["phase"] == "busy" and effects == [SetTimer(name="query", delay_ms=25)]
+    st2, effects = fire(ctx, st1, read("c2", "m2"))
+    assert effects == [] and [r["src"] for r in st2["queue"]] == ["c1", "c2"]
+    st3, effects = fire(ctx, st2, TimerFired(name="query"))
+    answer = sent(effects, "db_read_ok")[0]
+    assert answer.dest == "c1" and answer.in_reply_to == "m1" and answer.body["value"] == "v1"
+    assert st3["phase"] == "busy" and SetTimer(name="query", delay_ms=25) in effects
+    st4, effects = fire(ctx, st3, TimerFired(name="query"))
+    assert st4["phase"] == "idle" and st4["queue"] == [] and not any(isinstance(e, SetTimer) for e in effects)
+    st5, _ = fire(ctx, st2, Recover(durable=()))
+    assert st5["phase"] == "idle" and st5["queue"] == [] and st5["data"] == st2["data"]
+
+
+def test_every_stampede_row_has_a_test() -> None:
+    assert not ROWS.missing(), "rows without a test:\n  " + "\n  ".join(map(str, ROWS.missing()))
+
+
+# ------------------------------------------------------------- the client
+
+
+def test_a_client_reads_the_database_on_a_miss_fills_even_when_late_and_retries_when_told() -> None:
+    ctx = context("c1", remedy="lease", retry_ms=15)
+    state, effects = fire(ctx, {**fresh(ctx), "rng": 1}, TimerFired(name="think"))
+    assert state["step"] == "cache" and sent(effects, "get")[0].body == {"key": "k0", "n": 1}
+    told = support.receive("retry", "cache1", "c1", {"key": "k0", "n": 1})
+    waiting, effects = fire(ctx, state, told)
+    assert waiting["step"] == "retry" and effects == [SetTimer(name="retry", delay_ms=15)]
+    again, effects = fire(ctx, waiting, TimerFired(name="retry"))
+    assert again["step"] == "cache" and sent(effects, "get")[0].dest == "cache1"
+    leased = support.receive("get_ok", "cache1", "c1", {"key": "k0", "hit": False, "n": 1, "lease": 4})
+    fetching, effects = fire(ctx, again, leased)
+    assert fetching["step"] == "db" and sent(effects, "db_read")[0].body == {
+        "key": "k0", "via": "cache1", "echo": {"n": 1, "via": "cache1", "lease": 4}}
+    answer = support.receive("db_read_ok", "db", "c1", {"key": "k0", "value": "v1", "ver": 1,
+                                                       "echo": {"n": 1, "via": "cache1", "lease": 4}})
+    done, effects = fire(ctx, fetching, answer)
+    assert sent(effects, "fill")[0].body == {"key": "k0", "value": "v1", "ver": 1, "lease": 4}
+    assert done["last"]["hit"] is False and done["phase"] in ("idle", "done")
+    late, effects = fire(ctx, done, answer)  # An answer to a read given up still fills the cache.
+    assert late == done and len(sent(effects, "fill")) == 1
+
+
+# ------------------------------------------------------------- scenarios
+
+
+def run(scenario: str | None = None, seed: int = 0, **params: Any) -> dict[str, Any]:
+    engine = Engine(SPEC, params, seed=seed, scenario=scenario)
+    engine.run()
+    assert engine.quiescent and not engine.truncated
+    trace = build_trace(engine)
+    assert_valid_trace(trace)
+    return trace
+
+
+def invariants(trace: dict[str, Any]) -> set[str]:
+    return {v["invariant"] for v in trace["violations"]}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_without_a_remedy_the_expiry_sends_a_herd_of_reads_to_the_database(seed: int) -> None:
+    trace = run("expiry-herd", seed)
+    assert invariants(trace) == {"stampede"}
+    ttl = min(e["seq"] for e in trace["events"] if e["kind"] == "timer" and e["timer"] == "ttl")
+    assert any(v["seq"] > ttl for v in trace["violations"])  # A herd at the expiry, not only when cold.
+    assert trace["summary"]["peak_db_reads"] >= 3 and trace["summary"]["stale_served"] == 0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_single_flight_makes_one_database_read_per_expiry(seed: int) -> None:
+    trace = run("expiry-single-flight", seed)
+    herd = run("expiry-herd", seed)
+    assert invariants(trace) == set() and trace["summary"]["peak_db_reads"] == 1
+    assert trace["summary"]["db_reads"] < herd["summary"]["db_reads"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_leases_make_one_read_and_serve_the_others_stale_or_retry(seed: int) -> None:
+    trace = run("expiry-lease", seed)
+    assert invariants(trace) == set() and trace["summary"]["peak_db_reads"] == 1
+    assert trace["summary"]["stale_served"] > 0
+    assert any(e["kind"] == "send" and e["message"]["type"] == "retry" for e in trace["events"])
+
+
+def test_the_comparison_shows_the_herd_only_without_a_remedy() -> None:
+    preset = next(p for p in PRESETS if p["name"] == "stampede-remedies")
+    assert [r.split(":")[-1] for r in preset["runs"]] == ["remedy=none", "remedy=single-flight", "remedy=lease"]
+    for seed in SEEDS:
+        peaks = {remedy: run(seed=seed, **{**preset["params"], "remedy": remedy})["summary"]["peak_db_reads"]
+                 for remedy in ("none", "single-flight", "lease")}
+        assert peaks["none"] > 1 and peaks["single-flight"] == 1 and peaks["lease"] == 1, (seed, peaks)
+
+
+# ------------------------------------------------------------- the property
+
+
+@st.composite
+def herd_runs(draw: st.DrawFn) -> dict[str, Any]:
+    """A drawn single-flight run: any readers, caches, timing and a lossy, duplicating network."""
+    low, high = sorted(draw(st.lists(st.integers(0, 40), min_size=2, max_size=2)))
+    params = {"remedy": "single-flight", "clients": draw(st.integers(1, 8)), "caches": draw(st.integers(1, 3)),
+              "ops_per_client": draw(st.integers(0, 6)), "think_ms": draw(st.sampled_from([0, 5, 20])),
+              "timeout_ms": draw(st.sampled_from([20, 100, 300])), "ttl_ms": draw(st.sampled_from([1, 30, 200])),
+              "query_ms": draw(st.sampled_from([1, 20, 80])), "delay_ms_min": low, "delay_ms_max": high,
+              "loss_probability": draw(s.PROBABILITIES), "duplicate_probability": draw(s.PROBABILITIES),
+              "fifo": draw(st.booleans())}
+    return {"seed": draw(s.SEEDS), "params": params, "chaos": 0.0, "faults": []}
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(herd_runs())
+def test_single_flight_never_has_two_reads_of_the_key_in_flight_from_one_cache(run_: dict[str, Any]) -> None:
+    engine = simulate_run(SPEC, run_, 4_000)
+    assert engine.quiescent or engine.truncated
+    trace = build_trace(engine)
+    herd = [v for v in trace["violations"] if v["invariant"] == "stampede"]
+    assert not herd, f"{[words(v) for v in herd]}\nrun={json.dumps(run_, sort_keys=True)}"
+    assert_valid_trace(trace)
+    assert replay(SPEC, trace).log == engine.log
