@@ -1,8 +1,8 @@
 """The stampede: its cache and database rows fired by hand, its scenarios' stories, the remedies' lesson.
 
 The cache's phases are the hot key's (``empty``, ``filling``, ``fresh``,
-``stale``); every cache and database row is registered here and a row
-without a test fails :func:`test_every_stampede_row_has_a_test`. The
+``stale``); every row of the table (clients, caches, database) is registered
+here and a row without a test fails :func:`test_every_stampede_row_has_a_test`. The
 property: with single-flight, whatever the seed, the timing and a lossy,
 duplicating network, one cache's clients never have two database reads of
 the key in flight at once.
@@ -31,7 +31,7 @@ from tests.protocols.table_support import RowRegistry, fire_table, table_rows
 SPEC = sp.SPEC
 NOW = 1_000
 SEEDS = (0, 1, 7, 2024)
-ROWS = RowRegistry(table_rows(SPEC.table, {"cache", "db"}), "stampede cache and database")
+ROWS = RowRegistry(table_rows(SPEC.table), "stampede")
 
 
 def context(node: str = "cache1", **params: Any) -> Any:
@@ -168,9 +168,15 @@ def test_every_stampede_row_has_a_test() -> None:
 # ------------------------------------------------------------- the client
 
 
+@ROWS.covers(("client", "idle", "start"), ("client", "idle", "timer:think"), ("client", "waiting", "msg:retry"),
+             ("client", "waiting", "timer:retry"), ("client", "waiting", "msg:get_ok"),
+             ("client", "waiting", "msg:db_read_ok"), ("client", "idle", "msg:db_read_ok"),
+             ("client", "done", "msg:db_read_ok"))
 def test_a_client_reads_the_database_on_a_miss_fills_even_when_late_and_retries_when_told() -> None:
-    ctx = context("c1", remedy="lease", retry_ms=15)
-    state, effects = fire(ctx, {**fresh(ctx), "rng": 1}, TimerFired(name="think"))
+    ctx = context("c1", remedy="lease", retry_ms=15, ops_per_client=1)
+    started, effects = fire(ctx, fresh(ctx), Start(draw=0.4))
+    assert started["phase"] == "idle" and effects == [SetTimer(name="think", delay_ms=ctx.params["think_ms"])]
+    state, effects = fire(ctx, started, TimerFired(name="think"))
     assert state["step"] == "cache" and sent(effects, "get")[0].body == {"key": "k0", "n": 1}
     told = support.receive("retry", "cache1", "c1", {"key": "k0", "n": 1})
     waiting, effects = fire(ctx, state, told)
@@ -186,8 +192,30 @@ def test_a_client_reads_the_database_on_a_miss_fills_even_when_late_and_retries_
     done, effects = fire(ctx, fetching, answer)
     assert sent(effects, "fill")[0].body == {"key": "k0", "value": "v1", "ver": 1, "lease": 4}
     assert done["last"]["hit"] is False and done["phase"] in ("idle", "done")
+    assert done["phase"] == "done"
     late, effects = fire(ctx, done, answer)  # An answer to a read given up still fills the cache.
     assert late == done and len(sent(effects, "fill")) == 1
+    idle = {**done, "phase": "idle"}
+    assert fire(ctx, idle, answer) == (idle, effects)
+
+
+@ROWS.covers(("client", "waiting", "timer:timeout"), ("client", "*", "recover"),
+             ("client", "idle", "msg:get_ok"), ("client", "done", "msg:get_ok"), ("client", "idle", "msg:retry"),
+             ("client", "done", "msg:retry"), ("client", "idle", "timer:retry"), ("client", "done", "timer:retry"))
+def test_a_client_gives_a_read_up_ignores_late_answers_and_stays_done_after_a_crash() -> None:
+    ctx = context("c1", ops_per_client=2)
+    waiting, _ = fire(ctx, fresh(ctx), TimerFired(name="think"))
+    idle, effects = fire(ctx, waiting, TimerFired(name="timeout"))
+    assert idle["phase"] == "idle" and idle["last"]["ok"] is False and idle["last"]["why"] == "timeout"
+    hit = support.receive("get_ok", "cache1", "c1", {"key": "k0", "value": "v1", "ver": 1, "hit": True, "n": 1})
+    told = support.receive("retry", "cache1", "c1", {"key": "k0", "n": 1})
+    for phase in ("idle", "done"):
+        st_ = {**idle, "phase": phase}
+        for late in (hit, told, TimerFired(name="retry")):
+            assert fire(ctx, st_, late) == (st_, [])
+    assert fire(ctx, waiting, TimerFired(name="retry")) == (waiting, [])  # Not waiting to retry: ignored.
+    crashed, effects = fire(ctx, waiting, Recover(durable=()))
+    assert crashed["phase"] == "done" and effects == []
 
 
 # ------------------------------------------------------------- scenarios
