@@ -988,6 +988,7 @@ PROTOCOL_TEXTS = (
     gettext_noop("2PC, 3PC and Paxos Commit when the coordinator crashes"),
     gettext_noop("3PC under a partition: deciding splits the outcome, waiting blocks"),
     gettext_noop("Dual write vs outbox vs outbox with an idempotent consumer, under a crash"),
+    gettext_noop("TCC without and with its control table: a Cancel overtakes a slow Try, a Confirm is duplicated"),
     gettext_noop("Cache write policies on one workload"),
     gettext_noop("A cache crash: write-back loses writes, write-through none"),
     gettext_noop("A cache crash: write-back loses its dirty writes, write-behind with a durable queue none"),

@@ -215,3 +215,18 @@ def test_with_the_control_table_a_crash_and_restart_breaks_no_safety_invariant(s
     plan = [{"action": "crash", "node": node, "at_ms": at}, {"action": "recover", "node": node, "at_ms": at + down}]
     engine = run(seed=seed, duplicate_probability=duplicate, faults=plan)
     assert broken(engine) & SAFETY == set(), plan
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_comparison_shows_what_the_control_table_prevents(seed: int) -> None:
+    from protocols import REGISTRY
+    from protocols.comparisons import PRESETS
+    from protocols.sim.compare import compare, parse_run
+
+    preset = next(p for p in PRESETS if p["name"] == "tcc-control-table")
+    hanging, refused, twice, once = compare([parse_run(r, REGISTRY.get) for r in preset["runs"]], preset["params"],
+                                            seed=seed)
+    assert hanging["summary"]["frozen_left"] == 30 and "no-hanging-reservation" in hanging["violated"]
+    assert twice["summary"]["double_applies"] == 1 and "no-double-apply" in twice["violated"]
+    for clean in (refused, once):
+        assert clean["violated"] == [] and clean["summary"]["frozen_left"] == clean["summary"]["double_applies"] == 0
