@@ -10,7 +10,8 @@ value to its cache (``fill``), which keeps it for ``ttl_ms``. Expiry is a
 timer (``ttl``), never a timestamp.
 
 The cache's phase is the hot key's: ``empty``, ``filling`` (one fetch is
-owned), ``fresh`` (within its TTL) and ``stale`` (expired but kept). Without a
+owned), ``fresh`` (within its TTL) and ``stale`` (expired but kept, and listed in
+``expired``, which the cache-state panel reads). Without a
 remedy (``remedy=none``) a cache never leaves ``empty``/``fresh``: every read
 that arrives between the expiry and the first fill misses, and each of those
 clients reads the database, the *stampede* (the thundering herd). Remedies:
@@ -70,7 +71,7 @@ ANSWERS = ("get_ok", "retry")
 def initial_state(ctx: Context) -> dict[str, Any]:
     """Return a node's boot state by role."""
     if ctx.role == CACHE:
-        return {"phase": EMPTY, "entries": {}, "waiters": [], "token": 0}
+        return {"phase": EMPTY, "entries": {}, "expired": [], "waiters": [], "token": 0}
     return sdb.initial_state(ctx) if ctx.node == DB_NODE else cl.initial_client(ctx)
 
 
@@ -176,13 +177,13 @@ def st_fill(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
         reply = {"key": body["key"], "value": entry["v"], "ver": entry["ver"], "hit": True, "n": w["n"]}
         effects.append(Send(dest=w["client"], type="get_ok", body=reply, in_reply_to=w["req"]))
     effects.append(SetTimer(name="ttl", delay_ms=ctx.params["ttl_ms"]))
-    return {**state, "phase": FRESH, "entries": {HOT_KEY: entry}, "waiters": []}, effects
+    return {**state, "phase": FRESH, "entries": {HOT_KEY: entry}, "expired": [], "waiters": []}, effects
 
 
 def st_ttl(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """The TTL ran out: drop the value, or keep it as stale (leases serve it while one reader refetches)."""
     if ctx.params["remedy"] == "lease":
-        return {**state, "phase": STALE}, ()
+        return {**state, "phase": STALE, "expired": [HOT_KEY]}, ()
     return {**state, "phase": EMPTY, "entries": {}}, ()
 
 

@@ -226,6 +226,7 @@ class CacheStampedeWaiter(TypedDict):
 
 class CacheStampedeCacheState(TypedDict):
     entries: dict[str, CacheStampedeEntry]
+    expired: list[str]
     phase: Literal['empty', 'filling', 'fresh', 'stale']
     token: int
     waiters: list[CacheStampedeWaiter]

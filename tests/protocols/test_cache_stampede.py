@@ -114,8 +114,10 @@ def test_a_lease_lets_one_reader_fetch_the_others_retry_or_read_stale_and_only_i
     assert fire(ctx, st1, fill(lease=7))[0] == st1  # Not the lease holder's fill: refused.
     st2, effects = fire(ctx, st1, fill(lease=1))
     assert st2["phase"] == "fresh" and CancelTimer(name="lease") in effects
+    assert fire(ctx, {**st1, "expired": ["k0"]}, fill(lease=1))[0]["expired"] == []
     st3, _ = fire(ctx, st2, TimerFired(name="ttl"))
-    assert st3["phase"] == "stale" and st3["entries"] == ENTRY  # Expired, but kept for the lease's wait.
+    assert st3["phase"] == "stale" and st3["entries"] == ENTRY  # Expired, but kept for the lease's wait,
+    assert st3["expired"] == ["k0"]  # and recorded so by the cache (the cache-state panel reads it).
     assert fire(ctx, st3, fill(lease=1))[0] == st3  # No lease out: refused.
     st4, effects = fire(ctx, st3, get("c2"))
     assert st4["phase"] == "filling" and sent(effects, "get_ok")[0].body["lease"] == 2
