@@ -73,6 +73,6 @@ export const tccBranchesPanel = definePanel({
     fill(global, globalLine(tr, tc));
     const known = s.branches || {};
     fill(rows, snap.nodes.filter((n) => n.role === 'branch').map((n) => branchRow(tr, n, s.xid,
-      known[n.name] && tr(`tcc.branches.status.${known[n.name]}`, known[n.name]))));
+      known[n.name] && word(tr, known[n.name]))));
   },
 });
