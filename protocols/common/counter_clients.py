@@ -245,9 +245,10 @@ class Client:
         """Carry on from the last progress record: re-send, think, or stay done."""
         think = SetTimer(name="think", delay_ms=ctx.params["think_ms"])
         restored = {**state, **{k: v for k, v in last.items() if k not in ("type", "pending", "done")}}
-        # The streams died with the node; reseed from its name and the time (deterministic, not logged).
-        restored["stream"] = stable_hash(f"{ctx.node}@{now}/think")
-        restored["draws"] = stable_hash(f"{ctx.node}@{now}/ops")
+        # The streams died with the node; reseed from its name and its epoch (deterministic, not logged). Not
+        # from the time: every restart time would then be a world of its own for the explorer.
+        restored["stream"] = stable_hash(f"{ctx.node}#{state.get('epoch', 0)}/think")
+        restored["draws"] = stable_hash(f"{ctx.node}#{state.get('epoch', 0)}/ops")
         if last["done"]:
             return {**restored, "phase": "done"}, ()
         if past_horizon(ctx, now):

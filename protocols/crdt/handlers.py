@@ -180,9 +180,10 @@ def replica_recover(ctx: Context, state: State, event: Recover, now: int) -> Out
                 "and until it relearns its own entry, new ones are hidden by the peers' larger copy")
         if ctx.params["durable"]:
             note = "recovered with an empty log: it had counted nothing yet"
-    # The generator's state died with the node; reseed from its name and the time (deterministic).
+    # The generator's state died with the node; reseed from its name and how much its log holds
+    # (deterministic). Not from the time: every restart time would then be a world of its own for the explorer.
     # Dirty even when empty: its first round tells every peer what it lacks, and they answer.
-    stream = Stream(stable_hash(f"{ctx.node}@{now}"))
+    stream = Stream(stable_hash(f"{ctx.node}#{len(event.durable)}"))
     timer = _gossip_timer(ctx, stream)
     return {**state, "phase": "serving", "stream": stream.state, "dirty": True}, [Note(text=note), timer]
 
