@@ -96,7 +96,7 @@ def one_holder(views: Mapping[str, NodeView]) -> Iterator[Finding]:
     believers = sorted(name for name, view in views.items()
                        if view.role == "client" and view.up and view.state.get("phase") in BELIEVING)
     if len(believers) > 1:
-        yield Finding(nodes=tuple(believers), id="two-believers", data={"holders": believers})
+        yield Finding(nodes=tuple(believers), id="several-believers", data={"holders": believers})
 
 
 def clients_finish(views: Mapping[str, NodeView]) -> Iterator[Finding]:
@@ -129,10 +129,10 @@ ONE_HOLDER = Invariant(
     name="one-holder-at-a-time", kind="state", check=one_holder, illustrative=True,
     description="At most one client believes it holds the lock. Expected to break when a holder is paused "
                 "past its validity: the lesson, since nothing tells it.",
-    findings={"two-believers": "{holders} all believe they hold the lock"})
+    findings={"several-believers": "{holders} all believe they hold the lock"})
 CLIENTS_FINISH = Invariant(
     name="clients-finish", kind="liveness", check=clients_finish,
     description="With all nodes up and the network whole, every client finishes its writes (or gives them up).",
-    findings={"clients-unfinished": "clients that never finished: {nodes}"})
+    findings={"clients-unfinished": "clients that never finished their work: {nodes}"})
 
 INVARIANTS = (MUTUAL_EXCLUSION, STALE_WRITE, FOREIGN_RELEASE, ONE_HOLDER, CLIENTS_FINISH)

@@ -48,7 +48,7 @@ def double_apply(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Fin
     seen = memo.setdefault("applied", {})
     seen[key] = seen.get(key, 0) + 1
     if seen[key] == 2:
-        yield Finding(nodes=(branch,), cause_seq=event["seq"], id="applied-twice",
+        yield Finding(nodes=(branch,), cause_seq=event["seq"], id="applied-again",
                       data={"branch": branch, "action": str(record["type"]), "xid": str(record["xid"]),
                             "amount": int(record["amount"])})
 
@@ -129,7 +129,7 @@ def transactions_end(views: Mapping[str, NodeView]) -> Iterator[Finding]:
 _CLAIMS: tuple[tuple[str, str, Any, str, dict[str, str]], ...] = (
     ("no-double-apply", "history", double_apply,
      "A branch applies each transaction's freeze, spend or release at most once.",
-     {"applied-twice": "{branch} applied the {action} of {xid} ({amount}) a second time"}),
+     {"applied-again": "{branch} applied the {action} of {xid} ({amount}) a second time"}),
     ("no-empty-rollback-effect", "history", empty_rollback_effect,
      "A Cancel gives back only what its Try froze: before the Try it is an empty rollback.",
      {"released-unfrozen": "{branch} released {amount} for {xid}, which it never froze there"}),

@@ -53,7 +53,7 @@ def validity(views: Mapping[str, NodeView]) -> Iterator[Finding]:
     for node, view in views.items():
         if view.role == "participant" and not any(r.get("type") == "uncertain" for r in view.durable):
             yield Finding(nodes=(committed[0], node), id="commit-without-yes",
-                          data={"committed": committed[0], "participant": node})
+                          data={"committed": committed[0], "node": node})
 
 
 def everyone_decides(views: Mapping[str, NodeView]) -> Iterator[Finding]:
@@ -83,7 +83,7 @@ INVARIANTS = (
     Invariant(name="atomicity", kind="state", description="No node commits while another aborts.", check=atomicity,
               findings={"commit-and-abort": "{committed} committed while {aborted} aborted"}),
     Invariant(name="validity", kind="state", check=validity, findings={
-        "commit-without-yes": "{committed} committed although {participant} never voted yes"},
+        "commit-without-yes": "{committed} committed although {node} never voted yes"},  # 2PC's words
         description="Commit only if every participant voted yes."),
     Invariant(name="termination", kind="liveness", check=everyone_decides,
               findings={"undecided": "still undecided when nothing more could happen: {nodes}"},

@@ -44,7 +44,7 @@ def _judge(record: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]
         yield Finding(nodes=(writer, STORE), cause_seq=memo.get("write_seq"), id="token-below-applied",
                       data={**data, "applied": applied})
     elif memo["params"]["fencing"] == "off" and token < granted:
-        yield Finding(nodes=(writer, STORE), cause_seq=memo.get("write_seq"), id="write-after-regrant",
+        yield Finding(nodes=(writer, STORE), cause_seq=memo.get("write_seq"), id="write-after-newer-holder",
                       data={**data, "granted": granted, "holder": memo.get("granted_to", "?")})
     memo["applied"] = max(applied, token)
 
@@ -90,14 +90,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "stale-write-accepted": {
         "token-below-applied": "stale write accepted: the store applied {op} from {writer} under token {token}, "
                                "after a write under token {applied}",
-        "write-after-regrant": "stale write accepted: the store applied {op} from {writer} under token {token}, "
+        "write-after-newer-holder": "stale write accepted: the store applied {op} from {writer} under token {token}, "
                                "but the service had since given the lock to {holder} (token {granted})"},
     "lock-order": {
         "queue-out-of-order": "{path} (zxid {czxid}) stands after {before} (zxid {before_czxid}) in the queue "
                               "but is not newer",
         "orphan-node": "{path} is still in the queue although its session {session} has ended"},
     "one-believer-at-a-time": {"two-believers": "{holders} all act as the lock's holder, under tokens {tokens}"},
-    "clients-finish": {"clients-unfinished": "clients still not done when nothing more could happen: {nodes}"},
+    "clients-finish": {"clients-unfinished": "clients that never finished their work: {nodes}"},
 }
 """Each invariant's findings: id -> English template."""
 
