@@ -208,3 +208,63 @@ def test_the_comparison_shows_what_breaks_redlock_and_what_persistence_and_fenci
                    "redis-lock@fenced-restart": True, "redis-lock@fenced-restart:persistence=always": False}
     assert stale["redis-lock@fenced-restart"] == (1, 0)  # the counter went back: fencing let the late write in
     assert stale["redis-lock@fenced-restart:persistence=always"] == (0, 1)  # a counter that survives: refused
+
+
+# ------------------------------------------------------------------ every row of the table
+
+from protocols.base import ANY_PHASE, Input, Start, TimerFired  # noqa: E402 (the row tests' own imports)
+from protocols.redlock.table import TABLE  # noqa: E402
+from tests.protocols.table_support import check_handled_or_refused, table_rows  # noqa: E402
+
+CLIENT = {**h.client_initial(), "op": 1, "req": 1, "value": "c1-1", "started_at": 0, "needed": 3,
+          "answers": {"r1": "ok"}, "attempts": 1, "valid_until": 150, "tries": 1}
+ROLE_STATES: dict[str, dict[str, dict[str, Any]]] = {
+    "client": {phase: {**CLIENT, "phase": phase} for phase in
+               ("thinking", "acquiring", "waiting", "holding", "committing", "writing", "done")},
+    "redis": {"free": h.redis_initial(),
+              "held": {"phase": "held", "key": {"value": "c1-1", "client": "c1", "expires_at": 200}, "counter": 1}},
+    "store": {"ready": h.store_initial()},
+}
+NODE = {"client": "c1", "redis": "r1", "store": "store"}
+
+
+def an_input(role: str, on: str) -> Input:
+    """Return a plausible input for a row's key, from whoever sends it in a real run."""
+    if on == "start":
+        return Start(draw=0.5)
+    if on == "recover":
+        return Recover(durable=())
+    if on.startswith("timer:"):
+        return TimerFired(name=on.removeprefix("timer:"))
+    kind = on.removeprefix("msg:")
+    src = {"client": "r1" if kind.startswith("set") else "store", "redis": "c2", "store": "c1"}[role]
+    body = {"set": {"value": "c2-1", "px": 200, "req": 1}, "unlock": {"value": "c1-1"},
+            "write": {"op": "c1.1", "value": "c1-1", "token": None}}.get(kind, {"req": 1, "op": "c1.1"})
+    return Receive(message=Message(msg_id="m42", src=src, dest=NODE[role], type=kind, body=body))
+
+
+def row_cases() -> list[tuple[str, str, str]]:
+    """Every (role, phase, input) a row answers; ANY_PHASE rows in each phase of their role."""
+    found = []
+    for row in TABLE.rows:
+        phases = list(ROLE_STATES[row.role]) if row.phase == ANY_PHASE else [row.phase]
+        found += [(row.role, phase, row.on) for phase in phases if TABLE.lookup(row.role, phase, row.on) is row]
+    return found
+
+
+@pytest.mark.parametrize(("role", "phase", "on"), row_cases())
+def test_every_row_is_handled_as_it_says(role: str, phase: str, on: str) -> None:
+    ctx = context(role, NODE[role])
+    assert check_handled_or_refused(TABLE, ctx, ROLE_STATES[role][phase], an_input(role, on), 100) is not None
+
+
+def test_every_row_is_exercised() -> None:
+    assert {(role, phase, on) for role, phase, on in row_cases()} >= {
+        (r.role, r.phase, r.on) for r in TABLE.rows if r.phase != ANY_PHASE}
+    assert {(role, on) for role, _, on in row_cases()} == {(r.role, r.on) for r in TABLE.rows}
+    assert table_rows(TABLE)
+
+
+def test_an_unlisted_input_is_refused_loudly() -> None:
+    assert check_handled_or_refused(TABLE, context("store", "store"), ROLE_STATES["store"]["ready"],
+                                    an_input("redis", "msg:set"), 5) is None
