@@ -31,7 +31,8 @@ def test_five_waiters_the_recipe_wakes_one_the_herd_wakes_all(context: Any, http
     page.goto(f"{created['url'].replace('localhost', '127.0.0.1')}#tokens={tokens}")
     assert page.locator(".compare-pane iframe").count() == 2
     for index in range(2):
-        page.frame_locator(".compare-pane iframe").nth(index).locator(".conn[data-state=live]").wait_for(timeout=WAIT_MS)
+        frame = page.frame_locator(".compare-pane iframe").nth(index)
+        frame.locator(".conn[data-state=live]").wait_for(timeout=WAIT_MS)
     page.wait_for_function("""() => [...document.querySelectorAll('.compare-pane iframe')].every(f => {
         const lab = f.contentDocument && f.contentDocument.getElementById('lab');
         return lab && lab.lab && lab.lab.store.role === 'controller';

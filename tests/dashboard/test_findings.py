@@ -111,7 +111,7 @@ def test_the_command_line_writes_findings_in_english_or_chinese() -> None:
     english = run_manage(*run).stdout
     assert "VIOLATION of commit-needs-all-yes: coordinator committed although p3 never voted yes" in english
     chinese = run_manage(*run, "--lang", "zh-hans").stdout
-    assert "违反 commit-needs-all-yes：coordinator 已提交，尽管 p3 从未投赞成票" in chinese  # noqa: RUF001
+    assert "违反 commit-needs-all-yes：coordinator 已提交，尽管 p3 从未投赞成票" in chinese
 
 
 def test_every_summary_figure_has_a_label_in_both_languages() -> None:
