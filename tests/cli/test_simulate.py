@@ -188,7 +188,7 @@ def _params_not_an_object(trace: dict[str, Any]) -> None:
 
 
 BAD_RUNS = {
-    "unknown protocol": (("simulate", "three-phase-commit"), ["three-phase-commit"]),
+    "unknown protocol": (("simulate", "four-phase-commit"), ["four-phase-commit"]),
     "unknown param": (("simulate", "two-phase-commit", "--param", "colour=red"), ["colour"]),
     "param without a value": (("simulate", "two-phase-commit", "--param", "participants"), ["NAME=VALUE"]),
     "out-of-range value": (("simulate", "two-phase-commit", "--param", "participants=99"), ["participants", "range"]),

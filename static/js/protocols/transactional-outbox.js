@@ -37,6 +37,9 @@ const MESSAGES = [
 export default {
   name: 'transactional-outbox',
   roleOrder: ['client', 'service', 'database', 'relay', 'broker', 'consumer'],
+  /** Two rows for six roles (one row each would push the consumer under the legend on a laptop): the order
+   * and its commit above, the event's way to the consumer below. */
+  tiers: [['client', 'service', 'database'], ['relay', 'broker', 'consumer']],
   roles: {
     client: { label: 'Client', shape: 'circle', short: 'C' },
     service: { label: 'Service', shape: 'square', short: 'S' },

@@ -146,7 +146,8 @@ export function createSpacetime(el, ctx) {
     const shown = store.timeline.nodeOrder.filter((n) => !hiddenLanes.has(n));
     const names = shown.length ? shown : store.timeline.nodeOrder;
     const longest = Math.max(3, ...names.map((n) => shortName(n).length));
-    return lanes(names, { left: left(), width: size.width, minWidth: Math.max(48, longest * 11 + 14) });
+    // Wide enough for the longest name in bold (about 12 px a letter) and its box's padding.
+    return lanes(names, { left: left(), width: size.width, minWidth: Math.max(48, longest * 12 + 32) });
   }
 
   /** Before any view writes: decide what to draw and scroll to it (a scroll write wants a clean layout). */
@@ -267,7 +268,7 @@ export function createSpacetime(el, ctx) {
       this.__look = look;
       const g = d3.select(this).attr('transform', `translate(${x},${HEADER_PX / 2})`);
       g.select('text').text(d.length * 10 > ln.laneWidth - 8 ? shortName(d) : d);
-      const w = Math.min(ln.laneWidth - 8, Math.max(40, d.length * 11 + 16));
+      const w = Math.min(ln.laneWidth - 28, Math.max(40, d.length * 11 + 16)); // room inside its lane, both sides
       g.select('rect.phase-chip').attr('x', -w / 2).attr('y', -15).attr('width', w).attr('height', 30).attr('rx', 6)
         .attr('fill', node && node.up ? encoding.phase(node.phase).colour : '#BDBDBD')
         .classed('down', Boolean(node && !node.up));
