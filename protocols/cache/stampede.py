@@ -96,7 +96,8 @@ def st_answer(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
         return {**state, "step": "retry"}, [SetTimer(name="retry", delay_ms=ctx.params["retry_ms"])]
     if body["hit"]:
         return cl.finish(ctx, state, {"value": body["value"], "ok": True, "hit": True})
-    echo = {"n": state["op"]["n"], "via": cl.my_cache(ctx), **({"lease": body["lease"]} if "lease" in body else {})}
+    echo = {"n": state["op"]["n"], "via": cl.my_cache(ctx),
+            **{k: body[k] for k in ("lease", "flight") if k in body}}
     return {**state, "step": "db"}, [
         Send(dest=DB_NODE, type="db_read", body={"key": HOT_KEY, "via": cl.my_cache(ctx), "echo": echo})]
 
@@ -106,7 +107,7 @@ def st_db_answer(ctx: Context, state: State, event: Receive, now: int) -> Outcom
     body = event.message.body
     echo = body["echo"]
     fill = {"key": body["key"], "value": body["value"], "ver": body["ver"],
-            **({"lease": echo["lease"]} if "lease" in echo else {})}
+            **{k: echo[k] for k in ("lease", "flight") if k in echo}}
     effects: list[Effect] = [Send(dest=echo["via"], type="fill", body=fill)]
     if state["phase"] != "waiting" or not cl.current(state, event) or state["step"] != "db":
         return state, effects
@@ -152,7 +153,8 @@ def st_get(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
             m = event.message
             waiter = {"client": m.src, "n": m.body["n"], "req": m.msg_id}
             return {**state, "waiters": [*state["waiters"], waiter]}, ()
-        return {**state, "phase": FILLING}, [miss(event)]
+        token = state["token"] + 1  # The flight's number: only its own fill ends it (not a duplicated old one).
+        return {**state, "phase": FILLING, "token": token}, [miss(event, flight=token)]
     if phase == FILLING:
         if entry is not None:
             return state, [hit(event, entry, stale=True)]
@@ -172,6 +174,8 @@ def st_fill(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
         if state["phase"] != FILLING or body.get("lease") != state["token"]:
             return state, ()  # No lease out, or an expired one: refused.
         effects.append(CancelTimer(name="lease"))
+    if ctx.params["remedy"] == "single-flight" and (state["phase"] != FILLING or body.get("flight") != state["token"]):
+        return state, ()  # A fill of an earlier flight (a duplicated answer): the flight in hand is not over.
     entry = {"v": body["value"], "ver": body["ver"]}
     for w in state["waiters"]:
         reply = {"key": body["key"], "value": entry["v"], "ver": entry["ver"], "hit": True, "n": w["n"]}

@@ -236,6 +236,8 @@ class CacheStampedeEcho(TypedDict):
     n: int
     via: str
     lease: NotRequired[int]
+    flight: NotRequired[int]
+    """The single-flight fetch this read is (its cache's number for it): only its own fill ends the flight."""
 
 
 class CacheStampedeRead(TypedDict):
