@@ -9,6 +9,16 @@ C1_CHECKS = {"kind": "state", "node": "c1", "state.phase": "committing"}
 C2_APART = {"action": "partition", "groups": [["c1", "r1", "r2", "r3", "r4", "r5", "store"], ["c2"]], "at_ms": 0}
 """c2 is cut off at the start, so c1 takes the lock first (healed as soon as it has)."""
 C2_BACK = {"action": "heal", "after": C1_HOLDS}
+C2_APART_FROM_ONE_NODE = (C2_APART | {"groups": [["c1", "r1", "store"], ["c2"]]}, C2_BACK)
+"""The same with a single instance."""
+ONE_WRITE_EACH = {"clients": 2, "writes_per_client": 1, "think_ms": 0}
+"""Two clients with one write each, starting at once: the runs of the critique."""
+
+
+def restart_while_c1_holds(node: str) -> tuple[dict[str, object], ...]:
+    """Crash ``node`` as c1 takes the lock and restart it 1 ms later (without persistence: empty)."""
+    return ({"action": "crash", "node": node, "after": C1_HOLDS},
+            {"action": "recover", "node": node, "after": C1_HOLDS, "delay_ms": 1})
 PAUSE_C1_PAST_C2S_WRITE = (
     {"action": "pause", "node": "c1", "after": C1_CHECKS},
     {"action": "resume", "node": "c1", "after": {"kind": "persist", "node": "store", "record.type": "write"},
@@ -41,7 +51,7 @@ SCENARIOS = (
         name="process-pause",
         description="c1 checks its lock, then pauses (a GC pause) past the TTL; c2 takes the lock and writes; "
                     "c1 wakes and writes too.",
-        params={"clients": 2, "writes_per_client": 1, "think_ms": 0},
+        params=ONE_WRITE_EACH,
         faults=(
             C2_APART, C2_BACK,
             *PAUSE_C1_PAST_C2S_WRITE,
@@ -61,7 +71,7 @@ SCENARIOS = (
         name="process-pause-fenced",
         description="The same pause with counter tokens: each node counts its grants, the lock's token is the "
                     "majority's highest count, and the store refuses c1's late write.",
-        params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "fencing": "counter"},
+        params={**ONE_WRITE_EACH, "fencing": "counter"},
         faults=(
             C2_APART, C2_BACK,
             *PAUSE_C1_PAST_C2S_WRITE,
@@ -80,7 +90,7 @@ SCENARIOS = (
         name="clock-jump",
         description="c1 holds the key on r1, r2, r3; r3's clock jumps forward, so its key expires early, and "
                     "c2 takes r3, r4, r5: two majorities.",
-        params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "work_ms": 100},
+        params={**ONE_WRITE_EACH, "work_ms": 100},
         faults=(
             C1_WITH_THREE,
             {"action": "clock", "node": "r3", "offset_ms": 200, "after": C1_HOLDS},
@@ -102,11 +112,10 @@ SCENARIOS = (
         name="restart-without-persistence",
         description="r3 restarts without persistence while c1 holds the lock, forgets c1's key, and c2 takes "
                     "a majority with it.",
-        params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "work_ms": 100},
+        params={**ONE_WRITE_EACH, "work_ms": 100},
         faults=(
             C1_WITH_THREE,
-            {"action": "crash", "node": "r3", "after": C1_HOLDS},
-            {"action": "recover", "node": "r3", "after": C1_HOLDS, "delay_ms": 1},
+            *restart_while_c1_holds("r3"),
             {"action": "heal", "after": C1_HOLDS, "delay_ms": 2},
         ),
         captions=(
@@ -124,9 +133,9 @@ SCENARIOS = (
         name="unsafe-release",
         description="With a plain DEL as the release, a client deletes keys other clients set: c2's failed "
                     "attempt deletes c1's key, and c1's slow work outlives its own.",
-        params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "release": "delete", "redis_nodes": 1,
+        params={**ONE_WRITE_EACH, "release": "delete", "redis_nodes": 1,
                 "work_ms": 300},
-        faults=(C2_APART | {"groups": [["c1", "r1", "store"], ["c2"]]}, C2_BACK),
+        faults=C2_APART_FROM_ONE_NODE,
         captions=(
             Caption(match=C1_HOLDS, text="c1 holds the lock, and will work longer than its TTL."),
             Caption(match={"kind": "violation", "invariant": "foreign-release"},
@@ -139,11 +148,10 @@ SCENARIOS = (
         name="single-instance-crash",
         description="One Redis instance, no persistence: it restarts while c1 holds the lock, and c2 takes it "
                     "too.",
-        params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "redis_nodes": 1, "work_ms": 100},
+        params={**ONE_WRITE_EACH, "redis_nodes": 1, "work_ms": 100},
         faults=(
-            C2_APART | {"groups": [["c1", "r1", "store"], ["c2"]]}, C2_BACK,
-            {"action": "crash", "node": "r1", "after": C1_HOLDS},
-            {"action": "recover", "node": "r1", "after": C1_HOLDS, "delay_ms": 1},
+            *C2_APART_FROM_ONE_NODE,
+            *restart_while_c1_holds("r1"),
         ),
         captions=(
             Caption(match={"kind": "recover", "node": "r1"},
@@ -156,11 +164,10 @@ SCENARIOS = (
         name="fenced-restart",
         description="Counter tokens on a single instance that restarts without persistence: its count starts "
                     "again from zero, so c2's token equals paused c1's, and the store takes c1's late write.",
-        params={"clients": 2, "writes_per_client": 1, "think_ms": 0, "redis_nodes": 1, "fencing": "counter"},
+        params={**ONE_WRITE_EACH, "redis_nodes": 1, "fencing": "counter"},
         faults=(
-            C2_APART | {"groups": [["c1", "r1", "store"], ["c2"]]}, C2_BACK,
-            {"action": "crash", "node": "r1", "after": C1_HOLDS},
-            {"action": "recover", "node": "r1", "after": C1_HOLDS, "delay_ms": 1},
+            *C2_APART_FROM_ONE_NODE,
+            *restart_while_c1_holds("r1"),
             *PAUSE_C1_PAST_C2S_WRITE,
         ),
         captions=(
