@@ -13,6 +13,8 @@ figure without a label.
 
 from __future__ import annotations
 
+import functools
+
 FIGURES: dict[str, str] = {
     "acknowledged_decrements": "Decrements acknowledged",
     "acknowledged_increments": "Increments acknowledged",
@@ -74,8 +76,11 @@ FIGURES: dict[str, str] = {
 """The summary figures families share: identifier -> English label."""
 
 
+@functools.cache
 def labels() -> dict[str, str]:
     """Return every summary figure's English label: the shared ones, then each protocol's own (``spec.figures``).
+
+    Computed once (the registry does not change while the process runs); the dict is read-only.
 
     Raises ValueError when a protocol labels a figure differently from another protocol or from the shared
     list: one identifier is one row of the compare table, under one label.

@@ -68,11 +68,8 @@ def run_manage(*args: str, timeout: float = MANAGE_TIMEOUT_S) -> subprocess.Comp
 def words(finding: Any) -> str:
     """Return a finding (a ``Finding`` or a violation event) in English, as the command line writes it."""
     from protocols import REGISTRY
-    from protocols.findings import blanks, render
+    from protocols.findings import render
 
     data = finding.as_dict() if hasattr(finding, "as_dict") else finding["finding"]
-    # Two protocols may use one id with other blanks (2PC's and 3PC's commit-without-yes): the template is the
-    # one whose blanks the finding's data fills.
-    candidates = [spec.findings()[data["id"]] for spec in REGISTRY.values() if data["id"] in spec.findings()]
-    fitting = [text for text in candidates if blanks(text) <= set(data.get("data", {}))]
-    return render({data["id"]: (fitting or candidates or [data["id"]])[0]}, data)
+    # One id has one template in every protocol (tests/dashboard/test_findings.py keeps it so).
+    return render({fid: text for spec in REGISTRY.values() for fid, text in spec.findings().items()}, data)
