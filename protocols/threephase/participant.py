@@ -8,7 +8,8 @@ what a timeout does depends on the phase and on ``termination``
 (protocols/threephase/termination.py runs the elected leader's side).
 
 The log holds ``uncertain`` (forced before the yes vote leaves),
-``prepared`` (before the acknowledgement leaves) and the outcome.
+``prepared`` (before the acknowledgement leaves) and the outcome with whose decision
+it is (``by``: the coordinator, a termination leader, or itself).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ TIMER = t.TIMER
 
 def initial(ctx: Context) -> State:
     """Return a participant's state at boot and after a crash, before its recovery handler runs."""
-    return {"phase": "working", "vote": None, "round": 0, "was": None, "replies": {}, "acks": []}
+    return {"phase": "working", "vote": None, "round": 0, "was": None, "replies": {}, "acks": [], "decided_by": None}
 
 
 def planned_vote(ctx: Context) -> str:
@@ -44,8 +45,8 @@ def vote(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """Answer CanCommit: a yes is forced to the log first (now uncertain); a no aborts at once."""
     coordinator = event.message.src
     if state["vote"] == "no":
-        return {**state, "phase": "aborted"}, [Persist(record={"type": "aborted"}), CancelTimer(name=TIMER),
-                                               Send(dest=coordinator, type="vote", body={"vote": "no"})]
+        aborted, logged = t.settle(state, "aborted", ctx.node)
+        return aborted, [*logged, Send(dest=coordinator, type="vote", body={"vote": "no"})]
     effects: list[Effect] = [Persist(record={"type": "uncertain"}),
                              Send(dest=coordinator, type="vote", body={"vote": "yes"})]
     if ctx.params["termination"] != "none":
@@ -57,7 +58,7 @@ def vote(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
 
 def no_can_commit(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """No CanCommit in time: abort alone (it never voted, so nobody can have counted on it)."""
-    return {**state, "phase": "aborted"}, [Persist(record={"type": "aborted"})]
+    return {**state, "phase": "aborted", "decided_by": ctx.node}, [Persist(record={"type": "aborted", "by": ctx.node})]
 
 
 def precommit(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
@@ -85,7 +86,7 @@ def precommit_while_collecting(ctx: Context, state: State, event: Receive, now: 
 def told(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     """DoCommit or Abort (from the coordinator, a leader, or a peer answering): log it and stop waiting."""
     outcome = "committed" if event.message.type == "do_commit" else "aborted"
-    return t.settle(state, outcome)
+    return t.settle(state, outcome, event.message.src)
 
 
 def timed_out(ctx: Context, state: State, event: Any, now: int) -> Outcome:
@@ -99,7 +100,7 @@ def timed_out(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """
     if ctx.params["termination"] == "unilateral":
         outcome = "committed" if state["phase"] == "prepared" else "aborted"
-        settled, effects = t.settle(state, outcome)
+        settled, effects = t.settle(state, outcome, ctx.node)
         return settled, [Note(text=f"timed out {state['phase']}: {outcome} alone"), *effects,
                          *t.tell_coordinator(ctx, outcome)]
     return t.suspect(ctx, state)
@@ -112,8 +113,8 @@ def report(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     if state["phase"] in ("committed", "aborted"):
         return state, [reply]
     if state["phase"] == "working":  # Never voted: it may abort, and answers so.
-        return {**state, "phase": "aborted"}, [Persist(record={"type": "aborted"}), CancelTimer(name=TIMER),
-                                               Send(dest=event.message.src, type="state_reply",
+        aborted, effects = t.settle(state, "aborted", ctx.node)
+        return aborted, [*effects, Send(dest=event.message.src, type="state_reply",
                                                     body={"phase": "aborted"}, in_reply_to=event.message.msg_id)]
     if state["phase"] in ("collecting", "precommitting"):
         return state, [reply]  # A leader itself: it answers and goes on with its own round.
@@ -134,10 +135,10 @@ def recover(ctx: Context, state: State, event: Recover, now: int) -> Outcome:
     vote = "yes" if "uncertain" in logged else ("no" if last == "aborted" else planned_vote(ctx))
     state = {**state, "vote": vote}
     if last in ("committed", "aborted"):
-        return {**state, "phase": last}, ()
+        return {**state, "phase": last, "decided_by": event.durable[-1].get("by")}, ()
     if last is None:
-        return {**state, "phase": "aborted"}, [Persist(record={"type": "aborted"}),
-                                               Note(text="recovered before voting: abort")]
+        return {**state, "phase": "aborted", "decided_by": ctx.node}, [
+            Persist(record={"type": "aborted", "by": ctx.node}), Note(text="recovered before voting: abort")]
     others = [n for n in ctx.roles if n != ctx.node]
     effects: list[Effect] = [Note(text=f"recovered {last}: asking who knows the outcome")]
     effects += [Send(dest=n, type="decision_req") for n in others]

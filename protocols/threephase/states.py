@@ -30,6 +30,8 @@ class ParticipantState(TypedDict):
     """A leader's collected answers to its state request."""
     acks: list[str]
     """The participants that acknowledged a leader's PreCommit, while it is precommitting."""
+    decided_by: str | None
+    """Whose decision its outcome is: the coordinator, a termination leader, or itself (None while undecided)."""
 
 
 STATES: dict[str, dict[str, Any]] = {

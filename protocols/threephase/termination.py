@@ -48,10 +48,15 @@ def reported(state: State) -> str:
     return str(state["phase"])
 
 
-def settle(state: State, outcome: str) -> Outcome:
-    """Log an outcome and stop waiting; the election's bookkeeping is dropped."""
-    return ({**state, "phase": outcome, "was": None, "replies": {}, "acks": []},
-            [Persist(record={"type": outcome}), CancelTimer(name=TIMER)])
+def settle(state: State, outcome: str, by: str) -> Outcome:
+    """Log an outcome and who decided it, and stop waiting; the election's bookkeeping is dropped.
+
+    ``by`` is the node whose decision this is: the coordinator, a termination
+    leader, or the participant itself (the participants panel shows it; a
+    recovered participant reads it back from its log).
+    """
+    return ({**state, "phase": outcome, "was": None, "replies": {}, "acks": [], "decided_by": by},
+            [Persist(record={"type": outcome, "by": by}), CancelTimer(name=TIMER)])
 
 
 def tell_coordinator(ctx: Context, outcome: str) -> list[Effect]:
@@ -131,7 +136,7 @@ def acks_timeout(ctx: Context, state: State, event: Any, now: int) -> Outcome:
 
 def conclude(ctx: Context, state: State, outcome: str, why: str) -> Outcome:
     """Log the leader's decision and send it to every other participant and to the coordinator."""
-    settled, effects = settle(state, outcome)
+    settled, effects = settle(state, outcome, ctx.node)
     kind = "do_commit" if outcome == "committed" else "abort"
     sends: list[Effect] = [Send(dest=p, type=kind) for p in participants(ctx) if p != ctx.node]
     return settled, [Note(text=f"termination: {outcome} ({why})"), *effects, *sends, *tell_coordinator(ctx, outcome)]

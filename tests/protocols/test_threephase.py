@@ -45,7 +45,7 @@ COORDINATOR_STATES: dict[str, dict[str, Any]] = {
     "aborted": {"phase": "aborted", "votes": {}, "acks": []},
     "recovering": {"phase": "recovering", "votes": {}, "acks": []},
 }
-BLANK = {"vote": "yes", "round": 0, "was": None, "replies": {}, "acks": []}
+BLANK = {"vote": "yes", "round": 0, "was": None, "replies": {}, "acks": [], "decided_by": None}
 PARTICIPANT_STATES: dict[str, dict[str, Any]] = {
     "working": {**BLANK, "phase": "working"},
     "uncertain": {**BLANK, "phase": "uncertain"},
@@ -53,8 +53,8 @@ PARTICIPANT_STATES: dict[str, dict[str, Any]] = {
     "collecting": {**BLANK, "phase": "collecting", "round": 1, "was": "uncertain", "replies": {"p3": "uncertain"}},
     "precommitting": {**BLANK, "phase": "precommitting", "round": 1, "was": "prepared",
                       "replies": {"p2": "uncertain", "p3": "prepared"}},
-    "committed": {**BLANK, "phase": "committed"},
-    "aborted": {**BLANK, "phase": "aborted"},
+    "committed": {**BLANK, "phase": "committed", "decided_by": "coordinator"},
+    "aborted": {**BLANK, "phase": "aborted", "decided_by": "coordinator"},
 }
 MESSAGE_BODY = {"vote": {"vote": "yes"}, "state_reply": {"phase": "uncertain"}}
 FROM_COORDINATOR = ("can_commit", "pre_commit", "do_commit", "abort")
@@ -217,6 +217,27 @@ def test_a_recovered_participant_asks_everyone() -> None:
                                                                                        {"type": "prepared"})), 9)
     assert new["phase"] == "prepared" and new["vote"] == "yes"
     assert {s.dest for s in sends(effects)} == {"coordinator", "p1", "p3"}
+
+
+def test_an_outcome_records_whose_decision_it_is_and_a_recovery_reads_it_back() -> None:
+    ctx = context(SPEC, "p3")
+    told, effects = fire_table(TABLE, ctx, PARTICIPANT_STATES["uncertain"], receive("abort", "p2", "p3"), 900)
+    assert told["decided_by"] == "p2" and Persist(record={"type": "aborted", "by": "p2"}) in effects
+    led, _ = termination.decide(context(SPEC, "p1"), {**PARTICIPANT_STATES["collecting"],
+                                                      "replies": {"p2": "uncertain", "p3": "uncertain"}})
+    assert (led["phase"], led["decided_by"]) == ("aborted", "p1")
+    alone, _ = fire_table(TABLE, context(SPEC, "p1", termination="unilateral"), PARTICIPANT_STATES["prepared"],
+                          TimerFired(name="timeout"), 400)
+    assert (alone["phase"], alone["decided_by"]) == ("committed", "p1")
+    back, _ = participant.recover(ctx, participant.initial(ctx), Recover(durable=(
+        {"type": "uncertain"}, {"type": "committed", "by": "coordinator"})), 9)
+    assert (back["phase"], back["decided_by"]) == ("committed", "coordinator")
+
+
+def test_in_the_partition_each_side_records_its_own_decider() -> None:
+    split = run("partition-during-precommit")
+    decided = {n: rt.state.get("decided_by") for n, rt in split.nodes.items() if n != "coordinator"}
+    assert decided == {"p1": "coordinator", "p2": "p2", "p3": "p2"}
 
 
 # ------------------------------------------------------------------ the scenarios
