@@ -4,10 +4,14 @@
 // acceptor: the value it accepted last for that instance and the ballot it accepted it in (nothing yet:
 // a dash; a crashed acceptor: grey, "down"), under the ballot it promised. The last columns are the
 // leaders': the value each has learned as chosen, as the leader records it (the quorum is the
-// protocol's to count, never the panel's). Values keep their word beside their colour.
+// protocol's to count, never the panel's). Values keep their word beside their colour. Above the grid,
+// why a resource manager waits when too few acceptors are up: the checker's blocked-without-quorum
+// finding in the page's words (how many are up, how many a quorum needs), shown while the resource
+// manager it names is still prepared.
 
 import { h, fill } from '../dom.js';
-import { CRASHED, PALETTE, inkFor } from '../protocols/palette.js';
+import { CRASHED, PALETTE, VIOLATION, inkFor } from '../protocols/palette.js';
+import { violationText } from '../findings.js';
 import { STYLE, byNodes, definePanel } from './define.js';
 
 const SHADE = { prepared: PALETTE.orange, aborted: PALETTE.vermillion };
@@ -46,11 +50,20 @@ export const paxosAcceptorsPanel = definePanel({
   id: 'paxos-acceptors', labelKey: 'paxos.grid.tab', label: 'Acceptors', changed: byNodes,
   mount(el, { tr }) {
     const table = h('table', { class: 'paxos-grid', style: 'border-collapse:collapse;margin:0.4rem 0.6rem' });
-    el.append(h('p', { style: STYLE.headline }, tr('paxos.grid.title', 'Each vote, at each acceptor')), table);
-    return { table };
+    const why = h('ul', { class: 'paxos-blocked', role: 'status', style: `${STYLE.list};color:${VIOLATION};font-weight:700` });
+    el.append(h('p', { style: STYLE.headline }, tr('paxos.grid.title', 'Each vote, at each acceptor')), why,
+      h('div', { style: 'overflow-x:auto' }, table));
+    return { table, why };
   },
-  draw({ table }, { snap, tr }) {
+  draw({ table, why }, { snap, ctx, tr }) {
     const of = (role) => snap.nodes.filter((n) => n.role === role);
+    const waiting = (v) => {
+      const rm = snap.nodes.find((n) => n.name === (v.finding.data || {}).node);
+      return rm && rm.up && (rm.state || {}).phase === 'prepared';
+    };
+    const blocked = (snap.violations || []).filter((v) => v.invariant === 'blocked-without-quorum' && v.finding && waiting(v));
+    fill(why, blocked.map((v) => h('li', { dataset: { node: v.finding.data.node } },
+      `⚠ ${tr('paxos.grid.blocked', 'Blocked: {finding}', { finding: violationText(v, ctx.catalogue) })}`)));
     const acceptors = of('acceptor');
     const leaders = of('leader');
     const rows = of('participant').map((rm) => {

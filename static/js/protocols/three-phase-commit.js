@@ -8,6 +8,7 @@
 // termination protocol's messages are purple and dotted, a recovered node's question grey and dotted.
 
 import { PALETTE } from './palette.js';
+import { threephaseParticipantsPanel } from '../panels/threephase-participants.js';
 
 const DOTTED = '2 3';
 const ANSWER = '6 4';
@@ -21,6 +22,7 @@ export default {
   name: 'three-phase-commit',
   roles: { coordinator: { short: 'C', shape: 'square', label: 'Coordinator' }, participant: { short: 'P', shape: 'circle', label: 'Participant' } },
   roleOrder: ['coordinator', 'participant'],
+  panels: [threephaseParticipantsPanel],
   phases: entries([
     // The coordinator's own.
     ['init', PALETTE.sky, 'init'], ['waiting', PALETTE.sky, 'waiting for votes'],

@@ -45,3 +45,29 @@ test('every step draws, and the same frame twice draws the same', () => {
   assert.ok(every.every((text) => text.length > 0));
   assert.equal(every.at(-1), every.at(-2));
 });
+
+// With two of three acceptors down (fixtures/paxos-too-many-acceptors-down.json) the grid says why the
+// resource managers wait: the checker's blocked-without-quorum finding, in the catalogue's words.
+const blockedRun = JSON.parse(readFileSync(new URL('./fixtures/paxos-too-many-acceptors-down.json', import.meta.url)));
+const CATALOGUE = { findings: { 'blocked-without-quorum':
+  '{node} is prepared and waits: {up} of {acceptors} acceptors are up, {needed} are needed for any value to be chosen' } };
+
+function blockedText(seq) {
+  installFakeDom();
+  const timeline = fromTrace(blockedRun);
+  const el = document.createElement('div');
+  const view = encodingFor('paxos-commit').panels[0].create(el, { store: { timeline }, t: null, catalogue: CATALOGUE });
+  view.update({ snapshot: timeline.seek(seq) });
+  const [why] = el.findAll((c) => c.classList.contains('paxos-blocked'));
+  return { all: el.textContent, why: why.textContent };
+}
+
+test('with two acceptors down the grid says why each prepared resource manager waits, in the checker\'s words', () => {
+  const first = blockedRun.events.find((e) => e.kind === 'violation' && e.invariant === 'blocked-without-quorum').seq;
+  assert.equal(blockedText(first - 1).why, '');
+  const end = blockedText(blockedRun.events.at(-1).seq);
+  for (const rm of ['p1', 'p2', 'p3']) {
+    assert.ok(end.why.includes(`Blocked: ${rm} is prepared and waits: 1 of 3 acceptors are up, 2 are needed`), end.why);
+  }
+  assert.equal(end.all.match(/crashed/g).length, 6, 'a1 and a2 drawn down in every instance'); // 3 instances x 2
+});
