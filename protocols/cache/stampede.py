@@ -31,7 +31,24 @@ clients reads the database, the *stampede* (the thundering herd). Remedies:
   block the key for ever, but a fetch slower than the lease lets a second
   one start.
 
-Probabilistic early recomputation (XFetch) is not modelled yet.
+* ``xfetch`` (probabilistic early recomputation, Vattani, Chierichetti
+  and Lowenstein, VLDB 2015): a fill carries ``delta``, how long its
+  database read took (measured by the reader, queueing included), and the
+  cache keeps it with the value's ``expiry`` (the fill's time plus
+  ``ttl_ms``) and hands both out with every hit. A reader that hits draws
+  ``u`` from its own seeded stream and recomputes early when
+  ``now - delta * beta * ln(u) >= expiry``: it reads the database as if it
+  had missed (``early``) and fills before the TTL runs out, while the others
+  keep hitting. The closer the expiry and the slower the query, the likelier;
+  one reader usually goes first, nobody waits for anyone. There is no
+  coalescing: cold misses, or an expiry that no reader refreshed in time,
+  are a herd as without a remedy, and two readers may draw early together.
+
+``warm`` starts every cache with the hot key, fresh for ``ttl_ms`` (as if
+filled just before; under xfetch with ``delta`` a query and a mean round
+trip, ``query_ms + delay_ms_min + delay_ms_max``): the herd a
+cold start sends, which XFetch does not address, is then left out, and only
+the expiries remain.
 
 Failure model: crash-recovery nodes; caches keep nothing durable; lossy,
 reordering network. Invariant: ``stampede`` (history): at most one database
@@ -40,6 +57,7 @@ read of a key in flight at once for the clients of one cache.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from protocols.base import (
@@ -60,11 +78,15 @@ from protocols.cache import stampede_db as sdb
 from protocols.cache import table as t
 from protocols.cache.common import CACHE, CLIENT, COMMON_PARAMS, DB, DB_NODE, parse_script
 from protocols.cache.policy import policy_spec
+from protocols.common.rng import Stream
 from protocols.spec import Foil, Param
 
 HOT_KEY = "k0"
 EMPTY, FILLING, FRESH, STALE = "empty", "filling", "fresh", "stale"
 ANSWERS = ("get_ok", "retry")
+REMEDIES = ("none", "single-flight", "xfetch", "lease")
+XFETCH_FIELDS = ("delta", "expiry")
+"""What an xfetch entry keeps beside its value, and what every hit hands the reader."""
 """What a cache answers a client; the database's ``db_read_ok`` has rows of its own."""
 
 
@@ -94,12 +116,27 @@ def st_answer(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
         return state, ()
     if event.message.type == "retry":
         return {**state, "step": "retry"}, [SetTimer(name="retry", delay_ms=ctx.params["retry_ms"])]
-    if body["hit"]:
+    early = False
+    if body["hit"] and "expiry" in body:
+        early, state = recompute_early(ctx, state, body, now)
+    if body["hit"] and not early:
         return cl.finish(ctx, state, {"value": body["value"], "ok": True, "hit": True})
     echo = {"n": state["op"]["n"], "via": cl.my_cache(ctx),
             **{k: body[k] for k in ("lease", "flight") if k in body}}
+    if ctx.params["remedy"] == "xfetch":  # The reader times its read, so the fill can tell the cache delta.
+        echo = {**echo, "sent": now, **({"early": True} if early else {})}
     return {**state, "step": "db"}, [
         Send(dest=DB_NODE, type="db_read", body={"key": HOT_KEY, "via": cl.my_cache(ctx), "echo": echo})]
+
+
+def recompute_early(ctx: Context, state: State, body: dict[str, Any], now: int) -> tuple[bool, State]:
+    """Draw XFetch's coin: recompute when ``now - delta * beta * ln(u) >= expiry``, ``u`` from this client's stream.
+
+    The stream is the client's workload stream, seeded by its start draw (the stampede's reads are all of
+    ``k0``, so it draws nothing else); ``1 - random()`` keeps ``u`` in (0, 1]."""
+    stream = Stream(state["rng"])
+    head_start = body["delta"] * ctx.params["beta"] * -math.log(1.0 - stream.random())
+    return body["expiry"] - now <= head_start, {**state, "rng": stream.state}
 
 
 def st_db_answer(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
@@ -108,6 +145,8 @@ def st_db_answer(ctx: Context, state: State, event: Receive, now: int) -> Outcom
     echo = body["echo"]
     fill = {"key": body["key"], "value": body["value"], "ver": body["ver"],
             **{k: echo[k] for k in ("lease", "flight") if k in echo}}
+    if "sent" in echo:  # xfetch: how long the recomputation took, queueing at the database included.
+        fill["delta"] = now - echo["sent"]
     effects: list[Effect] = [Send(dest=echo["via"], type="fill", body=fill)]
     if state["phase"] != "waiting" or not cl.current(state, event) or state["step"] != "db":
         return state, effects
@@ -127,9 +166,10 @@ def st_retry(ctx: Context, state: State, event: Any, now: int) -> Outcome:
 
 
 def hit(event: Receive, entry: dict[str, Any], **extra: Any) -> Send:
-    """Return a hit's answer to the reader of ``event``."""
+    """Return a hit's answer to the reader of ``event`` (with xfetch, the entry's delta and expiry too)."""
     body = event.message.body
-    reply = {"key": body["key"], "value": entry["v"], "ver": entry["ver"], "hit": True, "n": body["n"], **extra}
+    reply = {"key": body["key"], "value": entry["v"], "ver": entry["ver"], "hit": True, "n": body["n"], **extra,
+             **{k: entry[k] for k in XFETCH_FIELDS if k in entry}}
     return Send(dest=event.message.src, type="get_ok", body=reply, in_reply_to=event.message.msg_id)
 
 
@@ -146,7 +186,7 @@ def st_get(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     entry = state["entries"].get(HOT_KEY)
     if phase == FRESH:
         return state, [hit(event, entry)]
-    if remedy == "none":
+    if remedy in ("none", "xfetch"):
         return state, [miss(event)]
     if remedy == "single-flight":
         if phase == FILLING:
@@ -177,11 +217,29 @@ def st_fill(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
     if ctx.params["remedy"] == "single-flight" and (state["phase"] != FILLING or body.get("flight") != state["token"]):
         return state, ()  # A fill of an earlier flight (a duplicated answer): the flight in hand is not over.
     entry = {"v": body["value"], "ver": body["ver"]}
+    if ctx.params["remedy"] == "xfetch":
+        entry = {**entry, "delta": body["delta"], "expiry": now + ctx.params["ttl_ms"]}
     for w in state["waiters"]:
         reply = {"key": body["key"], "value": entry["v"], "ver": entry["ver"], "hit": True, "n": w["n"]}
         effects.append(Send(dest=w["client"], type="get_ok", body=reply, in_reply_to=w["req"]))
     effects.append(SetTimer(name="ttl", delay_ms=ctx.params["ttl_ms"]))
     return {**state, "phase": FRESH, "entries": {HOT_KEY: entry}, "expired": [], "waiters": []}, effects
+
+
+def warm_delta(params: Any) -> int:
+    """Return the delta a warm xfetch entry starts with: a query and a mean round trip to the database."""
+    return int(params["query_ms"] + params["delay_ms_min"] + params["delay_ms_max"])
+
+
+def st_cache_start(ctx: Context, state: State, event: Any, now: int) -> Outcome:
+    """Start empty, or (``warm``) with the hot key fresh for ttl_ms, as if it had just been filled."""
+    if not ctx.params["warm"]:
+        return state, ()
+    entry: dict[str, Any] = dict(sdb.HOT_VALUE[HOT_KEY])
+    if ctx.params["remedy"] == "xfetch":
+        entry = {**entry, "delta": warm_delta(ctx.params), "expiry": now + ctx.params["ttl_ms"]}
+    return {**state, "phase": FRESH, "entries": {HOT_KEY: entry}}, [
+        SetTimer(name="ttl", delay_ms=ctx.params["ttl_ms"])]
 
 
 def st_ttl(ctx: Context, state: State, event: Any, now: int) -> Outcome:
@@ -214,7 +272,7 @@ def rows() -> list[Transition]:
         Transition(role=CLIENT, phase="done", on="timer:retry", to=("done",), why=late),
     ]
     cache = [
-        Transition(role=CACHE, phase=EMPTY, on="start", to=(EMPTY,), why="a cache starts empty and waits"),
+        Transition(role=CACHE, phase=EMPTY, on="start", to=(EMPTY, FRESH), handler=st_cache_start),
         Transition(role=CACHE, phase=EMPTY, on="msg:get", to=(EMPTY, FILLING), handler=st_get),
         Transition(role=CACHE, phase=FILLING, on="msg:get", to=(FILLING,), handler=st_get),
         Transition(role=CACHE, phase=FRESH, on="msg:get", to=(FRESH,), handler=st_get),
@@ -265,22 +323,30 @@ PARAMS = (
     _param("script", check=_reads_only, help="Optional fixed reads instead of ops_per_client, e.g. "
                                              "'c1: r k0, r k0'."),
     Param(name="ttl_ms", kind="int", default=100, min=1, max=600_000, help="How long a filled value stays fresh."),
-    Param(name="remedy", kind="choice", default="none", choices=("none", "single-flight", "lease"),
-          help="What a cache does about concurrent misses: nothing, coalesce them into one fetch, or give "
-               "one reader a lease to fetch while the others retry or read the stale value."),
+    Param(name="remedy", kind="choice", default="none", choices=REMEDIES,
+          help="What a cache does about concurrent misses: nothing, coalesce them into one fetch, let readers "
+               "recompute early at random as the expiry nears (XFetch), or give one reader a lease to fetch "
+               "while the others retry or read the stale value."),
     Param(name="query_ms", kind="int", default=20, min=1, max=60_000,
           help="How long the database's query of the hot key takes; it runs one at a time."),
     Param(name="lease_ms", kind="int", default=200, min=1, max=60_000,
           help="With leases: how long a lease lasts before another reader may fetch."),
     Param(name="retry_ms", kind="int", default=10, min=1, max=60_000,
           help="With leases: how long a reader told 'retry' waits before asking again."),
+    Param(name="beta", kind="float", default=1.0, min=0.0, max=10.0,
+          help="With xfetch: how eagerly readers recompute before the expiry (1 is the paper's choice; "
+               "larger is earlier, 0 never early)."),
+    Param(name="warm", kind="bool", default=False,
+          help="Start every cache with the hot key already cached, fresh for ttl_ms, so only the expiries "
+               "show (a cold start is a herd that XFetch does not address)."),
 )
 
 SPEC = policy_spec(
     name="cache-stampede",
     title="Cache stampede and its remedies",
     summary="A hot key expires under many readers and every miss queries the database at once; single-flight "
-            "coalesces the misses into one fetch per cache, leases let one reader fetch while the others "
+            "coalesces the misses into one fetch per cache, XFetch lets one reader recompute at random just "
+            "before the expiry while the others keep hitting, leases let one reader fetch while the others "
             "retry or read the stale value.",
     theory=__doc__ or "",
     params=PARAMS,
@@ -291,9 +357,13 @@ SPEC = policy_spec(
     # Three readers, one cache, one read each: without a remedy the cold miss is already a herd (19,785
     # worlds, complete); single-flight's search completes in 4,032 worlds with no stampede. Leases are not
     # claimed clean: the explorer may expire a lease while its fetch still runs, and a second fetch starts.
+    # Nor is XFetch, which only makes the herd unlikely: the explorer fires any timer at any point, so the TTL
+    # may run out before any reader drew (warm: a herd in 7 steps; cold: the cold miss, 6 steps), and neither
+    # search completes in 50,000 worlds (the entries' expiry times keep worlds apart). Its foil says so.
     explore_caches=1,
     explore_clients=3,
-    foils=(Foil(params={"remedy": "none"}, breaks=("stampede",)),),
+    foils=(Foil(params={"remedy": "none"}, breaks=("stampede",)),
+           Foil(params={"remedy": "xfetch", "warm": True}, breaks=("stampede",))),
     clean=({"remedy": "single-flight"},),
     summarize=summary.stampede,
     figures=summary.STAMPEDE_FIGURES,

@@ -216,6 +216,10 @@ class CacheStampedeClientState(TypedDict):
 class CacheStampedeEntry(TypedDict):
     v: str | None
     ver: int
+    delta: NotRequired[int]
+    """xfetch: how long the database read that filled it took (ms)."""
+    expiry: NotRequired[int]
+    """xfetch: when its TTL runs out (the fill's time plus ttl_ms)."""
 
 
 class CacheStampedeWaiter(TypedDict):
@@ -238,6 +242,10 @@ class CacheStampedeEcho(TypedDict):
     lease: NotRequired[int]
     flight: NotRequired[int]
     """The single-flight fetch this read is (its cache's number for it): only its own fill ends the flight."""
+    sent: NotRequired[int]
+    """xfetch: when the reader sent the read, so its answer tells how long it took (delta)."""
+    early: NotRequired[bool]
+    """xfetch: the reader hit and recomputes early (its draw said so)."""
 
 
 class CacheStampedeRead(TypedDict):

@@ -131,6 +131,7 @@ def write_behind(trace: Mapping[str, Any]) -> dict[str, Any]:
 STAMPEDE_FIGURES = {
     "peak_db_reads": "Peak concurrent database reads of one key",
     "stale_served": "Stale values served",
+    "early_refreshes": "Early recomputations (XFetch)",
 }
 """Labels of the figures only the stampede has."""
 
@@ -140,17 +141,20 @@ def stampede(trace: Mapping[str, Any]) -> dict[str, Any]:
 
     ``peak_db_reads`` is the most database reads of one key in flight at once for one cache's clients,
     counted by the ``stampede`` detector's own core; latency is a read's, from its invocation to its
-    answer (failed reads left out); ``stale_served`` counts answers a lease cache gave from an expired value."""
+    answer (failed reads left out); ``stale_served`` counts answers a lease cache gave from an expired value;
+    ``early_refreshes`` counts database reads an xfetch reader sent after a hit (its draw said recompute)."""
     ended, _ = unfinished(trace["events"])
     reads = sorted(op["t1"] - op["t0"] for op in ended if op["ok"] and op["op"] == "read")
     ok = [op for op in ended if op["ok"]]
     memo: dict[str, Any] = {}
-    db_reads = stale = 0
+    db_reads = stale = early = 0
     for event in trace["events"]:
         db_reads_in_flight(event, memo)
         message = event.get("message") or {}
         if event["kind"] == "deliver" and event["node"] == "db" and message["type"] == "db_read":
             db_reads += 1
+        elif event["kind"] == "send" and message.get("type") == "db_read" and message["body"]["echo"].get("early"):
+            early += 1
         elif event["kind"] == "send" and message.get("type") == "get_ok" and message["body"].get("stale"):
             stale += 1
 
@@ -160,4 +164,4 @@ def stampede(trace: Mapping[str, Any]) -> dict[str, Any]:
     return {"reads": len(reads),
             "hit_ratio": round(sum(1 for op in ok if op.get("hit")) / len(ok), 3) if ok else None,
             "db_reads": db_reads, "peak_db_reads": memo.get("peak", 0),
-            "latency_p50": pick(0.5), "latency_p99": pick(0.99), "stale_served": stale}
+            "latency_p50": pick(0.5), "latency_p99": pick(0.99), "stale_served": stale, "early_refreshes": early}
