@@ -1,8 +1,8 @@
-// Three-phase commit's panel: the coordinator's phase, then one row per participant at the playhead:
-// the last of the three rounds that reached it (CanCommit, PreCommit, DoCommit), its state, the vote it
-// sent, how many of its timeouts fired, and whose decision its outcome is. Above the grid, the checker's
-// words: who decided without the coordinator (the termination protocol's leaders, or a participant alone
-// on a timeout) and, when the outcome split, the atomicity finding itself.
+// Three-phase commit's panel: a row for the coordinator (its phase), then one per participant at the
+// playhead: the last of the three rounds that reached it (CanCommit, PreCommit, DoCommit), its state, the vote it
+// sent, how many of its timeouts fired, and whose decision its outcome is. Around the grid, the checker's
+// words: above it, when the outcome split, the atomicity finding itself; below it, who decided without
+// the coordinator (the termination protocol's leaders, or a participant alone on a timeout).
 //
 // Everything is recorded: the state events (a participant's phase and its decided_by, which the protocol
 // keeps), the log's sends, deliveries and timer firings (folded once, checkpointed with the timeline),
@@ -82,15 +82,12 @@ function participantRow(tr, node, log, how) {
     cell(deciderText(tr, s.decided_by, how[s.decided_by])));
 }
 
-function coordinatorLine(tr, coordinator) {
-  if (!coordinator) return '';
-  const phase = (coordinator.state || {}).phase;
-  const word = tr(`phase.${phase}`, String(phase ?? '—'));
-  const said = coordinator.up ? word : `${tr('node.crashed', 'crashed')} (${word})`;
-  const colour = coordinator.up ? COLOUR[phase] : CRASHED;
-  return [tr('tpc.grid.coordinator', 'Coordinator:'), ' ',
-    h('span', { class: 'tpc-coordinator', dataset: { phase: phase || '' },
-      style: `padding:0 6px;background:${colour || '#fff'};color:${inkFor(colour || '#fff')}` }, said)];
+function coordinatorRow(tr, node, log) {
+  const state = stateCell(tr, node);
+  state.classList.add('tpc-coordinator');
+  return h('tr', { class: 'tpc-coordinator-row', dataset: { node: node.name } },
+    h('th', { style: CELL, scope: 'row' }, node.name), cell('—'), state, cell('—'),
+    cell(String(log.timeouts[node.name] || 0)), cell('—'));
 }
 
 /** The panel entry three-phase-commit's encoding table lists. */
@@ -99,25 +96,24 @@ export const threephaseParticipantsPanel = definePanel({
   folds: { log: THREEPHASE_LOG },
   mount(el, { tr }) {
     const parts = {
-      coordinator: h('p', { style: STYLE.headline }),
       split: h('p', { class: 'tpc-split', role: 'alert', hidden: true,
         style: `${STYLE.line};font-weight:700;border:3px solid ${VIOLATION};color:${VIOLATION};padding:4px 8px` }),
-      termination: h('ul', { class: 'tpc-termination', style: STYLE.list }),
+      termination: h('ul', { class: 'tpc-termination', style: `${STYLE.list};font-size:1.05rem` }),
       rows: h('tbody'),
     };
-    const head = [tr('tpc.grid.participant', 'Participant'), tr('tpc.grid.round', 'Last round received'),
-      tr('tpc.grid.state', 'State'), tr('tpc.grid.vote', 'Vote sent'), tr('tpc.grid.timeouts', 'Timeouts fired'),
-      tr('tpc.grid.decidedBy', 'Decided by')].map((text) => h('th', { style: CELL, scope: 'col' }, text));
-    el.append(parts.coordinator, parts.split, parts.termination,
+    const head = [tr('tpc.grid.node', 'Node'), tr('tpc.grid.round', 'Round'), tr('tpc.grid.state', 'State'),
+      tr('tpc.grid.vote', 'Vote'), tr('tpc.grid.timeouts', 'Timeouts'), tr('tpc.grid.decidedBy', 'Decided by')]
+      .map((text) => h('th', { style: `${CELL};white-space:nowrap`, scope: 'col' }, text));
+    el.append(parts.split,
       h('div', { style: 'overflow-x:auto' },
         h('table', { class: 'tpc-participants', style: 'border-collapse:collapse;margin:0.4rem 0.6rem;font-size:1.1rem' },
-          h('thead', {}, h('tr', {}, ...head)), parts.rows)));
+          h('thead', {}, h('tr', {}, ...head)), parts.rows)),
+      parts.termination);
     return parts;
   },
-  draw({ coordinator, split, termination, rows }, { snap, ctx, tr, folds }) {
+  draw({ split, termination, rows }, { snap, ctx, tr, folds }) {
     const log = folds.log || THREEPHASE_LOG.init();
     const violations = snap.violations || [];
-    fill(coordinator, coordinatorLine(tr, snap.nodes.find((n) => n.role === 'coordinator')));
     const broken = violations.filter((v) => v.invariant === 'atomicity' || v.invariant === 'validity');
     const last = broken.at(-1);
     split.hidden = !last;
@@ -127,6 +123,7 @@ export const threephaseParticipantsPanel = definePanel({
     const how = Object.fromEntries(alone.map((v) => [(v.finding.data || {}).node, v.finding.id]));
     fill(termination, alone.length ? alone.map((v) => h('li', { dataset: { finding: v.finding.id } }, violationText(v, ctx.catalogue)))
       : h('li', { style: STYLE.muted }, tr('tpc.grid.noTermination', 'Nobody has decided without the coordinator')));
-    fill(rows, snap.nodes.filter((n) => n.role === 'participant').map((n) => participantRow(tr, n, log, how)));
+    fill(rows, snap.nodes.filter((n) => n.role === 'coordinator').map((n) => coordinatorRow(tr, n, log)),
+      snap.nodes.filter((n) => n.role === 'participant').map((n) => participantRow(tr, n, log, how)));
   },
 });
