@@ -259,8 +259,8 @@ def test_each_scenario_breaks_exactly_what_its_story_says(story: Any, seed: int)
 
 def test_a_finding_names_the_replica_its_position_the_token_and_the_write_missed() -> None:
     ryw = run("ryw-violated")["violations"][0]
-    assert ryw["finding"]["data"] == {"client": "c1", "key": "k0", "value": "∅", "version": 0, "replica": "r1", "applied": 0,
-                           "written": "c1:1", "position": 1, "token": "∅"}
+    assert ryw["finding"]["data"] == {"client": "c1", "key": "k0", "value": "∅", "version": 0, "replica": "r1",
+                                      "applied": 0, "written": "c1:1", "position": 1, "token": "∅"}
     back = run("monotonic-violated")["violations"][0]
     assert {k: back["finding"]["data"][k] for k in ("replica", "applied", "earlier", "seen", "missed")} == {
         "replica": "r2", "applied": 0, "earlier": "r1", "seen": 1, "missed": "c2:1"}
