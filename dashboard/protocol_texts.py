@@ -1839,6 +1839,7 @@ UI_TEXTS = (
     gettext_noop("promised {ballot}"),
     gettext_noop("{leader} learned"),
     gettext_noop("Blocked: {finding}"),
+    gettext_noop("Waiting for the same reason: {nodes}"),
     gettext_noop("Participants"),
     gettext_noop("Round"),
     gettext_noop("State"),

@@ -16,6 +16,7 @@ import { STYLE, byNodes, definePanel } from './define.js';
 
 const SHADE = { prepared: PALETTE.orange, aborted: PALETTE.vermillion };
 const CELL = 'border:1px solid #444;padding:4px 8px;font-size:1.05rem;text-align:center';
+const HEAD = `${CELL};white-space:nowrap`;
 
 function valueCell(tr, value, ballot, extra = {}) {
   if (!value) return h('td', { style: CELL, ...extra }, '—');
@@ -35,14 +36,34 @@ function acceptorCell(tr, acceptor, instance) {
 }
 
 function header(tr, acceptors, leaders) {
-  const heads = [h('th', { style: CELL }, tr('paxos.grid.instance', 'instance'))];
+  const heads = [h('th', { style: HEAD }, tr('paxos.grid.instance', 'instance'))];
   for (const a of acceptors) {
     const promised = (a.state || {}).promised;
     const sub = promised === undefined || promised < 0 ? '' : tr('paxos.grid.promised', 'promised {ballot}', { ballot: promised });
-    heads.push(h('th', { style: CELL, scope: 'col' }, h('div', {}, a.name), h('div', { style: 'font-weight:400' }, sub)));
+    heads.push(h('th', { style: HEAD, scope: 'col' }, h('div', {}, a.name), h('div', { style: 'font-weight:400' }, sub)));
   }
-  for (const l of leaders) heads.push(h('th', { style: CELL, scope: 'col' }, tr('paxos.grid.learned', '{leader} learned', { leader: l.name })));
+  for (const l of leaders) heads.push(h('th', { style: HEAD, scope: 'col' }, tr('paxos.grid.learned', '{leader} learned', { leader: l.name })));
   return h('tr', {}, ...heads);
+}
+
+/**
+ * Say why the prepared wait: the first finding in full, then the other resource managers whose findings
+ * carry the same counts (up, acceptors, needed) by name only, so three waiting say it once.
+ */
+function blockedLines(tr, ctx, blocked) {
+  const groups = new Map();
+  for (const v of blocked) {
+    const { up, acceptors, needed } = v.finding.data || {};
+    const key = `${up}/${acceptors}/${needed}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(v);
+  }
+  return [...groups.values()].flatMap(([first, ...others]) => [
+    h('li', { dataset: { node: first.finding.data.node } },
+      `⚠ ${tr('paxos.grid.blocked', 'Blocked: {finding}', { finding: violationText(first, ctx.catalogue) })}`),
+    others.length ? h('li', { dataset: { nodes: others.map((v) => v.finding.data.node).join(' ') } },
+      tr('paxos.grid.blockedToo', 'Waiting for the same reason: {nodes}', { nodes: others.map((v) => v.finding.data.node).join(', ') })) : null,
+  ]).filter(Boolean);
 }
 
 /** The panel entry paxos-commit's encoding table lists. */
@@ -62,8 +83,7 @@ export const paxosAcceptorsPanel = definePanel({
       return rm && rm.up && (rm.state || {}).phase === 'prepared';
     };
     const blocked = (snap.violations || []).filter((v) => v.invariant === 'blocked-without-quorum' && v.finding && waiting(v));
-    fill(why, blocked.map((v) => h('li', { dataset: { node: v.finding.data.node } },
-      `⚠ ${tr('paxos.grid.blocked', 'Blocked: {finding}', { finding: violationText(v, ctx.catalogue) })}`)));
+    fill(why, blockedLines(tr, ctx, blocked));
     const acceptors = of('acceptor');
     const leaders = of('leader');
     const rows = of('participant').map((rm) => {

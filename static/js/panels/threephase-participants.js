@@ -19,6 +19,7 @@ const COLOUR = {
   init: PALETTE.sky, waiting: PALETTE.sky, precommitted: PALETTE.orange, recovering: PALETTE.grey,
 };
 const CELL = 'border:1px solid #999;padding:3px 8px;text-align:left';
+const WORD_CELL = `${CELL};white-space:nowrap`;
 
 /** The three rounds, by the message that opens each, with their words. */
 const ROUNDS = {
@@ -39,16 +40,16 @@ export const THREEPHASE_LOG = {
   copy: (acc) => ({ votes: { ...acc.votes }, rounds: { ...acc.rounds }, timeouts: { ...acc.timeouts } }),
 };
 
-function cell(text, colour, extra = {}) {
-  const style = colour ? `${CELL};background:${colour};color:${inkFor(colour)}` : CELL;
+function cell(text, colour, extra = {}, base = CELL) {
+  const style = colour ? `${base};background:${colour};color:${inkFor(colour)}` : base;
   return h('td', { style, ...extra }, text);
 }
 
 function stateCell(tr, node) {
   const phase = (node.state || {}).phase;
   const word = tr(`phase.${phase}`, String(phase ?? '—'));
-  if (!node.up) return cell(`⚠ ${tr('node.crashed', 'crashed')} (${word})`, CRASHED, { dataset: { phase: phase || '' } });
-  const td = cell(word, COLOUR[phase], { dataset: { phase: phase || '' } });
+  if (!node.up) return cell(`⚠ ${tr('node.crashed', 'crashed')} (${word})`, CRASHED, { dataset: { phase: phase || '' } }, WORD_CELL);
+  const td = cell(word, COLOUR[phase], { dataset: { phase: phase || '' } }, WORD_CELL);
   if (phase === 'committed' || phase === 'aborted') td.style.fontWeight = '700';
   return td;
 }
@@ -75,19 +76,19 @@ function participantRow(tr, node, log, how) {
   const vote = log.votes[node.name];
   return h('tr', { class: 'tpc-participant', dataset: { node: node.name, phase: s.phase || '', decidedBy: s.decided_by || '' } },
     h('th', { style: CELL, scope: 'row' }, node.name),
-    cell(round ? ROUNDS[round](tr) : '—'),
+    cell(round ? ROUNDS[round](tr) : '—', null, {}, WORD_CELL),
     stateCell(tr, node),
+    cell(deciderText(tr, s.decided_by, how[s.decided_by])),
     cell(vote && WORDS[vote] ? WORDS[vote](tr) : (vote || '—')),
-    cell(String(log.timeouts[node.name] || 0)),
-    cell(deciderText(tr, s.decided_by, how[s.decided_by])));
+    cell(String(log.timeouts[node.name] || 0)));
 }
 
 function coordinatorRow(tr, node, log) {
   const state = stateCell(tr, node);
   state.classList.add('tpc-coordinator');
   return h('tr', { class: 'tpc-coordinator-row', dataset: { node: node.name } },
-    h('th', { style: CELL, scope: 'row' }, node.name), cell('—'), state, cell('—'),
-    cell(String(log.timeouts[node.name] || 0)), cell('—'));
+    h('th', { style: CELL, scope: 'row' }, node.name), cell('—'), state, cell('—'), cell('—'),
+    cell(String(log.timeouts[node.name] || 0)));
 }
 
 /** The panel entry three-phase-commit's encoding table lists. */
@@ -102,7 +103,7 @@ export const threephaseParticipantsPanel = definePanel({
       rows: h('tbody'),
     };
     const head = [tr('tpc.grid.node', 'Node'), tr('tpc.grid.round', 'Round'), tr('tpc.grid.state', 'State'),
-      tr('tpc.grid.vote', 'Vote'), tr('tpc.grid.timeouts', 'Timeouts'), tr('tpc.grid.decidedBy', 'Decided by')]
+      tr('tpc.grid.decidedBy', 'Decided by'), tr('tpc.grid.vote', 'Vote'), tr('tpc.grid.timeouts', 'Timeouts')]
       .map((text) => h('th', { style: `${CELL};white-space:nowrap`, scope: 'col' }, text));
     el.append(parts.split,
       h('div', { style: 'overflow-x:auto' },
