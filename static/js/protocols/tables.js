@@ -6,26 +6,28 @@ import t1 from './three-phase-commit.js';
 import t2 from './paxos-commit.js';
 import t3 from './transactional-outbox.js';
 import t4 from './tcc.js';
-import t5 from './cache-write-through.js';
-import t6 from './cache-write-back.js';
-import t7 from './cache-write-behind.js';
-import t8 from './cache-write-around.js';
-import t9 from './cache-aside.js';
-import t10 from './cache-stampede.js';
-import t11 from './mesi.js';
-import t12 from './consistent-hashing.js';
-import t13 from './counter-naive.js';
-import t14 from './lock-lease.js';
-import t15 from './counter-locked.js';
-import t16 from './redis-lock.js';
-import t17 from './zk-lock.js';
-import t18 from './counter-sharded.js';
-import t19 from './g-counter.js';
-import t20 from './pn-counter.js';
-import t21 from './counter-bft.js';
-import t22 from './service-registry.js';
-import t23 from './service-invocation.js';
-import t24 from './service-mesh.js';
+import t5 from './saga-orchestrated.js';
+import t6 from './saga-choreographed.js';
+import t7 from './cache-write-through.js';
+import t8 from './cache-write-back.js';
+import t9 from './cache-write-behind.js';
+import t10 from './cache-write-around.js';
+import t11 from './cache-aside.js';
+import t12 from './cache-stampede.js';
+import t13 from './mesi.js';
+import t14 from './consistent-hashing.js';
+import t15 from './counter-naive.js';
+import t16 from './lock-lease.js';
+import t17 from './counter-locked.js';
+import t18 from './redis-lock.js';
+import t19 from './zk-lock.js';
+import t20 from './counter-sharded.js';
+import t21 from './g-counter.js';
+import t22 from './pn-counter.js';
+import t23 from './counter-bft.js';
+import t24 from './service-registry.js';
+import t25 from './service-invocation.js';
+import t26 from './service-mesh.js';
 
 /** Each protocol's encoding table, by name; protocols without one are drawn by generic.js. */
 export const TABLES = {
@@ -54,4 +56,6 @@ export const TABLES = {
   [t22.name]: t22,
   [t23.name]: t23,
   [t24.name]: t24,
+  [t25.name]: t25,
+  [t26.name]: t26,
 };
