@@ -194,3 +194,36 @@ def test_the_three_way_comparison_blocks_only_2pc_for_long(seed: int) -> None:
     longest = {row["protocol"]: max(row["summary"]["blocked_ms"].values()) for row in rows}
     assert longest["two-phase-commit"] > 1000 > max(longest["three-phase-commit"], longest["paxos-commit"])
     assert all("atomicity" not in row["violated"] and "consistency" not in row["violated"] for row in rows)
+
+
+def waited_for_the_coordinator(text: str, seed: int) -> dict[str, int]:
+    """Run one of a preset's runs; return, per participant, how long it waited for the crashed coordinator to return.
+
+    A participant that decided while the coordinator (2PC, 3PC) or the leader (Paxos Commit) was down
+    waited for nobody: 0. One that decided only after it came back was blocked from the crash to its
+    decision: all that time it could do nothing but wait. This is the issue's "time blocked".
+    """
+    from protocols import REGISTRY
+    from protocols.sim.compare import parse_run
+    from protocols.sim.trace import build_trace
+
+    run_ = parse_run(text, REGISTRY.get)
+    engine = Engine(run_.spec, run_.params, seed=seed, scenario=run_.scenario, max_events=20_000)
+    engine.run()
+    trace = build_trace(engine)
+    roles = {e["node"]: e["role"] for e in trace["events"] if e["kind"] == "start"}
+    crash = next(e for e in trace["events"] if e["kind"] == "crash" and roles[e["node"]] in ("coordinator", "leader"))
+    back = next(e for e in trace["events"] if e["kind"] == "recover" and e["node"] == crash["node"])
+    decided = trace["summary"]["decided_at_ms"]
+    assert set(decided) == {n for n, r in roles.items() if r == "participant"}, "every participant decides"
+    return {p: (at - crash["time"] if at >= back["time"] else 0) for p, at in decided.items()}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_time_blocked_on_the_coordinator_is_positive_for_2pc_and_zero_for_3pc_and_paxos_commit(seed: int) -> None:
+    from protocols.comparisons import PRESETS
+
+    preset = next(p for p in PRESETS if p["name"] == "commit-three-ways")
+    two, three, paxos = (waited_for_the_coordinator(text, seed) for text in preset["runs"])
+    assert min(two.values()) > 1000, two  # the coordinator's 1.5 s down, nearly all of it
+    assert set(three.values()) == {0} and set(paxos.values()) == {0}, (three, paxos)

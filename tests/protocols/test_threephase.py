@@ -366,3 +366,27 @@ def test_the_partition_comparison_splits_one_run_and_blocks_the_other(seed: int)
     deciding, waiting = compare([parse_run(r, REGISTRY.get) for r in preset["runs"]], preset["params"], seed=seed)
     assert deciding["summary"]["outcome"] == "inconsistent" and "atomicity" in deciding["violated"]
     assert waiting["summary"]["outcome"] == "undecided" and "atomicity" not in waiting["violated"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_under_the_same_partition_only_3pc_splits_and_2pc_blocks_instead(seed: int) -> None:
+    """Issue 15's lesson: atomicity broken only in 3PC under a partition.
+
+    The same cut ({coordinator, p1} | {p2, p3}) as the decision's round leaves the coordinator (3PC's
+    PreCommit, 2PC's COMMIT to p1), healed at 1.5 s. 3PC's termination protocol decides on both sides;
+    2PC's prepared participants cannot decide alone, so they wait, and nothing splits.
+    """
+    from protocols.sim.trace import build_trace
+    from protocols.twophase import SPEC as TWO_PHASE
+
+    three = run("partition-during-precommit", seed)
+    assert phases(three)["p1"] == "committed" and {phases(three)["p2"], phases(three)["p3"]} == {"aborted"}
+    assert "atomicity" in broken(three)
+    cut = {"action": "partition", "groups": [["coordinator", "p1"], ["p2", "p3"]],
+           "after": {"kind": "send", "src": "coordinator", "message.type": "commit", "dst": "p1"}}
+    two = Engine(TWO_PHASE, {}, seed=seed, faults=[cut, {"action": "heal", "at_ms": 1500}], max_events=20_000)
+    two.run()
+    trace = build_trace(two)
+    assert any(e["kind"] == "partition" for e in trace["events"])
+    assert trace["verdicts"]["consistency"] == "holds" and trace["summary"]["outcome"] != "inconsistent"
+    assert min(trace["summary"]["blocked_ms"][p] for p in ("p2", "p3")) > 1000  # blocked until the heal, and on
