@@ -3,9 +3,11 @@
 // Okabe-Ito colours, each paired with a word. A service's phase is its relay's: idle green, publishing an
 // outbox row orange. The broker: ready green. Messages: a relay's publish orange, the broker's deliveries
 // blue, answers (the broker's publish_ok, a service's ack) green and dashed. A publish and a delivery are
-// labelled with the event they carry (g1.done.s1: saga g1's step ran at s1; failed, undone).
+// labelled with the event they carry (g1.done.s1: saga g1's step ran at s1; failed, undone). Its panel is
+// the sagas' timeline (panels/saga-timeline.js), drawn from the records every service logs.
 
 import { PALETTE } from './palette.js';
+import { sagaTimelinePanel } from '../panels/saga-timeline.js';
 
 const ACK = '6 4';
 
@@ -36,5 +38,5 @@ export default {
     const body = message.body || {};
     return (message.type === 'publish' || message.type === 'deliver') && body.id ? `${base} ${body.id}` : base;
   },
-  panels: [],
+  panels: [sagaTimelinePanel],
 };
