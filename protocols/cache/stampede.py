@@ -58,6 +58,7 @@ read of a key in flight at once for the clients of one cache.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import (
@@ -129,7 +130,7 @@ def st_answer(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
         Send(dest=DB_NODE, type="db_read", body={"key": HOT_KEY, "via": cl.my_cache(ctx), "echo": echo})]
 
 
-def recompute_early(ctx: Context, state: State, body: dict[str, Any], now: int) -> tuple[bool, State]:
+def recompute_early(ctx: Context, state: State, body: Mapping[str, Any], now: int) -> tuple[bool, State]:
     """Draw XFetch's coin: recompute when ``now - delta * beta * ln(u) >= expiry``, ``u`` from this client's stream.
 
     The stream is the client's workload stream, seeded by its start draw (the stampede's reads are all of
