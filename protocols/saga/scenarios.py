@@ -113,4 +113,19 @@ _ISOLATION = (
            params={"services": 3, "pivot": 2, "failing_step": 2, "email_step": 3}),
 )
 
-SCENARIOS = (*_BASICS, *_ISOLATION)
+_AVAILABILITY = (
+    _story("service-down", "One saga over three services while s2 is down from 1 ms to 400 ms (2PC's "
+                           "participant-crash-before-vote has the same plan). T1 commits at s1 at once; the "
+                           "orchestrator keeps sending T2 until s2 is back, and the saga completes. One saga "
+                           "alone has nobody to be isolated from: no countermeasure, so no item is held pending.",
+           ({"kind": "crash", "node": "s2"}, "s2 goes down. T1 at s1 is not held up: it commits on its own."),
+           ({"kind": "send", "message.type": "step", "dst": "s2"}, "T2 goes to s2, which is down: the message is "
+                                                                 "lost, and the orchestrator will send it again."),
+           ({"kind": "recover", "node": "s2"}, "s2 is back, with its log. The next T2 reaches it."),
+           (ENDED_COMPLETED, "g1 completes: late, but it completes, and s1 was never locked meanwhile. 2PC with "
+                             "the same outage aborts, its prepared participants blocked until it does."),
+           params={"services": 3, "countermeasure": "none", "max_retries": 12},
+           faults=({"action": "crash", "node": "s2", "at_ms": 1}, {"action": "recover", "node": "s2", "at_ms": 400})),
+)
+
+SCENARIOS = (*_BASICS, *_ISOLATION, *_AVAILABILITY)
