@@ -304,6 +304,7 @@ EXPECTED = {
     "lost-update-reread": {"saga-no-dirty-read"},
     "email-cannot-be-unsent": {"saga-effects-undone"},
     "email-after-pivot": set(),
+    "service-down": set(),
 }
 
 
@@ -381,3 +382,29 @@ def test_the_same_seed_writes_the_same_valid_trace(scenario: str) -> None:
     first, second = run(scenario, seed=7), run(scenario, seed=7)
     assert dumps(build_trace(first)) == dumps(build_trace(second))
     assert_valid_trace(build_trace(first))
+
+
+# ------------------------------------------------------------------ the comparison with 2PC
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_comparison_with_2pc_shows_latency_isolation_and_availability(seed: int) -> None:
+    from protocols import REGISTRY
+    from protocols.comparisons import PRESETS
+    from protocols.sim.compare import compare, parse_run
+
+    preset = next(p for p in PRESETS if p["name"] == "saga-vs-2pc")
+    rows = compare([parse_run(r, REGISTRY.get) for r in preset["runs"]], preset["params"], seed=seed)
+    tpc, saga_, dirty, locked, tpc_down, saga_down = (row["summary"] for row in rows)
+    # Latency: the saga's steps run one after another, 2PC's participants prepare and commit side by side.
+    assert tpc["outcome"] == "committed" and saga_["sagas_completed"] == 1
+    assert saga_["saga_latency_ms"] > max(tpc["decided_at_ms"].values())
+    # Isolation: only the saga without a countermeasure shows anomalies; the semantic lock pays in waiting.
+    assert rows[0]["violated"] == rows[1]["violated"] == rows[3]["violated"] == []
+    assert dirty["anomalies"] >= 2 and set(rows[2]["violated"]) == {"saga-no-dirty-read", "saga-no-lost-update"}
+    assert locked["anomalies"] == 0 and locked["blocked_ms"]["s1"] > 0 and dirty["blocked_ms"]["s1"] == 0
+    # Availability with one service down: 2PC aborts with its prepared participants blocked until it does;
+    # the saga waits the outage out without holding anything, and completes.
+    assert tpc_down["outcome"] == "aborted" and tpc_down["blocked_ms"]["p1"] > 0 and tpc_down["blocked_ms"]["p3"] > 0
+    assert saga_down["sagas_completed"] == 1 and set(saga_down["blocked_ms"].values()) == {0}
+    assert rows[5]["violated"] == []
