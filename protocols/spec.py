@@ -185,6 +185,11 @@ class Invariant:
     findings: Mapping[str, str]
     """Every message its check may report: id -> English template with ``{field}`` blanks."""
     illustrative: bool = False
+    memory: Callable[[dict[str, Any]], Any] | None = None
+    """For a history check: what of its memo decides its future verdicts (None: all of it), which is all
+    the explorer's fingerprint keeps of it (protocols/sim/checker.py, ``Checker.memory``). It may leave out
+    what only fills a finding's text (who answered, when, which value), never what decides whether a
+    finding comes; tests/sim/test_soundness.py compares the merging search with every path to hold it so."""
 
     @property
     def category(self) -> str:

@@ -36,7 +36,7 @@ import bisect
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from protocols.cache.history import WRITE_CARRIERS, call_of, is_cache, observe, show
+from protocols.cache.history import WRITE_CARRIERS, call_of, clients_memory, is_cache, observe, show
 from protocols.spec import Finding, Invariant, NodeView
 
 # ----------------------------------------------------------- stale reads
@@ -69,6 +69,18 @@ def stale_reads(event: Mapping[str, Any], memo: dict[str, Any]) -> list[dict[str
             return [{"client": op["client"], "key": key, "value": value, "newer": newer, "writer": writer,
                      "age_ms": op["t1"] - t1, "src": op["src"], "answer": op["answer"]}]
     return []
+
+
+def _stale_memory(memo: dict[str, Any]) -> dict[str, Any]:
+    """What decides a stale read to come: each acknowledged write's invocation and acknowledgement only.
+
+    Its value, time and writer only fill the finding; the calls :func:`observe` notes are never read here.
+    """
+    view = clients_memory(memo)
+    view.pop("calls", None)
+    if "acked" in view:
+        view["acked"] = {key: [[s0, s1] for _, s0, s1, *_ in writes] for key, writes in view["acked"].items()}
+    return view
 
 
 def _stale_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
@@ -260,6 +272,13 @@ def _order_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Fin
 # ------------------------------------------------------ ack implies db
 
 
+def _ack_memory(memo: dict[str, Any]) -> dict[str, Any]:
+    """What decides ``ack-implies-db`` to fail: the database's values and floors; the calls are never read."""
+    view = clients_memory(memo)
+    view.pop("calls", None)
+    return view
+
+
 def _ack_check(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Finding]:
     op = observe(event, memo)
     if event["kind"] == "state" and event["node"] == "db":
@@ -301,12 +320,12 @@ def _single_dirty(views: Mapping[str, NodeView]) -> Iterator[Finding]:
 
 
 STALE_READ = Invariant(
-    name="stale-read", kind="history", check=_stale_check,
+    name="stale-read", kind="history", check=_stale_check, memory=_stale_memory,
     description="No read returns a value older than a write acknowledged before the read began.",
     findings={"stale-read": "{client} read {key} = {value} from {src}, but {writer}'s write {key} = {newer} had been "
                             "acknowledged {age_ms} ms before: a stale read, {age_ms} ms old"})
 LOST_WRITE = Invariant(
-    name="lost-write", kind="history", check=_lost_check,
+    name="lost-write", kind="history", check=_lost_check, memory=clients_memory,
     description="No acknowledged write disappears from the database and every cache without being overwritten.",
     findings={
         "lost-write-in-lost-message": "the acknowledged write {key} = {value} is lost: its only copy was in a "
@@ -319,13 +338,13 @@ LOST_WRITE = Invariant(
                                    "database's memory, which crashed before forcing it to its log, and neither the "
                                    "database nor any cache has it or anything newer"})
 ACK_IMPLIES_DB = Invariant(
-    name="ack-implies-db", kind="history", check=_ack_check,
+    name="ack-implies-db", kind="history", check=_ack_check, memory=_ack_memory,
     description="An acknowledged write is in the database (or a newer value is), and stays there.",
     findings={"db-recovered-older": "the database recovered {key} at an older version than an acknowledged write "
                                     "(version {version})",
               "acked-not-in-db": "{client}'s write {key} = {value} was acknowledged, but the database never had it"})
 WRITE_ORDER = Invariant(
-    name="write-order", kind="history", check=_order_check,
+    name="write-order", kind="history", check=_order_check, memory=clients_memory,
     description="A client that saw a write sees every write acknowledged before that one was invoked.",
     findings={"write-order": "{client} read {seen_key} = {seen_value}, then {key} = {value}; but {writer}'s write "
                              "{key} = {newer} had been acknowledged before {seen_key} = {seen_value} was written: "

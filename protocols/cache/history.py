@@ -69,6 +69,24 @@ def observe(event: Mapping[str, Any], memo: dict[str, Any]) -> dict[str, Any] | 
     return done
 
 
+def clients_memory(memo: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a memo less what :func:`observe` keeps only to describe an operation once it ends.
+
+    A client's last answer (``answer``, the seq of the delivery; ``src``, who sent it) and an
+    operation's start time (``t0``) reach a check only in the operation it hands on, and no check
+    decides anything on them: they fill a finding's text and cause. What decides whether and how an
+    operation ends (its number, kind, key, value, start) stays. The explorer's fingerprint keeps this
+    view of a check's memo (``Invariant.memory``), so two orders that differ only in who answered
+    last are one world.
+    """
+    clients = memo.get("clients")
+    if not clients:
+        return dict(memo)
+    ongoing = {node: None if mine["pending"] is None else {k: v for k, v in mine["pending"].items() if k != "t0"}
+               for node, mine in clients.items()}
+    return {**memo, "clients": ongoing}
+
+
 def call_of(memo: Mapping[str, Any], value: Any) -> int | None:
     """Return the seq at which the write of ``value`` was invoked, if it was seen."""
     call = memo.get("calls", {}).get(value)

@@ -114,6 +114,8 @@ class Checker:
         self._dirty = True
         self.clock_watch: ClockWatch | None = None
         """Set by the explorer with the engine's: history checks then get each event's time watched."""
+        self.memory_views = True
+        """Whether :meth:`memory` keeps only what each history check declares decides its verdicts."""
 
     def copy(self) -> Checker:
         """Return an independent copy (views are immutable and shared)."""
@@ -130,10 +132,15 @@ class Checker:
     def memory(self) -> Any:
         """Return what decides the history checks' future verdicts: their memory, sequence numbers ranked.
 
-        The run's parameters (the same in every world) are left out.
+        The run's parameters (the same in every world) are left out, and of a check that declares
+        what of its memo decides its verdicts (``Invariant.memory``) only that is kept.
         """
-        kept = [(name, {k: v for k, v in memo.items() if k != "params"})
-                for name, memo in self._memos.items() if len(memo) > 1]
+        kept = []
+        for inv in self._history_checks:
+            memo = self._memos[inv.name]
+            if len(memo) > 1:
+                held = {k: v for k, v in memo.items() if k != "params"}
+                kept.append((inv.name, held if inv.memory is None or not self.memory_views else inv.memory(held)))
         found: set[int] = set()
         _seqs(kept, found)
         if not found:

@@ -180,7 +180,7 @@ class Report:
     counterexamples: list[Counterexample] = field(default_factory=list)
     reductions: tuple[str, ...] = ()
     """Which merges beyond equal worlds the search made: ``symmetry``, ``time`` (or ``time past a horizon``,
-    ``relative time``), ``sleep sets`` (not in the JSON)."""
+    ``relative time``), ``sleep sets``, ``memory views`` (not in the JSON)."""
 
     @property
     def clean(self) -> bool:
@@ -224,6 +224,7 @@ def explore(
     symmetry: bool = True,
     timeless: bool = True,
     sleep: bool = True,
+    memory_views: bool = True,
 ) -> Report:
     """Search every order from the initial world; ``clock`` (seconds) times it, if given.
 
@@ -235,6 +236,8 @@ def explore(
     ``timeless`` merges worlds that differ only in the time, when nothing reads it: no handler its
     clock, no history check an event's time (if one does, the search starts again with the time).
     ``max_crashes`` is the small model's (``ProtocolSpec.explore_crashes``) unless given.
+    ``memory_views`` lets a history check's declared view of its memo (``Invariant.memory``) stand for
+    the whole memo in the fingerprint; off, the whole memo is kept.
     """
     if max_crashes is None:
         max_crashes = spec.explore_crashes
@@ -257,6 +260,7 @@ def explore(
         search.note_violations(boot.log, None)
         root = Engine(spec, params, seed=seed, max_events=EXPLORER_MAX_EVENTS, record=False).clone()
         root.clock_watch = root.checker.clock_watch = watch
+        root.checker.memory_views = memory_views and merge
         try:
             with _without_cyclic_gc():
                 search.run(root)
@@ -267,8 +271,11 @@ def explore(
         break
     time_used = (None if plan is None else "relative time" if plan.relative
                  else "time past a horizon" if plan.thresholds else "time")
+    viewed = memory_views and merge and any(inv.kind == "history" and inv.memory is not None
+                                            for inv in spec.invariants)
     report.reductions = tuple(name for name, used in (("symmetry", bool(groups)), (time_used, time_used),
-                                                      ("sleep sets", search.edges is not None)) if used and name)
+                                                      ("sleep sets", search.edges is not None),
+                                                      ("memory views", viewed)) if used and name)
     report.elapsed_s = clock() - started if clock else 0.0
     return report
 
@@ -576,4 +583,19 @@ def _without_cyclic_gc() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            _promote_untracked()
             gc.enable()
+
+
+def _promote_untracked() -> None:
+    """Move every object made while the collector was paused to its oldest generation, without scanning them.
+
+    Paused, the collector still counts the search's allocations: enabled again, its next
+    allocation collected the youngest generation, which then held every object the search
+    left alive (its worlds seen, the report): some 12% of a 3-participant 2PC search.
+    ``gc.freeze()`` then ``gc.unfreeze()`` moves them to the oldest generation as one list
+    splice; nothing else is changed. Skipped when someone froze objects of their own.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -63,8 +64,8 @@ EXTRA = [
 TREE_STATES = 20_000
 """Ceiling of the reference search: it must complete within it, or the comparison means nothing."""
 
-REDUCTIONS = [{}, {"symmetry": False}, {"timeless": False}, {"sleep": False},
-              {"symmetry": False, "timeless": False, "sleep": False}]
+REDUCTIONS = [{}, {"symmetry": False}, {"timeless": False}, {"sleep": False}, {"memory_views": False},
+              {"symmetry": False, "timeless": False, "sleep": False, "memory_views": False}]
 """Every reduction on (the default), each one off, and all off."""
 
 
@@ -120,7 +121,7 @@ def test_a_protocol_with_history_checks_tries_every_order_of_deliveries() -> Non
     naive = explore(REGISTRY["counter-naive"])
     assert naive.reductions == ("time",), "no handler or check of the naive counter reads the clock"
     swept = explore(REGISTRY["cache-write-through"], {"invalidation": "broadcast"}, max_states=3_000)
-    assert swept.reductions == ("relative time",), "its sweep reads how long ago an invalidation was sent"
+    assert swept.reductions == ("relative time", "memory views"), "its sweep reads how long ago it invalidated"
 
 
 # ------------------------------------------------------------ history only
@@ -177,6 +178,38 @@ def test_a_violation_only_the_history_shows_is_found() -> None:
     assert every_path.complete and merged.complete
     assert broken(every_path) == {("violation", "a-first")}
     assert broken(merged) == broken(every_path)
+
+
+def test_a_memory_view_that_leaves_out_what_decides_a_verdict_is_caught() -> None:
+    # The comparison above holds each check's view of its memo (Invariant.memory) to the truth: a view
+    # that forgets who c heard first merges the two orders and misses the finding every path shows.
+    spec = _gossip_spec()
+    (check,) = spec.invariants
+    forgetful = replace(spec, invariants=(replace(check, memory=lambda memo: {}),))
+    faithful = replace(spec, invariants=(replace(check, memory=lambda memo: {"first": memo.get("first")}),))
+    every_path = explore(forgetful, merge=False)
+    assert broken(explore(faithful)) == broken(every_path) == {("violation", "a-first")}
+    assert explore(faithful).reductions == ("time", "memory views")
+    assert broken(explore(forgetful)) != broken(every_path)
+    assert broken(explore(forgetful, memory_views=False)) == broken(every_path)
+
+
+CACHE_FOILS = [("cache-write-through", {"invalidation": "none"}), ("cache-write-around", {}), ("cache-aside", {}),
+               ("cache-write-back", {})]
+"""Cache small models whose findings lie deeper than every path can be followed: their memory views are
+held to the whole memo instead (itself held to every path above)."""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, params", CACHE_FOILS)
+def test_the_cache_checks_memory_views_keep_every_finding(name: str, params: dict[str, Any]) -> None:
+    spec = REGISTRY[name]
+    viewed = explore(spec, params)
+    whole = explore(spec, params, memory_views=False)
+    assert viewed.complete and whole.complete
+    assert "memory views" in viewed.reductions
+    assert viewed.states <= whole.states
+    assert broken(viewed) == broken(whole)
 
 
 @pytest.mark.slow
