@@ -7,7 +7,7 @@ caches ``cache1..cacheM`` hold it for ``ttl_ms``; the database ``db`` answers
 one slow query (``query_ms``) at a time (``stampede_db``). Fills are
 cache-aside: a client that misses reads the database itself, then sends the
 value to its cache (``fill``), which keeps it for ``ttl_ms``. Expiry is a
-timer (``ttl``), never a timestamp.
+timer (``ttl``); only xfetch also records when it is due, for its readers.
 
 The cache's phase is the hot key's: ``empty``, ``filling`` (one fetch is
 owned), ``fresh`` (within its TTL) and ``stale`` (expired but kept, and listed in
@@ -30,7 +30,6 @@ clients reads the database, the *stampede* (the thundering herd). Remedies:
   token is taken. A lease lasts ``lease_ms``: a fetcher that dies does not
   block the key for ever, but a fetch slower than the lease lets a second
   one start.
-
 * ``xfetch`` (probabilistic early recomputation, Vattani, Chierichetti
   and Lowenstein, VLDB 2015): a fill carries ``delta``, how long its
   database read took (measured by the reader, queueing included), and the
@@ -40,9 +39,11 @@ clients reads the database, the *stampede* (the thundering herd). Remedies:
   ``now - delta * beta * ln(u) >= expiry``: it reads the database as if it
   had missed (``early``) and fills before the TTL runs out, while the others
   keep hitting. The closer the expiry and the slower the query, the likelier;
-  one reader usually goes first, nobody waits for anyone. There is no
-  coalescing: cold misses, or an expiry that no reader refreshed in time,
-  are a herd as without a remedy, and two readers may draw early together.
+  nobody waits for anyone. There is no coalescing: cold misses, or an expiry
+  that no reader refreshed in time, are a herd as without a remedy; and the
+  readers that hit while the first early read runs still see the old expiry
+  and draw too (with frequent reads and ``beta`` 1, about e - 1 = 1.7 more of
+  them on average), so the herd is small, often two or three, not one.
 
 ``warm`` starts every cache with the hot key, fresh for ``ttl_ms`` (as if
 filled just before; under xfetch with ``delta`` a query and a mean round
