@@ -88,6 +88,7 @@ def think(ctx: Context, state: State, event: Any, now: int) -> Outcome:
         send = Send(dest=PRIMARY_NODE, type="write", body={"key": op["key"], "value": op["value"], "n": n})
         timer = SetTimer(name="timeout", delay_ms=ctx.params["timeout_ms"])
     elif ctx.params["guarantee"] == "primary-reads":
+        _replica(ctx, state, stream)  # Drawn all the same: every guarantee sees the same operations on one seed.
         op.update(at=PRIMARY_NODE, token=0)
         send = Send(dest=PRIMARY_NODE, type="read", body={"key": op["key"], "n": n})
         timer = SetTimer(name="timeout", delay_ms=ctx.params["timeout_ms"])
