@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from protocols import REGISTRY
 from protocols.base import CancelTimer, Input, Persist, Recover, Send, SetTimer, Start, TimerFired
 from protocols.sessions import SPEC
 from protocols.sim.engine import Engine
@@ -318,3 +319,21 @@ def test_session_tokens_never_let_a_client_miss_its_own_write_nor_read_backwards
     if len(trace["events"]) <= 1_500:
         assert_valid_trace(trace)
     assert replay(SPEC, trace).log == engine.log
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_comparison_shows_the_anomalies_only_without_a_guarantee_and_the_primary_carrying_every_read(
+        seed: int) -> None:
+    from protocols.comparisons import PRESETS
+    from protocols.sim.compare import compare, parse_run
+
+    preset = next(p for p in PRESETS if p["name"] == "session-guarantees")
+    none, token, primary = compare([parse_run(r, REGISTRY.get) for r in preset["runs"]], preset["params"], seed=seed)
+    assert {"read-your-writes", "monotonic-reads"} & set(none["violated"]), seed
+    assert none["summary"]["ryw_violations"] + none["summary"]["monotonic_violations"] >= 2
+    for clean in (token, primary):
+        assert clean["violated"] == [] and clean["summary"]["ryw_violations"] == 0
+    assert token["summary"]["reads_waited"] > 0 and token["summary"]["latency_p99"] > none["summary"]["latency_p99"]
+    assert primary["summary"]["primary_load"] == 1.0 > token["summary"]["primary_load"]
+    assert primary["summary"]["primary_reads"] == primary["summary"]["reads"] > 0
+    assert none["summary"]["reads"] == token["summary"]["reads"] == primary["summary"]["reads"]  # One workload.

@@ -14,20 +14,21 @@ import t9 from './cache-write-behind.js';
 import t10 from './cache-write-around.js';
 import t11 from './cache-aside.js';
 import t12 from './cache-stampede.js';
-import t13 from './mesi.js';
-import t14 from './consistent-hashing.js';
-import t15 from './counter-naive.js';
-import t16 from './lock-lease.js';
-import t17 from './counter-locked.js';
-import t18 from './redis-lock.js';
-import t19 from './zk-lock.js';
-import t20 from './counter-sharded.js';
-import t21 from './g-counter.js';
-import t22 from './pn-counter.js';
-import t23 from './counter-bft.js';
-import t24 from './service-registry.js';
-import t25 from './service-invocation.js';
-import t26 from './service-mesh.js';
+import t13 from './session-guarantees.js';
+import t14 from './mesi.js';
+import t15 from './consistent-hashing.js';
+import t16 from './counter-naive.js';
+import t17 from './lock-lease.js';
+import t18 from './counter-locked.js';
+import t19 from './redis-lock.js';
+import t20 from './zk-lock.js';
+import t21 from './counter-sharded.js';
+import t22 from './g-counter.js';
+import t23 from './pn-counter.js';
+import t24 from './counter-bft.js';
+import t25 from './service-registry.js';
+import t26 from './service-invocation.js';
+import t27 from './service-mesh.js';
 
 /** Each protocol's encoding table, by name; protocols without one are drawn by generic.js. */
 export const TABLES = {
@@ -58,4 +59,5 @@ export const TABLES = {
   [t24.name]: t24,
   [t25.name]: t25,
   [t26.name]: t26,
+  [t27.name]: t27,
 };
