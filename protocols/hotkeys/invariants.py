@@ -28,7 +28,7 @@ from typing import Any
 from protocols.common.cache_clients import CLIENTS_FINISH
 from protocols.spec import Finding, Invariant
 
-WINDOW = 20
+WINDOW = 40
 """Client requests the overload check judges together: enough that one request is not a share of 100%,
 few enough that a short run has several windows."""
 NOTHING = "∅"

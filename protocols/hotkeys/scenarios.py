@@ -23,7 +23,7 @@ SCENARIOS = (
             Caption(match={"kind": "send", "message.type": "read_ok", "message.body.hit": True},
                     text="A hit: the hot key stays in its cache, so the database is spared; the cache is not."),
             Caption(match={"kind": "violation", "invariant": "overloaded-node"},
-                    text="Over a window of twenty requests one cache served more than half: the hot key's "
+                    text="Over a window of forty requests one cache served more than half: the hot key's "
                          "owner. In the summary's load per node the busiest serves nearly three times the "
                          "mean."),
         ),
