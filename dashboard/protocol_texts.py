@@ -2018,7 +2018,7 @@ UI_TEXTS = (
     gettext_noop("step committed (T)"),
     gettext_noop("compensation (C), arrow to the step it undoes"),
     gettext_noop("step failed ✕"),
-    gettext_noop("⧗ waited on a semantic lock"),
+    gettext_noop("… waited on a semantic lock"),
     gettext_noop("an email sent: no compensation takes it back"),
     gettext_noop("Sagas: {n} · completed: {completed} · compensated: {compensated} · compensations: {compensations} · findings: {findings}"),
     pgettext_lazy("phase", "open"),
