@@ -114,16 +114,19 @@ SPEC = ProtocolSpec(
     roles=("service", "broker"), topology=topology, initial_state=initial_state, table=TABLE, params=PARAMS,
     invariants=INVARIANTS, scenarios=SCENARIOS, summarize=summarize, figures=FIGURES, estimate=estimate.events,
     # Two services, two sagas, the first refused at s2 and compensated at s1. Time is abstracted: s1 may
-    # begin g2 between g1's step and its compensation, and the broker's redelivery timer may fire before an
-    # acknowledgement (a second delivery; max_deliveries=2 bounds them). The relays do not retry (retry_ms=0):
-    # a redelivery already duplicates.
+    # begin g2 between g1's step and its compensation. The relays do not retry and the broker does not
+    # redeliver (retry_ms=0, redeliver_ms=0) unless a configuration says so: the dedup foil turns the
+    # broker's redelivery on (a second delivery of any event, max_deliveries=2) over one saga. Measured
+    # (manage.py explore): countermeasure none, 3,652 worlds, complete, dirty read and lost update in 6
+    # steps; without dedup, 2,936 worlds, complete, a compensation applied twice in 7 (and atomicity: it
+    # ran after the saga's end); the semantic lock, 13,078 worlds, complete, clean; with dedup under
+    # redelivery, clean and complete too.
     explore_params={"services": 2, "sagas": 2, "fail_saga": 1, "fail_step": 2, "stagger_ms": 0, "retry_ms": 0,
                     "redeliver_ms": 0, "max_deliveries": 2},
     crash_roles=("service",),  # The broker is durable.
     foils=(Foil(params={"countermeasure": "none"}, breaks=("saga-no-dirty-read", "saga-no-lost-update")),
-           Foil(params={"countermeasure": "semantic-lock", "dedup": False, "redeliver_ms": 150},
-                breaks=("saga-idempotent",))),
-    clean=({"countermeasure": "semantic-lock"},),
+           Foil(params={"dedup": False, "redeliver_ms": 150, "sagas": 1}, breaks=("saga-idempotent",))),
+    clean=({"countermeasure": "semantic-lock"}, {"redeliver_ms": 150, "sagas": 1}),
 )
 
 CATALOGUE = Catalogue(chapter="Transactions", place=7, specs=(SPEC,))

@@ -84,7 +84,7 @@ def _commit(ctx: Context, state: State, record: dict[str, Any], out: str | None,
         effects.append(Persist(record={"type": "effect", "saga": name, "step": record["step"], "what": effect}))
     if ended is not None:
         effects.append(Persist(record={"type": "saga-end", "saga": name, "outcome": ended, "steps": steps}))
-    if out is not None:
+    if out is not None and out not in state["outbox"]:  # The row's key is the event id: written once.
         state, woken = relay.added(ctx, {**state, "outbox": {**state["outbox"], out: False}})
         effects += woken
     return state, effects + _ack(event)
