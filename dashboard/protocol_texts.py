@@ -2027,7 +2027,7 @@ UI_TEXTS = (
     pgettext_lazy("phase", "finished"),
     gettext_noop("Primary"),
     gettext_noop("Log positions"),
-    gettext_noop("Log positions over time: the primary's head, each replica's applied position (solid) and each session's position, the token its reads carry with a session token (dashed)"),
+    gettext_noop("Log positions over time: replicas applied (solid), sessions written or seen (dashed)"),
     gettext_noop("{node}: log head {pos}"),
     gettext_noop("{node}: applied to {pos}"),
     gettext_noop("{node}: session at {pos}"),

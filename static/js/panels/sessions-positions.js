@@ -11,7 +11,7 @@ import { linear, niceMax } from './chart.js';
 import { STYLE, definePanel, svg } from './define.js';
 
 const WIDTH = 640;
-const HEIGHT = 220;
+const HEIGHT = 170;
 const PAD = { left: 44, right: 16, top: 14, bottom: 28 };
 const FONT = 16;
 
@@ -78,7 +78,7 @@ function chart(root, lines, marks, top, endTime, now) {
   const x = linear([0, endTime], [PAD.left, WIDTH - PAD.right]);
   const y = linear([0, top], [HEIGHT - PAD.bottom, PAD.top]);
   const y0 = HEIGHT - PAD.bottom;
-  for (const v of [0, top / 2, top]) {
+  for (const v of [...new Set([0, Math.round(top / 2), top])]) {
     root.append(svg('line', { x1: PAD.left, y1: y(v), x2: WIDTH - PAD.right, y2: y(v), stroke: '#ddd' }));
     root.append(svg('text', { x: PAD.left - 6, y: y(v) + 5, 'text-anchor': 'end', 'font-size': FONT }, String(v)));
   }
@@ -113,13 +113,12 @@ export const sessionsPositionsPanel = definePanel({
   id: 'sessions-positions', labelKey: 'sessions.positions.tab', label: 'Log positions', folds: { acc: POSITIONS },
   mount(el, { tr }) {
     const caption = tr('sessions.positions.chart',
-      'Log positions over time: the primary\'s head, each replica\'s applied position (solid) and each '
-      + 'session\'s position, the token its reads carry with a session token (dashed)');
+      'Log positions over time: replicas applied (solid), sessions written or seen (dashed)');
     const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: '100%', role: 'img', 'aria-label': caption });
     const legend = h('ul', { style: STYLE.legend });
     const note = h('p', { style: STYLE.line });
-    el.append(h('div', { class: 'sessions-positions' }, h('figure', { style: 'margin:.4em 0' },
-      h('figcaption', { style: 'font-size:1.1rem;font-weight:600' }, caption), root), legend, note));
+    el.append(h('div', { class: 'sessions-positions' }, legend, h('figure', { style: 'margin:.4em 0' },
+      h('figcaption', { style: 'font-size:1.1rem;font-weight:600' }, caption), root), note));
     return { root, legend, note };
   },
   draw({ root, legend, note }, { snap, tr, folds, timeline }) {
