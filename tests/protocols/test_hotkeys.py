@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocols.base import CancelTimer, Input, Persist, Recover, Send, SetTimer, Start, TimerFired
+from protocols.comparisons import PRESETS
 from protocols.hotkeys import SPEC
 from protocols.hotkeys.invariants import WINDOW
 from protocols.hotkeys.ring import preference
@@ -298,6 +299,19 @@ def test_acknowledging_before_the_replicas_have_it_lets_a_replica_serve_an_old_v
     assert "at" in words(stale[0]) and trace["summary"]["stale_reads"] == len(stale)
     synced = run("replicated-async", seed, replica_sync="sync")  # The same lost copy, written to all first:
     assert "reads-see-acknowledged-writes" not in broken(synced)  # the write is never acknowledged, not stale.
+
+
+def test_the_comparison_shows_the_load_spread_by_each_remedy_and_the_near_caches_price() -> None:
+    preset = next(p for p in PRESETS if p["name"] == "hot-keys-remedies")
+    remedies = [r.split("=")[-1] for r in preset["runs"]]
+    assert remedies == ["none", "near-cache", "replicate"]
+    for seed in SEEDS:
+        figures = {r: run(seed=seed, **{**preset["params"], "remedy": r})["summary"] for r in remedies}
+        none, near, replicated = (figures[r] for r in remedies)
+        assert none["max_mean_load"] > max(2.0, near["max_mean_load"]), (seed, figures)
+        assert near["max_mean_load"] > replicated["max_mean_load"], (seed, figures)
+        assert replicated["max_mean_load"] < 1.5 and none["stale_reads"] == replicated["stale_reads"] == 0
+        assert near["near_hits"] > 0 and near["stale_reads"] > 0, (seed, near)
 
 
 def test_a_run_is_deterministic_byte_for_byte() -> None:
