@@ -12,8 +12,10 @@ import { violationText } from '../findings.js';
 import { PALETTE, VIOLATION, inkFor } from '../protocols/palette.js';
 import { STYLE, definePanel, svg } from './define.js';
 
-const WIDTH = 960;
-const PAD = { left: 64, right: 110, top: 26 };
+const WIDTH = 720;
+/** Below this many pixels the chart scrolls sideways instead of shrinking its words (a phone). */
+const NARROWEST = 640;
+const PAD = { left: 56, right: 150, top: 26 };
 const ROW = 78;
 const BOX = { w: 54, h: 24 };
 const AXIS = 26;
@@ -102,7 +104,7 @@ function boxShape(tr, b, x, y) {
   g.append(svg('rect', { x: x - w / 2, y, width: w, height: BOX.h, rx: 4, fill: colour, stroke: '#111',
     'stroke-width': 1.5, ...(dashed ? { 'stroke-dasharray': '4 3' } : {}) }));
   const ink = dashed ? '#111' : inkFor(colour);
-  if (small) g.append(text(x, y + 17, b.kind === 'wait' ? '⧗' : '↻', { anchor: 'middle', colour: ink, size: 14, weight: 700 }));
+  if (small) g.append(text(x, y + 17, b.kind === 'wait' ? '…' : '↻', { anchor: 'middle', colour: ink, size: 14, weight: 700 }));
   else g.append(text(x, y + 17, `${b.label} ${b.node}`, { anchor: 'middle', colour: ink, size: 14, weight: 700 }));
   if (b.kind === 'fail') g.append(text(x + w / 2 + 3, y + 18, '✕', { colour: PALETTE.purple, size: 18, weight: 700 }));
   if (b.effects.length) g.append(text(x - w / 2 - 2, y - 3, `✉ ${b.effects.join(', ')}`, { size: 13, weight: 700 }));
@@ -152,11 +154,12 @@ export const sagaTimelinePanel = definePanel({
     const parts = {
       summary: h('p', { style: STYLE.chartSummary }),
       key: h('ul', { style: STYLE.legend }),
-      root: svg('svg', { width: '100%', role: 'img', 'aria-label': title, class: 'saga-timeline' }),
+      root: svg('svg', { width: '100%', role: 'img', 'aria-label': title, class: 'saga-timeline',
+        style: `min-width:${NARROWEST}px` }),
       findings: h('ol', { style: `${STYLE.list};list-style:none`, class: 'saga-findings' }),
     };
     el.append(h('figure', { style: 'margin:0' }, h('figcaption', { style: STYLE.caption }, title),
-      parts.summary, parts.key, parts.root, parts.findings));
+      parts.summary, parts.key, h('div', { style: 'overflow-x:auto' }, parts.root), parts.findings));
     return parts;
   },
   draw({ summary, key, root, findings }, { snap, tr, folds, timeline, ctx }) {
@@ -193,7 +196,7 @@ export const sagaTimelinePanel = definePanel({
     root.replaceChildren(...parts);
     const legend = [[PALETTE.blue, tr('saga.timeline.keyStep', 'step committed (T)')],
       [PALETTE.vermillion, tr('saga.timeline.keyCompensation', 'compensation (C), arrow to the step it undoes')],
-      [PALETTE.purple, tr('saga.timeline.keyFailed', 'step failed ✕')], [PALETTE.yellow, tr('saga.timeline.keyWait', '⧗ waited on a semantic lock')]];
+      [PALETTE.purple, tr('saga.timeline.keyFailed', 'step failed ✕')], [PALETTE.yellow, tr('saga.timeline.keyWait', '… waited on a semantic lock')]];
     fill(key, ...legend.map(([colour, words]) => h('li', {}, h('span', { style: 'display:inline-block;width:1em;height:1em;'
       + `background:${colour};margin-right:4px;vertical-align:middle;border:1px solid #111` }), words)),
     h('li', {}, `✉ ${tr('saga.timeline.keyEffect', 'an email sent: no compensation takes it back')}`));
