@@ -60,7 +60,8 @@ def test_the_dirty_read_is_pinned_on_the_compensation_that_caused_it(browser: An
       .map((li) => li.dataset.finding)""")
     assert sorted(found) == ["change-dropped", "dirty-read"]
     pinned = page.evaluate("""() => [...document.querySelectorAll('#panel-saga-timeline g.saga-box')]
-      .filter((g) => g.textContent.includes('⚠')).map((g) => `${g.dataset.saga}:${g.dataset.kind}:${g.dataset.step}`)""")
+      .filter((g) => g.textContent.includes('⚠'))
+      .map((g) => `${g.dataset.saga}:${g.dataset.kind}:${g.dataset.step}`)""")
     assert pinned == ["g1:compensate:1"]
     page.locator("#panel-saga-timeline svg.saga-timeline").scroll_into_view_if_needed()
     screenshot(page, "saga-dirty-read-en-US-1366x768")
