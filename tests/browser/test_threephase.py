@@ -11,9 +11,11 @@ and Chinese, at the three screen sizes the lab is used at.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_families import play_to_the_end
@@ -83,6 +85,31 @@ def test_the_explorers_counterexample_opens_as_a_session_and_the_panel_shows_the
         screenshot(example, "threephase-counterexample-1366x768")
         assert example.evaluate(f"() => {LAB}.store.playhead === {LAB}.store.timeline.lastSeq")
         assert page.errors == [] and opened_errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.xfail(strict=True, reason="an opened trace file's page is covered by the classroom's empty "
+                   "showing-host: static/js/app.js builds it without `hidden` and only bindClassroom (live "
+                   "sessions) hides it; remove this mark once fixed")
+def test_the_counterexample_manage_py_explore_saves_opens_from_disk_with_the_split_on_the_panel(
+        browser: Any, http: Any, tmp_path: Path) -> None:
+    """`manage.py explore three-phase-commit` saves the shortest trace; Open trace replays it in the page."""
+    call_command("explore", "three-phase-commit", "--max-states", "5000", "--save-dir", str(tmp_path), stdout=None)
+    [saved] = tmp_path.glob("three-phase-commit-*-atomicity.json")
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        page = open_session(context, http.create(protocol="three-phase-commit", seed=1))
+        page.set_input_files("input[type=file]", str(saved))
+        page.wait_for_function(f"() => {LAB}.store.mode === 'import'", timeout=WAIT_MS)
+        page.evaluate(f"() => {LAB}.actions.seek({LAB}.store.timeline.lastSeq)")
+        show_panel(page)
+        page.wait_for_function(f"() => ({SPLIT})() !== ''", timeout=WAIT_MS)
+        assert "coordinator committed while p1 aborted" in page.evaluate(SPLIT)
+        assert page.evaluate(f"() => {LAB}.store.timeline.stepEnds.length") <= 8  # the 7 commands, and the start
+        assert {n: r["phase"] for n, r in page.evaluate(ROWS).items()} == {"p1": "aborted", "p2": "uncertain"}
+        screenshot(page, "threephase-saved-counterexample-1366x768")
+        assert page.errors == []
     finally:
         context.close()
 
