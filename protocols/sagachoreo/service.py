@@ -22,7 +22,8 @@ redelivered or republished event is acknowledged and not applied again.
 - ``semantic-lock``: a step leaves the value *_PENDING for its saga until the
   saga completes (its last step's event) or the step is compensated; another
   saga's step finds it pending and waits (its event is not acknowledged, so
-  the broker redelivers it; ``s1`` retries its begin).
+  the broker redelivers it; ``s1`` retries its begin), logging its first
+  wait at each service.
 - ``commutative``: a compensation subtracts the step's amount instead of
   restoring the before-image: concurrent steps commute.
 - ``reread``: a compensation re-reads the value before overwriting it; the
@@ -49,7 +50,7 @@ KEY = "booked"
 def initial(ctx: Context) -> State:
     """Return a service's state at boot (and before its recovery replays the log)."""
     return {"phase": "idle", "value": ctx.params["value"], "steps": {}, "pending": None, "seen": [], "outbox": {},
-            "row": None, "started": 0}
+            "row": None, "started": 0, "waited": []}
 
 
 def start(ctx: Context, state: State, event: Any, now: int) -> Outcome:
@@ -150,12 +151,22 @@ def completed(ctx: Context, state: State, name: str, incoming: str, event: Recei
                    {"type": "complete", "saga": name, "step": number(ctx.node), "in": incoming}, None, event)
 
 
+def _wait(ctx: Context, state: State, name: str, unacked: bool) -> Outcome:
+    """Saga ``name`` finds the value pending for another: log its first wait here (the timeline draws it)."""
+    note = Note(text=f"{name} waits: the value is pending for {state['pending']}"
+                     f"{' (not acknowledged)' if unacked else ''}")
+    if name in state["waited"]:
+        return state, [note]
+    record = {"type": "wait", "saga": name, "step": number(ctx.node), "key": KEY, "holder": state["pending"]}
+    return {**state, "waited": [*state["waited"], name]}, [note, Persist(record=record)]
+
+
 def begin(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """``s1``: begin the next saga with its first step (or wait for a pending value), and plan the next."""
     name = saga(state["started"] + 1)
     if _blocked(ctx, state, name):
-        return state, [Note(text=f"{name} waits: the value is pending for {state['pending']}"),
-                       SetTimer(name=BEGIN, delay_ms=ctx.params["lock_retry_ms"])]
+        state, effects = _wait(ctx, state, name, unacked=False)
+        return state, [*effects, SetTimer(name=BEGIN, delay_ms=ctx.params["lock_retry_ms"])]
     state, effects = forward(ctx, {**state, "started": state["started"] + 1}, name, None, None)
     more = state["started"] < ctx.params["sagas"]
     return state, [*effects, *([SetTimer(name=BEGIN, delay_ms=ctx.params["stagger_ms"])] if more else [])]
@@ -171,7 +182,7 @@ def deliver(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
         return completed(ctx, state, name, incoming, event)
     if kind == "done":
         if _blocked(ctx, state, name):
-            return state, [Note(text=f"{name} waits: the value is pending for {state['pending']} (not acknowledged)")]
+            return _wait(ctx, state, name, unacked=True)
         return forward(ctx, state, name, incoming, event)
     return compensate(ctx, state, name, incoming, event)
 
@@ -194,6 +205,8 @@ def replay(ctx: Context, state: dict[str, Any], r: Any) -> dict[str, Any]:
     kind, name = r.get("type"), r.get("saga")
     if kind == "mark":
         return {**state, "outbox": {**state["outbox"], str(r["id"]): True}}
+    if kind == "wait":
+        return {**state, "waited": [*state["waited"], str(name)]}
     if r.get("in") and ctx.params["dedup"]:
         state = {**state, "seen": [*state["seen"], str(r["in"])]}
     if r.get("out") and str(r["out"]) not in state["outbox"]:

@@ -39,6 +39,8 @@ class ServiceState(TypedDict):
     """The outbox row (its event id) the relay is publishing."""
     started: int
     """``s1`` only: sagas begun so far (``g1``, ``g2``, ...)."""
+    waited: list[str]
+    """``countermeasure=semantic-lock``: sagas that found the value pending here (each wait logged once)."""
 
 
 class Delivery(TypedDict):

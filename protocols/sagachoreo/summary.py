@@ -6,9 +6,12 @@ per saga begun), ``deliveries_per_saga`` (the broker's deliveries, first and
 again), ``compensations_run`` (compensating transactions committed),
 ``anomalies`` (findings of the saga claims: dirty reads, lost updates,
 effects left, broken atomicity, double applies), and the time from a saga's
-begin at s1 to its end: ``saga_latency_ms`` (the mean), ``saga_ms_p50`` and
-``saga_ms_p99``. The figures the orchestrated saga has too carry its
-identifiers and labels, so that ``manage.py compare`` sets them side by side.
+begin at s1 (or its first wait there for a pending value) to its end:
+``saga_latency_ms`` (the mean), ``saga_ms_p50`` and ``saga_ms_p99``. The figures the orchestrated saga has too carry its
+identifiers and labels, so that ``manage.py compare`` sets them side by side,
+and so do the two it shares with 2PC: ``blocked_ms`` (per service, how long
+its value was pending under a semantic lock, where other sagas waited) and
+``messages_sent``.
 """
 
 from __future__ import annotations
@@ -48,13 +51,15 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
             kind = record.get("type")
             published += kind == "event"
             compensations += kind == "compensate"
-            if kind == "saga-begin":
+            if kind in ("saga-begin", "wait"):  # A saga that waited at s1 to begin was under way already.
                 begun.setdefault(str(record["saga"]), int(e["time"]))
             elif kind == "saga-end":
                 ended.setdefault(str(record["saga"]), (int(e["time"]), str(record["outcome"])))
     spans = [end - begun[name] for name, (end, _) in ended.items() if name in begun]
     outcomes = [outcome for _, outcome in ended.values()]
     return {
+        "blocked_ms": _pending_ms(trace["events"]),
+        "messages_sent": sum(1 for e in trace["events"] if e["kind"] == "send"),
         "sagas_completed": outcomes.count("completed"),
         "sagas_compensated": outcomes.count("compensated"),
         "events_per_saga": round(published / len(begun), 2) if begun else 0,
@@ -65,3 +70,22 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
         "saga_ms_p50": percentile(spans, 50),
         "saga_ms_p99": percentile(spans, 99),
     }
+
+
+def _pending_ms(events: list[Mapping[str, Any]]) -> dict[str, int]:
+    """Return how long each service's value was pending (a semantic lock held), from its state events."""
+    since: dict[str, int] = {}
+    held: dict[str, int] = {}
+    end = int(events[-1]["time"]) if events else 0
+    for event in events:
+        if event["kind"] != "state" or "pending" not in event["state"]:
+            continue
+        node = str(event["node"])
+        held.setdefault(node, 0)
+        if event["state"]["pending"] is not None and node not in since:
+            since[node] = int(event["time"])
+        elif event["state"]["pending"] is None and node in since:
+            held[node] += int(event["time"]) - since.pop(node)
+    for node, start in since.items():
+        held[node] += end - start
+    return dict(sorted(held.items()))

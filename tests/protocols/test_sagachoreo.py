@@ -36,7 +36,7 @@ ROWS = support.RowRegistry(support.table_rows(TABLE), "saga-choreographed")
 
 STEP = {"before": 100, "after": 110, "delta": 10, "undone": False, "email": False}
 SERVICE = {"value": 110, "steps": {"g1": STEP}, "pending": None, "seen": [], "outbox": {"g1.done.s1": False},
-           "row": None, "started": 1}
+           "row": None, "started": 1, "waited": []}
 STATES: dict[str, dict[str, dict[str, Any]]] = {
     "service": {"idle": {**SERVICE, "phase": "idle", "outbox": {}},
                 "publishing": {**SERVICE, "phase": "publishing", "row": "g1.done.s1"}},
@@ -91,7 +91,7 @@ def test_an_unlisted_input_is_refused_loudly() -> None:
 # ------------------------------------------------------------------ the services' rules
 
 FRESH = {"phase": "idle", "value": 100, "steps": {}, "pending": None, "seen": [], "outbox": {}, "row": None,
-         "started": 0}
+         "started": 0, "waited": []}
 
 
 def deliver(event: str, delivery: int = 1, dest: str = "s2") -> Any:
@@ -170,8 +170,11 @@ def test_a_semantic_lock_makes_another_saga_wait_until_the_first_completes() -> 
     assert state["pending"] == "g1" and records(effects)[0]["lock"] is True
     state = {**state, "phase": "idle", "outbox": {}, "row": None}
     waiting, effects = fire_table(TABLE, ctx, state, deliver("g2.done.s1", 2), 5)
-    assert waiting == state and not records(effects) and not sends(effects)  # Not acknowledged: redelivered.
-    released, effects = fire_table(TABLE, ctx, state, deliver("g1.done.s3", 3), 9)
+    assert waiting == {**state, "waited": ["g2"]} and not sends(effects)  # Not acknowledged: redelivered.
+    assert records(effects) == [{"type": "wait", "saga": "g2", "step": 2, "key": "booked", "holder": "g1"}]
+    again, effects = fire_table(TABLE, ctx, waiting, deliver("g2.done.s1", 2), 150)
+    assert again == waiting and not records(effects) and not sends(effects)  # Its wait is logged once.
+    released, effects = fire_table(TABLE, ctx, waiting, deliver("g1.done.s3", 3), 9)
     assert released["pending"] is None and [r["type"] for r in records(effects)] == ["complete"]
     state, effects = fire_table(TABLE, ctx, released, deliver("g2.done.s1", 4), 12)
     assert state["pending"] == "g2" and state["value"] == 130
@@ -181,7 +184,8 @@ def test_s1_retries_a_begin_that_finds_its_value_pending() -> None:
     ctx = context(SPEC, "s1", countermeasure="semantic-lock", lock_retry_ms=40)
     state = {**FRESH, "pending": "g1", "started": 1}
     after, effects = fire_table(TABLE, ctx, state, TimerFired(name="begin"), 0)
-    assert after == state and SetTimer(name="begin", delay_ms=40) in effects and not records(effects)
+    assert after == {**state, "waited": ["g2"]} and SetTimer(name="begin", delay_ms=40) in effects
+    assert [r["type"] for r in records(effects)] == ["wait"]
 
 
 def test_the_email_step_logs_an_irreversible_effect() -> None:
