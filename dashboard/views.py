@@ -166,11 +166,37 @@ def compare_page(request: HttpRequest) -> HttpResponse:
         spec = REGISTRY.get(session.protocol)
         title = _(spec.title) if spec else session.protocol
         panes.append({"id": session.id, "protocol": session.protocol, "title": title,
-                      "scenario": session.scenario or ""})
+                      "scenario": session.scenario or "", "params": session.params})
     if len(panes) < 2:  # nothing to set side by side: offer the ready-made comparisons
         panes = []
+    for pane, differs in zip(panes, what_differs([p.pop("params") for p in panes]), strict=True):
+        pane["differs"] = differs
+        pane["label"] = " · ".join(part for part in (pane["title"], pane["scenario"], differs) if part)
     return render(request, "compare.html",
                   {"panes": panes, "presets": _presets(), "compare_strings": compare_strings()})
+
+
+MAX_NAMED_DIFFERENCES = 3
+"""A pane's heading names at most this many parameters (a heading is one line on a laptop)."""
+
+
+def what_differs(params: list[dict[str, Any]]) -> list[str]:
+    """Return, for each run, the parameters that set it apart from the others (``remedy=none``).
+
+    A parameter counts when every run has it (runs of one protocol, or of protocols sharing it) and
+    its values are not all equal; the runs' titles and scenarios say the rest. Four runs of one
+    protocol that differ only in a parameter would otherwise have four identical headings.
+    """
+    if len(params) < 2:
+        return ["" for _ in params]
+    shared = set.intersection(*(set(p) for p in params))
+    names = sorted(n for n in shared if len({_shown(p[n]) for p in params}) > 1)[:MAX_NAMED_DIFFERENCES]
+    return [", ".join(f"{n}={_shown(p[n])}" for n in names) for p in params]
+
+
+def _shown(value: Any) -> str:
+    """Write a parameter's value as `manage.py compare` takes it (true, not True)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _presets() -> list[dict[str, Any]]:

@@ -70,7 +70,7 @@ function h(tag, text, cls) {
 
 function drawTable(table, panes, results, strings) {
   const head = h('tr');
-  head.append(h('th', strings.figure), ...panes.map((p) => h('th', p.scenario ? `${p.title} · ${p.scenario}` : p.title)));
+  head.append(h('th', strings.figure), ...panes.map((p) => h('th', p.label))); // named by the server: title, scenario, what differs
   const rows = figureRows(results.map((r) => (r ? r.summary : null))).map((row) => {
     const tr = h('tr');
     // The figure's label in the page's language (dashboard/views.py compare_strings, protocols/figures.py).

@@ -72,3 +72,26 @@ def test_the_compare_page_frames_each_session_without_the_site_header(client):
     assert 'class="lab-page embed"' in embedded
     assert client.get("/compare/?s=nope,nada").status_code == 404
     assert client.get("/compare/").status_code == 200
+
+
+def test_each_pane_names_what_sets_its_run_apart(client):
+    """Four runs of one protocol differ in one parameter: each heading and table column names its value."""
+    created = post_json(client, "/api/compare", {"preset": "stampede-remedies"}).json()
+    ids = ",".join(s["id"] for s in created["sessions"])
+    page = client.get(f"/compare/?s={ids}")
+    panes = page.context["panes"]
+    assert [p["differs"] for p in panes] == ["remedy=none", "remedy=single-flight", "remedy=xfetch", "remedy=lease"]
+    assert len({p["label"] for p in panes}) == 4
+    assert '<code class="compare-differs">remedy=single-flight</code>' in page.content.decode()
+
+
+@pytest.mark.parametrize(("params", "named"), [
+    ([{"a": 1, "b": True}, {"a": 1, "b": False}], ["b=true", "b=false"]),  # written as compare takes them
+    ([{"a": 1}, {"a": 1}], ["", ""]),  # the same run twice (two seeds): nothing to name
+    ([{"a": 1, "x": 2}, {"a": 2}], ["a=1", "a=2"]),  # a parameter only one protocol has is not compared
+    ([{"d": 1, "c": 1, "b": 1, "a": 1}, {"d": 2, "c": 2, "b": 2, "a": 2}], ["a=1, b=1, c=1", "a=2, b=2, c=2"]),
+    ([{"a": 1}], [""]),
+])
+def test_what_differs_names_the_parameters_every_run_has_and_not_all_alike(params, named):
+    from dashboard.views import what_differs
+    assert what_differs(params) == named
