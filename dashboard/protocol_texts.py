@@ -1180,6 +1180,7 @@ PROTOCOL_TEXTS = (
     gettext_noop("Dual write vs outbox vs outbox with an idempotent consumer, under a crash"),
     gettext_noop("TCC without and with its control table: a Cancel overtakes a slow Try, a Confirm is duplicated"),
     gettext_noop("2PC vs an orchestrated saga: latency, isolation anomalies, and a service down"),
+    gettext_noop("Orchestrated vs choreographed saga: the same anomalies and the same remedy, at a cost in messages"),
     gettext_noop("Cache write policies on one workload"),
     gettext_noop("A cache crash: write-back loses writes, write-through none"),
     gettext_noop("A cache crash: write-back loses its dirty writes, write-behind with a durable queue none"),

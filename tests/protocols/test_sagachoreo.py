@@ -337,3 +337,23 @@ def test_the_same_seed_writes_the_same_valid_trace(scenario: str) -> None:
     second.run()
     assert dumps(build_trace(first)) == dumps(build_trace(second))
     assert_valid_trace(build_trace(first))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_comparison_shows_the_same_anomalies_and_remedy_at_a_cost_in_messages(seed: int) -> None:
+    from protocols import REGISTRY
+    from protocols.comparisons import PRESETS
+    from protocols.sim.compare import compare, parse_run
+
+    preset = next(p for p in PRESETS if p["name"] == "saga-orchestration-vs-choreography")
+    results = compare([parse_run(r, REGISTRY.get) for r in preset["runs"]], preset["params"], seed=seed)
+    happy, dirty, locked = results[0:2], results[2:4], results[4:6]
+    for orchestrated, choreographed in (happy, dirty, locked):
+        assert orchestrated["violated"] == choreographed["violated"]  # No isolation either way, the same remedy.
+        assert choreographed["summary"]["messages_sent"] > orchestrated["summary"]["messages_sent"]
+    assert [r["summary"]["anomalies"] for r in dirty] == [2, 2] and dirty[0]["violated"] == [
+        "saga-no-dirty-read", "saga-no-lost-update"]
+    for orchestrated, choreographed in (happy, locked):
+        assert orchestrated["summary"]["anomalies"] == choreographed["summary"]["anomalies"] == 0
+        # The choreography's completion reaches s1 through the broker: its lock is held longer.
+        assert choreographed["summary"]["blocked_ms"]["s1"] > orchestrated["summary"]["blocked_ms"]["s1"] > 0
