@@ -2033,4 +2033,8 @@ UI_TEXTS = (
     gettext_noop("{node}: applied to {pos}"),
     gettext_noop("{node}: session at {pos}"),
     gettext_noop("✕ a read the checker found breaking a guarantee, at the applied position of the node that answered it ({n} so far)"),
+    gettext_noop("Load per cache"),
+    gettext_noop("Client requests served: {total} · busiest: {node}"),
+    gettext_noop("No request served yet."),
+    gettext_noop("What each client's near-cache holds"),
 )

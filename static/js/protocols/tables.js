@@ -14,21 +14,22 @@ import t9 from './cache-write-behind.js';
 import t10 from './cache-write-around.js';
 import t11 from './cache-aside.js';
 import t12 from './cache-stampede.js';
-import t13 from './session-guarantees.js';
-import t14 from './mesi.js';
-import t15 from './consistent-hashing.js';
-import t16 from './counter-naive.js';
-import t17 from './lock-lease.js';
-import t18 from './counter-locked.js';
-import t19 from './redis-lock.js';
-import t20 from './zk-lock.js';
-import t21 from './counter-sharded.js';
-import t22 from './g-counter.js';
-import t23 from './pn-counter.js';
-import t24 from './counter-bft.js';
-import t25 from './service-registry.js';
-import t26 from './service-invocation.js';
-import t27 from './service-mesh.js';
+import t13 from './cache-hot-keys.js';
+import t14 from './session-guarantees.js';
+import t15 from './mesi.js';
+import t16 from './consistent-hashing.js';
+import t17 from './counter-naive.js';
+import t18 from './lock-lease.js';
+import t19 from './counter-locked.js';
+import t20 from './redis-lock.js';
+import t21 from './zk-lock.js';
+import t22 from './counter-sharded.js';
+import t23 from './g-counter.js';
+import t24 from './pn-counter.js';
+import t25 from './counter-bft.js';
+import t26 from './service-registry.js';
+import t27 from './service-invocation.js';
+import t28 from './service-mesh.js';
 
 /** Each protocol's encoding table, by name; protocols without one are drawn by generic.js. */
 export const TABLES = {
@@ -60,4 +61,5 @@ export const TABLES = {
   [t25.name]: t25,
   [t26.name]: t26,
   [t27.name]: t27,
+  [t28.name]: t28,
 };
