@@ -377,6 +377,14 @@ def test_with_the_semantic_lock_and_idempotency_no_safety_invariant_ever_breaks(
     assert not broken(engine) & set(SAFETY)
 
 
+@settings(max_examples=40, deadline=None)
+@given(fault_runs(), st.sampled_from(["commutative", "reread"]))
+def test_compensations_that_add_back_or_reread_never_lose_an_update(run_: dict[str, Any], remedy: str) -> None:
+    run_ = {**run_, "params": {**run_["params"], "countermeasure": remedy, "sagas": 3, "stagger_ms": 5}}
+    engine = simulate_run(SPEC, run_, max_events=20_000)
+    assert "saga-no-lost-update" not in broken(engine)
+
+
 @pytest.mark.parametrize("scenario", ["dirty-read", "compensation-retried"])
 def test_the_same_seed_writes_the_same_valid_trace(scenario: str) -> None:
     first, second = run(scenario, seed=7), run(scenario, seed=7)
