@@ -294,6 +294,9 @@ function skeleton(root, t) {
     panels: el('panels-host'), menu: el('node-menu'), toasts: el('toasts'),
     follow: el('follow-banner'), showing: el('showing-host'), question: el('question-card', 'aside'), notes: el('notes-strip'),
   };
+  // Shown only when a teacher puts a sandbox on the projector (views/showing.js, bound on live pages): a
+  // page without a class (a trace file opened, a lesson) would otherwise lie under an empty white cover.
+  dom.showing.hidden = true;
   root.classList.add('lab');
   root.replaceChildren(
     h('header', { class: 'lab-bar' }, dom.status, dom.controls, barTools(dom.tools, dom.more, t)),

@@ -89,9 +89,6 @@ def test_the_explorers_counterexample_opens_as_a_session_and_the_panel_shows_the
         context.close()
 
 
-@pytest.mark.xfail(strict=True, reason="an opened trace file's page is covered by the classroom's empty "
-                   "showing-host: static/js/app.js builds it without `hidden` and only bindClassroom (live "
-                   "sessions) hides it; remove this mark once fixed")
 def test_the_counterexample_manage_py_explore_saves_opens_from_disk_with_the_split_on_the_panel(
         browser: Any, http: Any, tmp_path: Path) -> None:
     """`manage.py explore three-phase-commit` saves the shortest trace; Open trace replays it in the page."""
