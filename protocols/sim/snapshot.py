@@ -90,21 +90,16 @@ def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = (), *, time
                     for timer, pid in rt.timers.items()), len(rt.held))
             for name, rt in engine.nodes.items()
         ]
-    # The explorer calls this once per transition, so each message body is
-    # encoded once per call (resends share an empty body, duplicates share
-    # the original's) with a ready-made encoder; the text is the same as
-    # json.dumps(body, sort_keys=True) would give.
-    bodies: dict[int, str] = {}
+    # The explorer calls this once per transition, and the worlds it makes share
+    # their messages: each message's entry is encoded once (_flight), with a
+    # ready-made encoder; the body's text is the same as json.dumps(body,
+    # sort_keys=True) would give.
     flights = []
     faults = []
     for p in pending.values():
         message = p.message
         if message is not None:
-            body = message.body
-            text = bodies.get(id(body))
-            if text is None:
-                text = bodies[id(body)] = _ENCODE(body) if body else "{}"
-            flights.append((message.src, message.dest, message.type, text, message.in_reply_to or ""))
+            flights.append(_flight(message))
         if p.fault:
             faults.append(_ENCODE(p.fault))
     flights.sort()
@@ -116,11 +111,12 @@ def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = (), *, time
         clock = now if horizon is not None and now <= horizon else -1  # -1: past every threshold.
     else:
         clock = now
-    world = [clock, nodes, flights, faults, partition, len(engine._watches), engine.checker.memory()]
+    memory = engine.checker.memory_text(_ENCODE_LENIENT)  # The text _ENCODE_LENIENT gives memory().
+    world = [clock, nodes, flights, faults, partition, len(engine._watches), memory]
     if symmetric and not faults and not engine._watches and partition is None:
         text = _canonical(world, symmetric)  # A fault plan or a partition names nodes inside its text.
     else:
-        text = _ENCODE_LENIENT(world)
+        text = f"{_ENCODE_LENIENT(world[:-1])[:-1]}, {memory}]"
     if relative:
         text = relative_stamps(text, now, reach)
     return ranked_ids(text) if ranked else text
@@ -149,8 +145,27 @@ def ranked_ids(text: str) -> str:
 
 _STRING: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
-_HELD: dict[tuple[int, int], tuple[Any, Any, str]] = {}
-"""Text of a node's state and durable log, by the identity of the two (which worlds share, immutable)."""
+_FLIGHTS: dict[int, tuple[Any, tuple[str, str, str, str, str]]] = {}
+"""A message's entry in the fingerprint, by the identity of the (immutable) message, which clones share."""
+FLIGHTS_CACHE_LIMIT = 50_000
+"""Entries kept before the cache starts again: each keeps its message alive, a few hundred bytes."""
+
+
+def _flight(message: Any) -> tuple[str, str, str, str, str]:
+    """Return a message's entry (its ends, type, body as JSON text and the request it answers); remembered."""
+    hit = _FLIGHTS.get(id(message))
+    if hit is None or hit[0] is not message:  # Kept alive, so an id is never reused while it is here.
+        if len(_FLIGHTS) >= FLIGHTS_CACHE_LIMIT:
+            _FLIGHTS.clear()
+        body = message.body
+        hit = _FLIGHTS[id(message)] = (message, (message.src, message.dest, message.type,
+                                                 _ENCODE(body) if body else "{}", message.in_reply_to or ""))
+    return hit[1]
+
+
+_HELD: dict[tuple[int, int], tuple[Any, Any, str, dict[tuple[Any, ...], str]]] = {}
+"""Text of a node's state and durable log, by the identity of the two (which worlds share, immutable),
+and of its whole entry by the rest of it (life, timers, messages held)."""
 HELD_CACHE_LIMIT = 20_000
 """Entries kept before the cache starts again: each keeps its state alive, some kilobytes at most."""
 
@@ -163,9 +178,13 @@ def _held_text(entry: tuple[Any, ...]) -> str:
     if hit is None or hit[0] is not state or hit[1] is not durable:  # Kept alive, so an id is never reused.
         if len(_HELD) >= HELD_CACHE_LIMIT:
             _HELD.clear()
-        hit = _HELD[key] = (state, durable, _ENCODE_LENIENT([state, durable]))
-    return (f"[{'true' if up else 'false'},{'true' if paused else 'false'},{hit[2]},"
-            f"{_ENCODE_LENIENT(timers) if timers else '[]'},{held}]")
+        hit = _HELD[key] = (state, durable, _ENCODE_LENIENT([state, durable]), {})
+    rest = (up, paused, tuple(timers), held)
+    text = hit[3].get(rest)
+    if text is None:  # The same string object each time: its hash, for the lookups that follow, is kept.
+        text = hit[3][rest] = (f"[{'true' if up else 'false'},{'true' if paused else 'false'},{hit[2]},"
+                               f"{_ENCODE_LENIENT(timers) if timers else '[]'},{held}]")
+    return text
 
 
 def _canonical(world: list[Any], groups: Sequence[Sequence[str]]) -> str:
@@ -175,28 +194,27 @@ def _canonical(world: list[Any], groups: Sequence[Sequence[str]]) -> str:
     node's signature is what it holds and what is on its way to or from it, with its
     group's names made anonymous. Renaming is then a substitution of the quoted names
     (a JSON string token is a whole name or not), run only on the pieces that mention
-    a member of a group; the pieces are sorted again.
+    a member of a group; the pieces are sorted again. Worlds share most of their pieces,
+    so each message's pieces are remembered (:func:`_groups_context`).
     """
-    now, nodes, flights, _, _, watches, memory = world
-    mentions = _mention_finder(tuple(name for group in groups for name in group))
-
+    now, nodes, flights, _, _, watches, memory = world  # The memory comes as its JSON text.
+    context = _groups_context(tuple(tuple(group) for group in groups))
+    mentions, hiders, pieces = context
     held = {entry[0]: _held_text(entry) for entry in nodes}
-    carried = [(src, dest, f"{_STRING(kind)},{_STRING(reply)},{body}") for src, dest, kind, body, reply in flights]
+    carried = []
+    touching: dict[str, list[str]] = {name: [] for _, group, _ in hiders for name in group}
+    for flight in flights:
+        piece = pieces.get(flight)
+        if piece is None:
+            if len(pieces) >= TEXTS_CACHE_LIMIT:
+                pieces.clear()
+            piece = pieces[flight] = _flight_pieces(flight, context)
+        carried.append(piece)
+        for end, text in piece[3]:
+            touching[end].append(text)
     renaming: dict[str, str] = {}
-    for group in groups:
-        members = set(group)
-        anonymous = _substitution(tuple((name, "*") for name in group))
-
-        def hidden(text: str, anonymous: Callable[[str], str] = anonymous) -> str:
-            return _memo(anonymous, mentions, text)
-
-        touching: dict[str, list[str]] = {name: [] for name in group}
-        for src, dest, rest in carried:
-            if src in members or dest in members:
-                text = f"{'*' if src in members else src}>{'*' if dest in members else dest}:{hidden(rest)}"
-                for end in {src, dest} & members:
-                    touching[end].append(text)
-        signature = {name: (hidden(held[name]), sorted(touching[name])) for name in group}
+    for _, group, anonymous in hiders:
+        signature = {name: (_memo(anonymous, mentions, held[name]), sorted(touching[name])) for name in group}
         ordered = sorted(group, key=lambda name: (signature[name], name))
         renaming.update((old, new) for old, new in zip(ordered, group, strict=True) if old != new)
     if renaming:
@@ -204,14 +222,45 @@ def _canonical(world: list[Any], groups: Sequence[Sequence[str]]) -> str:
 
         def renamed(text: str) -> str:
             return _memo(rename, mentions, text)
+        node_texts = sorted(f'"{renaming.get(name, name)}",{renamed(text)}' for name, text in held.items())
+        flight_texts = sorted(f'"{renaming.get(src, src)}","{renaming.get(dest, dest)}",{renamed(rest)}'
+                              for src, dest, rest, _ in carried)
+        memory_text = renamed(memory)
     else:
-        def renamed(text: str) -> str:
-            return text
-    node_texts = sorted(f'"{renaming.get(name, name)}",{renamed(text)}' for name, text in held.items())
-    flight_texts = sorted(f'"{renaming.get(src, src)}","{renaming.get(dest, dest)}",{renamed(rest)}'
-                          for src, dest, rest in carried)
+        node_texts = sorted(f'"{name}",{text}' for name, text in held.items())
+        flight_texts = sorted(f'"{src}","{dest}",{rest}' for src, dest, rest, _ in carried)
+        memory_text = memory
     return (f"[{now},[{'],['.join(node_texts)}],[{'],['.join(flight_texts)}],[],null,{watches},"
-            f"{renamed(_ENCODE_LENIENT(memory))}]")
+            f"{memory_text}]")
+
+
+_Hider = tuple[frozenset[str], tuple[str, ...], Callable[[str], str]]
+_Context = tuple[Callable[[str], object], tuple[_Hider, ...], dict[Any, Any]]
+
+
+@functools.lru_cache(maxsize=64)
+def _groups_context(groups: tuple[tuple[str, ...], ...]) -> _Context:
+    """Return, for groups of interchangeable nodes, the finder of their names, each group's anonymiser,
+    and the pieces of each message already made for them."""
+    mentions = _mention_finder(tuple(name for group in groups for name in group))
+    hiders = tuple((frozenset(group), group, _substitution(tuple((name, "*") for name in group))) for group in groups)
+    return mentions, hiders, {}
+
+
+def _flight_pieces(flight: tuple[str, str, str, str, str], context: _Context) -> tuple[str, str, str,
+                                                                                      tuple[tuple[str, str], ...]]:
+    """Return a message's ends, its text less its ends, and what it adds to the signature of each group member
+    at one of its ends (its text with that group's names made anonymous)."""
+    mentions, hiders, _ = context
+    src, dest, kind, body, reply = flight
+    rest = f"{_STRING(kind)},{_STRING(reply)},{body}"
+    touches: list[tuple[str, str]] = []
+    for members, _, anonymous in hiders:
+        if src in members or dest in members:
+            text = (f"{'*' if src in members else src}>{'*' if dest in members else dest}:"
+                    f"{_memo(anonymous, mentions, rest)}")
+            touches.extend((end, text) for end in sorted({src, dest} & members))
+    return src, dest, rest, tuple(touches)
 
 
 _TEXTS: dict[tuple[Callable[[str], str], str], str] = {}

@@ -252,6 +252,24 @@ def test_the_fingerprint_is_unchanged_by_its_optimization() -> None:
         assert world.fingerprint() == _reference_fingerprint(world)
 
 
+def test_the_memory_text_is_the_text_of_the_ranked_memory() -> None:
+    # The fingerprint encodes the history checks' memory in one walk (Checker.memory_text); it must
+    # write exactly what encoding Checker.memory() (sequence numbers ranked) writes.
+    from protocols import REGISTRY
+    from protocols.sim.snapshot import _ENCODE_LENIENT
+
+    checked = 0
+    for name in ("cache-write-through", "cache-write-back", "counter-sharded"):
+        for seed in range(3):
+            engine = Engine(REGISTRY[name], {}, seed=seed, chaos=0.2)
+            for _ in range(40):
+                memory = engine.checker.memory()
+                assert engine.checker.memory_text(_ENCODE_LENIENT) == _ENCODE_LENIENT(memory)
+                checked += '"seq"' in _ENCODE_LENIENT(memory)
+                engine.step()
+    assert checked > 100, "the worlds compared hold sequence numbers to rank"
+
+
 def test_a_clone_goes_on_exactly_as_the_original_would() -> None:
     for seed in range(4):
         original = Engine(SPEC, {"participants": 4, "votes": "0.7"}, seed=seed, chaos=0.1)
