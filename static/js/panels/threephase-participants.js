@@ -84,10 +84,10 @@ function participantRow(tr, node, log, how) {
 }
 
 function coordinatorRow(tr, node, log) {
-  const state = stateCell(tr, node);
-  state.classList.add('tpc-coordinator');
+  const stateTd = stateCell(tr, node); // not `state`: panels' `state.x` are a node's declared fields (test_state_types)
+  stateTd.classList.add('tpc-coordinator');
   return h('tr', { class: 'tpc-coordinator-row', dataset: { node: node.name } },
-    h('th', { style: CELL, scope: 'row' }, node.name), cell('—'), state, cell('—'), cell('—'),
+    h('th', { style: CELL, scope: 'row' }, node.name), cell('—'), stateTd, cell('—'), cell('—'),
     cell(String(log.timeouts[node.name] || 0)));
 }
 
