@@ -2021,6 +2021,7 @@ UI_TEXTS = (
     gettext_noop("step failed ✕"),
     gettext_noop("… waited on a semantic lock"),
     gettext_noop("an email sent: no compensation takes it back"),
+    gettext_noop("a compensation failed for now, then retried"),
     gettext_noop("Sagas: {n} · completed: {completed} · compensated: {compensated} · compensations: {compensations} · findings: {findings}"),
     pgettext_lazy("phase", "open"),
     pgettext_lazy("phase", "pending"),

@@ -129,14 +129,14 @@ function outcomeWord(tr, row) {
   return `… ${tr('saga.timeline.running', 'running')}`;
 }
 
-function rowParts(tr, story, saga, top, x, now) {
+function rowParts(tr, story, saga, top, x, now, right) {
   const row = story.rows[saga];
   const parts = [];
   const end = row.end ?? now;
   parts.push(svg('line', { x1: x(row.begin), x2: x(end), y1: top + 38, y2: top + 38, stroke: '#999', 'stroke-width': 2 }));
   parts.push(text(PAD.left - 10, top + 42, saga, { anchor: 'end', size: 17, weight: 700 }));
   const marks = row.marks.length ? ` ⚠${row.marks.join(',')}` : '';
-  const word = text(x(end) + 8, top + 42, `${outcomeWord(tr, row)}${marks}`, { size: 14, weight: 700,
+  const word = text(Math.max(x(end), right) + 8, top + 42, `${outcomeWord(tr, row)}${marks}`, { size: 14, weight: 700,
     colour: row.marks.length ? VIOLATION : '#111' });
   word.setAttribute('data-outcome', row.outcome || 'running');
   parts.push(word);
@@ -169,28 +169,39 @@ export const sagaTimelinePanel = definePanel({
     const x = (t) => PAD.left + BOX.w / 2 + (Math.min(t, endTime) / endTime) * (WIDTH - PAD.left - PAD.right - BOX.w);
     const top = Object.fromEntries(story.order.map((s, i) => [s, PAD.top + i * ROW]));
     const height = PAD.top + Math.max(1, story.order.length) * ROW + AXIS;
-    root.setAttribute('viewBox', `0 0 ${WIDTH} ${height}`);
     const arrow = svg('marker', { id: 'saga-arrow', viewBox: '0 0 10 10', refX: 8, refY: 5, markerWidth: 7, markerHeight: 7,
       orient: 'auto-start-reverse' });
     arrow.append(svg('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: PALETTE.vermillion }));
     const defs = svg('defs');
     defs.append(arrow);
-    const parts = [defs];
-    for (const saga of story.order) parts.push(...rowParts(tr, story, saga, top[saga], x, now));
+    const links = [];
     const at = {};
+    const edge = {}; // Each lane's right edge so far: a box that would overlap the one before moves right of it.
     for (const b of story.boxes) {
       const forward = b.kind === 'apply' || b.kind === 'fail' || b.kind === 'wait';
       const y = top[b.saga] + (forward ? 0 : 44);
-      at[b.id] = [x(b.time), y];
+      const half = (b.kind === 'wait' || b.kind === 'retry' ? 18 : BOX.w) / 2;
+      const lane = `${b.saga}/${forward}`;
+      const bx = Math.max(x(b.time), (edge[lane] ?? -Infinity) + half + 4);
+      edge[lane] = bx + half + (b.kind === 'fail' ? 14 : 0);
+      at[b.id] = [bx, y];
       if (b.undoes && at[b.undoes]) {
         const [ux, uy] = at[b.undoes];
-        const link = undoArrow([x(b.time), y + BOX.h / 2], [ux, uy + BOX.h]);
+        const link = undoArrow([bx, y + BOX.h / 2], [ux, uy + BOX.h]);
         link.setAttribute('data-from', b.id);
         link.setAttribute('data-to', b.undoes);
-        parts.push(link);
+        links.push(link);
       }
     }
+    const parts = [defs];
+    for (const saga of story.order) {
+      const right = Math.max(edge[`${saga}/true`] ?? 0, edge[`${saga}/false`] ?? 0);
+      parts.push(...rowParts(tr, story, saga, top[saga], x, now, right));
+    }
+    parts.push(...links);
     for (const b of story.boxes) parts.push(boxShape(tr, b, ...at[b.id]));
+    const widest = Math.max(WIDTH, ...Object.values(edge).map((e) => e + PAD.right)); // boxes pushed right: room
+    root.setAttribute('viewBox', `0 0 ${Math.ceil(widest)} ${height}`);
     const axisY = height - 6;
     parts.push(text(PAD.left, axisY, '0 ms'), text(WIDTH - PAD.right, axisY, `${endTime} ms`, { anchor: 'end' }));
     root.replaceChildren(...parts);
@@ -199,6 +210,7 @@ export const sagaTimelinePanel = definePanel({
       [PALETTE.purple, tr('saga.timeline.keyFailed', 'step failed ✕')], [PALETTE.yellow, tr('saga.timeline.keyWait', '… waited on a semantic lock')]];
     fill(key, ...legend.map(([colour, words]) => h('li', {}, h('span', { style: 'display:inline-block;width:1em;height:1em;'
       + `background:${colour};margin-right:4px;vertical-align:middle;border:1px solid #111` }), words)),
+    h('li', {}, `↻ ${tr('saga.timeline.keyRetry', 'a compensation failed for now, then retried')}`),
     h('li', {}, `✉ ${tr('saga.timeline.keyEffect', 'an email sent: no compensation takes it back')}`));
     const ended = story.order.map((s) => story.rows[s].outcome);
     fill(summary, tr('saga.timeline.summary', 'Sagas: {n} · completed: {completed} · compensated: {compensated} · '
