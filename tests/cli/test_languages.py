@@ -59,6 +59,8 @@ def words(value: Any) -> set[str]:
 def trace_words(trace: Mapping[str, Any]) -> set[str]:
     """Return the words of a trace's data: everything but its captions, which are catalogue texts."""
     data = words({**trace, "events": [e for e in trace["events"] if e["kind"] != "caption"]})
+    # english_left reads Mermaid's crossed arrow (-x) out of every line: a name such as expiry-xfetch reads "fetch".
+    data |= {w for d in data for w in WORD.findall(MERMAID_LOST.sub(" ", f"-{d}"))}
     return data | {w.upper() for w in data}  # A message's type and a client's request are written in capitals.
 
 
