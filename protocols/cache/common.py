@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from protocols.base import Context, ParameterError, State
+from protocols.common.script import ScriptFormat
 from protocols.common.workload import WORKLOAD_PARAMS, key_name
 from protocols.spec import Param
 
@@ -36,34 +37,9 @@ MAX_SCRIPT_OPS = 64
 """A script is a teaching device: a few operations per client, written by hand."""
 
 
-def parse_script(text: str) -> dict[str, list[tuple[str, str]]]:
-    """Read ``"c1: r k0, w k1; c2: w k0"`` into ``{"c1": [("read", "k0"), ("write", "k1")], ...}``."""
-    script: dict[str, list[tuple[str, str]]] = {}
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        client, sep, ops = part.partition(":")
-        client = client.strip()
-        if not sep or not client.startswith("c") or not client[1:].isdigit():
-            raise ValueError(f"{part!r} is not 'cN: op, op, ...'")
-        if client in script:
-            raise ValueError(f"{client} is scripted twice")
-        steps = []
-        for token in filter(None, (t.strip() for t in ops.split(","))):
-            verb, _, key = token.partition(" ")
-            if verb not in ("r", "w") or not key.strip():
-                raise ValueError(f"{token!r} is not 'r KEY' or 'w KEY'")
-            steps.append(("read" if verb == "r" else "write", key.strip()))
-        script[client] = steps
-    if sum(len(s) for s in script.values()) > MAX_SCRIPT_OPS:
-        raise ValueError(f"at most {MAX_SCRIPT_OPS} scripted operations")
-    return script
-
-
-def _check_script(value: str) -> str | None:
-    try:
-        parse_script(value)
-    except ValueError as exc:
-        return str(exc)
-    return None
+SCRIPT = ScriptFormat(max_ops=MAX_SCRIPT_OPS)
+parse_script = SCRIPT.parse
+"""Read ``"c1: r k0, w k1; c2: w k0"`` into ``{"c1": [("read", "k0"), ("write", "k1")], ...}``."""
 
 
 COMMON_PARAMS: tuple[Param, ...] = (
@@ -74,7 +50,7 @@ COMMON_PARAMS: tuple[Param, ...] = (
           help="How many keys one cache holds before it evicts the least recently used."),
     Param(name="timeout_ms", kind="int", default=300, min=10, max=60_000,
           help="How long a client waits for an answer before it gives the operation up."),
-    Param(name="script", kind="str", default="", check=_check_script,
+    Param(name="script", kind="str", default="", check=SCRIPT.check,
           help="Optional fixed operations instead of the random workload, e.g. 'c1: r k0, r k0; c2: w k0'. "
                "Scripted clients run their script; the others run the random workload."),
 )

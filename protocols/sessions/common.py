@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from protocols.common.script import ScriptFormat
+
 PRIMARY, REPLICA, CLIENT = "primary", "replica", "client"
 PRIMARY_NODE = "primary"
 NOTHING = "∅"
@@ -22,35 +24,11 @@ MAX_ENTRIES_PER_MESSAGE = 20
 batches, each asked for by its acknowledgement, instead of in one message holding the whole log."""
 
 
-def parse_script(text: str) -> dict[str, list[tuple[str, str]]]:
-    """Read ``"c1: w k0, r k0; c2: r k0"`` into ``{"c1": [("write", "k0"), ("read", "k0")], ...}``."""
-    script: dict[str, list[tuple[str, str]]] = {}
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        client, sep, ops = part.partition(":")
-        client = client.strip()
-        if not sep or not client.startswith("c") or not client[1:].isdigit():
-            raise ValueError(f"{part!r} is not 'cN: op, op, ...'")
-        if client in script:
-            raise ValueError(f"{client} is scripted twice")
-        steps = []
-        for token in filter(None, (t.strip() for t in ops.split(","))):
-            verb, _, key = token.partition(" ")
-            if verb not in ("r", "w") or not key.strip():
-                raise ValueError(f"{token!r} is not 'r KEY' or 'w KEY'")
-            steps.append(("read" if verb == "r" else "write", key.strip()))
-        script[client] = steps
-    if sum(len(s) for s in script.values()) > MAX_SCRIPT_OPS:
-        raise ValueError(f"at most {MAX_SCRIPT_OPS} scripted operations")
-    return script
-
-
-def check_script(value: str) -> str | None:
-    """Say what is wrong with a script, or None."""
-    try:
-        parse_script(value)
-    except ValueError as exc:
-        return str(exc)
-    return None
+SCRIPT = ScriptFormat(max_ops=MAX_SCRIPT_OPS)
+parse_script = SCRIPT.parse
+"""Read ``"c1: w k0, r k0; c2: r k0"`` into ``{"c1": [("write", "k0"), ("read", "k0")], ...}``."""
+check_script = SCRIPT.check
+"""Say what is wrong with a script, or None."""
 
 
 def parse_lags(text: str) -> list[int]:
