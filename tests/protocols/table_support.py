@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from protocols.base import (
+    ANY_PHASE,
     CancelTimer,
     Context,
     Effect,
@@ -24,8 +25,11 @@ from protocols.base import (
     Note,
     Persist,
     Receive,
+    Recover,
     Send,
     SetTimer,
+    Start,
+    TimerFired,
     TransitionTable,
     UnexpectedInput,
 )
@@ -64,6 +68,36 @@ class RowRegistry:
     def missing(self) -> list[Row]:
         """Return the rows no test registered."""
         return sorted(self.rows - self.covered)
+
+
+def row_cases(table: TransitionTable, states: Mapping[str, Mapping[str, Any]]) -> list[Row]:
+    """Return every (role, phase, input) a row answers, ANY_PHASE rows in each phase they really answer.
+
+    ``states`` maps each role to its sample states by phase; an ANY_PHASE row
+    is tried in each of its role's phases that no narrower row answers first.
+    """
+    found = []
+    for row in table.rows:
+        phases = list(states[row.role]) if row.phase == ANY_PHASE else [row.phase]
+        found += [(row.role, phase, row.on) for phase in phases if table.lookup(row.role, phase, row.on) is row]
+    return found
+
+
+def assert_every_row_exercised(table: TransitionTable, cases: Iterable[Row], registry: RowRegistry) -> None:
+    """Assert the cases reach every row in some phase and no row goes without a test."""
+    assert {(role, on) for role, _, on in cases} == {(r.role, r.on) for r in table.rows}
+    assert not registry.missing()
+
+
+def plausible_input(on: str, message: Callable[[str], Input]) -> Input:
+    """Return an input for a row's key: a start, an empty recovery, the named timer, or ``message(type)``."""
+    if on == "start":
+        return Start(draw=0.5)
+    if on == "recover":
+        return Recover(durable=())
+    if on.startswith("timer:"):
+        return TimerFired(name=on.removeprefix("timer:"))
+    return message(on.removeprefix("msg:"))
 
 
 def context(spec: ProtocolSpec, node: str, **params: Any) -> Context:

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocols.base import ANY_PHASE, Input, Persist, Recover, SetTimer, Start, TimerFired
+from protocols.base import Input, Persist, Recover, SetTimer, TimerFired
 from protocols.common.saga_history import NAMES as SAFETY
 from protocols.sagachoreo import SPEC
 from protocols.sagachoreo.events import subscribers
@@ -51,35 +51,22 @@ BODY = {"deliver": {"delivery": 2, "id": "g1.failed.s2", "saga": "g1", "kind": "
 
 def an_input(role: str, on: str) -> Input:
     """Return a plausible input for a row's key, from whoever sends it in a real run."""
-    if on == "start":
-        return Start(draw=0.5)
-    if on == "recover":
-        return Recover(durable=())
-    if on.startswith("timer:"):
-        return TimerFired(name=on.removeprefix("timer:"))
-    kind = on.removeprefix("msg:")
-    return receive(kind, src=SENDER[kind], dest=NODE[role], body=BODY[kind])
+    return support.plausible_input(on, lambda kind: receive(kind, src=SENDER[kind], dest=NODE[role], body=BODY[kind]))
 
 
-def cases() -> list[tuple[str, str, str]]:
-    """Return every (role, phase, input) a row answers, ANY_PHASE rows in each phase they really answer."""
-    found = []
-    for row in TABLE.rows:
-        phases = list(STATES[row.role]) if row.phase == ANY_PHASE else [row.phase]
-        found += [(row.role, phase, row.on) for phase in phases if TABLE.lookup(row.role, phase, row.on) is row]
-    return found
+CASES = support.row_cases(TABLE, STATES)
+"""Every (role, phase, input) a row answers, ANY_PHASE rows in each phase they really answer."""
 
 
 @ROWS.covers(*support.table_rows(TABLE))
-@pytest.mark.parametrize(("role", "phase", "on"), cases())
+@pytest.mark.parametrize(("role", "phase", "on"), CASES)
 def test_every_row_is_handled_as_it_says(role: str, phase: str, on: str) -> None:
     ctx = context(SPEC, NODE[role])
     assert support.check_handled_or_refused(TABLE, ctx, STATES[role][phase], an_input(role, on), 100) is not None
 
 
 def test_every_row_is_exercised_in_some_phase() -> None:
-    assert {(role, on) for role, _, on in cases()} == {(r.role, r.on) for r in TABLE.rows}
-    assert not ROWS.missing()
+    support.assert_every_row_exercised(TABLE, CASES, ROWS)
     assert not support.silent_ignores(TABLE)
 
 
