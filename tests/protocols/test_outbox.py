@@ -23,6 +23,7 @@ from protocols.comparisons import PRESETS
 from protocols.outbox import SPEC
 from protocols.outbox.table import TABLE
 from protocols.sim.engine import Engine
+from tests.protocols import run_support
 from tests.protocols import table_support as support
 from tests.protocols.run_support import simulate_run
 from tests.protocols.table_support import context, fire_table, receive, sends
@@ -196,9 +197,7 @@ EXPECTED = {
 
 def played(scenario: str, seed: int = 1) -> tuple[Engine, set[str]]:
     """Play a scenario to its end; return the engine and the names of the invariants it broke."""
-    engine = Engine(SPEC, {}, seed=seed, scenario=scenario, max_events=20_000)
-    engine.run()
-    return engine, {e["invariant"] for e in engine.log if e["kind"] == "violation"}
+    return run_support.played(SPEC, scenario, seed)
 
 
 def test_every_scenario_is_expected() -> None:

@@ -28,6 +28,7 @@ from protocols.sagachoreo.table import TABLE
 from protocols.sim.engine import Engine
 from protocols.sim.trace import build_trace, dumps
 from tests.helpers import assert_valid_trace
+from tests.protocols import run_support
 from tests.protocols import table_support as support
 from tests.protocols.run_support import simulate_run
 from tests.protocols.table_support import context, fire_table, receive, sends
@@ -241,9 +242,7 @@ EXPECTED = {
 
 def played(scenario: str | None, seed: int = 1, **params: Any) -> tuple[Engine, set[str]]:
     """Play a scenario to its end; return the engine and the names of the invariants it broke."""
-    engine = Engine(SPEC, params, seed=seed, scenario=scenario, max_events=20_000)
-    engine.run()
-    return engine, {e["invariant"] for e in engine.log if e["kind"] == "violation"}
+    return run_support.played(SPEC, scenario, seed, **params)
 
 
 def test_every_scenario_is_expected() -> None:

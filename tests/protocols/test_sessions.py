@@ -21,12 +21,11 @@ from hypothesis import strategies as st
 from protocols import REGISTRY
 from protocols.base import CancelTimer, Input, Persist, Recover, Send, SetTimer, Start, TimerFired
 from protocols.sessions import SPEC
-from protocols.sim.engine import Engine
 from protocols.sim.trace import build_trace, replay
 from tests import strategies as s
 from tests.helpers import assert_valid_trace, words
 from tests.protocols import table_support as support
-from tests.protocols.run_support import simulate_run
+from tests.protocols.run_support import scenario_trace, simulate_run
 from tests.protocols.table_support import RowRegistry, fire_table, table_rows
 
 NOW = 1_000
@@ -228,12 +227,7 @@ def test_a_client_tired_of_waiting_reads_at_the_primary_and_ignores_the_replica_
 
 
 def run(scenario: str | None = None, seed: int = 0, **params: Any) -> dict[str, Any]:
-    engine = Engine(SPEC, params, seed=seed, scenario=scenario)
-    engine.run()
-    assert engine.quiescent and not engine.truncated
-    trace = build_trace(engine)
-    assert_valid_trace(trace)
-    return trace
+    return scenario_trace(SPEC, scenario, seed, **params)
 
 
 def broken(trace: dict[str, Any]) -> set[str]:
