@@ -217,19 +217,29 @@ def _canonical(world: list[Any], groups: Sequence[Sequence[str]]) -> str:
         signature = {name: (_memo(anonymous, mentions, held[name]), sorted(touching[name])) for name in group}
         ordered = sorted(group, key=lambda name: (signature[name], name))
         renaming.update((old, new) for old, new in zip(ordered, group, strict=True) if old != new)
-    if renaming:
-        rename = _substitution(tuple(sorted(renaming.items())))
-
-        def renamed(text: str) -> str:
-            return _memo(rename, mentions, text)
-        node_texts = sorted(f'"{renaming.get(name, name)}",{renamed(text)}' for name, text in held.items())
-        flight_texts = sorted(f'"{renaming.get(src, src)}","{renaming.get(dest, dest)}",{renamed(rest)}'
-                              for src, dest, rest, _ in carried)
-        memory_text = renamed(memory)
-    else:
-        node_texts = sorted(f'"{name}",{text}' for name, text in held.items())
-        flight_texts = sorted(f'"{src}","{dest}",{rest}' for src, dest, rest, _ in carried)
-        memory_text = memory
+    rename = _substitution(tuple(sorted(renaming.items()))) if renaming else None
+    finished = _FINISHED
+    if len(finished) >= TEXTS_CACHE_LIMIT:
+        finished.clear()
+    node_texts = []
+    for name, text in held.items():
+        done = finished.get((rename, name, text))
+        if done is None:
+            done = finished[(rename, name, text)] = (
+                f'"{renaming.get(name, name)}",{text if rename is None else _memo(rename, mentions, text)}')
+        node_texts.append(done)
+    flight_texts = []
+    for piece in carried:
+        done = finished.get((rename, piece))
+        if done is None:
+            src, dest, rest, _ = piece
+            done = finished[(rename, piece)] = (
+                f'"{renaming.get(src, src)}","{renaming.get(dest, dest)}",'
+                f'{rest if rename is None else _memo(rename, mentions, rest)}')
+        flight_texts.append(done)
+    node_texts.sort()
+    flight_texts.sort()
+    memory_text = memory if rename is None else _memo(rename, mentions, memory)
     return (f"[{now},[{'],['.join(node_texts)}],[{'],['.join(flight_texts)}],[],null,{watches},"
             f"{memory_text}]")
 
@@ -262,6 +272,9 @@ def _flight_pieces(flight: tuple[str, str, str, str, str], context: _Context) ->
             touches.extend((end, text) for end in sorted({src, dest} & members))
     return src, dest, rest, tuple(touches)
 
+
+_FINISHED: dict[tuple[Any, ...], str] = {}
+"""A node's or a message's final piece of text, by the renaming and what it renames (names, text)."""
 
 _TEXTS: dict[tuple[Callable[[str], str], str], str] = {}
 """Pieces of text already renamed, by renaming: worlds share most of their nodes' and messages' texts."""
