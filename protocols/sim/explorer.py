@@ -43,6 +43,9 @@ a protocol without history checks, whose order of deliveries only its nodes
 see: a delivery to one node is not tried after a delivery to another when
 the other side of that diamond, the same two in the other order from the same
 world, has been searched already). Sleep sets save transitions, not worlds.
+*Memory views* (``Invariant.memory``): of a history check that declares what
+of its memo decides its future verdicts, the fingerprint keeps only that view
+(the engine keeps the whole memo, so a finding's text is its own path's).
 
 Per world only its parent's digest and the command that led there are kept;
 the worlds still to be expanded (one BFS level, roughly) are the only live
