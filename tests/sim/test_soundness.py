@@ -197,18 +197,22 @@ def test_a_memory_view_that_leaves_out_what_decides_a_verdict_is_caught() -> Non
 ISSUE_14_SCRIPT = "c1: r k0, r k0; c2: w k0"
 """The cache-aside workload whose stale read a fingerprint without the history memory merged away."""
 
-CACHE_FOILS = [("cache-write-through", {"invalidation": "none"}), ("cache-write-around", {}), ("cache-aside", {}),
-               ("cache-aside", {"script": ISSUE_14_SCRIPT}), ("cache-write-back", {})]
+CACHE_FOILS = [("cache-write-through", {"invalidation": "none"}, None), ("cache-write-around", {}, None),
+               ("cache-aside", {}, None), ("cache-aside", {"script": ISSUE_14_SCRIPT}, None),
+               ("cache-write-back", {"script": ""}, 0)]
 """Cache small models whose findings lie deeper than every path can be followed: their memory views are
-held to the whole memo instead (itself held to every path above)."""
+held to the whole memo instead (itself held to every path above). Write-back's with its crash does not
+complete within the budget either way (over 50,000 worlds): its crash-free model does (34,150 worlds with
+the views, 46,005 without) and shows the stale read between its two caches."""
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, params", CACHE_FOILS)
-def test_the_cache_checks_memory_views_keep_every_finding(name: str, params: dict[str, Any]) -> None:
+@pytest.mark.parametrize("name, params, crashes", CACHE_FOILS)
+def test_the_cache_checks_memory_views_keep_every_finding(name: str, params: dict[str, Any],
+                                                          crashes: int | None) -> None:
     spec = REGISTRY[name]
-    viewed = explore(spec, params)
-    whole = explore(spec, params, memory_views=False)
+    viewed = explore(spec, params, max_crashes=crashes)
+    whole = explore(spec, params, memory_views=False, max_crashes=crashes)
     assert viewed.complete and whole.complete
     assert "memory views" in viewed.reductions
     assert viewed.states <= whole.states
