@@ -72,6 +72,8 @@ FIGURES: dict[str, str] = {
     "two_holders": "Two holders at once",
     "unavailable_ms": "Lock unavailable after a holder crash (ms)",
     "writes": "Writes",
+    "write_latency_p50": "Write latency p50 (ms)",
+    "write_latency_p99": "Write latency p99 (ms)",
 }
 """The summary figures families share: identifier -> English label."""
 

@@ -92,6 +92,24 @@ RACE_CAPTIONS = (
 
 # ------------------------------------------------------------ per policy
 
+THREE_WRITES_PARAMS = {"clients": 1, "caches": 1, "keys": 2, "script": "c1: w k0, w k1, w k0, r k0, r k1"}
+THREE_WRITES_FAULTS = (
+    {"action": "crash", "node": "cache1",
+     "after": {"kind": "deliver", "node": "c1", "message.type": "put_ok", "message.body.n": 3}},
+    {"action": "pause", "node": "c1", "after": {"kind": "crash", "node": "cache1"}},
+    {"action": "recover", "node": "cache1", "after": {"kind": "crash", "node": "cache1"}, "delay_ms": 150},
+    {"action": "resume", "node": "c1", "after": {"kind": "recover", "node": "cache1"}, "delay_ms": 10},
+)
+"""Write-behind's crash (BEHIND_CRASH_FAULTS) for the other policies, on its workload: c1 writes k0, k1, k0;
+cache1 crashes once all three are acknowledged; c1 waits while it is down, then reads both keys. The
+write-policies-crash comparison sets the three policies side by side on it."""
+THREE_WRITES_CAPTIONS = (
+    Caption(match={"kind": "crash", "node": "cache1"},
+            text="cache1 crashes once c1 has heard all three writes acknowledged."),
+    Caption(match={"kind": "recover", "node": "cache1"},
+            text="cache1 is back, empty: c1's reads go to the database. Are its writes there?"),
+)
+
 WRITE_THROUGH = (
     Scenario(name="plain", description="The random workload on two caches, without faults.",
              captions=(FIRST_MISS, FIRST_HIT,
@@ -112,6 +130,10 @@ WRITE_THROUGH = (
              captions=(*PEER_CAPTIONS,
                        Caption(match={"kind": "send", "message.type": "invalidate"},
                                text="cache2 tells every other cache to drop k0 before it acknowledges the write."))),
+    Scenario(name="crash-after-three-writes",
+             description="Write-behind's crash on write-through: every acknowledged write was already in the "
+                         "database, one database write per client write.",
+             params=THREE_WRITES_PARAMS, faults=THREE_WRITES_FAULTS, captions=THREE_WRITES_CAPTIONS),
 )
 
 WRITE_BACK = (
@@ -144,6 +166,9 @@ WRITE_BACK = (
              captions=(Caption(match={"kind": "send", "message.type": "flush", "message.body.release": True},
                                text="No room for k1: dirty k0 is evicted, and flushed to the database "
                                     "on its way out."),)),
+    Scenario(name="crash-after-three-writes",
+             description="Write-behind's crash on write-back: the dirty keys, never flushed, are lost.",
+             params=THREE_WRITES_PARAMS, faults=THREE_WRITES_FAULTS, captions=(*THREE_WRITES_CAPTIONS, LOST)),
 )
 
 WRITE_AROUND = (

@@ -7,7 +7,11 @@ counted by the very detectors the checker runs; ``db_reads`` and
 ``db_writes`` count requests that reached the database (a write-back
 flush or recall counts as a write only if it carried a value, a
 write-behind batch as the writes it carries);
-``messages_per_op`` is messages sent per successful operation; and
+``messages_per_op`` is messages sent per successful operation;
+``write_latency_p50`` and ``write_latency_p99`` (ms) are a successful
+write's time from its invocation to its answer at the client (what a
+write-through cache makes its writers wait for, and write-back and
+write-behind do not; null with no write); and
 ``linearizable`` is the per-key Wing & Gong verdict over the whole history
 (true, false, or null when a key has too many operations), with
 ``nonlinearizable_key`` naming the first key that fails.
@@ -64,6 +68,7 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
     in_progress = [{**op, "ok": False, "definite": False} for op in pending]
     verdict, bad_key = check_registers(register_ops(ended + in_progress))
     done = len(reads) + len(writes)
+    waits = sorted(op["t1"] - op["t0"] for op in writes)
     return {
         "reads": len(reads),
         "writes": len(writes),
@@ -74,9 +79,16 @@ def summarize(trace: Mapping[str, Any]) -> dict[str, Any]:
         "db_reads": db_reads,
         "db_writes": db_writes,
         "messages_per_op": round(sends / done, 2) if done else None,
+        "write_latency_p50": percentile(waits, 0.5),
+        "write_latency_p99": percentile(waits, 0.99),
         "linearizable": verdict,
         "nonlinearizable_key": bad_key,
     }
+
+
+def percentile(sorted_values: list[int], q: float) -> int | None:
+    """Return the ``q`` quantile of sorted values as the stampede's latency takes it (None for none)."""
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))] if sorted_values else None
 
 
 WRITE_BEHIND_FIGURES = {

@@ -27,10 +27,12 @@ from tests.helpers import assert_valid_trace, run_manage, words
 
 SEEDS = (0, 1, 7, 2024)
 SUMMARY_KEYS = {"reads", "writes", "hit_ratio", "stale_reads", "max_staleness", "lost_writes", "db_reads",
-                "db_writes", "messages_per_op", "linearizable", "nonlinearizable_key"}
+                "db_writes", "messages_per_op", "write_latency_p50", "write_latency_p99", "linearizable",
+                "nonlinearizable_key"}
 TESTED = {
-    "cache-write-through": {"plain", "cache-crash", "peer-stale-read", "peer-invalidation"},
-    "cache-write-back": {"plain", "cache-crash-loses-dirty", "ownership-transfer", "flush-on-eviction"},
+    "cache-write-through": {"plain", "cache-crash", "peer-stale-read", "peer-invalidation", "crash-after-three-writes"},
+    "cache-write-back": {"plain", "cache-crash-loses-dirty", "ownership-transfer", "flush-on-eviction",
+                         "crash-after-three-writes"},
     "cache-write-behind": {"plain", "cache-crash-volatile", "cache-crash-durable", "reorder-across-caches",
                            "db-down-back-pressure"},  # Their stories: tests/protocols/test_cache_write_behind.py.
     "cache-write-around": {"plain", "own-read-misses", "peer-stale-read"},
@@ -149,6 +151,21 @@ def test_a_write_back_crash_with_dirty_keys_loses_writes_and_write_through_none(
     # Same seed, same workload: the crash interrupted both at the same operation.
     crash = [e for e in through["events"] if e["kind"] == "crash"]
     assert len(crash) == 1 and crash[0]["node"] == "cache1"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_write_behinds_crash_on_write_through_loses_nothing_and_on_write_back_the_dirty_key(seed: int) -> None:
+    through = run(WRITE_THROUGH, "crash-after-three-writes", seed=seed)
+    back = run(WRITE_BACK, "crash-after-three-writes", seed=seed)
+    behind = run(REGISTRY["cache-write-behind"], "cache-crash-volatile", seed=seed)
+    assert through["faults"] == back["faults"] == behind["faults"]  # one crash plan for the three policies
+    assert through["params"]["script"] == back["params"]["script"] == behind["params"]["script"]
+    assert not through["violations"] and through["summary"]["lost_writes"] == 0
+    assert through["summary"]["db_writes"] == through["summary"]["writes"] == 3  # each write, in the database
+    lost = violations(back, "lost-write")
+    assert lost and all(event(back, v["cause_seq"])["kind"] == "crash" for v in lost)
+    # What a write costs its writer: write-through waits for the database, write-behind does not.
+    assert through["summary"]["write_latency_p50"] > behind["summary"]["write_latency_p50"]
 
 
 def test_the_lost_write_is_then_read_stale_from_the_database() -> None:

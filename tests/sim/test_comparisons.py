@@ -44,6 +44,21 @@ def test_a_cache_crash_loses_a_write_back_write_and_no_write_through_one(seed):
     assert through["summary"]["lost_writes"] == 0 and through["violated"] == []
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_one_crash_write_through_waits_and_loses_nothing_write_back_and_volatile_behind_lose(seed):
+    """Issue 20's three policies on write-behind's workload and crash: what a write costs and what the crash takes."""
+    through, back, volatile, durable = rows = run_preset("write-policies-crash", seed)
+    assert len(set(figure(rows, "writes"))) == 1, "the same three writes acknowledged everywhere"
+    assert figure(rows, "lost_writes")[0] == 0 and figure(rows, "lost_writes")[3] == 0
+    assert figure(rows, "lost_writes")[1] >= 1 and figure(rows, "lost_writes")[2] >= 1
+    assert through["violated"] == [] == durable["violated"] and "lost-write" in back["violated"]
+    # Write-through makes every write wait for the database and writes each; write-behind answers at once
+    # and folds the two writes of k0 into one database write.
+    assert through["summary"]["db_writes"] == through["summary"]["writes"] > durable["summary"]["db_writes"]
+    assert through["summary"]["write_latency_p50"] > durable["summary"]["write_latency_p50"]
+    assert volatile["summary"]["db_writes"] == 0
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_naive_counter_loses_updates_and_the_others_do_not(seed):
     naive, locked, sharded, crdt = run_preset("counters", seed)
