@@ -297,6 +297,11 @@ function skeleton(root, t) {
   // Shown only when a teacher puts a sandbox on the projector (views/showing.js, bound on live pages): a
   // page without a class (a trace file opened, a lesson) would otherwise lie under an empty white cover.
   dom.showing.hidden = true;
+  if (document.body.classList.contains('embed')) { // a compare frame's narration scrolls past three lines (lab.css)
+    dom.narration.tabIndex = 0; // so the keyboard reaches what scrolls
+    dom.narration.setAttribute('role', 'region');
+    dom.narration.setAttribute('aria-label', t('tabs.captions'));
+  }
   root.classList.add('lab');
   root.replaceChildren(
     h('header', { class: 'lab-bar' }, dom.status, dom.controls, barTools(dom.tools, dom.more, t)),
