@@ -22,9 +22,18 @@ FIRST_PANEL_TEXT = """() => {
 STANDARD_TABS = {"nodes", "states", "invariants", "pending", "partition", "captions"}
 
 
+AT_THE_END = """() => { const s = document.getElementById('lab').lab.store;
+    return s.playhead === s.timeline.lastSeq; }"""
+NEXT_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
 def play_to_the_end(page: Any) -> None:
+    """Play at full speed until the run is done and the page drew its last event (the views redraw in a frame)."""
     page.evaluate("() => { const a = document.getElementById('lab').lab.actions; a.setSpeed(0); a.play(); }")
     page.wait_for_function(DONE, timeout=WAIT_MS * 2)
+    # Done is the worker's word; the last events may still be on their way to the page (a loaded machine).
+    page.wait_for_function(AT_THE_END, timeout=WAIT_MS * 2)
+    page.evaluate(NEXT_FRAMES)
 
 
 @pytest.mark.parametrize(("protocol", "scenario", "words"), [
