@@ -341,7 +341,7 @@ def hot_runs(draw: st.DrawFn, faults: bool = True) -> dict[str, Any]:
     return {"seed": draw(s.SEEDS), "params": params, "faults": plan if faults else []}
 
 
-@settings(deadline=None, max_examples=120, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(hot_runs())
 def test_no_read_a_cache_answers_is_older_than_an_acknowledged_write(run_: dict[str, Any]) -> None:
     engine = simulate_run(SPEC, run_, 3_000)

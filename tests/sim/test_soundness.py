@@ -16,6 +16,7 @@ depends on the time pins the clock watch.
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Mapping
 from dataclasses import replace
@@ -206,8 +207,17 @@ complete within the budget either way (over 50,000 worlds): its crash-free model
 the views, 46,005 without) and shows the stale read between its two caches."""
 
 
+FULL = os.environ.get("PROTOLAB_EXPLORE_ALL") == "1"
+"""Each cache comparison searches its model twice to the end (write-back's 34,150 and 46,005 worlds): some
+five minutes of the suite's two cores together. The normal suite compares the one the issue names, the
+cache-aside script; PROTOLAB_EXPLORE_ALL=1 compares them all, as it searches the deep foils."""
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name, params, crashes", CACHE_FOILS)
+@pytest.mark.parametrize("name, params, crashes", [
+    pytest.param(*case, marks=[] if FULL or case[1].get("script") == ISSUE_14_SCRIPT else [
+        pytest.mark.skip(reason="a whole cache model searched twice: set PROTOLAB_EXPLORE_ALL=1")])
+    for case in CACHE_FOILS])
 def test_the_cache_checks_memory_views_keep_every_finding(name: str, params: dict[str, Any],
                                                           crashes: int | None) -> None:
     spec = REGISTRY[name]
