@@ -26,7 +26,7 @@ from protocols.sim.trace import build_trace, replay
 from tests import strategies as s
 from tests.helpers import assert_valid_trace, words
 from tests.protocols import table_support as support
-from tests.protocols.run_support import simulate_run
+from tests.protocols.run_support import scenario_trace, simulate_run
 from tests.protocols.table_support import RowRegistry, fire_table, table_rows
 
 SPEC = sp.SPEC
@@ -296,12 +296,8 @@ def test_a_client_gives_a_read_up_ignores_late_answers_and_stays_done_after_a_cr
 
 
 def run(scenario: str | None = None, seed: int = 0, **params: Any) -> dict[str, Any]:
-    engine = Engine(SPEC, params, seed=seed, scenario=scenario)
-    engine.run()
-    assert engine.quiescent and not engine.truncated
-    trace = build_trace(engine)
-    assert_valid_trace(trace)
-    return trace
+    """Play one of this protocol's scenarios to its end: its schema-checked trace (run_support.scenario_trace)."""
+    return scenario_trace(SPEC, scenario, seed, **params)
 
 
 def invariants(trace: dict[str, Any]) -> set[str]:

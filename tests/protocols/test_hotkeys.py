@@ -18,12 +18,11 @@ from protocols.comparisons import PRESETS
 from protocols.hotkeys import SPEC
 from protocols.hotkeys.invariants import WINDOW
 from protocols.hotkeys.ring import preference
-from protocols.sim.engine import Engine
 from protocols.sim.trace import build_trace, replay
 from tests import strategies as s
 from tests.helpers import assert_valid_trace, words
 from tests.protocols import table_support as support
-from tests.protocols.run_support import simulate_run
+from tests.protocols.run_support import scenario_trace, simulate_run
 from tests.protocols.table_support import RowRegistry, fire_table, table_rows
 
 NOW = 1_000
@@ -250,12 +249,8 @@ def test_every_hot_keys_row_has_a_test() -> None:
 
 
 def run(scenario: str | None = None, seed: int = 0, **params: Any) -> dict[str, Any]:
-    engine = Engine(SPEC, params, seed=seed, scenario=scenario)
-    engine.run()
-    assert engine.quiescent and not engine.truncated
-    trace = build_trace(engine)
-    assert_valid_trace(trace)
-    return trace
+    """Play one of this protocol's scenarios to its end: its schema-checked trace (run_support.scenario_trace)."""
+    return scenario_trace(SPEC, scenario, seed, **params)
 
 
 def broken(trace: dict[str, Any]) -> set[str]:
