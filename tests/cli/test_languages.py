@@ -154,13 +154,15 @@ def test_the_explore_report_reads_in_chinese() -> None:
     assert not english_left(chinese, data), "\n".join(english_left(chinese, data))
 
 
-def test_the_explore_all_rows_read_in_chinese() -> None:
-    spec = REGISTRY["counter-naive"]
+@pytest.mark.parametrize("name", ["counter-naive", "service-invocation"])  # The second has correct configurations.
+def test_the_explore_all_rows_read_in_chinese(name: str) -> None:
+    spec = REGISTRY[name]
     entry = explore_table.row(spec)
     chinese = explore_table.plain(entry, language(ZH))
     assert chinese != explore_table.plain(entry, ENGLISH) and CJK.search(chinese)
+    assert len(chinese.splitlines()) == 2 + len(entry.foils) + len(entry.correct)
     data = words(dict(spec.explore_params)) | words([f.setting for f in entry.foils]) | {spec.name}
-    data |= {name for foil in entry.foils for name, _ in foil.depths}
+    data |= {name for foil in entry.foils for name, _ in foil.depths} | words([c.setting for c in entry.correct])
     assert not english_left(chinese, data), "\n".join(english_left(chinese, data))
 
 

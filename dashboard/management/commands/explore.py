@@ -40,6 +40,8 @@ class Command(LabCommand):
                             help="Search every protocol's small model and its foils; print one row each.")
         parser.add_argument("--markdown", action="store_true",
                             help="With --all: print the table docs/protocols.md ends with.")
+        parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                            help="With --all: search N protocols at once, one process each (default 1).")
         parser.add_argument("--param", action="append", metavar="NAME=VALUE", help="Set a parameter.")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the network's generator.")
         parser.add_argument("--max-states", type=int, default=DEFAULT_MAX_STATES, metavar="N",
@@ -60,7 +62,9 @@ class Command(LabCommand):
         if options["all"] == bool(options["protocol"]):
             raise ParameterError("name one protocol, or give --all")
         if options["all"]:
-            self._all(markdown=options["markdown"], lang=language(options["lang"]))
+            if not 1 <= options["jobs"] <= 64:
+                raise ParameterError(f"jobs: {options['jobs']} is not from 1 to 64")
+            self._all(markdown=options["markdown"], lang=language(options["lang"]), jobs=options["jobs"])
             return
         spec = get_protocol(options["protocol"])
         report = explore(spec, parse_params(options["param"]), seed=options["seed"],
@@ -76,10 +80,9 @@ class Command(LabCommand):
         else:
             self.stdout.write(describe(spec, report, files, language(options["lang"])))
 
-    def _all(self, *, markdown: bool, lang: Language) -> None:
+    def _all(self, *, markdown: bool, lang: Language, jobs: int) -> None:
         rows = []
-        for spec in REGISTRY.values():
-            entry = explore_table.row(spec, clock=time.perf_counter)
+        for entry in explore_table.rows(REGISTRY.values(), jobs=jobs):
             rows.append(entry)
             if not markdown:
                 self.stdout.write(explore_table.plain(entry, lang))
