@@ -1,4 +1,5 @@
-"""Saga, orchestrated: every table row, the orchestrator's forward and backward runs, a service's step and
+"""Saga, orchestrated: every table row (each handled case's changes and effects against ``OUTCOMES``, each
+ignore changing nothing), the orchestrator's forward and backward runs, a service's step and
 compensation under each countermeasure and with and without idempotency keys, every scenario's findings
 exactly, Hypothesis over seeds and fault plans (lost and duplicated messages, crashed services): with the
 semantic lock and idempotency no safety invariant ever breaks; traces valid and the same for the same seed.
@@ -12,7 +13,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocols.base import Input, ParameterError, Persist, Recover, Start, TimerFired
+from protocols.base import (
+    CancelTimer,
+    Context,
+    Effect,
+    Input,
+    Note,
+    ParameterError,
+    Persist,
+    Recover,
+    Send,
+    SetTimer,
+    Start,
+    TimerFired,
+)
 from protocols.common.saga_history import NAMES as SAFETY
 from protocols.saga import SPEC, topology
 from protocols.saga import orchestrator as o
@@ -49,7 +63,9 @@ NODE = {"orchestrator": "orch", "service": "s1"}
 SENDER = {"step": "orch", "compensate": "orch", "release": "orch"}
 BODY = {"step": {"saga": "g1", "step": 1, "amount": 30, "retriable": False},
         "compensate": {"saga": "g1", "step": 1, "amount": 30}, "release": {"saga": "g1"},
-        "step_busy": {"saga": "g1", "step": 1, "holder": "g2"}}
+        "step_busy": {"saga": "g1", "step": 1, "holder": "g2"}, "step_failed": {"saga": "g1", "step": 1,
+                                                                               "reason": "stock"},
+        "release_ok": {"saga": "g1"}}
 
 
 def an_input(role: str, on: str) -> Input:
@@ -62,15 +78,135 @@ CASES = support.row_cases(TABLE, STATES)
 """Every (role, phase, input) a row answers, ANY_PHASE rows in each phase they really answer."""
 
 
-@ROWS.covers(*support.table_rows(TABLE))
-@pytest.mark.parametrize(("role", "phase", "on"), CASES)
-def test_every_row_is_handled_as_it_says(role: str, phase: str, on: str) -> None:
-    ctx = context(SPEC, NODE[role])
-    assert support.check_handled_or_refused(TABLE, ctx, STATES[role][phase], an_input(role, on), 100) is not None
+NOW = 100
+LOG = ({"type": "apply", "saga": "g1", "step": 1, "key": "stock", "before": 100, "after": 70, "idem": "g1/T1"},
+       {"type": "fail", "saga": "g2", "step": 1, "key": "stock", "value": 70, "reason": "refused"})
+"""What a service's log holds when it recovers: g1's step applied, g2's refused."""
+
+
+SAMPLES = {
+    ("orchestrator", "running", "msg:compensate_ok"): {**STATES["orchestrator"]["running"],
+                                                       "sagas": {"g1": saga("compensating", 1)}},
+    ("orchestrator", "running", "msg:release_ok"): {**STATES["orchestrator"]["running"],
+                                                    "sagas": {"g1": saga("completed", 2, locks=["s1", "s2"])}},
+    ("service", "pending", "msg:step"): service_state("pending", holder="g2"),
+    ("service", "pending", "msg:compensate"): service_state("pending", stock=70, last="g1",
+                                                            written={"g1": {"before": 100, "after": 70}}),
+}
+"""States other than the phase's sample: a saga compensating, one completed and holding its locks, an
+item pending for another saga, one holding g1's step to undo."""
+
+
+def row_state(role: str, phase: str, on: str) -> dict[str, Any]:
+    """Return the state a row case is fired in."""
+    return SAMPLES.get((role, phase, on), STATES[role][phase])
+
+
+def row_input(role: str, phase: str, on: str) -> Input:
+    """Return the input a row case is fired with: a recovery reads the sample log."""
+    return Recover(durable=LOG) if on == "recover" else an_input(role, on)
+
+
+def row_context(role: str, phase: str, on: str) -> Context:
+    """Return the context a row case is fired in: the defaults, three sagas when the next one is due."""
+    return context(SPEC, NODE[role], **({"sagas": 3} if on == "timer:next" else {}))
+
+
+def _row_of(case: tuple[str, str, str]) -> tuple[str, str, str]:
+    row = TABLE.lookup(*case)
+    assert row is not None
+    return row.role, row.phase, row.on
+
+
+HANDLED = [case for case in CASES if not getattr(TABLE.lookup(*case), "ignore", True)]
+"""The cases whose row has a handler: each has its outcome in ``OUTCOMES``."""
+IGNORED = [case for case in CASES if case not in HANDLED]
+
+ARM, OVERDUE = SetTimer(name="retry", delay_ms=50), SetTimer(name="retry", delay_ms=0)
+"""The retry timer armed for a request sent now, and for one already overdue (sent at 0)."""
+DISARM = CancelTimer(name="retry")
+END = Persist(record={"type": "saga-end", "saga": "g1", "outcome": "compensated", "steps": 2})
+APPLY_G1 = Persist(record={"type": "apply", "saga": "g1", "step": 1, "key": "stock", "before": 100, "after": 70,
+                           "idem": "g1/T1"})
+APPLIED_G1 = {"stock": 70, "last": "g1", "done": {"g1/T1": "ok"}, "written": {"g1": {"before": 100, "after": 70}}}
+"""What g1's step T1 leaves at s1: 30 taken off the stock, its before- and after-image, its key."""
+
+
+def step_request(saga_: str, step: int) -> Send:
+    return Send(dest=f"s{step}", type="step", body={"saga": saga_, "step": step, "amount": 30, "retriable": False})
+
+
+def reply(kind: str, **body: Any) -> Send:
+    """Return a service's answer to the row case's message (``m42``), about g1's step 1 unless told."""
+    return Send(dest="orch", type=kind, body=body or {"saga": "g1", "step": 1}, in_reply_to="m42")
+
+
+OUTCOMES: dict[tuple[str, str, str], tuple[dict[str, Any], list[Effect]]] = {
+    ("orchestrator", "init", "start"): ({"phase": "running", "begun": 1, "sagas": {"g1": saga(sent_at=NOW,
+                                                                                             started=NOW)}}, [
+        Persist(record={"type": "saga-begin", "saga": "g1", "steps": 2}), step_request("g1", 1), ARM]),
+    ("orchestrator", "running", "timer:next"): ({"begun": 2, "sagas": {"g1": saga(),
+                                                                       "g2": saga(sent_at=NOW, started=NOW)}}, [
+        Persist(record={"type": "saga-begin", "saga": "g2", "steps": 2}), step_request("g2", 1),
+        SetTimer(name="next", delay_ms=10), OVERDUE]),
+    ("orchestrator", "running", "msg:step_ok"): ({"sagas": {"g1": saga(step=2, sent_at=NOW)}}, [
+        step_request("g1", 2), ARM]),
+    ("orchestrator", "running", "msg:step_failed"): ({"phase": "finished", "sagas": {"g1": saga(
+        "compensated", sent_at=NOW)}}, [Note(text="g1: T1 failed (stock): compensate back"), END, DISARM]),
+    ("orchestrator", "running", "msg:step_busy"): ({}, [Note(text="g1: T1 waits: the item is pending for g2")]),
+    ("orchestrator", "running", "msg:compensate_ok"): ({"phase": "finished", "sagas": {"g1": saga(
+        "compensated", sent_at=NOW)}}, [END, DISARM]),
+    ("orchestrator", "running", "msg:compensate_failed"): ({}, [
+        Note(text="g1: C1 failed for now: it will be retried")]),
+    ("orchestrator", "running", "msg:release_ok"): ({"sagas": {"g1": saga("completed", 2, locks=["s2"])}},
+                                                    [OVERDUE]),
+    ("orchestrator", "running", "timer:retry"): ({"sagas": {"g1": saga(retries=1, sent_at=NOW)}}, [
+        step_request("g1", 1), ARM]),
+    ("service", "open", "msg:step"): ({"phase": "pending", "holder": "g1", **APPLIED_G1}, [APPLY_G1,
+                                                                                           reply("step_ok")]),
+    ("service", "open", "msg:compensate"): ({"done": {"g1/T1": "void", "g1/C1": "compensated"},
+                                             "attempts": {"g1/C1": 1}}, [
+        Persist(record={"type": "void", "saga": "g1", "step": 1, "key": "stock"}), reply("compensate_ok")]),
+    ("service", "open", "msg:release"): ({}, [reply("release_ok", saga="g1")]),
+    ("service", "pending", "msg:step"): ({}, [
+        Persist(record={"type": "wait", "saga": "g1", "step": 1, "key": "stock", "holder": "g2"}),
+        reply("step_busy", saga="g1", step=1, holder="g2")]),
+    ("service", "pending", "msg:compensate"): ({"phase": "open", "stock": 100, "holder": None,
+                                                "done": {"g1/C1": "compensated"}, "attempts": {"g1/C1": 1}}, [
+        Persist(record={"type": "compensate", "saga": "g1", "step": 1, "key": "stock", "before": 70, "after": 100,
+                        "mode": "restore", "idem": "g1/C1"}), reply("compensate_ok")]),
+    ("service", "pending", "msg:release"): ({"phase": "open", "holder": None}, [
+        Persist(record={"type": "release", "saga": "g1", "key": "stock"}), reply("release_ok", saga="g1")]),
+    ("service", "open", "recover"): ({"phase": "pending", "holder": "g1", **APPLIED_G1,
+                                      "done": {"g1/T1": "ok", "g2/T1": "failed"}}, []),
+    ("service", "pending", "recover"): ({**APPLIED_G1, "done": {"g1/T1": "ok", "g2/T1": "failed"}}, []),
+}
+"""Each handled (role, phase, input) from its sample state: the fields its handler changes, and its
+effects in order, as the handler's docstring and the module's theory say."""
+
+
+@ROWS.covers(*{_row_of(case) for case in HANDLED})
+@pytest.mark.parametrize(("role", "phase", "on"), HANDLED)
+def test_every_handled_row_changes_what_its_handler_says(role: str, phase: str, on: str) -> None:
+    state = row_state(role, phase, on)
+    outcome = support.check_handled_or_refused(TABLE, row_context(role, phase, on), state,
+                                               row_input(role, phase, on), NOW)
+    assert outcome is not None
+    new, effects = outcome
+    assert set(new) == set(state)
+    assert ({k: v for k, v in new.items() if state[k] != v}, effects) == OUTCOMES[(role, phase, on)]
+
+
+@ROWS.covers(*{_row_of(case) for case in IGNORED})
+@pytest.mark.parametrize(("role", "phase", "on"), IGNORED)
+def test_every_deliberate_ignore_changes_nothing(role: str, phase: str, on: str) -> None:
+    state = STATES[role][phase]
+    assert fire_table(TABLE, row_context(role, phase, on), state, row_input(role, phase, on), NOW) == (state, [])
 
 
 def test_every_row_is_exercised_and_none_ignored_silently() -> None:
     support.assert_every_row_exercised(TABLE, CASES, ROWS)
+    assert set(OUTCOMES) == set(HANDLED)
     assert not support.silent_ignores(TABLE)
 
 
