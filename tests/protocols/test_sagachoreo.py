@@ -1,6 +1,7 @@
 """Saga, choreographed: every table row, the rules each service and the broker follow, the scenarios, properties.
 
-Handlers one by one (each row fired in each phase it answers), then the
+Handlers one by one (each row fired in each phase it answers, its changes and effects compared with the ones
+written out in ``OUTCOMES``, each deliberate ignore changing nothing), then the
 rules the lesson rests on: a step, its outgoing event's outbox row and the
 consumed event id are one record, logged before the acknowledgement; the
 relay marks a row only after the broker has it; a consumer with ``dedup``
@@ -20,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocols.base import Input, Persist, Recover, SetTimer, TimerFired
+from protocols.base import CancelTimer, Effect, Input, Persist, Recover, Send, SetTimer, TimerFired
 from protocols.common.saga_history import NAMES as SAFETY
 from protocols.sagachoreo import SPEC
 from protocols.sagachoreo.events import subscribers
@@ -59,15 +60,116 @@ CASES = support.row_cases(TABLE, STATES)
 """Every (role, phase, input) a row answers, ANY_PHASE rows in each phase they really answer."""
 
 
-@ROWS.covers(*support.table_rows(TABLE))
-@pytest.mark.parametrize(("role", "phase", "on"), CASES)
-def test_every_row_is_handled_as_it_says(role: str, phase: str, on: str) -> None:
-    ctx = context(SPEC, NODE[role])
-    assert support.check_handled_or_refused(TABLE, ctx, STATES[role][phase], an_input(role, on), 100) is not None
+NOW = 100
+LOGS = {
+    "service": ({"type": "saga-begin", "saga": "g1", "steps": 3},
+                {"type": "apply", "saga": "g1", "step": 1, "key": "booked", "before": 100, "after": 110,
+                 "idem": "g1/T1", "delta": 10, "in": None, "email": False, "lock": False, "out": "g1.done.s1"}),
+    "broker": ({"type": "event", "id": "g1.done.s1", "first": 1, "to": ["s2"]},
+               {"type": "event", "id": "g1.done.s2", "first": 2, "to": ["s3"]}, {"type": "ack", "delivery": 1}),
+}
+"""What each role's log holds when it recovers: s1 began g1 and has its outbox row unpublished; the broker
+has two events, the first acknowledged."""
+
+
+def row_input(role: str, phase: str, on: str) -> Input:
+    """Return the input a row case is fired with: a recovery reads its role's sample log."""
+    return Recover(durable=LOGS[role]) if on == "recover" else an_input(role, on)
+
+
+def _row_of(case: tuple[str, str, str]) -> tuple[str, str, str]:
+    row = TABLE.lookup(*case)
+    assert row is not None
+    return row.role, row.phase, row.on
+
+
+HANDLED = [case for case in CASES if not getattr(TABLE.lookup(*case), "ignore", True)]
+"""The cases whose row has a handler: each has its outcome in ``OUTCOMES``."""
+IGNORED = [case for case in CASES if case not in HANDLED]
+
+PUBLISH_RETRY = SetTimer(name="retry", delay_ms=200)
+REDELIVER = SetTimer(name="redeliver", delay_ms=150)
+G2 = {"before": 110, "after": 130, "delta": 20, "undone": False, "email": False}
+"""g2's step T1 at s1: twice the amount (each saga books its number times ``amount``) on top of g1's."""
+BEGIN_G2 = [Persist(record={"type": "saga-begin", "saga": "g2", "steps": 3}),
+            Persist(record={"type": "apply", "saga": "g2", "step": 1, "key": "booked", "before": 110, "after": 130,
+                            "idem": "g2/T1", "delta": 20, "in": None, "email": False, "lock": False,
+                            "out": "g2.done.s1"})]
+UNDONE = {"value": 100, "steps": {"g1": {**STEP, "undone": True}}, "seen": ["g1.failed.s2"]}
+UNDO = [Persist(record={"type": "compensate", "saga": "g1", "step": 1, "key": "booked", "before": 110, "after": 100,
+                        "mode": "restore", "delta": 10, "in": "g1.failed.s2", "email": False, "out": None}),
+        Persist(record={"type": "saga-end", "saga": "g1", "outcome": "compensated", "steps": 3}),
+        Send(dest="broker", type="ack", body={"delivery": 2}, in_reply_to="m42")]
+"""T2 failed at s2: s1, the first step, restores its before-image, ends the saga compensated and acknowledges."""
+RESUMED = [SetTimer(name="begin", delay_ms=30), Send(dest="broker", type="publish", body={"id": "g1.done.s1"}),
+           PUBLISH_RETRY]
+"""A restarted s1: g2 is still to begin, and its unpublished outbox row goes out again."""
+
+
+def delivery(number: int, event: str, to: str) -> Send:
+    saga_, kind, service = event.split(".")
+    return Send(dest=to, type="deliver", body={"delivery": number, "id": event, "saga": saga_, "kind": kind,
+                                               "step": int(service[1:])})
+
+
+OUTCOMES: dict[tuple[str, str, str], tuple[dict[str, Any], list[Effect]]] = {
+    ("service", "idle", "start"): ({}, [SetTimer(name="begin", delay_ms=0)]),
+    ("service", "publishing", "msg:publish_ok"): ({"outbox": {"g1.done.s1": True}, "row": None, "phase": "idle"}, [
+        Persist(record={"type": "mark", "id": "g1.done.s1"}), CancelTimer(name="retry")]),
+    ("service", "publishing", "timer:retry"): ({}, [Send(dest="broker", type="publish", body={"id": "g1.done.s1"}),
+                                                    PUBLISH_RETRY]),
+    ("service", "idle", "recover"): ({"phase": "publishing", "outbox": {"g1.done.s1": False}, "row": "g1.done.s1"},
+                                     RESUMED),
+    ("service", "publishing", "recover"): ({}, RESUMED),
+    ("service", "idle", "msg:deliver"): (UNDONE, UNDO),
+    ("service", "publishing", "msg:deliver"): (UNDONE, UNDO),
+    ("service", "idle", "timer:begin"): ({"value": 130, "steps": {"g1": STEP, "g2": G2},
+                                          "outbox": {"g2.done.s1": False}, "row": "g2.done.s1", "started": 2,
+                                          "phase": "publishing"}, [
+        *BEGIN_G2, Send(dest="broker", type="publish", body={"id": "g2.done.s1"}), PUBLISH_RETRY]),
+    ("service", "publishing", "timer:begin"): ({"value": 130, "steps": {"g1": STEP, "g2": G2},
+                                               "outbox": {"g1.done.s1": False, "g2.done.s1": False}, "started": 2},
+                                              BEGIN_G2),
+    ("broker", "ready", "start"): ({}, []),
+    ("broker", "ready", "msg:publish"): ({"published": 2, "unacked": {
+        "1": {"event": "g1.done.s1", "to": "s2", "sends": 1}, "2": {"event": "g1.done.s1", "to": "s2", "sends": 1}}}, [
+        Persist(record={"type": "event", "id": "g1.done.s1", "first": 2, "to": ["s2"]}),
+        Send(dest="s1", type="publish_ok", body={"id": "g1.done.s1"}, in_reply_to="m42"),
+        delivery(2, "g1.done.s1", "s2"), REDELIVER]),
+    ("broker", "ready", "msg:ack"): ({"unacked": {}}, [Persist(record={"type": "ack", "delivery": 1}),
+                                                       CancelTimer(name="redeliver")]),
+    ("broker", "ready", "timer:redeliver"): ({"unacked": {"1": {"event": "g1.done.s1", "to": "s2", "sends": 2}}}, [
+        delivery(1, "g1.done.s1", "s2"), REDELIVER]),
+    ("broker", "ready", "recover"): ({"published": 2,
+                                      "unacked": {"2": {"event": "g1.done.s2", "to": "s3", "sends": 1}}},
+                                     [delivery(2, "g1.done.s2", "s3"), REDELIVER]),
+}
+"""Each handled (role, phase, input) from its sample state: the fields its handler changes, and its
+effects in order, as the handler's docstring and the module's theory say."""
+
+
+@ROWS.covers(*{_row_of(case) for case in HANDLED})
+@pytest.mark.parametrize(("role", "phase", "on"), HANDLED)
+def test_every_handled_row_changes_what_its_handler_says(role: str, phase: str, on: str) -> None:
+    state = STATES[role][phase]
+    outcome = support.check_handled_or_refused(TABLE, context(SPEC, NODE[role]), state,
+                                               row_input(role, phase, on), NOW)
+    assert outcome is not None
+    new, effects = outcome
+    assert set(new) == set(state)
+    assert ({k: v for k, v in new.items() if state[k] != v}, effects) == OUTCOMES[(role, phase, on)]
+
+
+@ROWS.covers(*{_row_of(case) for case in IGNORED})
+@pytest.mark.parametrize(("role", "phase", "on"), IGNORED)
+def test_every_deliberate_ignore_changes_nothing(role: str, phase: str, on: str) -> None:
+    state = STATES[role][phase]
+    assert fire_table(TABLE, context(SPEC, NODE[role]), state, row_input(role, phase, on), NOW) == (state, [])
 
 
 def test_every_row_is_exercised_in_some_phase() -> None:
     support.assert_every_row_exercised(TABLE, CASES, ROWS)
+    assert set(OUTCOMES) == set(HANDLED)
     assert not support.silent_ignores(TABLE)
 
 
