@@ -57,6 +57,19 @@ def registry_texts() -> list[str]:
     return _unique([*chapters, *specs, *(p["title"] for p in PRESETS), *labels().values()])
 
 
+FINDING_VALUE = "finding value"
+"""The context of a word a finding's data holds (``Invariant.words``): "committed" as an outcome."""
+
+
+def registry_finding_words() -> list[str]:
+    """Return the words every protocol's findings may hold as data, once each, in registry order, but those
+    the page already labels as a phase (``phase.<word>`` in the keys file): a finding says a phase as the page does."""
+    from protocols import REGISTRY
+
+    labelled = {key.removeprefix("phase.") for key in ui_keys() if key.startswith("phase.")}
+    return _unique(word for spec in REGISTRY.values() for word in spec.finding_words() if word not in labelled)
+
+
 STARTER_UI_KEYS = {
     "connecting": "Connecting…", "connected": "Connected", "reconnecting": "Reconnecting…",
     "role_controller": "You control this session", "role_watcher": "Watching",
@@ -109,6 +122,9 @@ def render_generated() -> str:
     """Return the generated section of this module for the current registry and keys file."""
     lines = [BEGIN, "PROTOCOL_TEXTS = ("]
     lines += [f"    gettext_noop({json.dumps(t, ensure_ascii=False)})," for t in registry_texts()]
+    lines += [")", "", "FINDING_WORDS = ("]
+    lines += [f"    pgettext_lazy({json.dumps(FINDING_VALUE)}, {json.dumps(t, ensure_ascii=False)}),"
+              for t in registry_finding_words()]
     lines += [")", "", "UI_TEXTS = ("]
     lines += [f"    gettext_noop({json.dumps(t, ensure_ascii=False)})," if context is None else
               f"    pgettext_lazy({json.dumps(context)}, {json.dumps(t, ensure_ascii=False)}),"
@@ -1303,6 +1319,22 @@ PROTOCOL_TEXTS = (
     gettext_noop("Locks released by another client"),
     gettext_noop("Watch notifications per release"),
     gettext_noop("Sessions expired"),
+)
+
+FINDING_WORDS = (
+    pgettext_lazy("finding value", "freeze"),
+    pgettext_lazy("finding value", "release"),
+    pgettext_lazy("finding value", "spend"),
+    pgettext_lazy("finding value", "compensated"),
+    pgettext_lazy("finding value", "compensating"),
+    pgettext_lazy("finding value", "completed"),
+    pgettext_lazy("finding value", "email"),
+    pgettext_lazy("finding value", "forward"),
+    pgettext_lazy("finding value", "stuck"),
+    pgettext_lazy("finding value", "empty"),
+    pgettext_lazy("finding value", "filling"),
+    pgettext_lazy("finding value", "fresh"),
+    pgettext_lazy("finding value", "stale"),
 )
 
 UI_TEXTS = (

@@ -190,6 +190,10 @@ class Invariant:
     the explorer's fingerprint keeps of it (protocols/sim/checker.py, ``Checker.memory``). It may leave out
     what only fills a finding's text (who answered, when, which value), never what decides whether a
     finding comes; tests/sim/test_soundness.py compares the merging search with every path to hold it so."""
+    words: tuple[str, ...] = ()
+    """Values its findings' data hold that are words, not names (an outcome such as ``committed``, a phase):
+    a reader of another language sees each in that language (the catalogue's ``finding_words``), as the
+    template around it. Names (nodes, keys) and numbers are shown as they are."""
 
     @property
     def category(self) -> str:
@@ -349,6 +353,12 @@ class ProtocolSpec:
         """Return every finding template of the protocol's invariants: id -> English template."""
         return {fid: text for inv in self.invariants for fid, text in inv.findings.items()}
 
+    def finding_words(self) -> list[str]:
+        """Return the words its findings' data may hold, each once, sorted: every phase of its transition
+        table (a finding may name the phase a node is in) and what its invariants declare (``Invariant.words``)."""
+        phases = {phase for row in self.table.diagram() for phase in (row["from"], *row["to"]) if phase != "*"}
+        return sorted(phases | {word for inv in self.invariants for word in inv.words})
+
     def describe(self) -> dict[str, Any]:
         """Return the JSON-ready catalogue entry for this protocol."""
         return {
@@ -361,6 +371,7 @@ class ProtocolSpec:
             "scenarios": [s.describe() for s in self.scenarios],
             "invariants": [i.describe() for i in self.invariants],
             "findings": self.findings(),
+            "finding_words": {word: word for word in self.finding_words()},
             "facts": dict(self.facts),
             "transitions": self.table.diagram(),
             "states": states.export(self.name),

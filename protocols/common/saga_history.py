@@ -243,7 +243,10 @@ CLAIMS: tuple[tuple[str, Any, str, dict[str, str]], ...] = (
 )
 """Each claim: its name, its check, what it says and the findings it may report."""
 
-INVARIANTS = tuple(Invariant(name=name, kind="history", check=check, description=text, findings=findings)
+WORDS = ("email", "completed", "compensated")
+"""Values the findings' data hold that are words: the irreversible effect, a saga's end."""
+
+INVARIANTS = tuple(Invariant(name=name, kind="history", check=check, description=text, findings=findings, words=WORDS)
                    for name, check, text, findings in CLAIMS)
 """The five saga claims as history invariants, for a spec's ``invariants``."""
 

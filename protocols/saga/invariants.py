@@ -35,5 +35,6 @@ INVARIANTS = (
     *saga_history.INVARIANTS,
     Invariant(name="sagas-end", kind="liveness", check=sagas_end,
               description="With every node up and the network whole, every saga ends completed or compensated.",
-              findings={"saga-unfinished": "{saga} is still {status} at {step} when nothing more can happen"}),
+              findings={"saga-unfinished": "{saga} is still {status} at {step} when nothing more can happen"},
+              words=("forward", "compensating", "stuck")),
 )

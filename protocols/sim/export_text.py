@@ -148,7 +148,9 @@ def finding_words(e: Event, spec: ProtocolSpec | None = None, lang: Language = E
 
     Without the protocol's spec the finding's id is all that can be said.
     """
-    return violation_text(spec.findings() if spec else {}, e, lang.translate)
+    if spec is None:
+        return violation_text({}, e)
+    return violation_text(spec.findings(), e, lang.translate, lang.finding_words(spec.finding_words()))
 
 
 def _violation(e: Event, spec: ProtocolSpec | None, lang: Language) -> str:

@@ -57,6 +57,11 @@ class Language:
         said = self.translate_in(context, text)
         return fill(said, data) if data else said
 
+    def finding_words(self, words: list[str] | tuple[str, ...]) -> dict[str, str]:
+        """Return the words a protocol's findings hold as data (``ProtocolSpec.finding_words``) in this language:
+        a phase as the page's label says it (``phase.<word>``), any other in the context "finding value"."""
+        return {word: self.label(f"phase.{word}", "") or self.translate_in("finding value", word) for word in words}
+
     def label(self, key: str, default: str) -> str:
         """Return the page's label ``key`` in this language, or ``default`` (always, in English)."""
         return self.labels.get(key, default)

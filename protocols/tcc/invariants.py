@@ -146,5 +146,6 @@ _CLAIMS: tuple[tuple[str, str, Any, str, dict[str, str]], ...] = (
 )
 """Each claim: its name, its kind, its check, what it says and the findings it may report."""
 
-INVARIANTS = tuple(Invariant(name=name, kind=kind, check=check, description=text, findings=findings)
+INVARIANTS = tuple(Invariant(name=name, kind=kind, check=check, description=text, findings=findings,
+                             words=APPLIED if name == "no-double-apply" else ())
                    for name, kind, check, text, findings in _CLAIMS)

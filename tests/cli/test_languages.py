@@ -28,6 +28,7 @@ from protocols.sim.compare import compare, parse_run, table
 from protocols.sim.engine import Engine
 from protocols.sim.explorer import explore
 from protocols.sim.export import render
+from protocols.sim.export_text import finding_words
 from protocols.sim.trace import build_trace
 from protocols.sim.words import ENGLISH, width
 from tests.dashboard.test_i18n import PO, parse_po
@@ -109,6 +110,26 @@ def test_every_export_of_every_scenario_reads_in_chinese(fmt: str) -> None:
         allowed = trace_words(trace) | {name}
         problems += [f"{name}@{trace['scenario']}: {p}" for p in english_left(chinese, allowed)]
     assert not problems, "\n".join(problems[:40])
+
+
+def test_every_finding_of_every_scenario_says_its_words_in_chinese() -> None:
+    # A finding's data may hold words (an outcome, a phase: ProtocolSpec.finding_words); those are said in
+    # the reader's language like the template around them. Only names and numbers stay as the run wrote them.
+    zh = language(ZH)
+    problems, said = [], 0
+    for name, trace in runs():
+        spec = REGISTRY[name]
+        wordy = set(spec.finding_words())
+        for event in trace["events"]:
+            if event["kind"] != "violation":
+                continue
+            chinese = finding_words(event, spec, zh)
+            names = {w for w in words(event["finding"]["data"]) if w not in wordy}
+            left = english_left(chinese, names | {event["invariant"]})
+            problems += [f"{name}@{trace['scenario']}: {p}" for p in left]
+            said += any(isinstance(v, str) and v in wordy for v in event["finding"]["data"].values())
+    assert not problems, "\n".join(problems[:40])
+    assert said >= 3  # Scenarios whose findings hold words: three-phase commit's, the saga's, TCC's.
 
 
 def test_the_compare_table_reads_in_chinese() -> None:

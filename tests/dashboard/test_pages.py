@@ -201,6 +201,23 @@ def test_session_page_in_chinese_translates_the_catalogue_and_captions(client, s
     strings = page.json("lab-i18n")  # Completeness is test_i18n's job; here: the page carries the Chinese.
     assert any(any("\u4e00" <= ch <= "\u9fff" for ch in v) for v in strings.values())
     assert "协议实验室" in html
+    # The words a finding's data may hold (phases here): in Chinese, as the page labels each phase.
+    words = catalogue["finding_words"]
+    assert set(words) == set(REGISTRY["two-phase-commit"].finding_words())
+    assert words["aborted"] == strings["phase.aborted"]
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in value) for value in words.values())
+
+
+def test_every_word_a_finding_may_hold_has_its_chinese(client):
+    # Words that are not phases (a saga's end, TCC's actions, a cache entry's state) are translated in their
+    # own context, "finding value"; a phase reads as the page's label.
+    for name in ("saga-orchestrated", "tcc", "cache-stampede"):
+        session, _ = sessions.create(name, {}, seed=1)
+        page = Page(chinese(client).get(f"/sessions/{session.id}/").content.decode())
+        words = page.json("lab-catalogue")["finding_words"]
+        assert set(words) == set(REGISTRY[name].finding_words()), name
+        english = [word for word, said in words.items() if not any("\u4e00" <= ch <= "\u9fff" for ch in said)]
+        assert english == [], (name, english)
 
 
 def test_unknown_session_is_a_404_page(client):

@@ -66,7 +66,7 @@ FILL = """
 import { fillTemplate } from './static/js/findings.js';
 import { readFileSync } from 'node:fs';
 const pairs = JSON.parse(readFileSync(0, 'utf8'));
-process.stdout.write(JSON.stringify(pairs.map(([template, data]) => fillTemplate(template, data))));
+process.stdout.write(JSON.stringify(pairs.map(([template, data, words]) => fillTemplate(template, data, words))));
 """
 
 
@@ -82,7 +82,15 @@ def test_python_and_the_browser_fill_a_findings_template_alike() -> None:
             names = sorted(blanks(template))
             pairs.append([template, {name: [f"{name}1", 2] if i % 3 == 0 else i * 1.5 for i, name in enumerate(names)}])
     pairs.append(["{a} and {missing}", {"a": "x"}])  # A blank without its datum stays as written, in both.
+    # A datum that is a declared word is written in the reader's language; a name, a number, an unknown text not.
+    words = {"committed": "已提交", "aborted": "已中止"}
+    pairs.append(["{who} {outcome}, {others}: {n}", {"who": "committed", "outcome": "aborted",
+                                                     "others": ["committed", "p1", 3], "n": 2.5}, words])
+    pairs.append(["{outcome}", {"outcome": "prepared"}, words])
+    pairs = [[*pair, None] if len(pair) == 2 else pair for pair in pairs]
     assert NODE is not None
     done = subprocess.run([NODE, "--input-type=module", "-e", FILL], input=json.dumps(pairs), cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=True)
-    assert json.loads(done.stdout) == [fill(template, data) for template, data in pairs]
+    filled = json.loads(done.stdout)
+    assert filled == [fill(template, data, words) for template, data, words in pairs]
+    assert filled[-2:] == ["已提交 已中止, 已提交, p1, 3: 2.5", "prepared"]

@@ -134,14 +134,14 @@ def describe(spec: ProtocolSpec, report: Report, files: list[Path], lang: Langua
     else:
         lines.append("  " + lang.gettext("not clean"))
     where = dict(zip(map(id, report.counterexamples), files, strict=True))
-    templates = spec.findings()
+    templates, words = spec.findings(), lang.finding_words(spec.finding_words())
     for category, heading in CATEGORY_HEADINGS:
         found_here = report.found(category)
         if found_here:
             lines.append(f"  {lang.gettext(heading)}:")
         for found in found_here:
             what = lang.gettext(CATEGORY_WORDS["exception" if found.kind == "exception" else category])
-            text = found.text if found.finding is None else render(templates, found.finding, lang.translate)
+            text = found.text if found.finding is None else render(templates, found.finding, lang.translate, words)
             lines.append("    " + lang.gettext("{what} {name} in {steps} steps: {text}", what=what, name=found.name,
                                                steps=str(len(found.commands)), text=text.splitlines()[0]))
             lines.append("      " + lang.gettext("replay: {command}",
