@@ -215,6 +215,7 @@ PROTOCOL_TEXTS = (
     gettext_noop("What a participant does when its timeout fires after voting yes: 'elected' runs the termination protocol; 'unilateral' decides alone (uncertain aborts, prepared commits: broken); 'none' waits to be told, blocking like 2PC."),
     gettext_noop("How long the coordinator (and a termination leader) waits for votes, states or acknowledgements."),
     gettext_noop("How long a participant waits for the next message before it suspects the coordinator (or the leader it waits for)."),
+    gettext_noop("How many rounds of the termination protocol a participant goes through (p1 leads the first, p2 the second, ...) before it stops suspecting and waits to be told; the default lets every participant lead."),
     gettext_noop("Every participant votes yes; three rounds: CanCommit, PreCommit, DoCommit."),
     gettext_noop("Phase 1: the coordinator asks every participant whether it can commit."),
     gettext_noop("Phase 2: all voted yes; the coordinator logs PRECOMMITTED and tells everyone to get ready. Now nobody can be uncertain once the coordinator commits."),

@@ -23,7 +23,9 @@ the coordinator and runs the **termination protocol** (``termination=elected``,
 see termination.py): the first participant by name it has not given up on
 leads, asks everyone's state and decides: some committed, commit; some
 aborted, abort; some prepared, PreCommit the uncertain and commit; all
-uncertain, abort. A recovered node asks everyone for the outcome.
+uncertain, abort. After ``termination_rounds`` rounds (by default one per
+participant) it stops suspecting and waits to be told. A recovered node asks
+everyone for the outcome.
 
 Failure model: crash-recovery nodes with durable logs, and a network whose
 delays stay below the timeouts (``participant_timeout_ms`` well above
@@ -84,6 +86,10 @@ PARAMS = (
           "coordinator (and a termination leader) waits for votes, states or acknowledgements."),
     Param(name="participant_timeout_ms", kind="int", default=300, min=10, max=60_000, help="How long a "
           "participant waits for the next message before it suspects the coordinator (or the leader it waits for)."),
+    Param(name="termination_rounds", kind="int", default=MAX_PARTICIPANTS, min=1, max=MAX_PARTICIPANTS,
+          help="How many rounds of the termination protocol a participant goes through (p1 leads the first, p2 "
+               "the second, ...) before it stops suspecting and waits to be told; the default lets every "
+               "participant lead."),
 )
 
 
@@ -119,7 +125,11 @@ SPEC = ProtocolSpec(
     # by the clock, and the search finds the same split (one side commits, the other aborts) with no fault
     # at all: 3PC is safe only under bounded delays. The bare timeout rules split too. Only 'none', which never
     # decides on a timeout after voting yes, is clean: safe under asynchrony, and blocking.
-    explore_params={"participants": 2},
+    # The small model keeps one round of the termination protocol: p1 leads it, as in the shortest split (p1
+    # times out collecting and aborts while the coordinator, its acknowledgements late, commits). A second
+    # round (p2 leading after suspecting p1) finds nothing more, only more stale messages in flight: the
+    # search completes at 159,092 worlds with it (the same two findings, at the same depths), 9,878 without.
+    explore_params={"participants": 2, "termination_rounds": 1},
     foils=(Foil(params={}, breaks=("atomicity",)), Foil(params={"termination": "unilateral"}, breaks=("atomicity",))),
     clean=({"termination": "none"},),
 )

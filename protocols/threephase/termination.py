@@ -4,7 +4,9 @@ Election: a participant waits for the coordinator (round 0); when its
 timeout fires it suspects whomever it waited for and moves to the next round
 k, whose leader is the k-th participant by name (p1, then p2, ...). The one
 whose turn it is leads; the others wait one more timeout for it. A leader's
-state request also tells its receivers who leads (they wait for it).
+state request also tells its receivers who leads (they wait for it). After the
+last round (one per participant, at most ``termination_rounds``) a participant
+suspects no one more and waits to be told.
 
 The leader collects every other participant's state (``collecting``) until
 all have answered or its timeout fires (the silent ones are taken for
@@ -65,13 +67,20 @@ def tell_coordinator(ctx: Context, outcome: str) -> list[Effect]:
     return [Send(dest=c, type=kind) for c in ctx.nodes_with_role("coordinator")]
 
 
+def last_round(ctx: Context) -> int:
+    """Return the last round of the termination protocol: one per participant, at most ``termination_rounds``."""
+    return min(len(participants(ctx)), int(ctx.params["termination_rounds"]))
+
+
 def suspect(ctx: Context, state: State) -> Outcome:
     """The one waited for is silent: go to the next round; lead if it is this participant's turn."""
     everyone = participants(ctx)
     turn = state["round"] + 1
-    if turn > len(everyone):
-        # Every candidate has been waited for: wait to be told (a recovered node will ask, or answer).
-        return {**state, "round": turn - 1}, [Note(text="every leader suspected: waiting to be told")]
+    if turn > last_round(ctx):
+        # Every round's leader has been waited for: wait to be told (a recovered node will ask, or answer).
+        why = ("every leader suspected" if turn > len(everyone)
+               else f"round {turn - 1} was the last (termination_rounds)")
+        return {**state, "round": turn - 1}, [Note(text=f"{why}: waiting to be told")]
     leader = everyone[turn - 1]
     if leader != ctx.node:
         return {**state, "round": turn}, [Note(text=f"suspecting round {turn - 1}: waiting for {leader} to lead"),

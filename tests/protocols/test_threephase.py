@@ -168,6 +168,15 @@ def test_the_first_participant_leads_and_the_others_wait_for_it() -> None:
     assert (again["phase"], again["round"]) == ("collecting", 2)  # p1 is suspected in turn: p2 leads.
 
 
+def test_after_the_last_round_a_participant_waits_to_be_told() -> None:
+    ctx = context(SPEC, "p2", termination_rounds=1)  # The explorer's small model: p1's round only.
+    waiting = {**PARTICIPANT_STATES["prepared"], "round": 1}  # It waited for p1, who is silent in turn.
+    new, effects = fire_table(TABLE, ctx, waiting, TimerFired(name="timeout"), 700)
+    assert (new["phase"], new["round"]) == ("prepared", 1)
+    assert not sends(effects) and not any(isinstance(e, SetTimer) for e in effects)
+    assert SPEC.explore_params["termination_rounds"] == 1
+
+
 def test_a_state_request_names_the_leader_to_wait_for() -> None:
     new, effects = fire_table(TABLE, context(SPEC, "p3"), PARTICIPANT_STATES["prepared"],
                               receive("state_req", "p2", "p3"), 400)
