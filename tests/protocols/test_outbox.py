@@ -323,6 +323,7 @@ def test_a_repeated_event_is_applied_once_only_by_the_idempotent_consumer(idempo
     rebuilt, _ = fire_table(TABLE, ctx, STATES["consumer"]["ready"],
                             Recover(durable=({"type": "apply", "order": "c1.1"},) * applied), 0)
     assert rebuilt["applied"] == {"c1.1": applied}
+    assert rebuilt["dedup"] == (["c1.1"] if idempotent else [])  # A restarted consumer still knows the id.
 
 
 # ------------------------------------------------------------------ scenarios
