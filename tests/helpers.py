@@ -13,6 +13,11 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+try:
+    import jsonschema_rs
+except ImportError:  # requirements-dev.txt brings it (schemathesis needs it); without it, only the slow check.
+    jsonschema_rs = None
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = ROOT / "docs" / "trace.schema.json"
 
@@ -28,8 +33,25 @@ def trace_validator() -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
+@functools.cache
+def fast_trace_validator() -> Any | None:
+    """Return jsonschema-rs's validator for docs/trace.schema.json, or None where it is not installed."""
+    if jsonschema_rs is None:
+        return None
+    return jsonschema_rs.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
 def trace_errors(trace: Any) -> list[str]:
-    """Return every schema error of a trace as 'path: message', best first."""
+    """Return every schema error of a trace as 'path: message', best first.
+
+    jsonschema-rs answers first: some 250 times faster (a millisecond for a 1,500-event trace, against a
+    second of CPU, most of the time of many protocol tests). A trace it refuses is judged again by
+    jsonschema, the reference, whose words the errors are; test_trace_schema checks that both refuse every
+    hand-broken trace, so the fast answer never lets through what the reference would refuse there.
+    """
+    fast = fast_trace_validator()
+    if fast is not None and fast.is_valid(trace):
+        return []
     validator = trace_validator()
     errors = list(validator.iter_errors(trace))
     if not errors:

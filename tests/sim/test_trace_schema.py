@@ -18,7 +18,7 @@ from protocols.base import Note, Transition, TransitionTable
 from protocols.sim.engine import Engine
 from protocols.sim.trace import build_trace, dumps
 from protocols.spec import ProtocolSpec
-from tests.helpers import ROOT, SCHEMA_PATH, assert_valid_trace, trace_errors, trace_validator
+from tests.helpers import ROOT, SCHEMA_PATH, assert_valid_trace, fast_trace_validator, trace_errors, trace_validator
 
 SCENARIOS = [(spec, s.name) for spec in REGISTRY.values() for s in spec.scenarios]
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -208,6 +208,10 @@ def test_a_hand_broken_trace_is_refused(breakage: str) -> None:
     trace = a_trace()
     _break(trace, breakage)
     assert trace_errors(trace), f"the schema accepted a trace with {breakage}"
+    # trace_errors asks jsonschema-rs first: it must refuse what the reference (jsonschema) refuses.
+    assert not trace_validator().is_valid(trace)
+    fast = fast_trace_validator()
+    assert fast is None or not fast.is_valid(trace), f"jsonschema-rs accepted a trace with {breakage}"
     with pytest.raises(AssertionError, match="does not match"):
         assert_valid_trace(trace)
 
