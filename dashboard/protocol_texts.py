@@ -547,6 +547,7 @@ PROTOCOL_TEXTS = (
     gettext_noop("Write-back cache"),
     gettext_noop("Writes are acknowledged from the cache and flushed later; a cache crash loses dirty writes."),
     gettext_noop("How often a cache writes its dirty entries back to the database."),
+    gettext_noop("How many flush rounds a cache sends while the database confirms none, before it waits for the next write (1 for a single round: a smaller model for the explorer)."),
     gettext_noop("To write a key, a cache must own it: it claims it from the database."),
     gettext_noop("The flush timer: dirty entries are written back to the database, late."),
     gettext_noop("The cache crashes holding an acknowledged write that was never flushed: it is lost."),

@@ -25,18 +25,19 @@ def policy_spec(*, name: str, title: str, summary: str, theory: str, params: tup
                 table: TransitionTable, initial_state: Callable[[Context], State],
                 invariants: tuple[Invariant, ...], scenarios: tuple[Scenario, ...],
                 explore_caches: int = 2, explore_clients: int = 2, explore_script: str = "",
-                foils: tuple[Foil, ...] = (),
+                explore_extra: Mapping[str, Any] | None = None, foils: tuple[Foil, ...] = (),
                 clean: tuple[Mapping[str, Any], ...] = ({},), explore_crashes: int = 0,
                 estimate: Estimator, summarize: Callable[[Mapping[str, Any]], dict[str, Any]] = summarize,
                 figures: Mapping[str, str] | None = None) -> ProtocolSpec:
     """Return a write policy's spec with the family's roles and placement (and, unless given, its summary).
 
     A policy with figures of its own passes its ``summarize`` (the family's figures and its own) and their
-    labels as ``figures``."""
+    labels as ``figures``. ``explore_extra`` sets the policy's own parameters in the small model."""
     explore: dict[str, Any] = {"clients": explore_clients, "caches": explore_caches, "keys": 1, "ops_per_client": 1,
                                "think_ms": 0}
     if explore_script:
         explore["script"] = explore_script
+    explore.update(explore_extra or {})
     return ProtocolSpec(name=name, title=title, summary=summary, theory=theory, roles=ROLES, params=params,
                         table=table, topology=topology, initial_state=initial_state, invariants=invariants,
                         scenarios=scenarios, summarize=summarize, explore_params=explore, foils=foils,

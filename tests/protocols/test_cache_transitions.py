@@ -435,6 +435,11 @@ def test_the_flush_writes_dirty_entries_back_until_the_database_confirms() -> No
     assert stop["flushing"] is False and effects == []
     tired, effects = fire(WRITE_BACK, ctx, {**new, "idle": 4}, TimerFired(name="flush"))
     assert tired["flushing"] is False and not any(isinstance(e, SetTimer) for e in effects)
+    # The explorer's small model sends one round only (flush_rounds=1): no second round is armed.
+    single = context(WRITE_BACK, "cache1", caches=2, flush_rounds=1)
+    once, effects = fire(WRITE_BACK, single, st, TimerFired(name="flush"))
+    assert once["flushing"] is False and [e.type for e in effects if isinstance(e, Send)] == ["flush"]
+    assert not any(isinstance(e, SetTimer) for e in effects)
 
 
 def wb_db(**fields: Any) -> tuple[Context, Any]:
