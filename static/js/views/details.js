@@ -40,11 +40,20 @@ export function createDetails(el, ctx) {
     ];
   }
 
+  /** Say what kind of event it is in the page's words (the legend's), its trace name if none has any. */
+  function kindWords(kind) {
+    for (const key of [`details.kind.${kind}`, `legend.event.${kind}`, `legend.band.${kind}`]) {
+      const words = t(key);
+      if (words !== key) return words;
+    }
+    return kind;
+  }
+
   function eventDetails(e) {
     if (!e) return [];
     const msg = e.message ? store.timeline.messages.get(e.message.msg_id) : null;
     return [
-      h('h3', {}, `${t('common.seq')} ${e.seq} · ${e.kind}${e.node ? ` @ ${e.node}` : ''}`),
+      h('h3', {}, `${t('common.seq')} ${e.seq} · ${kindWords(e.kind)}${e.node ? ` @ ${e.node}` : ''}`),
       h('p', { class: 'meta' }, `${e.time} ms · ${t('details.step')} ${e.step}${e.by ? ` · ${t('details.by')} ${e.by}` : ''}`),
       e.kind === 'violation' ? h('p', {}, violationText(e, ctx.catalogue)) : e.text ? h('p', {}, e.text) : null,
       msg ? lifeLine(msg) : null,
