@@ -1452,7 +1452,7 @@ UI_TEXTS = (
     gettext_noop("holds"),
     gettext_noop("violated"),
     gettext_noop("None so far"),
-    gettext_noop("(seq {seq}, {time} ms)"),
+    gettext_noop("⚠ {invariant} — {finding} (seq {seq}, {time} ms)"),
     gettext_noop("after every step"),
     gettext_noop("on every change"),
     gettext_noop("at the end"),

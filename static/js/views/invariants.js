@@ -42,7 +42,7 @@ export function createInvariants(el, ctx) {
         onclick: () => { store.seek(v.seq); store.select({ kind: 'event', seq: v.seq }); },
         onmouseenter: () => store.setHover({ kind: 'event', seq: v.seq }),
         onmouseleave: () => store.setHover(null),
-      }, `⚠ ${v.invariant} — ${violationText(v, catalogue)} ${t('invariants.foundAt', { seq: v.seq, time: v.time })}`))) : h('li', { class: 'empty' }, t('invariants.none')));
+      }, t('invariants.foundItem', { invariant: v.invariant, finding: violationText(v, catalogue), seq: v.seq, time: v.time })))) : h('li', { class: 'empty' }, t('invariants.none')));
   }
 
   store.on('role', () => { shown = ''; });
