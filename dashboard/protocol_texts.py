@@ -912,7 +912,7 @@ PROTOCOL_TEXTS = (
     gettext_noop("The service's tickTime: it checks sessions for expiry once a tick, so a session expires up to one tick after its timeout."),
     gettext_noop("'on': the store refuses a write whose token (its lock node's czxid) is lower than one it has applied."),
     gettext_noop("'recipe': each waiter watches its predecessor; 'herd': each waiter watches /lock's children, and every change wakes them all."),
-    gettext_noop("How long a holder waits for the store's acknowledgement before sending its write again."),
+    gettext_noop("How long a holder waits for the store's acknowledgement before sending its write again; 0: it sends each write once and waits for the answer, however long it takes."),
     gettext_noop("Sends of one write without an acknowledgement before the holder gives the write up and releases."),
     gettext_noop("Sessions a client opens in a life (the first included) before it gives its remaining writes up."),
     gettext_noop("Three clients queue for the lock: each creates an ephemeral sequential node, and each waiter watches only the node just before its own."),

@@ -173,8 +173,10 @@ def notified(ctx: Context, state: State, event: Receive, now: int) -> Outcome:
 def send_write(ctx: Context, state: State, event: Any, now: int) -> Outcome:
     """Write to the store, carrying the lock node's czxid as the fencing token."""
     body = {"op": f"{ctx.node}.{state['op']}", "token": state["token"]}
-    return {**state, "phase": "writing", "tries": state["tries"] + 1}, [
-        Send(dest=STORE, type="write", body=body), SetTimer(name="retry", delay_ms=ctx.params["retry_ms"])]
+    effects: list[Effect] = [Send(dest=STORE, type="write", body=body)]
+    if ctx.params["retry_ms"]:  # With retry_ms=0 the holder sends once and waits for the store's answer.
+        effects.append(SetTimer(name="retry", delay_ms=ctx.params["retry_ms"]))
+    return {**state, "phase": "writing", "tries": state["tries"] + 1}, effects
 
 
 def write_retry(ctx: Context, state: State, event: Any, now: int) -> Outcome:

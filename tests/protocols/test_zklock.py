@@ -2,10 +2,11 @@
 
 Handlers one by one (sequential numbering by the parent's cversion, the czxid as token, a session expiring
 with its ephemeral node, the predecessor watch against the herd's parent watch, a touched session, fencing on
-and off, a client that hears nothing suspending itself), then every scenario's findings, exactly, and
-Hypothesis over seeds: with fencing on, fault-free or with clients crashing (and maybe recovering), no stale
-write is ever accepted and the service's queue stays in order. Last, the lock chapter's comparison over
-several seeds: under the same holder pause only the unfenced runs (lease, Redis, ZooKeeper) accept a stale write.
+and off, a holder's resend timer and retry_ms=0's single send, a client that hears nothing suspending
+itself), then every scenario's findings, exactly, and Hypothesis over seeds: with fencing on, fault-free or
+with clients crashing (and maybe recovering), no stale write is ever accepted and the service's queue stays in
+order. Last, the lock chapter's comparison over several seeds: under the same holder pause only the unfenced
+runs (lease, Redis, ZooKeeper) accept a stale write.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from protocols import get_protocol
-from protocols.base import Context, Message, Receive, Send, Start
+from protocols.base import Context, Message, Receive, Send, SetTimer, Start
 from protocols.comparisons import PRESETS
 from protocols.sim.compare import compare, parse_run
 from protocols.sim.engine import Engine
@@ -157,6 +158,15 @@ def test_the_lowest_node_holds_and_writes_with_its_czxid() -> None:
                                                  names=["n-0000000000"]), 0)
     assert held["phase"] == "writing"
     assert sends(effects, "write")[0].body == {"op": "c1.1", "token": 4}
+
+
+@pytest.mark.parametrize(("retry_ms", "timers"), [(50, ["retry"]), (0, [])])
+def test_a_holder_resends_after_retry_ms_or_with_0_sends_once_and_waits(retry_ms: int, timers: list[str]) -> None:
+    ctx = context("client", "c1", retry_ms=retry_ms)
+    state = {**c.client_initial(ctx), "phase": "holding", "op": 1, "node": "/lock/n-0000000000", "token": 4}
+    writing, effects = c.send_write(ctx, state, None, 0)
+    assert writing["phase"] == "writing" and len(sends(effects, "write")) == 1
+    assert [e.name for e in effects if isinstance(e, SetTimer)] == timers
 
 
 def test_a_deleted_predecessor_sends_the_waiter_to_list_again_and_a_late_answer_is_ignored() -> None:
