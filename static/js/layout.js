@@ -181,6 +181,30 @@ export function lanes(names, { left = 0, width, minWidth = 72 }) {
 }
 
 /**
+ * A lane head's chip: the node's name in 18-px bold (lab.css `.lane-head text`) on a rounded box.
+ * Measured in Chromium with the page's font (DejaVu Sans Bold), a name averages 9.4 to 12.7 px a letter
+ * ('client' 56.6 px, 'consumer' 99.2, 'coordinator' 118.2, 'p1' 25.4): the chip's natural width
+ * allows CHIP_LETTER_PX a letter and CHIP_PAD_PX of box either side, never under CHIP_MIN_PX.
+ */
+export const CHIP_LETTER_PX = 11;
+export const CHIP_PAD_PX = 8;
+export const CHIP_MIN_PX = 40;
+/**
+ * Clear space between a chip and its lane's edges, each side, whatever the lane's width: so
+ * neighbouring chips stand at least 2 × 14 = 28 px apart (a letter and a half of the heads' 18-px
+ * font: two names read as two, and a highlighted chip's 5-px outline, lab.css `.lane-head.hl`, stays
+ * far from its neighbour's), and the last chip ends inside the scrollable width (commit 91c5a9e
+ * raised this from 4 px when transactional-outbox's consumer head ended 2 px past that width).
+ */
+export const CHIP_MARGIN_PX = 14;
+
+/** Return the width of the chip under a lane's head: its name's natural width, inside its lane's margins. */
+export function laneChipWidth(name, laneWidth) {
+  const natural = Math.max(CHIP_MIN_PX, name.length * CHIP_LETTER_PX + 2 * CHIP_PAD_PX);
+  return Math.min(laneWidth - 2 * CHIP_MARGIN_PX, natural);
+}
+
+/**
  * Return the y mapping of the space-time diagram.
  * mode 'seq': one row of `rowPx` per event; mode 'time': `msPx` per virtual millisecond.
  */

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 
 import {
   placeNodes, messageProgress, arrivalTime, flyingMessages, pointAlong, linkPath, isCut,
-  lanes, makeAxis, visibleSeqRange, zoomAt, followScrollTop, dropFraction, tweenDuration, ease, LOST_AT,
+  lanes, laneChipWidth, CHIP_MARGIN_PX, makeAxis, visibleSeqRange, zoomAt, followScrollTop, dropFraction, tweenDuration, ease, LOST_AT,
 } from '../layout.js';
 import { fromTrace } from '../timeline.js';
 
@@ -136,6 +136,19 @@ test('a partition cuts exactly the links between groups', () => {
   assert.equal(isCut(groups, 'c', 'p1'), false);
   assert.equal(isCut(groups, 'c', 'p2'), true);
   assert.equal(isCut(null, 'c', 'p2'), false);
+});
+
+test('laneChipWidth: a name\'s natural chip, kept CHIP_MARGIN_PX off its lane\'s edges', () => {
+  assert.equal(laneChipWidth('p1', 200), 40); // short names: the smallest chip
+  assert.equal(laneChipWidth('coordinator', 400), 11 * 11 + 16);
+  assert.equal(laneChipWidth('coordinator', 120), 120 - 28); // a narrow lane: 14 px clear either side
+  for (const laneWidth of [48, 72, 92, 120, 164, 300]) {
+    const { xs } = lanes(['coordinator', 'consumer'], { width: 2 * laneWidth, minWidth: laneWidth });
+    const [a, b] = [...xs.values()];
+    const gap = (b - laneChipWidth('consumer', laneWidth) / 2) - (a + laneChipWidth('coordinator', laneWidth) / 2);
+    assert.ok(gap >= 2 * CHIP_MARGIN_PX, `neighbouring chips ${gap} px apart in ${laneWidth}-px lanes`);
+    assert.ok(b + laneChipWidth('consumer', laneWidth) / 2 <= 2 * laneWidth - CHIP_MARGIN_PX, 'the last chip ends inside');
+  }
 });
 
 test('lanes: equal widths after the margin, never narrower than the minimum', () => {

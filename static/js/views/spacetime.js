@@ -11,7 +11,7 @@
 // changes (spacetime-draw.js).
 
 import {
-  lanes, makeAxis, visibleSeqRange, zoomAt, followScrollTop, AXIS_SEQ, AXIS_TIME,
+  lanes, laneChipWidth, makeAxis, visibleSeqRange, zoomAt, followScrollTop, AXIS_SEQ, AXIS_TIME,
 } from '../layout.js';
 import { drawSpacetime } from './spacetime-draw.js';
 import { itemMessage } from '../store.js';
@@ -268,7 +268,7 @@ export function createSpacetime(el, ctx) {
       this.__look = look;
       const g = d3.select(this).attr('transform', `translate(${x},${HEADER_PX / 2})`);
       g.select('text').text(d.length * 10 > ln.laneWidth - 8 ? shortName(d) : d);
-      const w = Math.min(ln.laneWidth - 28, Math.max(40, d.length * 11 + 16)); // room inside its lane, both sides
+      const w = laneChipWidth(d, ln.laneWidth);
       g.select('rect.phase-chip').attr('x', -w / 2).attr('y', -15).attr('width', w).attr('height', 30).attr('rx', 6)
         .attr('fill', node && node.up ? encoding.phase(node.phase).colour : '#BDBDBD')
         .classed('down', Boolean(node && !node.up));
