@@ -376,8 +376,25 @@ function drawMarks(g, model) {
   sel.select('title').text((d) => (d.kind === 'violation' ? violationText(d, model.catalogue)
     : d.kind === 'caption' ? d.text : t(`spacetime.${d.kind}`)));
   sel.selectAll('text.what').data((d) => (d.kind === 'violation' ? [d] : [])).join('text').attr('class', 'what')
-    .attr('x', (d) => Math.min(...markXs(d, xs)) - laneWidth * 0.35)
-    .attr('y', -9).text((d) => `⚠ ${d.invariant}`);
+    .attr('y', -9).text((d) => `⚠ ${d.invariant}`)
+    .each(function place(d) { placeWhat(this, markXs(d, xs), laneWidth, model.width); });
+}
+
+/** About how wide a letter of a band's label is (lab.css `.mark .what`: 15-px bold), when it cannot be measured. */
+const WHAT_LETTER_PX = 9.5;
+
+/**
+ * Put a violation band's label above it: from its left end, or, where it would run past the diagram's
+ * right edge (a band on the last lane, a long invariant name), ending at the band's right end instead.
+ */
+function placeWhat(text, bandXs, laneWidth, width) {
+  const start = Math.min(...bandXs) - laneWidth * 0.35;
+  const end = Math.min(width, Math.max(...bandXs) + laneWidth * 0.35);
+  const measured = text.getComputedTextLength ? text.getComputedTextLength() : 0; // 0 in a hidden pane
+  const wide = measured || text.textContent.length * WHAT_LETTER_PX;
+  const fits = start + wide <= width;
+  text.setAttribute('x', fits ? start : end);
+  text.setAttribute('text-anchor', fits ? 'start' : 'end');
 }
 
 
