@@ -8,7 +8,7 @@
 // checker's finding, drawn where the finding says (its cause_seq).
 
 import { h, fill } from '../dom.js';
-import { violationText } from '../findings.js';
+import { showDatum, violationText } from '../findings.js';
 import { PALETTE, VIOLATION, inkFor } from '../protocols/palette.js';
 import { STYLE, definePanel, svg } from './define.js';
 
@@ -94,7 +94,7 @@ function tip(tr, b) {
   return `${b.saga} ${b.label}: ${words[b.kind]}${values} · ${b.time} ms`;
 }
 
-function boxShape(tr, b, x, y) {
+function boxShape(tr, b, x, y, words) {
   const [colour, dashed] = LOOK[b.kind];
   const small = b.kind === 'wait' || b.kind === 'retry';
   const w = small ? 18 : BOX.w;
@@ -107,7 +107,7 @@ function boxShape(tr, b, x, y) {
   if (small) g.append(text(x, y + 17, b.kind === 'wait' ? '…' : '↻', { anchor: 'middle', colour: ink, size: 14, weight: 700 }));
   else g.append(text(x, y + 17, `${b.label} ${b.node}`, { anchor: 'middle', colour: ink, size: 14, weight: 700 }));
   if (b.kind === 'fail') g.append(text(x + w / 2 + 3, y + 18, '✕', { colour: PALETTE.purple, size: 18, weight: 700 }));
-  if (b.effects.length) g.append(text(x - w / 2 - 2, y - 3, `✉ ${b.effects.join(', ')}`, { size: 13, weight: 700 }));
+  if (b.effects.length) g.append(text(x - w / 2 - 2, y - 3, `✉ ${showDatum(b.effects, words)}`, { size: 13, weight: 700 }));
   if (b.marks.length) {
     g.append(text(x + w / 2 - 2, y - 3, `⚠${b.marks.join(',')}`, { colour: VIOLATION, size: 14, weight: 700 }));
   }
@@ -199,7 +199,8 @@ export const sagaTimelinePanel = definePanel({
       parts.push(...rowParts(tr, story, saga, top[saga], x, now, right));
     }
     parts.push(...links);
-    for (const b of story.boxes) parts.push(boxShape(tr, b, ...at[b.id]));
+    const words = ctx.catalogue ? ctx.catalogue.finding_words : null; // an effect ('email') in the page's language
+    for (const b of story.boxes) parts.push(boxShape(tr, b, ...at[b.id], words));
     const widest = Math.max(WIDTH, ...Object.values(edge).map((e) => e + PAD.right)); // boxes pushed right: room
     root.setAttribute('viewBox', `0 0 ${Math.ceil(widest)} ${height}`);
     const axisY = height - 6;

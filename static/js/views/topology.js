@@ -382,9 +382,11 @@ export function createTopology(el, ctx) {
       const look = encoding.message(msg.type);
       const g = gFall.append('g').attr('class', 'falling-msg').attr('data-msg', msg.id)
         .attr('transform', `translate(${p.x},${p.y})`);
-      g.append('rect').attr('x', -30).attr('y', -13).attr('width', 60).attr('height', 26).attr('rx', 6)
+      const words = `✕ ${t('message.dropped')}`;
+      const w = Math.ceil(measure(words, FONTS.message)) + 14; // as a message's label box (looksOf): 'dropped' outgrew 60 px
+      g.append('rect').attr('x', -w / 2).attr('y', -13).attr('width', w).attr('height', 26).attr('rx', 6)
         .attr('fill', look.colour);
-      g.append('text').attr('class', 'drop-x').attr('dy', '0.35em').text(`✕ ${t('message.dropped')}`);
+      g.append('text').attr('class', 'drop-x').attr('dy', '0.35em').text(words);
       g.transition().duration(FALL_MS).ease(d3.easeCubicIn)
         .attr('transform', `translate(${p.x + 12},${p.y + 90}) rotate(35)`).style('opacity', 0).remove();
     }
