@@ -8,7 +8,7 @@
 // checker's finding, drawn where the finding says (its cause_seq).
 
 import { h, fill } from '../dom.js';
-import { showDatum, violationText } from '../findings.js';
+import { violationText } from '../findings.js';
 import { PALETTE, VIOLATION, inkFor } from '../protocols/palette.js';
 import { STYLE, definePanel, svg } from './define.js';
 
@@ -107,7 +107,8 @@ function boxShape(tr, b, x, y, words) {
   if (small) g.append(text(x, y + 17, b.kind === 'wait' ? '…' : '↻', { anchor: 'middle', colour: ink, size: 14, weight: 700 }));
   else g.append(text(x, y + 17, `${b.label} ${b.node}`, { anchor: 'middle', colour: ink, size: 14, weight: 700 }));
   if (b.kind === 'fail') g.append(text(x + w / 2 + 3, y + 18, '✕', { colour: PALETTE.purple, size: 18, weight: 700 }));
-  if (b.effects.length) g.append(text(x - w / 2 - 2, y - 3, `✉ ${showDatum(b.effects, words)}`, { size: 13, weight: 700 }));
+  const said = b.effects.map((what) => (words && Object.hasOwn(words, what) ? words[what] : what));
+  if (said.length) g.append(text(x - w / 2 - 2, y - 3, `✉ ${said.join(', ')}`, { size: 13, weight: 700 }));
   if (b.marks.length) {
     g.append(text(x + w / 2 - 2, y - 3, `⚠${b.marks.join(',')}`, { colour: VIOLATION, size: 14, weight: 700 }));
   }

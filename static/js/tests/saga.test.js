@@ -58,3 +58,16 @@ test('the panel is the saga\'s first, and draws the arrow back and the finding i
   assert.match(text, /✉ email/);
   assert.doesNotMatch(text, /dirty/i); // The words are the catalogue's, never the panel's.
 });
+
+test('an effect sent reads in the page\'s language: the catalogue\'s finding_words', () => {
+  installFakeDom();
+  const [panel] = encodingFor('saga-orchestrated').panels;
+  const events = dirtyRead();
+  const el = document.createElement('div');
+  const story = foldLog(SAGA_TIMELINE, events);
+  const catalogue = { findings: {}, finding_words: { email: '邮件' } };
+  const ctx = { store: { timeline: { addIndex: () => ({ at: () => story }), lastTime: 60 } }, t: null, catalogue };
+  panel.create(el, ctx).update({ snapshot: { seq: events.length, time: 60, nodes: [] } });
+  assert.match(el.textContent, /✉ 邮件/);
+  assert.doesNotMatch(el.textContent, /✉ email/);
+});
