@@ -67,7 +67,8 @@ def registry_finding_words() -> list[str]:
     from protocols import REGISTRY
 
     labelled = {key.removeprefix("phase.") for key in ui_keys() if key.startswith("phase.")}
-    return _unique(word for spec in REGISTRY.values() for word in spec.finding_words() if word not in labelled)
+    return _unique(word for spec in REGISTRY.values() for word in spec.finding_words()
+                   if word not in labelled or word in spec.declared_finding_words())
 
 
 STARTER_UI_KEYS = {
@@ -1333,10 +1334,9 @@ FINDING_WORDS = (
     pgettext_lazy("finding value", "email"),
     pgettext_lazy("finding value", "forward"),
     pgettext_lazy("finding value", "stuck"),
-    pgettext_lazy("finding value", "empty"),
-    pgettext_lazy("finding value", "filling"),
-    pgettext_lazy("finding value", "fresh"),
-    pgettext_lazy("finding value", "stale"),
+    pgettext_lazy("finding value", "closed"),
+    pgettext_lazy("finding value", "half-open"),
+    pgettext_lazy("finding value", "open"),
 )
 
 UI_TEXTS = (

@@ -21,9 +21,8 @@ from django.views.decorators.http import require_GET
 
 from dashboard import classroom, sessions
 from dashboard.api import ws_url
-from dashboard.language import ui_strings
+from dashboard.language import LANGUAGES, language, ui_strings
 from dashboard.models import Session
-from dashboard.protocol_texts import FINDING_VALUE
 from protocols import FAMILIES, REGISTRY
 from protocols.comparisons import available
 from protocols.figures import labels as figure_labels
@@ -50,10 +49,10 @@ def catalogue_entry(spec: ProtocolSpec) -> dict[str, Any]:
         invariant["description"] = _(invariant["description"])
     # A violation carries its finding as data; the page fills the template of its own language.
     entry["findings"] = {fid: _(template) for fid, template in entry["findings"].items()}
-    # Words a finding's data holds (protocols/spec.py, ``finding_words``): a phase as the page labels it.
-    labels = ui_strings()
-    entry["finding_words"] = {word: labels.get(f"phase.{word}") or pgettext(FINDING_VALUE, word)
-                              for word in entry["finding_words"]}
+    # Words a finding's word fields hold (protocols/spec.py, ``finding_words``), as the command line says them.
+    code = get_language()
+    entry["finding_words"] = language(code if code in LANGUAGES else "en").finding_words(
+        entry["finding_words"], spec.declared_finding_words())
     entry["caption_translations"] = captions
     return entry
 

@@ -7,14 +7,15 @@ the command line here (English, or a translation looked up by the caller), the
 browser in ``static/js/findings.js`` by the same rule (a list is written with
 ", " between its items, a number as the compare table writes a figure; a blank
 with no field stays as written, which the tests forbid). Nothing here knows a language: ``translate`` maps an English
-template to another language's (Django's gettext at the edge), and ``words`` the values that are words
-(``Invariant.words``: an outcome, a phase) to theirs; any other value is shown as it is.
+template to another language's (Django's gettext at the edge), and ``words`` the values of the fields a
+protocol says hold words (``Invariant.word_fields``: an outcome, a phase) to theirs; any other value is
+shown as recorded.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 BLANK = re.compile(r"\{(\w+)\}")
@@ -26,40 +27,52 @@ def blanks(template: str) -> set[str]:
     return set(BLANK.findall(template))
 
 
-def show(value: Any, words: Mapping[str, str] | None = None) -> str:
+def show(value: Any) -> str:
     """Write one datum as a template shows it: a list with ", " between its items, a number as a figure.
 
     A number is written as the compare table writes a figure (``format_value``: a whole float as an
-    int, others to three significant digits), which the browser's ``formatValue`` matches. A text
-    that ``words`` holds is written as it says (a word in the reader's language).
+    int, others to three significant digits), which the browser's ``formatValue`` matches.
     """
     if isinstance(value, list | tuple):
-        return ", ".join(show(v, words) for v in value)
+        return ", ".join(show(v) for v in value)
     if isinstance(value, float):
         from protocols.sim.compare import format_value  # Here: the engine imports this module.
 
         return format_value(value)
-    if words and isinstance(value, str):
-        return words.get(value, value)
     return str(value)
 
 
-def fill(template: str, data: Mapping[str, Any], words: Mapping[str, str] | None = None) -> str:
+def said(value: Any, words: Mapping[str, str]) -> Any:
+    """Return a word field's value in the reader's words (``words``: English -> theirs); a list item by item."""
+    if isinstance(value, list | tuple):
+        return [said(v, words) for v in value]
+    return words.get(value, value) if isinstance(value, str) else value
+
+
+def fill(template: str, data: Mapping[str, Any]) -> str:
     """Fill a template's blanks from ``data``; a blank without a datum stays as written."""
-    return BLANK.sub(lambda m: show(data[m.group(1)], words) if m.group(1) in data else m.group(0), template)
+    return BLANK.sub(lambda m: show(data[m.group(1)]) if m.group(1) in data else m.group(0), template)
 
 
 def render(templates: Mapping[str, str], finding: Mapping[str, Any],
-           translate: Callable[[str], str] | None = None, words: Mapping[str, str] | None = None) -> str:
-    """Return a finding (``{"id", "data"}``) in words: its template, translated if asked, filled (its word
-    values as ``words`` gives them)."""
+           translate: Callable[[str], str] | None = None, words: Mapping[str, str] | None = None,
+           word_fields: Mapping[str, Sequence[str]] | None = None) -> str:
+    """Return a finding (``{"id", "data"}``) in words: its template, translated if asked, filled.
+
+    The fields ``word_fields`` names for its id hold words (a phase, an outcome), said as ``words`` says
+    them; every other datum is shown as recorded.
+    """
     template = templates.get(finding["id"])
     if template is None:
         return str(finding["id"])  # A finding of another version of the protocol: its id is all we can say.
-    return fill(translate(template) if translate else template, finding.get("data", {}), words)
+    data = finding.get("data", {})
+    if words and word_fields and finding["id"] in word_fields:
+        data = {**data, **{name: said(data[name], words) for name in word_fields[finding["id"]] if name in data}}
+    return fill(translate(template) if translate else template, data)
 
 
 def violation_text(templates: Mapping[str, str], event: Mapping[str, Any],
-                   translate: Callable[[str], str] | None = None, words: Mapping[str, str] | None = None) -> str:
+                   translate: Callable[[str], str] | None = None, words: Mapping[str, str] | None = None,
+                   word_fields: Mapping[str, Sequence[str]] | None = None) -> str:
     """Return what a violation event says went wrong, in words."""
-    return render(templates, event["finding"], translate, words)
+    return render(templates, event["finding"], translate, words, word_fields)

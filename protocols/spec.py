@@ -17,6 +17,7 @@ from typing import Any
 from protocols import states
 from protocols.base import Context, ParameterError, Record, State, TransitionTable
 from protocols.budget import Estimator
+from protocols.findings import blanks
 
 # ------------------------------------------------------------- parameters
 
@@ -190,10 +191,12 @@ class Invariant:
     the explorer's fingerprint keeps of it (protocols/sim/checker.py, ``Checker.memory``). It may leave out
     what only fills a finding's text (who answered, when, which value), never what decides whether a
     finding comes; tests/sim/test_soundness.py compares the merging search with every path to hold it so."""
+    word_fields: tuple[str, ...] = ()
+    """Fields of its findings' data that hold a word, not a name: a phase of the protocol's table (an outcome
+    such as ``committed``) or one of ``words``. A reader of another language sees such a value in that
+    language, as the template around it; every other value (a node, a key, a number) is shown as recorded."""
     words: tuple[str, ...] = ()
-    """Values its findings' data hold that are words, not names (an outcome such as ``committed``, a phase):
-    a reader of another language sees each in that language (the catalogue's ``finding_words``), as the
-    template around it. Names (nodes, keys) and numbers are shown as they are."""
+    """The words its ``word_fields`` may hold besides the protocol's phases (a saga's ``compensated``)."""
 
     @property
     def category(self) -> str:
@@ -354,10 +357,28 @@ class ProtocolSpec:
         return {fid: text for inv in self.invariants for fid, text in inv.findings.items()}
 
     def finding_words(self) -> list[str]:
-        """Return the words its findings' data may hold, each once, sorted: every phase of its transition
-        table (a finding may name the phase a node is in) and what its invariants declare (``Invariant.words``)."""
+        """Return the words its findings' word fields (``Invariant.word_fields``) may hold, each once, sorted:
+        every phase of its transition table and what its invariants add (``Invariant.words``); none without
+        word fields."""
+        if not any(inv.word_fields for inv in self.invariants):
+            return []
         phases = {phase for row in self.table.diagram() for phase in (row["from"], *row["to"]) if phase != "*"}
         return sorted(phases | {word for inv in self.invariants for word in inv.words})
+
+    def declared_finding_words(self) -> list[str]:
+        """Return the words its invariants add to its phases (``Invariant.words``), sorted: each is said as a finding
+        word, even where a phase of another protocol is written the same (a breaker's ``open``)."""
+        return sorted({word for inv in self.invariants if inv.word_fields for word in inv.words})
+
+    def finding_word_fields(self) -> dict[str, list[str]]:
+        """Return, by finding id, the fields of its data that hold a word (those its template shows)."""
+        fields = {}
+        for inv in self.invariants:
+            for fid, template in inv.findings.items():
+                shown = sorted(set(inv.word_fields) & blanks(template))
+                if shown:
+                    fields[fid] = shown
+        return fields
 
     def describe(self) -> dict[str, Any]:
         """Return the JSON-ready catalogue entry for this protocol."""
@@ -371,7 +392,8 @@ class ProtocolSpec:
             "scenarios": [s.describe() for s in self.scenarios],
             "invariants": [i.describe() for i in self.invariants],
             "findings": self.findings(),
-            "finding_words": {word: word for word in self.finding_words()},
+            "finding_words": self.finding_words(),
+            "finding_word_fields": self.finding_word_fields(),
             "facts": dict(self.facts),
             "transitions": self.table.diagram(),
             "states": states.export(self.name),

@@ -246,7 +246,8 @@ CLAIMS: tuple[tuple[str, Any, str, dict[str, str]], ...] = (
 WORDS = ("email", "completed", "compensated")
 """Values the findings' data hold that are words: the irreversible effect, a saga's end."""
 
-INVARIANTS = tuple(Invariant(name=name, kind="history", check=check, description=text, findings=findings, words=WORDS)
+INVARIANTS = tuple(Invariant(name=name, kind="history", check=check, description=text, findings=findings,
+                             word_fields=("outcome", "what"), words=WORDS)
                    for name, check, text, findings in CLAIMS)
 """The five saga claims as history invariants, for a spec's ``invariants``."""
 

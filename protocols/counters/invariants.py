@@ -291,7 +291,7 @@ SINGLE_HOLDER = Invariant(
     name="lock-single-holder", kind="state", check=lock_single_holder,
     description="The lock service's own lease table never records two holders at once.",
     findings={"two-holders": "the lock service records two holders at once: {holders}",
-              "phase-not-leases": "the lock is {phase} with {leases} leases"})
+              "phase-not-leases": "the lock is {phase} with {leases} leases"}, word_fields=("phase",))
 CLIENTS_FINISH = Invariant(
     name="clients-finish", kind="liveness", check=clients_finish,
     description="With all nodes up and the network whole, every client finishes its work.",

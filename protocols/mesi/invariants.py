@@ -97,8 +97,13 @@ def data_value(event: Mapping[str, Any], memo: dict[str, Any]) -> Iterator[Findi
     latest = memo.get(key)
     if body["value"] != latest:
         yield Finding(nodes=(event["src"], message["dest"]), cause_seq=event["seq"], id="read-not-last-write",
-                      data={"src": event["src"], "dest": message["dest"], "key": key, "value": repr(body["value"]),
-                            "latest": repr(latest)})
+                      data={"src": event["src"], "dest": message["dest"], "key": key, "value": _shown(body["value"]),
+                            "latest": _shown(latest)})
+
+
+def _shown(value: Any) -> str:
+    """Write a line's value as a finding shows it: a write's stamp (``c2:4``), or ∅ for a line never written."""
+    return "∅" if value is None else str(value)
 
 
 INVARIANTS = (

@@ -36,5 +36,5 @@ INVARIANTS = (
     Invariant(name="sagas-end", kind="liveness", check=sagas_end,
               description="With every node up and the network whole, every saga ends completed or compensated.",
               findings={"saga-unfinished": "{saga} is still {status} at {step} when nothing more can happen"},
-              words=("forward", "compensating", "stuck")),
+              word_fields=("status",), words=("forward", "compensating", "stuck")),
 )

@@ -150,7 +150,8 @@ def finding_words(e: Event, spec: ProtocolSpec | None = None, lang: Language = E
     """
     if spec is None:
         return violation_text({}, e)
-    return violation_text(spec.findings(), e, lang.translate, lang.finding_words(spec.finding_words()))
+    words = lang.finding_words(spec.finding_words(), spec.declared_finding_words())
+    return violation_text(spec.findings(), e, lang.translate, words, spec.finding_word_fields())
 
 
 def _violation(e: Event, spec: ProtocolSpec | None, lang: Language) -> str:

@@ -18,7 +18,7 @@ both languages and finds no English word left in the Chinese.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,10 +57,13 @@ class Language:
         said = self.translate_in(context, text)
         return fill(said, data) if data else said
 
-    def finding_words(self, words: list[str] | tuple[str, ...]) -> dict[str, str]:
+    def finding_words(self, words: Iterable[str], declared: Iterable[str] = ()) -> dict[str, str]:
         """Return the words a protocol's findings hold as data (``ProtocolSpec.finding_words``) in this language:
-        a phase as the page's label says it (``phase.<word>``), any other in the context "finding value"."""
-        return {word: self.label(f"phase.{word}", "") or self.translate_in("finding value", word) for word in words}
+        a phase as the page's label says it (``phase.<word>``); a word an invariant declares
+        (``ProtocolSpec.declared_finding_words``), or a phase without a label, in the context "finding value"."""
+        declared = set(declared)
+        return {word: (self.label(f"phase.{word}", "") if word not in declared else "")
+                or self.translate_in("finding value", word) for word in words}
 
     def label(self, key: str, default: str) -> str:
         """Return the page's label ``key`` in this language, or ``default`` (always, in English)."""

@@ -146,6 +146,9 @@ _CLAIMS: tuple[tuple[str, str, Any, str, dict[str, str]], ...] = (
 )
 """Each claim: its name, its kind, its check, what it says and the findings it may report."""
 
+WORD_FIELDS = {"no-double-apply": ("action",), "no-hanging-reservation": ("outcome",), "transactions-end": ("phase",)}
+"""The fields of each claim's findings that hold a word: an action, a transaction's outcome, the coordinator's phase."""
+
 INVARIANTS = tuple(Invariant(name=name, kind=kind, check=check, description=text, findings=findings,
-                             words=APPLIED if name == "no-double-apply" else ())
+                             word_fields=WORD_FIELDS.get(name, ()), words=APPLIED if name == "no-double-apply" else ())
                    for name, kind, check, text, findings in _CLAIMS)

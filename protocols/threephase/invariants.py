@@ -92,5 +92,6 @@ INVARIANTS = (
               illustrative=True, findings={
                   "leader-decided": "{node} decided {outcome} as leader of the termination protocol",
                   "decided-alone": "{node} timed out {phase} and decided {outcome} alone"},
+              word_fields=("outcome", "phase"),
               description="A participant decided without the coordinator (what 3PC is for, and where it goes wrong)."),
 )

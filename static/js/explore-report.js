@@ -69,12 +69,12 @@ export function verdict(report, t, locale) {
  * POST /api/explore/<job>/sessions takes): {index, name, text, depth, exception, category}.
  * `exception`: the protocol raised (an unlisted state and input) rather than an invariant breaking.
  */
-export function findingRows(report, t, templates = null, words = null) {
+export function findingRows(report, t, templates = null, vocabulary = null) {
   return (report.counterexamples || []).map((c, index) => ({
     index,
     name: c.name,
     // A violation's finding in the page's language (the catalogue's templates); an exception's message as it is.
-    text: c.finding && templates ? renderFinding(c.finding, templates, words) : (c.text || ''),
+    text: c.finding && templates ? renderFinding(c.finding, templates, vocabulary) : (c.text || ''),
     depth: depthText(c.depth ?? (c.commands || []).length, t),
     exception: c.kind === 'exception',
     category: categoryOf(c),
@@ -82,8 +82,8 @@ export function findingRows(report, t, templates = null, words = null) {
 }
 
 /** Return the finding rows grouped by kind, non-empty groups only: [{category, title, rows}]. */
-export function findingGroups(report, t, templates = null, words = null) {
-  const rows = findingRows(report, t, templates, words);
+export function findingGroups(report, t, templates = null, vocabulary = null) {
+  const rows = findingRows(report, t, templates, vocabulary);
   return CATEGORIES
     .map((category) => ({ category, title: t(`explore.kind.${category}`), rows: rows.filter((r) => r.category === category) }))
     .filter((group) => group.rows.length);

@@ -4,42 +4,60 @@
 // is the one rule shared with protocols/findings.py: a blank takes its datum, a list is written
 // with ", " between its items, a number as a figure (formatValue, which format_value matches), a
 // blank with no datum stays as written (the tests forbid one); tests/sim/test_format_cases.py runs both.
-// A datum that is a word (an outcome, a phase: the protocol declares which, `Invariant.words`) is
-// written in the page's language from the catalogue's `finding_words` (English -> translation).
-// Nothing here knows a protocol: the words are the protocol's, the facts the checker's.
+// A field the protocol says holds a word (an outcome, a phase: the catalogue's `finding_word_fields`,
+// finding id -> fields) is written in the page's language from the catalogue's `finding_words`
+// (English -> translation); every other datum (a node, a key, a number) as recorded.
 
 import { formatValue } from './compare-table.js';
 
 const BLANK = /\{(\w+)\}/g;
 
+/** Write one datum as a template shows it: a list with ", " between its items, a number as a figure. */
+export function showDatum(value) {
+  if (Array.isArray(value)) return value.map(showDatum).join(', ');
+  return typeof value === 'number' ? formatValue(value) : String(value);
+}
+
 /**
- * Write one datum as a template shows it: a list with ", " between its items, a number as a figure,
- * a text that `words` holds as it says there (a word in the page's language).
+ * Return a value that is a word (a field of a finding that holds words, a saga's effect) in the page's
+ * words (`words`: English -> translation, the catalogue's finding_words), a list item by item.
  */
-export function showDatum(value, words = null) {
-  if (Array.isArray(value)) return value.map((item) => showDatum(item, words)).join(', ');
-  if (typeof value === 'number') return formatValue(value);
-  if (typeof value === 'string' && words && Object.hasOwn(words, value)) return words[value];
-  return String(value);
+export function sayWords(value, words) {
+  if (!words) return value;
+  if (Array.isArray(value)) return value.map((item) => sayWords(item, words));
+  return typeof value === 'string' && Object.hasOwn(words, value) ? words[value] : value;
 }
 
 /** Fill a template's {name} blanks from `data`; a blank without a datum stays as written. */
-export function fillTemplate(template, data = {}, words = null) {
-  return template.replace(BLANK, (all, name) => (Object.hasOwn(data, name) ? showDatum(data[name], words) : all));
+export function fillTemplate(template, data = {}) {
+  return template.replace(BLANK, (all, name) => (Object.hasOwn(data, name) ? showDatum(data[name]) : all));
 }
 
 /**
- * Return a finding ({id, data}) in words from `templates` (id -> template), its word values from
- * `words` (English -> the page's language); its id if no template is known.
+ * Return a finding ({id, data}) in words from `templates` (id -> template); its id if none is known.
+ * `vocabulary` ({words, fields}: the catalogue's finding_words and finding_word_fields) says which
+ * fields hold words and how the page says them.
  */
-export function renderFinding(finding, templates, words = null) {
+export function renderFinding(finding, templates, vocabulary = null) {
   if (!finding) return '';
   const template = templates && Object.hasOwn(templates, finding.id) ? templates[finding.id] : null;
-  return template === null ? String(finding.id) : fillTemplate(template, finding.data || {}, words);
+  if (template === null) return String(finding.id);
+  let data = finding.data || {};
+  const fields = vocabulary && vocabulary.fields && vocabulary.words && vocabulary.fields[finding.id];
+  if (fields) {
+    data = { ...data };
+    for (const name of fields) if (Object.hasOwn(data, name)) data[name] = sayWords(data[name], vocabulary.words);
+  }
+  return fillTemplate(template, data);
+}
+
+/** Return the catalogue's words for findings ({words, fields}), or null. */
+export function findingVocabulary(catalogue) {
+  return catalogue ? { words: catalogue.finding_words || {}, fields: catalogue.finding_word_fields || {} } : null;
 }
 
 /** Return what a violation event says went wrong, in the page's language (`catalogue`: the page's entry). */
 export function violationText(violation, catalogue) {
   return renderFinding(violation && violation.finding, catalogue ? catalogue.findings : null,
-    catalogue ? catalogue.finding_words : null);
+    findingVocabulary(catalogue));
 }

@@ -113,21 +113,24 @@ def test_every_export_of_every_scenario_reads_in_chinese(fmt: str) -> None:
 
 
 def test_every_finding_of_every_scenario_says_its_words_in_chinese() -> None:
-    # A finding's data may hold words (an outcome, a phase: ProtocolSpec.finding_words); those are said in
-    # the reader's language like the template around them. Only names and numbers stay as the run wrote them.
+    # The fields a protocol says hold words (an outcome, a phase: Invariant.word_fields) are said in the reader's
+    # language like the template around them; only the other data (names, numbers) stay as the run wrote them.
     zh = language(ZH)
     problems, said = [], 0
     for name, trace in runs():
         spec = REGISTRY[name]
-        wordy = set(spec.finding_words())
+        known, fields = set(spec.finding_words()), spec.finding_word_fields()
         for event in trace["events"]:
             if event["kind"] != "violation":
                 continue
-            chinese = finding_words(event, spec, zh)
-            names = {w for w in words(event["finding"]["data"]) if w not in wordy}
-            left = english_left(chinese, names | {event["invariant"]})
+            data, worded = event["finding"]["data"], fields.get(event["finding"]["id"], [])
+            for field in worded:  # A word the vocabulary lacks could not be translated.
+                values = data[field] if isinstance(data[field], list) else [data[field]]
+                problems += [f"{name}: {field}={v!r} is not among its finding words" for v in values if v not in known]
+            names = words({k: v for k, v in data.items() if k not in worded})
+            left = english_left(finding_words(event, spec, zh), names | {event["invariant"]})
             problems += [f"{name}@{trace['scenario']}: {p}" for p in left]
-            said += any(isinstance(v, str) and v in wordy for v in event["finding"]["data"].values())
+            said += bool(worded)
     assert not problems, "\n".join(problems[:40])
     assert said >= 3  # Scenarios whose findings hold words: three-phase commit's, the saga's, TCC's.
 

@@ -8,15 +8,19 @@ every figure of theirs but the seconds must be what the page says.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from protocols import REGISTRY
+from protocols.base import ParameterError
 from protocols.sim.explore_table import TABLE_START, markdown_row, row, rows, without_time
 from tests.helpers import run_manage
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocols.md"
 REGENERATE = ("python manage.py protocols --markdown > docs/protocols.md && "
-              "python manage.py explore --all --markdown >> docs/protocols.md")
+              "python manage.py explore --all --jobs 2 --markdown >> docs/protocols.md")
 
 FAST = ("service-invocation", "counter-naive", "counter-bft")
 """Protocols whose small model and foils are searched in about a second each."""
@@ -52,9 +56,16 @@ def test_the_fast_rows_of_the_explorer_table_are_current() -> None:
         assert without_time(lines[f"| `{name}`"]) == without_time(fresh), f"stale row: {REGENERATE}"
 
 
+COLUMNS = 8
+"""| protocol | model | worlds | complete | clean | seconds | foils | correct configurations |"""
+
+
 def _table_rows() -> dict[str, list[str]]:
     _, table = _sections()
-    return {line.split(" | ")[0][3:-1]: line.split(" | ") for line in table.splitlines() if line.startswith("| `")}
+    found = {line.split(" | ")[0][3:-1]: line.split(" | ") for line in table.splitlines() if line.startswith("| `")}
+    for name, cells in found.items():
+        assert len(cells) == COLUMNS, f"{name}: {len(cells)} columns, not {COLUMNS}: {REGENERATE}"
+    return found
 
 
 def test_the_table_lists_every_correct_configuration_searched_to_a_clean_end() -> None:
@@ -65,10 +76,19 @@ def test_the_table_lists_every_correct_configuration_searched_to_a_clean_end() -
         if {} in spec.clean:
             assert cells[3:5] == ["yes", "yes"], f"{name}: the small model is declared correct: {cells[2:5]}"
         said = cells[-1].removesuffix(" |")
+        if not spec.clean:
+            assert said == "none: not meant to be safe", (name, said)
         for params in spec.clean:
             if params:
                 setting = ", ".join(f"{k}={v}" for k, v in params.items())
-                assert re.search(re.escape(setting) + r": [0-9,]+ worlds, complete, clean\b", said), (name, said)
+                pattern = r"(?:^|; )" + re.escape(setting) + r": [0-9,]+ worlds, complete, clean\b"
+                assert re.search(pattern, said), (name, said)
+
+
+def test_every_small_model_is_searched_to_the_end() -> None:
+    # Issue 14: `manage.py explore NAME` with no flag completes, whatever it finds.
+    table = _table_rows()
+    assert [name for name, cells in table.items() if cells[3] != "yes"] == []
 
 
 def test_searching_the_rows_side_by_side_gives_the_same_rows() -> None:
@@ -76,3 +96,23 @@ def test_searching_the_rows_side_by_side_gives_the_same_rows() -> None:
     apart = [without_time(markdown_row(entry)) for entry in rows(specs, jobs=2)]
     assert apart == [without_time(markdown_row(row(spec))) for spec in specs]
     assert "idempotency=False: `at-most-once` at" in apart[1] and "retry_budget=1: " in apart[1]
+    assert apart[0].endswith("| none: not meant to be safe |")  # A naive counter declares nothing correct.
+
+
+def test_only_registered_protocols_are_searched_in_other_processes() -> None:
+    # A worker finds its protocol by name: a changed spec must not be searched as the registry's.
+    changed = replace(REGISTRY["counter-naive"], explore_params={"clients": 1})
+    assert next(rows([changed], jobs=2)).protocol == "counter-naive"  # One spec: no pool, its own search.
+    with pytest.raises(ParameterError, match="only registered protocols"):
+        next(rows([changed, REGISTRY["service-invocation"]], jobs=2))
+
+
+@pytest.mark.parametrize("argv, said", [
+    (("--all", "--jobs", "0"), "argument --jobs: 0 is not from 1 to 16"),
+    (("--all", "--jobs", "many"), "argument --jobs: 'many' is not a whole number"),
+    (("counter-naive", "--jobs", "2"), "--jobs is for --all"),
+])
+def test_a_bad_jobs_flag_is_refused_in_one_line(argv: tuple[str, ...], said: str) -> None:
+    done = run_manage("explore", *argv)
+    assert done.returncode == 2 and said in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == ""

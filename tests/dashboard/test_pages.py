@@ -209,15 +209,19 @@ def test_session_page_in_chinese_translates_the_catalogue_and_captions(client, s
 
 
 def test_every_word_a_finding_may_hold_has_its_chinese(client):
-    # Words that are not phases (a saga's end, TCC's actions, a cache entry's state) are translated in their
-    # own context, "finding value"; a phase reads as the page's label.
-    for name in ("saga-orchestrated", "tcc", "cache-stampede"):
+    # Words that are not phases (a saga's end, TCC's actions, a breaker's state) are translated in their own
+    # context, "finding value"; a phase reads as the page's label. A breaker's "open" is not the phase "open".
+    for name in ("saga-orchestrated", "tcc", "service-invocation"):
         session, _ = sessions.create(name, {}, seed=1)
         page = Page(chinese(client).get(f"/sessions/{session.id}/").content.decode())
-        words = page.json("lab-catalogue")["finding_words"]
-        assert set(words) == set(REGISTRY[name].finding_words()), name
+        catalogue = page.json("lab-catalogue")
+        words = catalogue["finding_words"]
+        assert set(words) == set(REGISTRY[name].finding_words()) and words, name
+        assert catalogue["finding_word_fields"] == REGISTRY[name].finding_word_fields()
         english = [word for word, said in words.items() if not any("\u4e00" <= ch <= "\u9fff" for ch in said)]
         assert english == [], (name, english)
+        if name == "service-invocation":
+            assert (words["open"], words["half-open"]) == ("断开", "半开")
 
 
 def test_unknown_session_is_a_404_page(client):

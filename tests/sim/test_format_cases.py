@@ -63,10 +63,11 @@ def test_python_and_the_browser_write_the_same_text() -> None:
 
 
 FILL = """
-import { fillTemplate } from './static/js/findings.js';
+import { renderFinding } from './static/js/findings.js';
 import { readFileSync } from 'node:fs';
-const pairs = JSON.parse(readFileSync(0, 'utf8'));
-process.stdout.write(JSON.stringify(pairs.map(([template, data, words]) => fillTemplate(template, data, words))));
+const cases = JSON.parse(readFileSync(0, 'utf8'));
+process.stdout.write(JSON.stringify(cases.map(([templates, finding, vocabulary]) =>
+  renderFinding(finding, templates, vocabulary))));
 """
 
 
@@ -74,23 +75,27 @@ process.stdout.write(JSON.stringify(pairs.map(([template, data, words]) => fillT
 def test_python_and_the_browser_fill_a_findings_template_alike() -> None:
     """The command line (protocols/findings.py) and the page (static/js/findings.js) put a finding in words alike."""
     from protocols import REGISTRY
-    from protocols.findings import blanks, fill
+    from protocols.findings import blanks, render
 
-    pairs: list[list[Any]] = []
+    cases: list[list[Any]] = []
     for spec in REGISTRY.values():
-        for template in spec.findings().values():
+        for fid, template in spec.findings().items():
             names = sorted(blanks(template))
-            pairs.append([template, {name: [f"{name}1", 2] if i % 3 == 0 else i * 1.5 for i, name in enumerate(names)}])
-    pairs.append(["{a} and {missing}", {"a": "x"}])  # A blank without its datum stays as written, in both.
-    # A datum that is a declared word is written in the reader's language; a name, a number, an unknown text not.
-    words = {"committed": "已提交", "aborted": "已中止"}
-    pairs.append(["{who} {outcome}, {others}: {n}", {"who": "committed", "outcome": "aborted",
-                                                     "others": ["committed", "p1", 3], "n": 2.5}, words])
-    pairs.append(["{outcome}", {"outcome": "prepared"}, words])
-    pairs = [[*pair, None] if len(pair) == 2 else pair for pair in pairs]
+            data = {name: [f"{name}1", 2] if i % 3 == 0 else i * 1.5 for i, name in enumerate(names)}
+            cases.append([{fid: template}, {"id": fid, "data": data}, None])
+    cases.append([{"f": "{a} and {missing}"}, {"id": "f", "data": {"a": "x"}}, None])  # A blank without its datum.
+    # The fields a protocol says hold words are written in the reader's words; a name, a number, any other field not.
+    vocabulary = {"words": {"committed": "已提交", "aborted": "已中止"}, "fields": {"f": ["outcome", "others"]}}
+    cases.append([{"f": "{who} {outcome}, {others}: {n}"},
+                  {"id": "f", "data": {"who": "committed", "outcome": "aborted", "others": ["committed", "p1", 3],
+                                       "n": 2.5}}, vocabulary])
+    cases.append([{"f": "{outcome}"}, {"id": "f", "data": {"outcome": "prepared"}}, vocabulary])
+    cases.append([{"g": "{outcome}"}, {"id": "g", "data": {"outcome": "aborted"}}, vocabulary])  # Not its field.
     assert NODE is not None
-    done = subprocess.run([NODE, "--input-type=module", "-e", FILL], input=json.dumps(pairs), cwd=ROOT,
+    done = subprocess.run([NODE, "--input-type=module", "-e", FILL], input=json.dumps(cases), cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=True)
     filled = json.loads(done.stdout)
-    assert filled == [fill(template, data, words) for template, data, words in pairs]
-    assert filled[-2:] == ["已提交 已中止, 已提交, p1, 3: 2.5", "prepared"]
+    python = [render(templates, finding, None, *((vocabulary["words"], vocabulary["fields"]) if vocabulary else ()))
+              for templates, finding, vocabulary in cases]
+    assert filled == python
+    assert filled[-3:] == ["committed 已中止, 已提交, p1, 3: 2.5", "prepared", "aborted"]

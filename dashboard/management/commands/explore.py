@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -40,8 +42,9 @@ class Command(LabCommand):
                             help="Search every protocol's small model and its foils; print one row each.")
         parser.add_argument("--markdown", action="store_true",
                             help="With --all: print the table docs/protocols.md ends with.")
-        parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                            help="With --all: search N protocols at once, one process each (default 1).")
+        parser.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                            help=f"With --all: search N protocols at once, one process each (1 to "
+                                 f"{explore_table.MAX_JOBS}; default 1).")
         parser.add_argument("--param", action="append", metavar="NAME=VALUE", help="Set a parameter.")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the network's generator.")
         parser.add_argument("--max-states", type=int, default=DEFAULT_MAX_STATES, metavar="N",
@@ -61,9 +64,9 @@ class Command(LabCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["all"] == bool(options["protocol"]):
             raise ParameterError("name one protocol, or give --all")
+        if options["jobs"] != 1 and not options["all"]:
+            raise ParameterError("--jobs is for --all: one protocol is searched in one process")
         if options["all"]:
-            if not 1 <= options["jobs"] <= 64:
-                raise ParameterError(f"jobs: {options['jobs']} is not from 1 to 64")
             self._all(markdown=options["markdown"], lang=language(options["lang"]), jobs=options["jobs"])
             return
         spec = get_protocol(options["protocol"])
@@ -81,6 +84,14 @@ class Command(LabCommand):
             self.stdout.write(describe(spec, report, files, language(options["lang"])))
 
     def _all(self, *, markdown: bool, lang: Language, jobs: int) -> None:
+        # A SIGTERM leaves as an exception does, so the worker processes are terminated with the pool.
+        previous = signal.signal(signal.SIGTERM, _leave)
+        try:
+            self._rows(markdown=markdown, lang=lang, jobs=jobs)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def _rows(self, *, markdown: bool, lang: Language, jobs: int) -> None:
         rows = []
         for entry in explore_table.rows(REGISTRY.values(), jobs=jobs):
             rows.append(entry)
@@ -88,7 +99,22 @@ class Command(LabCommand):
                 self.stdout.write(explore_table.plain(entry, lang))
                 self.stdout.flush()
         if markdown:
-            self.stdout.write(explore_table.markdown(rows), ending="")
+            self.stdout.write(explore_table.markdown(rows, jobs=jobs), ending="")
+
+
+def _leave(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _jobs(text: str) -> int:
+    """Parse --jobs: a whole number of processes within ``explore_table.MAX_JOBS`` (argparse names the flag)."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= jobs <= explore_table.MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"{jobs} is not from 1 to {explore_table.MAX_JOBS}")
+    return jobs
 
 
 def save_counterexamples(spec: ProtocolSpec, report: Report, save_dir: Path) -> list[Path]:
@@ -134,14 +160,16 @@ def describe(spec: ProtocolSpec, report: Report, files: list[Path], lang: Langua
     else:
         lines.append("  " + lang.gettext("not clean"))
     where = dict(zip(map(id, report.counterexamples), files, strict=True))
-    templates, words = spec.findings(), lang.finding_words(spec.finding_words())
+    templates, fields = spec.findings(), spec.finding_word_fields()
+    words = lang.finding_words(spec.finding_words(), spec.declared_finding_words())
     for category, heading in CATEGORY_HEADINGS:
         found_here = report.found(category)
         if found_here:
             lines.append(f"  {lang.gettext(heading)}:")
         for found in found_here:
             what = lang.gettext(CATEGORY_WORDS["exception" if found.kind == "exception" else category])
-            text = found.text if found.finding is None else render(templates, found.finding, lang.translate, words)
+            text = (found.text if found.finding is None
+                    else render(templates, found.finding, lang.translate, words, fields))
             lines.append("    " + lang.gettext("{what} {name} in {steps} steps: {text}", what=what, name=found.name,
                                                steps=str(len(found.commands)), text=text.splitlines()[0]))
             lines.append("      " + lang.gettext("replay: {command}",

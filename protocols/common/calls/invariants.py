@@ -105,7 +105,8 @@ INVARIANTS = (
                   "breaker-half-opened-early": "{node}'s breaker for {endpoint} half-opened {after_ms} ms after "
                                                "opening; the cool-down is {cooldown} ms (on {cause})",
                   "breaker-closed-early": "{node}'s breaker for {endpoint} closed after {ok} good trials; it needs "
-                                          "{trials} (on {cause})"}),
+                                          "{trials} (on {cause})"},
+              word_fields=("was", "now"), words=(br.CLOSED, br.OPEN, br.HALF_OPEN)),
     Invariant(name="retry-budget", kind="transition", check=retry_budget,
               description="Retries never exceed the retry budget over its window.",
               findings={"retries-over-budget": "{node} retried {retries} times against {calls} calls in its last "

@@ -106,20 +106,21 @@ test('finding rows keep the report order (its index opens the session) and mark 
   assert.equal(findingRows(report({ counterexamples: [noDepth] }), t)[0].depth, 'in 1 step');
 });
 
-test('a finding is said in the page\'s words: its template, and its data that are words (an outcome, a phase)', () => {
+test('a finding is said in the page\'s words: its template, and the fields that hold words (an outcome, a phase)', () => {
   const alone = {
     ...finding('decided-without-coordinator', 6, 'violation', 'illustrative'),
-    finding: { id: 'decided-alone', data: { node: 'p2', phase: 'uncertain', outcome: 'aborted' } },
+    finding: { id: 'decided-alone', data: { node: 'aborted', phase: 'uncertain', outcome: 'aborted' } },
   };
-  const templates = { 'decided-alone': '{node} 在 {phase} 状态下超时，独自决定 {outcome}' };
-  const words = { uncertain: '不确定', aborted: '已中止' };
-  assert.equal(findingRows(report({ counterexamples: [alone] }), t, templates, words)[0].text,
-    'p2 在 不确定 状态下超时，独自决定 已中止');
-  assert.equal(findingGroups(report({ counterexamples: [alone] }), t, templates, words)[0].rows[0].text,
-    'p2 在 不确定 状态下超时，独自决定 已中止');
-  // Without words (an English page, an older catalogue) the data are shown as recorded; names never change.
+  const templates = { 'decided-alone': '{node} 在{phase}状态下超时，独自决定：{outcome}' };
+  const vocabulary = { words: { uncertain: '不确定', aborted: '已中止' }, fields: { 'decided-alone': ['outcome', 'phase'] } };
+  // A node that happened to be named like a word stays as named: only the declared fields are words.
+  assert.equal(findingRows(report({ counterexamples: [alone] }), t, templates, vocabulary)[0].text,
+    'aborted 在不确定状态下超时，独自决定：已中止');
+  assert.equal(findingGroups(report({ counterexamples: [alone] }), t, templates, vocabulary)[0].rows[0].text,
+    'aborted 在不确定状态下超时，独自决定：已中止');
+  // Without a vocabulary (an older catalogue) the data are shown as recorded.
   assert.equal(findingRows(report({ counterexamples: [alone] }), t, templates)[0].text,
-    'p2 在 uncertain 状态下超时，独自决定 aborted');
+    'aborted 在uncertain状态下超时，独自决定：aborted');
 });
 
 test('the budget offered is within what the server accepts', () => {

@@ -10,6 +10,7 @@ import {
   MAX_STATES_CHOICES, DEFAULT_MAX_STATES, FAULT_CHOICES, formatCount, summaryLine, verdict, findingGroups,
 } from '../explore-report.js';
 import { startSearch, followJob, openCounterexample } from '../explore-job.js';
+import { findingVocabulary } from '../findings.js';
 
 const VERDICT_MARK = { safe: '✓', partial: '◔', broken: '✗' }; // a shape beside each colour
 
@@ -94,7 +95,7 @@ export function createExplore(el, ctx, { fetchFn = (...args) => window.fetch(...
       fill(result, h('p', { class: 'explore-status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('explore.searching')));
     } else if (next === 'failed') fill(result, h('p', { class: 'explore-verdict failed' }, `✗ ${detail.message}`));
     else fill(result, reportView(detail.report, { t, locale, described, templates: ctx.catalogue ? ctx.catalogue.findings : null,
-      words: ctx.catalogue ? ctx.catalogue.finding_words : null, onStep: stepThrough }));
+      vocabulary: findingVocabulary(ctx.catalogue), onStep: stepThrough }));
     // The tab is short on a projector (a third of the screen): bring the news into view.
     if (next !== 'idle' && result.scrollIntoView) result.scrollIntoView({ block: 'nearest' });
   }
@@ -137,13 +138,13 @@ function budgetSelect(action, key, values, initial, t, locale) {
  * Return the elements showing a finished search: its summary, its verdict and, when it broke
  * something, one row per counterexample with a button calling `onStep(index, button)`.
  */
-function reportView(report, { t, locale, described, templates, words, onStep }) {
+function reportView(report, { t, locale, described, templates, vocabulary, onStep }) {
   const v = verdict(report, t, locale);
   const summary = h('p', { class: 'explore-summary' }, summaryLine(report, t, locale));
   const head = v.kind === 'broken'
     ? h('h3', { class: 'explore-verdict broken' }, `${VERDICT_MARK.broken} ${v.text}`)
     : h('p', { class: `explore-verdict ${v.kind}` }, `${VERDICT_MARK[v.kind]} ${v.text}`);
-  const groups = findingGroups(report, t, templates, words).map((group) => [
+  const groups = findingGroups(report, t, templates, vocabulary).map((group) => [
     h('h4', { class: `explore-kind ${group.category}` }, group.title),
     h('ol', { class: 'explore-findings', dataset: { category: group.category } }, group.rows.map((row) => {
       const button = h('button', {
