@@ -37,6 +37,7 @@ states and each step of the simulator maps to zero or more TwoPhase steps
 from __future__ import annotations
 
 import json
+import os
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -250,7 +251,10 @@ def check_refinement(params: dict[str, Any], max_crashes: int, *, stop_at_bad: b
 @pytest.mark.parametrize("params, max_crashes, outcomes", [
     ({"participants": 2}, 1, {"committed", "aborted"}),  # Any one node crashes, at any point.
     ({"participants": 2, "votes": "yes,no"}, 1, {"aborted"}),
-    ({"participants": 3}, 0, {"committed", "aborted"}),  # The explorer's small model.
+    # The explorer's small model: the same steps as two participants', in more orders (twice their worlds'
+    # time, the suite's longest refinement check), so searched with PROTOLAB_EXPLORE_ALL=1 as the deep foils are.
+    pytest.param({"participants": 3}, 0, {"committed", "aborted"}, marks=pytest.mark.skipif(
+        os.environ.get("PROTOLAB_EXPLORE_ALL") != "1", reason="three participants: set PROTOLAB_EXPLORE_ALL=1")),
 ])
 def test_every_step_of_two_phase_commit_is_zero_or_more_twophase_steps(
         params: dict[str, Any], max_crashes: int, outcomes: set[str]) -> None:
