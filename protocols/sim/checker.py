@@ -97,16 +97,45 @@ def _marked(value: Any, found: set[int]) -> Any:
     """Return ``value`` with each :class:`Seq` in it written as a token of its own, collecting them in ``found``.
 
     Where :func:`_seqs` then :func:`_ranked` walk a memo twice, this walks it once: the tokens are
-    ranked in its JSON text (:meth:`Checker.memory_text`).
+    ranked in its JSON text (:meth:`Checker.memory_text`). A plain dict, list or tuple holding no
+    :class:`Seq` is returned as it is, not rebuilt: the encoder writes it the same (a tuple as a
+    list), and most of a memo holds none. Leaves are told by their exact type, without a call.
     """
-    if type(value) is Seq:
+    kind = type(value)
+    if kind is dict:
+        changed = None
+        for key, item in value.items():
+            if type(item) not in _LEAVES:
+                marked = _marked(item, found)
+                if marked is not item:
+                    if changed is None:
+                        changed = dict(value)
+                    changed[key] = marked
+        return value if changed is None else changed
+    if kind is list or kind is tuple:
+        rebuilt = None
+        for index, item in enumerate(value):
+            if type(item) not in _LEAVES:
+                marked = _marked(item, found)
+                if marked is not item:
+                    if rebuilt is None:
+                        rebuilt = list(value)
+                    rebuilt[index] = marked
+        return value if rebuilt is None else rebuilt
+    if kind is Seq:
         found.add(value)
         return f"\x00{int(value)}"
-    if isinstance(value, dict):
+    if kind in _LEAVES:
+        return value
+    if isinstance(value, dict):  # Subclasses, as before: rebuilt as plain containers.
         return {k: _marked(v, found) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_marked(v, found) for v in value]
     return value
+
+
+_LEAVES = frozenset((int, str, float, bool, type(None)))
+"""Types :func:`_marked` returns as they are, with nothing inside to mark (a :class:`Seq` is not among them)."""
 
 
 _SEQ_TOKEN = re.compile(r'"\\u0000(\d+)"')

@@ -83,7 +83,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from protocols.base import ParameterError, ProtocolError
+from protocols.base import Message, ParameterError, ProtocolError
 from protocols.findings import violation_text
 from protocols.sim import snapshot
 from protocols.sim.clock_watch import TIME_BASE, ClockRead, ClockWatch, plain_times
@@ -387,10 +387,12 @@ class _Search:
             if came_by is not None:
                 choices = [c for c in choices if not self._asleep(engine, key, came_by, c)]
             last = len(choices) - 1
+            # A timer fired while a message could still arrive: the schedule is no longer fair. (Asked of the
+            # parent once: it is changed only by its last choice, applied in place after this is read.)
+            fire_fair = fair and not _in_flight(engine)
             for index, (name, arg, spent_drops, spent_crashes, content) in enumerate(choices):
                 # The parent is not needed after its last choice: apply that one in place.
-                # A timer fired while a message could still arrive: the schedule is no longer fair.
-                child_fair = fair and not (name == "fire" and _in_flight(engine))
+                child_fair = fire_fair if name == "fire" else fair
                 child = engine if index == last else engine.clone()
                 if not self._apply(child, key, name, arg):
                     continue
@@ -452,8 +454,7 @@ class _Search:
             if entry.kind == "timer":
                 choices.append(("fire", entry.id, drops, crashes, None))
             elif entry.message is not None:
-                message = entry.message
-                content = (message.src, message.dest, message.type, _body_key(message.body), message.in_reply_to)
+                content = _content(entry.message)
                 if content in contents and self.merge:
                     continue  # An identical message (a resend, a duplicate) leads to the same world.
                 contents.add(content)
@@ -552,9 +553,24 @@ def _in_flight(engine: Engine) -> bool:
     return any(entry.kind == "message" for entry in engine.pending.values())
 
 
-def _body_key(body: Mapping[str, Any]) -> str:
-    # The text the fingerprint gives a body, so "identical" means what it means there.
-    return json.dumps(body, sort_keys=True) if body else "{}"
+def _content(message: Message) -> _Content:
+    """Return what a message carries, its body as the text the fingerprint gives it ("identical" means the same
+    there); remembered by the identity of the (immutable) message, which the worlds holding it share."""
+    hit = _CONTENTS.get(id(message))
+    if hit is None or hit[0] is not message:  # Kept alive, so an id is never reused while it is here.
+        if len(_CONTENTS) >= CONTENTS_CACHE_LIMIT:
+            _CONTENTS.clear()
+        body = message.body
+        hit = _CONTENTS[id(message)] = (message, (message.src, message.dest, message.type,
+                                                  json.dumps(body, sort_keys=True) if body else "{}",
+                                                  message.in_reply_to))
+    return hit[1]
+
+
+_CONTENTS: dict[int, tuple[Message, _Content]] = {}
+"""Each message's content, by the identity of the message (:func:`_content`)."""
+CONTENTS_CACHE_LIMIT = 50_000
+"""Entries kept before the cache starts again: each keeps its message alive, a few hundred bytes."""
 
 
 def _check_limits(max_states: int, max_drops: int, max_crashes: int) -> None:

@@ -112,14 +112,36 @@ def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = (), *, time
     else:
         clock = now
     memory = engine.checker.memory_text(_ENCODE_LENIENT)  # The text _ENCODE_LENIENT gives memory().
+    # The text below is a function of these pieces (each node's entry as its text) and the options: a world
+    # met again (another order to the same nodes, messages and memory) is looked up, not written again.
+    held = tuple(_held_text(entry) for entry in nodes)
+    groups = tuple(tuple(group) for group in symmetric)
+    key = (clock, now if relative else None, tuple(engine.nodes), held, tuple(flights), tuple(faults),
+           None if partition is None else tuple(partition), len(engine._watches), memory,
+           groups, timeless, ranked, relative, horizon, reach)
+    text = _WORLDS.get(key)
+    if text is not None:
+        return text
     world = [clock, nodes, flights, faults, partition, len(engine._watches), memory]
     if symmetric and not faults and not engine._watches and partition is None:
-        text = _canonical(world, symmetric)  # A fault plan or a partition names nodes inside its text.
+        text = _canonical(world, groups, held)  # A fault plan or a partition names nodes inside its text.
     else:
         text = f"{_ENCODE_LENIENT(world[:-1])[:-1]}, {memory}]"
     if relative:
         text = relative_stamps(text, now, reach)
-    return ranked_ids(text) if ranked else text
+    if ranked:
+        text = ranked_ids(text)
+    if len(_WORLDS) >= WORLDS_CACHE_LIMIT:
+        _WORLDS.clear()
+    _WORLDS[key] = text
+    return text
+
+
+_WORLDS: dict[tuple[Any, ...], str] = {}
+"""Finished fingerprints, by the pieces and options they are written from (:func:`fingerprint`)."""
+WORLDS_CACHE_LIMIT = 20_000
+"""Entries kept before the cache starts again: a world's text and its memory's, some kilobytes at most each.
+Most worlds met again are met within a level or two of the search."""
 
 
 _MESSAGE_ID = re.compile(r'"m(\d+)"')
@@ -187,7 +209,7 @@ def _held_text(entry: tuple[Any, ...]) -> str:
     return text
 
 
-def _canonical(world: list[Any], groups: Sequence[Sequence[str]]) -> str:
+def _canonical(world: list[Any], groups: tuple[tuple[str, ...], ...], texts: tuple[str, ...]) -> str:
     """Return the world's text with the nodes of each group renamed in the order of their signatures.
 
     Each node (less its name) and each message (less its ends) is encoded on its own; a
@@ -195,12 +217,13 @@ def _canonical(world: list[Any], groups: Sequence[Sequence[str]]) -> str:
     group's names made anonymous. Renaming is then a substitution of the quoted names
     (a JSON string token is a whole name or not), run only on the pieces that mention
     a member of a group; the pieces are sorted again. Worlds share most of their pieces,
-    so each message's pieces are remembered (:func:`_groups_context`).
+    so each message's pieces are remembered (:func:`_groups_context`). ``texts`` are the nodes' entries
+    as :func:`_held_text` writes them, in the order of ``world``'s nodes.
     """
     now, nodes, flights, _, _, watches, memory = world  # The memory comes as its JSON text.
-    context = _groups_context(tuple(tuple(group) for group in groups))
+    context = _groups_context(groups)
     mentions, hiders, pieces = context
-    held = {entry[0]: _held_text(entry) for entry in nodes}
+    held = {entry[0]: text for entry, text in zip(nodes, texts, strict=True)}
     carried = []
     touching: dict[str, list[str]] = {name: [] for _, group, _ in hiders for name in group}
     for flight in flights:

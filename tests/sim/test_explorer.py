@@ -252,6 +252,55 @@ def test_the_fingerprint_is_unchanged_by_its_optimization() -> None:
         assert world.fingerprint() == _reference_fingerprint(world)
 
 
+def _searched_worlds(monkeypatch: pytest.MonkeyPatch) -> list[Engine]:
+    """Return worlds as a search makes them: 2PC's and, for times written relative to now, cache-aside's
+    (its history checks' whole memos hold the search's stamps), each of those also a few milliseconds later."""
+    from protocols import REGISTRY
+    from protocols.sim import explorer
+
+    worlds: list[Engine] = []
+    digest = explorer._Search._digest
+
+    def kept(search: Any, engine: Engine, drops: int, crashes: int) -> bytes:
+        worlds.append(engine.clone())
+        return digest(search, engine, drops, crashes)
+
+    monkeypatch.setattr(explorer._Search, "_digest", kept)
+    explore(SPEC, {"participants": 3}, max_states=60)
+    cached = len(worlds)
+    explore(REGISTRY["cache-aside"], max_states=60)
+    for world in worlds[cached:]:
+        world.checker.memory_views = False  # The whole memos: they hold the stamps (the views leave them out).
+        later = world.clone()
+        later.now += 7  # The same pieces at another time: a relative text must differ.
+        worlds.append(later)
+    return worlds
+
+
+def test_a_fingerprint_looked_up_is_the_one_written_afresh_in_every_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fingerprint remembers each world's text by the pieces and options it is written from
+    # (snapshot._WORLDS): whatever the mode, and whatever was asked before, a text looked up must be
+    # the text written afresh, with nothing remembered.
+    from protocols.sim import snapshot
+
+    modes = [{"timeless": timeless, "ranked": ranked, "relative": relative, "horizon": horizon, "reach": reach}
+             for timeless in (False, True) for ranked in (False, True) for relative in (False, True)
+             for horizon in (None, 40) for reach in (None, 30)]
+    worlds = _worlds() + _searched_worlds(monkeypatch)
+    participants = ("p1", "p2", "p3")
+    asks = [(world, symmetric, mode) for world in worlds
+            for symmetric in ((), (participants,)) if set(participants) <= set(world.nodes) or not symmetric
+            for mode in modes]
+    fresh = []
+    for world, symmetric, mode in asks:
+        snapshot._WORLDS.clear()
+        fresh.append(snapshot.fingerprint(world, symmetric, **mode))
+    for _ in range(2):  # Filled by the first pass, answered from it by the second.
+        assert [snapshot.fingerprint(world, symmetric, **mode) for world, symmetric, mode in asks] == fresh
+    distinct = {world.fingerprint() for world in worlds}
+    assert len(set(fresh)) > 3 * len(distinct), "the modes compared write different texts of a world"
+
+
 def test_the_memory_text_is_the_text_of_the_ranked_memory() -> None:
     # The fingerprint encodes the history checks' memory in one walk (Checker.memory_text); it must
     # write exactly what encoding Checker.memory() (sequence numbers ranked) writes.
