@@ -13,6 +13,7 @@ processes.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import re
 import time
@@ -110,9 +111,12 @@ MAX_JOBS = 16
 """Most processes ``rows`` runs at once: each holds a search (up to some 350 MiB at the default budget)."""
 
 
-def rows(specs: Iterable[ProtocolSpec], jobs: int = 1) -> Iterator[Row]:
-    """Yield each protocol's row, in order; ``jobs`` processes (registered protocols only) search them side by side.
+def rows(specs: Iterable[ProtocolSpec], jobs: int = 1,
+         find: Callable[[str], ProtocolSpec] | None = None) -> Iterator[Row]:
+    """Yield each protocol's row, in order; ``jobs`` processes search them side by side.
 
+    A worker process finds each protocol by its name with ``find`` (a module-level function, such as
+    ``protocols.get_protocol``: it is sent to the worker), which must give back the very spec given.
     Each row is timed on its own process's clock. Leaving early (an exception, Ctrl-C, a reader that
     stops) terminates the workers at once, not after the searches they are in.
     """
@@ -124,19 +128,17 @@ def rows(specs: Iterable[ProtocolSpec], jobs: int = 1) -> Iterator[Row]:
         for spec in specs:
             yield row(spec, clock=time.perf_counter)
         return
-    from protocols import REGISTRY  # A worker finds its protocol by name: only a registered one is the same.
-
+    if find is None:
+        raise ParameterError("jobs: searching in other processes needs a way to find each protocol by name")
     for spec in specs:
-        if REGISTRY.get(spec.name) is not spec:
-            raise ParameterError(f"{spec.name}: only registered protocols are searched in other processes")
+        if find(spec.name) is not spec:
+            raise ParameterError(f"{spec.name}: only protocols found by name are searched in other processes")
     with multiprocessing.get_context("spawn").Pool(workers) as pool:  # Its exit terminates the workers.
-        yield from pool.imap(_timed_row, [spec.name for spec in specs])
+        yield from pool.imap(functools.partial(_timed_row, find), [spec.name for spec in specs])
 
 
-def _timed_row(name: str) -> Row:
-    from protocols import REGISTRY  # In a worker process: look the protocol up by name.
-
-    return row(REGISTRY[name], clock=time.perf_counter)
+def _timed_row(find: Callable[[str], ProtocolSpec], name: str) -> Row:
+    return row(find(name), clock=time.perf_counter)
 
 
 def _foils_cell(foils: Iterable[FoilRow]) -> str:

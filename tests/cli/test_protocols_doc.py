@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from protocols import REGISTRY
+from protocols import REGISTRY, get_protocol
 from protocols.base import ParameterError
 from protocols.sim.explore_table import TABLE_START, markdown_row, row, rows, without_time
 from tests.helpers import run_manage
@@ -93,7 +93,7 @@ def test_every_small_model_is_searched_to_the_end() -> None:
 
 def test_searching_the_rows_side_by_side_gives_the_same_rows() -> None:
     specs = [REGISTRY[name] for name in ("counter-naive", "service-invocation")]
-    apart = [without_time(markdown_row(entry)) for entry in rows(specs, jobs=2)]
+    apart = [without_time(markdown_row(entry)) for entry in rows(specs, jobs=2, find=get_protocol)]
     assert apart == [without_time(markdown_row(row(spec))) for spec in specs]
     assert "idempotency=False: `at-most-once` at" in apart[1] and "retry_budget=1: " in apart[1]
     assert apart[0].endswith("| none: not meant to be safe |")  # A naive counter declares nothing correct.
@@ -103,8 +103,10 @@ def test_only_registered_protocols_are_searched_in_other_processes() -> None:
     # A worker finds its protocol by name: a changed spec must not be searched as the registry's.
     changed = replace(REGISTRY["counter-naive"], explore_params={"clients": 1})
     assert next(rows([changed], jobs=2)).protocol == "counter-naive"  # One spec: no pool, its own search.
-    with pytest.raises(ParameterError, match="only registered protocols"):
-        next(rows([changed, REGISTRY["service-invocation"]], jobs=2))
+    with pytest.raises(ParameterError, match="only protocols found by name"):
+        next(rows([changed, REGISTRY["service-invocation"]], jobs=2, find=get_protocol))
+    with pytest.raises(ParameterError, match="needs a way to find each protocol"):
+        next(rows([REGISTRY["counter-naive"], REGISTRY["service-invocation"]], jobs=2))
 
 
 @pytest.mark.parametrize("argv, said", [

@@ -93,7 +93,7 @@ class Command(LabCommand):
 
     def _rows(self, *, markdown: bool, lang: Language, jobs: int) -> None:
         rows = []
-        for entry in explore_table.rows(REGISTRY.values(), jobs=jobs):
+        for entry in explore_table.rows(REGISTRY.values(), jobs=jobs, find=get_protocol):
             rows.append(entry)
             if not markdown:
                 self.stdout.write(explore_table.plain(entry, lang))
