@@ -14,8 +14,9 @@ command causes go through the engine's :class:`FaultActions`.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from protocols.base import ClientRequest, ParameterError
 from protocols.sim.commands import CommandError
@@ -43,7 +44,7 @@ class CommandActions:
     __slots__ = ("faults", "host")
 
     def __init__(self, host: CommandHost, faults: FaultActions) -> None:
-        self.host = host
+        self.host = cast(CommandHost, weakref.proxy(host))  # Weak, as FaultActions.host: no engine is a cycle.
         self.faults = faults
 
     def check(self, command: Mapping[str, Any]) -> None:

@@ -14,8 +14,9 @@ how fast its timers run.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from protocols.base import Input, Recover
 from protocols.sim.faults import chaos_choice
@@ -56,7 +57,9 @@ class FaultActions:
     __slots__ = ("host",)
 
     def __init__(self, host: FaultHost) -> None:
-        self.host = host
+        # A weak reference: the engine holds these actions, and a strong one back would make every engine a
+        # cycle, left for the cycle collector (the explorer's clones: some 150 MiB a search until a full one).
+        self.host = cast(FaultHost, weakref.proxy(host))
 
     def fault(self, fault: Mapping[str, Any], by: str, target: Pending | None = None) -> None:
         """Carry out one fault of a plan (or of chaos); ``target`` is the message a drop or duplicate acts on."""
