@@ -7,20 +7,16 @@ small model (``explore_params``) with the default budget, then each of the
 protocol's foils (``ProtocolSpec.foils``), and says how deep the shortest
 counterexample of each invariant the foil breaks was, then each of its correct
 configurations other than the small model itself (``ProtocolSpec.clean``), and
-says whether its search completed clean. ``--jobs`` spreads the protocols over
-processes.
+says whether its search completed clean. Searching several protocols at once, in
+processes, is the command's (dashboard/explore_all.py).
 """
 
 from __future__ import annotations
 
-import functools
-import multiprocessing
 import re
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from protocols.base import ParameterError
 from protocols.sim.explorer import explore
 from protocols.sim.words import ENGLISH, Language
 from protocols.spec import ProtocolSpec
@@ -105,40 +101,6 @@ def row(spec: ProtocolSpec, clock: Callable[[], float] | None = None) -> Row:
     return Row(protocol=spec.name, model=model, settings=settings, crashes=spec.explore_crashes,
                worlds=report.states, complete=report.complete, clean=report.clean, elapsed_s=report.elapsed_s,
                foils=tuple(foils), correct=tuple(correct), declares_correct=bool(spec.clean))
-
-
-MAX_JOBS = 16
-"""Most processes ``rows`` runs at once: each holds a search (up to some 350 MiB at the default budget)."""
-
-
-def rows(specs: Iterable[ProtocolSpec], jobs: int = 1,
-         find: Callable[[str], ProtocolSpec] | None = None) -> Iterator[Row]:
-    """Yield each protocol's row, in order; ``jobs`` processes search them side by side.
-
-    A worker process finds each protocol by its name with ``find`` (a module-level function, such as
-    ``protocols.get_protocol``: it is sent to the worker), which must give back the very spec given.
-    Each row is timed on its own process's clock. Leaving early (an exception, Ctrl-C, a reader that
-    stops) terminates the workers at once, not after the searches they are in.
-    """
-    specs = list(specs)
-    if not 1 <= jobs <= MAX_JOBS:
-        raise ParameterError(f"jobs: {jobs} is not from 1 to {MAX_JOBS}")
-    workers = min(jobs, len(specs))
-    if workers <= 1:
-        for spec in specs:
-            yield row(spec, clock=time.perf_counter)
-        return
-    if find is None:
-        raise ParameterError("jobs: searching in other processes needs a way to find each protocol by name")
-    for spec in specs:
-        if find(spec.name) is not spec:
-            raise ParameterError(f"{spec.name}: only protocols found by name are searched in other processes")
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:  # Its exit terminates the workers.
-        yield from pool.imap(functools.partial(_timed_row, find), [spec.name for spec in specs])
-
-
-def _timed_row(find: Callable[[str], ProtocolSpec], name: str) -> Row:
-    return row(find(name), clock=time.perf_counter)
 
 
 def _foils_cell(foils: Iterable[FoilRow]) -> str:

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.explore_all import rows
 from protocols import REGISTRY, get_protocol
 from protocols.base import ParameterError
-from protocols.sim.explore_table import TABLE_START, markdown_row, row, rows, without_time
+from protocols.sim.explore_table import TABLE_START, markdown_row, row, without_time
 from tests.helpers import run_manage
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocols.md"

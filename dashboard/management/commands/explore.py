@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import CommandParser
 from django.utils.translation import gettext_noop
 
+from dashboard import explore_all
 from dashboard.language import LANGUAGES, language
 from dashboard.management.base import LabCommand, parse_params
 from protocols import REGISTRY, get_protocol
@@ -44,7 +45,7 @@ class Command(LabCommand):
                             help="With --all: print the table docs/protocols.md ends with.")
         parser.add_argument("--jobs", type=_jobs, default=1, metavar="N",
                             help=f"With --all: search N protocols at once, one process each (1 to "
-                                 f"{explore_table.MAX_JOBS}; default 1).")
+                                 f"{explore_all.MAX_JOBS}; default 1).")
         parser.add_argument("--param", action="append", metavar="NAME=VALUE", help="Set a parameter.")
         parser.add_argument("--seed", type=int, default=0, help="Seed of the network's generator.")
         parser.add_argument("--max-states", type=int, default=DEFAULT_MAX_STATES, metavar="N",
@@ -93,7 +94,7 @@ class Command(LabCommand):
 
     def _rows(self, *, markdown: bool, lang: Language, jobs: int) -> None:
         rows = []
-        for entry in explore_table.rows(REGISTRY.values(), jobs=jobs, find=get_protocol):
+        for entry in explore_all.rows(REGISTRY.values(), jobs=jobs, find=get_protocol):
             rows.append(entry)
             if not markdown:
                 self.stdout.write(explore_table.plain(entry, lang))
@@ -107,13 +108,13 @@ def _leave(signum: int, frame: Any) -> None:
 
 
 def _jobs(text: str) -> int:
-    """Parse --jobs: a whole number of processes within ``explore_table.MAX_JOBS`` (argparse names the flag)."""
+    """Parse --jobs: a whole number of processes within ``explore_all.MAX_JOBS`` (argparse names the flag)."""
     try:
         jobs = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= jobs <= explore_table.MAX_JOBS:
-        raise argparse.ArgumentTypeError(f"{jobs} is not from 1 to {explore_table.MAX_JOBS}")
+    if not 1 <= jobs <= explore_all.MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"{jobs} is not from 1 to {explore_all.MAX_JOBS}")
     return jobs
 
 
