@@ -40,7 +40,8 @@ class Command(LabCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("protocol", nargs="?", help="Protocol name (see `manage.py protocols`).")
         parser.add_argument("--all", action="store_true",
-                            help="Search every protocol's small model and its foils; print one row each.")
+                            help="Search every protocol's small model, its foils and its other correct "
+                                 "configurations; print one row each.")
         parser.add_argument("--markdown", action="store_true",
                             help="With --all: print the table docs/protocols.md ends with.")
         parser.add_argument("--jobs", type=_jobs, default=1, metavar="N",
