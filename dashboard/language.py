@@ -10,7 +10,7 @@ and the summary figures' labels. English is ``ENGLISH``, the protocols' own word
 from __future__ import annotations
 
 from django.utils import translation
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from dashboard.protocol_texts import ui_contexts, ui_keys
 from protocols.figures import labels as figure_labels
@@ -18,6 +18,9 @@ from protocols.sim.words import ENGLISH, Language
 
 LANGUAGES = ("en", "zh-hans")
 """What ``--lang`` and an export's ``?lang=`` offer: the lab's two languages."""
+
+LIST_SEPARATOR = pgettext_lazy("finding list", ", ")
+"""Marked for makemessages: ``Language.list_separator`` looks it up (Chinese: 、)."""
 
 
 def ui_strings() -> dict[str, str]:

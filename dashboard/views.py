@@ -51,8 +51,9 @@ def catalogue_entry(spec: ProtocolSpec) -> dict[str, Any]:
     entry["findings"] = {fid: _(template) for fid, template in entry["findings"].items()}
     # Words a finding's word fields hold (protocols/spec.py, ``finding_words``), as the command line says them.
     code = get_language()
-    entry["finding_words"] = language(code if code in LANGUAGES else "en").finding_words(
-        entry["finding_words"], spec.declared_finding_words())
+    lang = language(code if code in LANGUAGES else "en")
+    entry["finding_words"] = lang.finding_words(entry["finding_words"], spec.declared_finding_words())
+    entry["finding_list_separator"] = lang.list_separator()
     entry["caption_translations"] = captions
     return entry
 

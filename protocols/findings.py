@@ -27,14 +27,18 @@ def blanks(template: str) -> set[str]:
     return set(BLANK.findall(template))
 
 
-def show(value: Any) -> str:
-    """Write one datum as a template shows it: a list with ", " between its items, a number as a figure.
+LIST_SEPARATOR = ", "
+"""What stands between a list's items in English; another language says its own (Chinese: 、)."""
+
+
+def show(value: Any, separator: str = LIST_SEPARATOR) -> str:
+    """Write one datum as a template shows it: a list with ``separator`` between its items, a number as a figure.
 
     A number is written as the compare table writes a figure (``format_value``: a whole float as an
     int, others to three significant digits), which the browser's ``formatValue`` matches.
     """
     if isinstance(value, list | tuple):
-        return ", ".join(show(v) for v in value)
+        return separator.join(show(v, separator) for v in value)
     if isinstance(value, float):
         from protocols.sim.compare import format_value  # Here: the engine imports this module.
 
@@ -49,18 +53,18 @@ def said(value: Any, words: Mapping[str, str]) -> Any:
     return words.get(value, value) if isinstance(value, str) else value
 
 
-def fill(template: str, data: Mapping[str, Any]) -> str:
+def fill(template: str, data: Mapping[str, Any], separator: str = LIST_SEPARATOR) -> str:
     """Fill a template's blanks from ``data``; a blank without a datum stays as written."""
-    return BLANK.sub(lambda m: show(data[m.group(1)]) if m.group(1) in data else m.group(0), template)
+    return BLANK.sub(lambda m: show(data[m.group(1)], separator) if m.group(1) in data else m.group(0), template)
 
 
 def render(templates: Mapping[str, str], finding: Mapping[str, Any],
            translate: Callable[[str], str] | None = None, words: Mapping[str, str] | None = None,
-           word_fields: Mapping[str, Sequence[str]] | None = None) -> str:
+           word_fields: Mapping[str, Sequence[str]] | None = None, separator: str = LIST_SEPARATOR) -> str:
     """Return a finding (``{"id", "data"}``) in words: its template, translated if asked, filled.
 
     The fields ``word_fields`` names for its id hold words (a phase, an outcome), said as ``words`` says
-    them; every other datum is shown as recorded.
+    them; every other datum is shown as recorded; a list's items stand apart by ``separator``.
     """
     template = templates.get(finding["id"])
     if template is None:
@@ -68,11 +72,11 @@ def render(templates: Mapping[str, str], finding: Mapping[str, Any],
     data = finding.get("data", {})
     if words and word_fields and finding["id"] in word_fields:
         data = {**data, **{name: said(data[name], words) for name in word_fields[finding["id"]] if name in data}}
-    return fill(translate(template) if translate else template, data)
+    return fill(translate(template) if translate else template, data, separator)
 
 
 def violation_text(templates: Mapping[str, str], event: Mapping[str, Any],
                    translate: Callable[[str], str] | None = None, words: Mapping[str, str] | None = None,
-                   word_fields: Mapping[str, Sequence[str]] | None = None) -> str:
+                   word_fields: Mapping[str, Sequence[str]] | None = None, separator: str = LIST_SEPARATOR) -> str:
     """Return what a violation event says went wrong, in words."""
-    return render(templates, event["finding"], translate, words, word_fields)
+    return render(templates, event["finding"], translate, words, word_fields, separator)

@@ -151,7 +151,7 @@ def finding_words(e: Event, spec: ProtocolSpec | None = None, lang: Language = E
     if spec is None:
         return violation_text({}, e)
     words = lang.finding_words(spec.finding_words(), spec.declared_finding_words())
-    return violation_text(spec.findings(), e, lang.translate, words, spec.finding_word_fields())
+    return violation_text(spec.findings(), e, lang.translate, words, spec.finding_word_fields(), lang.list_separator())
 
 
 def _violation(e: Event, spec: ProtocolSpec | None, lang: Language) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from protocols.findings import fill
+from protocols.findings import LIST_SEPARATOR, fill
 
 
 def gettext_noop(text: str) -> str:
@@ -64,6 +64,10 @@ class Language:
         declared = set(declared)
         return {word: (self.label(f"phase.{word}", "") if word not in declared else "")
                 or self.translate_in("finding value", word) for word in words}
+
+    def list_separator(self) -> str:
+        """Return what stands between a list's items in a finding, in this language (", " in English)."""
+        return self.translate_in("finding list", LIST_SEPARATOR)
 
     def label(self, key: str, default: str) -> str:
         """Return the page's label ``key`` in this language, or ``default`` (always, in English)."""

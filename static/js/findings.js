@@ -12,9 +12,9 @@ import { formatValue } from './compare-table.js';
 
 const BLANK = /\{(\w+)\}/g;
 
-/** Write one datum as a template shows it: a list with ", " between its items, a number as a figure. */
-export function showDatum(value) {
-  if (Array.isArray(value)) return value.map(showDatum).join(', ');
+/** Write one datum as a template shows it: a list with `separator` between its items, a number as a figure. */
+export function showDatum(value, separator = ', ') {
+  if (Array.isArray(value)) return value.map((item) => showDatum(item, separator)).join(separator);
   return typeof value === 'number' ? formatValue(value) : String(value);
 }
 
@@ -29,8 +29,8 @@ export function sayWords(value, words) {
 }
 
 /** Fill a template's {name} blanks from `data`; a blank without a datum stays as written. */
-export function fillTemplate(template, data = {}) {
-  return template.replace(BLANK, (all, name) => (Object.hasOwn(data, name) ? showDatum(data[name]) : all));
+export function fillTemplate(template, data = {}, separator = ', ') {
+  return template.replace(BLANK, (all, name) => (Object.hasOwn(data, name) ? showDatum(data[name], separator) : all));
 }
 
 /**
@@ -48,12 +48,16 @@ export function renderFinding(finding, templates, vocabulary = null) {
     data = { ...data };
     for (const name of fields) if (Object.hasOwn(data, name)) data[name] = sayWords(data[name], vocabulary.words);
   }
-  return fillTemplate(template, data);
+  return fillTemplate(template, data, (vocabulary && vocabulary.separator) || ', ');
 }
 
-/** Return the catalogue's words for findings ({words, fields}), or null. */
+/** Return the catalogue's words for findings ({words, fields, separator: between a list's items}), or null. */
 export function findingVocabulary(catalogue) {
-  return catalogue ? { words: catalogue.finding_words || {}, fields: catalogue.finding_word_fields || {} } : null;
+  return catalogue ? {
+    words: catalogue.finding_words || {},
+    fields: catalogue.finding_word_fields || {},
+    separator: catalogue.finding_list_separator || ', ',
+  } : null;
 }
 
 /** Return what a violation event says went wrong, in the page's language (`catalogue`: the page's entry). */

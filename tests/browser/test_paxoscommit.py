@@ -30,7 +30,7 @@ SAID = {
              "chosen",
     "zh-CN": "⚠ 阻塞：{node} 已准备好并在等待：3 个接受者中只有 1 个在运行，而选定任何值都需要 2 个",
 }
-TOO = {"en-US": "Waiting for the same reason: p3, p2", "zh-CN": "因同样原因等待：p3, p2"}
+TOO = {"en-US": "Waiting for the same reason: p3, p2", "zh-CN": "因同样原因等待：p3、p2"}  # A Chinese list: 、
 SIZES = {"1920x1080": (1920, 1080), "1366x768": (1366, 768), "390x844": (390, 844)}
 
 

@@ -128,7 +128,7 @@ def test_the_partition_splits_the_outcome_on_the_participants_panel(browser: Any
             assert "Atomicity broken, the outcome split: coordinator, p1 committed while p2 aborted" in split, split
             assert [r["cells"][1] for r in rows.values()] == ["DoCommit", "CanCommit", "CanCommit"]
         else:
-            assert "原子性被破坏，结果分裂：coordinator, p1 已提交，而 p2 已中止" in split, split
+            assert "原子性被破坏，结果分裂：coordinator、p1 已提交，而 p2 已中止" in split, split  # A Chinese list: 、
             assert rows["p3"]["cells"][3] == "p2（终止协议的领导者）", rows
         for size, (width, height) in SIZES.items():
             page.set_viewport_size({"width": width, "height": height})

@@ -116,7 +116,7 @@ def test_every_finding_of_every_scenario_says_its_words_in_chinese() -> None:
     # The fields a protocol says hold words (an outcome, a phase: Invariant.word_fields) are said in the reader's
     # language like the template around them; only the other data (names, numbers) stay as the run wrote them.
     zh = language(ZH)
-    problems, said = [], 0
+    problems, said, lists = [], 0, 0
     for name, trace in runs():
         spec = REGISTRY[name]
         known, fields = set(spec.finding_words()), spec.finding_word_fields()
@@ -128,11 +128,17 @@ def test_every_finding_of_every_scenario_says_its_words_in_chinese() -> None:
                 values = data[field] if isinstance(data[field], list) else [data[field]]
                 problems += [f"{name}: {field}={v!r} is not among its finding words" for v in values if v not in known]
             names = words({k: v for k, v in data.items() if k not in worded})
-            left = english_left(finding_words(event, spec, zh), names | {event["invariant"]})
+            chinese = finding_words(event, spec, zh)
+            left = english_left(chinese, names | {event["invariant"]})
+            listed = [v for v in data.values() if isinstance(v, list) and len(v) > 1]
+            if listed:  # A list's items as Chinese separates them: p2、p3.
+                lists += 1
+                problems += [f"{name}: {chinese!r} lacks 、" for v in listed if "、".join(map(str, v)) not in chinese]
             problems += [f"{name}@{trace['scenario']}: {p}" for p in left]
             said += bool(worded)
     assert not problems, "\n".join(problems[:40])
     assert said >= 3  # Scenarios whose findings hold words: three-phase commit's, the saga's, TCC's.
+    assert lists >= 1
 
 
 def test_the_compare_table_reads_in_chinese() -> None:

@@ -25,7 +25,8 @@ PO, MO = LOCALE / "django.po", LOCALE / "django.mo"
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 DASHBOARD = Path(settings.BASE_DIR) / "dashboard"
 
-CJK = re.compile(r"[\u3400-\u9fff]")
+CJK = re.compile(r"[\u3400-\u9fff]|^、$")
+"""A Chinese translation holds a Chinese character, or is the Chinese list comma alone (a list's separator)."""
 PERCENT = re.compile(r"%\((\w+)\)[sd]")
 BRACES = re.compile(r"\{(\w+)\}")
 LITERAL = r"""(u?'(?:[^'\\]|\\.)*'|u?"(?:[^"\\]|\\.)*")"""

@@ -157,6 +157,7 @@ def test_session_page_keeps_the_contract_with_app_js(client, session):
     assert set(strings) == set(ui_keys()) and all(isinstance(v, str) and v for v in strings.values())
     catalogue = page.json("lab-catalogue")
     assert catalogue["name"] == "two-phase-commit" and catalogue["title"] == "Two-phase commit"
+    assert catalogue["finding_list_separator"] == ", "
     assert {"params", "scenarios", "invariants", "transitions", "caption_translations"} <= set(catalogue)
     english = [c.text for s in REGISTRY["two-phase-commit"].scenarios for c in s.captions]
     assert catalogue["caption_translations"] == {text: text for text in english}
@@ -205,6 +206,7 @@ def test_session_page_in_chinese_translates_the_catalogue_and_captions(client, s
     words = catalogue["finding_words"]
     assert set(words) == set(REGISTRY["two-phase-commit"].finding_words())
     assert words["aborted"] == strings["phase.aborted"]
+    assert catalogue["finding_list_separator"] == "、"  # "p2、p3", not "p2, p3", in a Chinese finding.
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in value) for value in words.values())
 
 

@@ -91,11 +91,15 @@ def test_python_and_the_browser_fill_a_findings_template_alike() -> None:
                                        "n": 2.5}}, vocabulary])
     cases.append([{"f": "{outcome}"}, {"id": "f", "data": {"outcome": "prepared"}}, vocabulary])
     cases.append([{"g": "{outcome}"}, {"id": "g", "data": {"outcome": "aborted"}}, vocabulary])  # Not its field.
+    chinese = {**vocabulary, "separator": "、"}  # A list's items as Chinese separates them.
+    cases.append([{"f": "{others} {outcome}"}, {"id": "f", "data": {"others": ["p2", "p3"], "outcome": "aborted"}},
+                  chinese])
     assert NODE is not None
     done = subprocess.run([NODE, "--input-type=module", "-e", FILL], input=json.dumps(cases), cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=True)
     filled = json.loads(done.stdout)
-    python = [render(templates, finding, None, *((vocabulary["words"], vocabulary["fields"]) if vocabulary else ()))
+    python = [render(templates, finding, None, *((vocabulary["words"], vocabulary["fields"],
+                                                  vocabulary.get("separator", ", ")) if vocabulary else ()))
               for templates, finding, vocabulary in cases]
     assert filled == python
-    assert filled[-3:] == ["committed 已中止, 已提交, p1, 3: 2.5", "prepared", "aborted"]
+    assert filled[-4:] == ["committed 已中止, 已提交, p1, 3: 2.5", "prepared", "aborted", "p2、p3 已中止"]

@@ -171,7 +171,7 @@ def describe(spec: ProtocolSpec, report: Report, files: list[Path], lang: Langua
         for found in found_here:
             what = lang.gettext(CATEGORY_WORDS["exception" if found.kind == "exception" else category])
             text = (found.text if found.finding is None
-                    else render(templates, found.finding, lang.translate, words, fields))
+                    else render(templates, found.finding, lang.translate, words, fields, lang.list_separator()))
             lines.append("    " + lang.gettext("{what} {name} in {steps} steps: {text}", what=what, name=found.name,
                                                steps=str(len(found.commands)), text=text.splitlines()[0]))
             lines.append("      " + lang.gettext("replay: {command}",

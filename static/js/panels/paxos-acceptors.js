@@ -11,7 +11,7 @@
 
 import { h, fill } from '../dom.js';
 import { CRASHED, PALETTE, VIOLATION, inkFor } from '../protocols/palette.js';
-import { violationText } from '../findings.js';
+import { findingVocabulary, showDatum, violationText } from '../findings.js';
 import { STYLE, byNodes, definePanel } from './define.js';
 
 const SHADE = { prepared: PALETTE.orange, aborted: PALETTE.vermillion };
@@ -62,7 +62,9 @@ function blockedLines(tr, ctx, blocked) {
     h('li', { dataset: { node: first.finding.data.node } },
       `⚠ ${tr('paxos.grid.blocked', 'Blocked: {finding}', { finding: violationText(first, ctx.catalogue) })}`),
     others.length ? h('li', { dataset: { nodes: others.map((v) => v.finding.data.node).join(' ') } },
-      tr('paxos.grid.blockedToo', 'Waiting for the same reason: {nodes}', { nodes: others.map((v) => v.finding.data.node).join(', ') })) : null,
+      tr('paxos.grid.blockedToo', 'Waiting for the same reason: {nodes}', {
+        nodes: showDatum(others.map((v) => v.finding.data.node), findingVocabulary(ctx.catalogue).separator), // p3、p2 in Chinese
+      })) : null,
   ]).filter(Boolean);
 }
 
