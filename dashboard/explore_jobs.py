@@ -187,7 +187,8 @@ def _spawn(job: str) -> None:
     log_dir = Path(settings.VAR_DIR) / "log"
     log_dir.mkdir(parents=True, exist_ok=True)
     with open(log_dir / "explore.log", "ab") as log:
-        _children.append(subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "explore_job", job], cwd=ROOT,
+        # "--": a job id may begin with "-" (token_urlsafe), which the command's parser would take for an option.
+        _children.append(subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "explore_job", "--", job], cwd=ROOT,
                                           stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                           start_new_session=True))
 

@@ -35,8 +35,9 @@ export function fillTemplate(template, data = {}, separator = ', ') {
 
 /**
  * Return a finding ({id, data}) in words from `templates` (id -> template); its id if none is known.
- * `vocabulary` ({words, fields}: the catalogue's finding_words and finding_word_fields) says which
- * fields hold words and how the page says them.
+ * `vocabulary` ({words, fields, separator}: the catalogue's finding_words, finding_word_fields and
+ * finding_list_separator) says which fields hold words, how the page says them, and what stands
+ * between a list's items.
  */
 export function renderFinding(finding, templates, vocabulary = null) {
   if (!finding) return '';

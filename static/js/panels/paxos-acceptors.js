@@ -63,7 +63,7 @@ function blockedLines(tr, ctx, blocked) {
       `⚠ ${tr('paxos.grid.blocked', 'Blocked: {finding}', { finding: violationText(first, ctx.catalogue) })}`),
     others.length ? h('li', { dataset: { nodes: others.map((v) => v.finding.data.node).join(' ') } },
       tr('paxos.grid.blockedToo', 'Waiting for the same reason: {nodes}', {
-        nodes: showDatum(others.map((v) => v.finding.data.node), findingVocabulary(ctx.catalogue).separator), // p3、p2 in Chinese
+        nodes: showDatum(others.map((v) => v.finding.data.node), findingVocabulary(ctx.catalogue)?.separator), // p3、p2 in Chinese
       })) : null,
   ]).filter(Boolean);
 }
