@@ -173,6 +173,17 @@ def check_handled_or_refused(table: TransitionTable, ctx: Context, state: Mappin
     return new, effects
 
 
+def handled_outcome(table: TransitionTable, ctx: Context, state: Mapping[str, Any], event: Input,
+                    now: int) -> tuple[dict[str, Any], list[Effect]]:
+    """Fire a handled input (checked as :func:`check_handled_or_refused` does); return the fields it changed
+    and its effects in order, for comparison with an outcome written out. The state keeps its fields."""
+    outcome = check_handled_or_refused(table, ctx, state, event, now)
+    assert outcome is not None, "no row handles this input"
+    new, effects = outcome
+    assert set(new) == set(state)
+    return {k: v for k, v in new.items() if state[k] != v}, effects
+
+
 def assert_refused_loudly(table: TransitionTable, ctx: Context, state: Mapping[str, Any], event: Input,
                           now: int) -> None:
     """Assert that an unlisted input raises UnexpectedInput naming the node, the phase and the input."""
