@@ -76,14 +76,13 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from protocols.base import Message, ParameterError, ProtocolError
+from protocols.base import ParameterError, ProtocolError
 from protocols.findings import violation_text
 from protocols.sim import snapshot
 from protocols.sim.clock_watch import TIME_BASE, ClockRead, ClockWatch, plain_times
@@ -120,7 +119,7 @@ EXPLORER_MAX_EVENTS = MAX_EVENTS_PER_RUN
 """Event limit of every explored world; paths are short, so it is never reached in practice."""
 
 Command = tuple[str, str]
-_Content = tuple[str, str, str, str, "str | None"]
+_Content = tuple[str, str, str, str, str]
 """What a message carries (source, destination, type, body, the request it answers): identical ones are one choice."""
 _Choice = tuple[str, str, int, int, "_Content | None"]
 """A command (name, argument), the fault budget spent after it, and what it delivers (a delivery)."""
@@ -454,7 +453,7 @@ class _Search:
             if entry.kind == "timer":
                 choices.append(("fire", entry.id, drops, crashes, None))
             elif entry.message is not None:
-                content = _content(entry.message)
+                content = snapshot.message_entry(entry.message)  # The fingerprint's text of it.
                 if content in contents and self.merge:
                     continue  # An identical message (a resend, a duplicate) leads to the same world.
                 contents.add(content)
@@ -553,24 +552,6 @@ def _in_flight(engine: Engine) -> bool:
     return any(entry.kind == "message" for entry in engine.pending.values())
 
 
-def _content(message: Message) -> _Content:
-    """Return what a message carries, its body as the text the fingerprint gives it ("identical" means the same
-    there); remembered by the identity of the (immutable) message, which the worlds holding it share."""
-    hit = _CONTENTS.get(id(message))
-    if hit is None or hit[0] is not message:  # Kept alive, so an id is never reused while it is here.
-        if len(_CONTENTS) >= CONTENTS_CACHE_LIMIT:
-            _CONTENTS.clear()
-        body = message.body
-        hit = _CONTENTS[id(message)] = (message, (message.src, message.dest, message.type,
-                                                  json.dumps(body, sort_keys=True) if body else "{}",
-                                                  message.in_reply_to))
-    return hit[1]
-
-
-_CONTENTS: dict[int, tuple[Message, _Content]] = {}
-"""Each message's content, by the identity of the message (:func:`_content`)."""
-CONTENTS_CACHE_LIMIT = 50_000
-"""Entries kept before the cache starts again: each keeps its message alive, a few hundred bytes."""
 
 
 def _check_limits(max_states: int, max_drops: int, max_crashes: int) -> None:

@@ -91,7 +91,7 @@ def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = (), *, time
             for name, rt in engine.nodes.items()
         ]
     # The explorer calls this once per transition, and the worlds it makes share
-    # their messages: each message's entry is encoded once (_flight), with a
+    # their messages: each message's entry is encoded once (message_entry), with a
     # ready-made encoder; the body's text is the same as json.dumps(body,
     # sort_keys=True) would give.
     flights = []
@@ -99,7 +99,7 @@ def fingerprint(engine: Engine, symmetric: Sequence[Sequence[str]] = (), *, time
     for p in pending.values():
         message = p.message
         if message is not None:
-            flights.append(_flight(message))
+            flights.append(message_entry(message))
         if p.fault:
             faults.append(_ENCODE(p.fault))
     flights.sort()
@@ -173,8 +173,11 @@ FLIGHTS_CACHE_LIMIT = 50_000
 """Entries kept before the cache starts again: each keeps its message alive, a few hundred bytes."""
 
 
-def _flight(message: Any) -> tuple[str, str, str, str, str]:
-    """Return a message's entry (its ends, type, body as JSON text and the request it answers); remembered."""
+def message_entry(message: Any) -> tuple[str, str, str, str, str]:
+    """Return a message's entry (its ends, type, body as JSON text and the request it answers); remembered.
+
+    Two messages with the same entry are the same choice for the explorer (protocols/sim/explorer.py).
+    """
     hit = _FLIGHTS.get(id(message))
     if hit is None or hit[0] is not message:  # Kept alive, so an id is never reused while it is here.
         if len(_FLIGHTS) >= FLIGHTS_CACHE_LIMIT:
