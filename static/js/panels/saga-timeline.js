@@ -8,7 +8,7 @@
 // checker's finding, drawn where the finding says (its cause_seq).
 
 import { h, fill } from '../dom.js';
-import { violationText } from '../findings.js';
+import { findingVocabulary, sayWords, showDatum, violationText } from '../findings.js';
 import { PALETTE, VIOLATION, inkFor } from '../protocols/palette.js';
 import { STYLE, definePanel, svg } from './define.js';
 
@@ -94,7 +94,7 @@ function tip(tr, b) {
   return `${b.saga} ${b.label}: ${words[b.kind]}${values} · ${b.time} ms`;
 }
 
-function boxShape(tr, b, x, y, words) {
+function boxShape(tr, b, x, y, vocabulary) {
   const [colour, dashed] = LOOK[b.kind];
   const small = b.kind === 'wait' || b.kind === 'retry';
   const w = small ? 18 : BOX.w;
@@ -107,8 +107,7 @@ function boxShape(tr, b, x, y, words) {
   if (small) g.append(text(x, y + 17, b.kind === 'wait' ? '…' : '↻', { anchor: 'middle', colour: ink, size: 14, weight: 700 }));
   else g.append(text(x, y + 17, `${b.label} ${b.node}`, { anchor: 'middle', colour: ink, size: 14, weight: 700 }));
   if (b.kind === 'fail') g.append(text(x + w / 2 + 3, y + 18, '✕', { colour: PALETTE.purple, size: 18, weight: 700 }));
-  const said = b.effects.map((what) => (words && Object.hasOwn(words, what) ? words[what] : what));
-  if (said.length) g.append(text(x - w / 2 - 2, y - 3, `✉ ${said.join(', ')}`, { size: 13, weight: 700 }));
+  if (b.effects.length) g.append(text(x - w / 2 - 2, y - 3, `✉ ${showDatum(sayWords(b.effects, vocabulary.words), vocabulary.separator)}`, { size: 13, weight: 700 }));
   if (b.marks.length) {
     g.append(text(x + w / 2 - 2, y - 3, `⚠${b.marks.join(',')}`, { colour: VIOLATION, size: 14, weight: 700 }));
   }
@@ -200,8 +199,8 @@ export const sagaTimelinePanel = definePanel({
       parts.push(...rowParts(tr, story, saga, top[saga], x, now, right));
     }
     parts.push(...links);
-    const words = ctx.catalogue ? ctx.catalogue.finding_words : null; // an effect ('email') in the page's language
-    for (const b of story.boxes) parts.push(boxShape(tr, b, ...at[b.id], words));
+    const vocabulary = findingVocabulary(ctx.catalogue) || { words: null, separator: ', ' }; // an effect ('email') in the page's words
+    for (const b of story.boxes) parts.push(boxShape(tr, b, ...at[b.id], vocabulary));
     const widest = Math.max(WIDTH, ...Object.values(edge).map((e) => e + PAD.right)); // boxes pushed right: room
     root.setAttribute('viewBox', `0 0 ${Math.ceil(widest)} ${height}`);
     const axisY = height - 6;
